@@ -1,0 +1,264 @@
+/// A dense column-major matrix of `Float` or `Double`, the layout BLAS and LAPACK expect.
+///
+/// Element `(i, j)` lives at `elements[i + j * rows]`. The matrix is a value type with
+/// copy-on-write storage: copies are cheap until one of them is mutated.
+///
+/// ```swift
+/// let a = Matrix<Double>(rows: [[1, 2], [3, 4]])
+/// let b = a * a.transposed()          // GEMM
+/// let q = try a.qr().q                // thin QR
+/// ```
+public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
+    /// Number of rows.
+    public private(set) var rows: Int
+    /// Number of columns.
+    public private(set) var columns: Int
+    /// The elements in column-major order; `elements.count == rows * columns`.
+    /// Mutate freely, but keep `elements.count == rows * columns`: kernels rely on it.
+    public var elements: [Scalar]
+
+    /// A `rows x columns` matrix of zeros. Cost: O(rows * columns).
+    /// - Precondition: `rows >= 0`, `columns >= 0`.
+    public init(rows: Int, columns: Int) {
+        self.init(rows: rows, columns: columns, repeating: 0)
+    }
+
+    /// A `rows x columns` matrix with every element equal to `value`.
+    public init(rows: Int, columns: Int, repeating value: Scalar) {
+        precondition(rows >= 0 && columns >= 0, "Matrix: negative shape \(rows) x \(columns)")
+        self.rows = rows
+        self.columns = columns
+        self.elements = [Scalar](repeating: value, count: rows * columns)
+    }
+
+    /// A matrix over existing column-major `elements`.
+    /// - Precondition: `elements.count == rows * columns`.
+    public init(rows: Int, columns: Int, elements: [Scalar]) {
+        precondition(rows >= 0 && columns >= 0, "Matrix: negative shape \(rows) x \(columns)")
+        precondition(elements.count == rows * columns,
+                      "Matrix: \(elements.count) elements for a \(rows) x \(columns) matrix")
+        self.rows = rows
+        self.columns = columns
+        self.elements = elements
+    }
+
+    /// A matrix from its rows (row-major nested arrays, as written on paper).
+    /// - Precondition: every row has the same length.
+    public init(rows rowArrays: [[Scalar]]) {
+        let m = rowArrays.count
+        let n = rowArrays.first?.count ?? 0
+        self.init(rows: m, columns: n)
+        for (i, row) in rowArrays.enumerated() {
+            precondition(row.count == n, "Matrix(rows:): row \(i) has \(row.count) entries, expected \(n)")
+            for j in 0..<n { elements[i + j * m] = row[j] }
+        }
+    }
+
+    /// A matrix from its columns.
+    /// - Precondition: every column has the same length.
+    public init(columns columnArrays: [[Scalar]]) {
+        let n = columnArrays.count
+        let m = columnArrays.first?.count ?? 0
+        var flat = [Scalar]()
+        flat.reserveCapacity(m * n)
+        for (j, column) in columnArrays.enumerated() {
+            precondition(column.count == m, "Matrix(columns:): column \(j) has \(column.count) entries, expected \(m)")
+            flat.append(contentsOf: column)
+        }
+        self.init(rows: m, columns: n, elements: flat)
+    }
+
+    /// The `n x n` identity.
+    public static func identity(_ n: Int) -> Matrix {
+        var m = Matrix(rows: n, columns: n)
+        for i in 0..<n { m.elements[i + i * n] = 1 }
+        return m
+    }
+
+    /// A matrix with independent standard normal entries drawn from a ``Xoshiro256`` generator
+    /// seeded with `seed`: the same seed gives the same matrix on every platform.
+    public static func gaussian(rows: Int, columns: Int, seed: UInt64) -> Matrix {
+        var rng = Xoshiro256(seed: seed)
+        return gaussian(rows: rows, columns: columns, using: &rng)
+    }
+
+    /// A matrix with independent standard normal entries drawn from `rng`.
+    public static func gaussian(rows: Int, columns: Int, using rng: inout Xoshiro256) -> Matrix {
+        var m = Matrix(rows: rows, columns: columns)
+        m.elements.withUnsafeMutableBufferPointer { rng.fillGaussian($0) }
+        return m
+    }
+
+    /// A diagonal matrix with `diagonal` on its diagonal.
+    public static func diagonal(_ diagonal: [Scalar]) -> Matrix {
+        let n = diagonal.count
+        var m = Matrix(rows: n, columns: n)
+        for i in 0..<n { m.elements[i + i * n] = diagonal[i] }
+        return m
+    }
+
+    /// `(rows, columns)`.
+    @inlinable public var shape: (rows: Int, columns: Int) { (rows, columns) }
+
+    /// Element `(i, j)`. Cost: O(1).
+    /// - Precondition: `0 <= i < rows`, `0 <= j < columns`.
+    @inlinable public subscript(i: Int, j: Int) -> Scalar {
+        get {
+            precondition(i >= 0 && i < rows && j >= 0 && j < columns, "Matrix: index (\(i), \(j)) out of \(rows) x \(columns)")
+            return elements[i + j * rows]
+        }
+        set {
+            precondition(i >= 0 && i < rows && j >= 0 && j < columns, "Matrix: index (\(i), \(j)) out of \(rows) x \(columns)")
+            elements[i + j * rows] = newValue
+        }
+    }
+
+    /// A copy of row `i`. Cost: O(columns), strided.
+    public func row(_ i: Int) -> [Scalar] {
+        precondition(i >= 0 && i < rows, "Matrix.row: \(i) out of 0..<\(rows)")
+        return (0..<columns).map { elements[i + $0 * rows] }
+    }
+
+    /// A copy of column `j`. Cost: O(rows), contiguous.
+    public func column(_ j: Int) -> [Scalar] {
+        precondition(j >= 0 && j < columns, "Matrix.column: \(j) out of 0..<\(columns)")
+        return Array(elements[(j * rows)..<((j + 1) * rows)])
+    }
+
+    /// Replaces row `i`.
+    public mutating func setRow(_ i: Int, _ values: [Scalar]) {
+        precondition(i >= 0 && i < rows && values.count == columns, "Matrix.setRow: bad index or length")
+        for j in 0..<columns { elements[i + j * rows] = values[j] }
+    }
+
+    /// Replaces column `j`.
+    public mutating func setColumn(_ j: Int, _ values: [Scalar]) {
+        precondition(j >= 0 && j < columns && values.count == rows, "Matrix.setColumn: bad index or length")
+        elements.replaceSubrange((j * rows)..<((j + 1) * rows), with: values)
+    }
+
+    /// A read-only view of columns `range`, sharing this matrix's storage (no copy).
+    /// Cost: O(1).
+    public func columns(_ range: Range<Int>) -> MatrixColumns<Scalar> {
+        precondition(range.lowerBound >= 0 && range.upperBound <= columns,
+                     "Matrix.columns: \(range) out of 0..<\(columns)")
+        return MatrixColumns(base: self, range: range)
+    }
+
+    /// Overwrites columns `start ..< start + source.columns` with `source`.
+    /// - Precondition: `source.rows == rows` and the columns fit.
+    public mutating func setColumns(startingAt start: Int, from source: Matrix) {
+        precondition(source.rows == rows && start >= 0 && start + source.columns <= columns,
+                     "Matrix.setColumns: a \(source.rows) x \(source.columns) block does not fit at column \(start) of \(rows) x \(columns)")
+        elements.replaceSubrange((start * rows)..<((start + source.columns) * rows), with: source.elements)
+    }
+
+    /// The transpose, as a new matrix. Cost: O(rows * columns), blocked for cache locality.
+    public func transposed() -> Matrix {
+        var t = Matrix(rows: columns, columns: rows)
+        let m = rows, n = columns
+        let block = 32
+        elements.withUnsafeBufferPointer { src in
+            t.elements.withUnsafeMutableBufferPointer { dst in
+                var jb = 0
+                while jb < n {
+                    let je = Swift.min(jb + block, n)
+                    var ib = 0
+                    while ib < m {
+                        let ie = Swift.min(ib + block, m)
+                        for j in jb..<je {
+                            for i in ib..<ie { dst[j + i * n] = src[i + j * m] }
+                        }
+                        ib = ie
+                    }
+                    jb = je
+                }
+            }
+        }
+        return t
+    }
+
+    /// Reshapes in place without moving elements (column-major order is kept).
+    /// - Precondition: `rows * columns` is unchanged.
+    public mutating func reshape(rows newRows: Int, columns newColumns: Int) {
+        precondition(newRows * newColumns == rows * columns, "Matrix.reshape: element count changes")
+        rows = newRows
+        columns = newColumns
+    }
+
+    /// Calls `body` with a pointer to the column-major elements.
+    @inlinable public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Scalar>) throws -> R) rethrows -> R {
+        try elements.withUnsafeBufferPointer(body)
+    }
+
+    /// Calls `body` with a mutable pointer to the column-major elements.
+    @inlinable public mutating func withUnsafeMutableBufferPointer<R>(_ body: (inout UnsafeMutableBufferPointer<Scalar>) throws -> R) rethrows -> R {
+        try elements.withUnsafeMutableBufferPointer(body)
+    }
+}
+
+/// A read-only view of a contiguous range of a ``Matrix``'s columns. It shares the matrix's
+/// storage, so making one costs O(1); ``copy()`` materialises it.
+public struct MatrixColumns<Scalar: BLASScalar>: Sendable {
+    /// The viewed matrix.
+    public let base: Matrix<Scalar>
+    /// The viewed columns.
+    public let range: Range<Int>
+
+    /// Number of rows (the base's).
+    public var rows: Int { base.rows }
+    /// Number of viewed columns.
+    public var columns: Int { range.count }
+
+    /// Element `(i, j)` of the view, i.e. `(i, range.lowerBound + j)` of the base.
+    public subscript(i: Int, j: Int) -> Scalar { base[i, range.lowerBound + j] }
+
+    /// The view as a new matrix. Cost: O(rows * columns).
+    public func copy() -> Matrix<Scalar> {
+        Matrix(rows: rows, columns: columns,
+               elements: Array(base.elements[(range.lowerBound * rows)..<(range.upperBound * rows)]))
+    }
+}
+
+/// Dense storage that BLAS can read: a pointer, a shape and a leading dimension.
+/// ``Matrix`` and ``MatrixColumns`` conform, so GEMM takes either without copying.
+public protocol DenseMatrixProtocol<Scalar> {
+    associatedtype Scalar: BLASScalar
+    /// Number of rows.
+    var rows: Int { get }
+    /// Number of columns.
+    var columns: Int { get }
+    /// Calls `body` with a pointer to element (0, 0) and the leading dimension (distance between columns).
+    func withUnsafeDense<R>(_ body: (UnsafePointer<Scalar>, Int) throws -> R) rethrows -> R
+}
+
+extension Matrix: DenseMatrixProtocol {
+    @inlinable public func withUnsafeDense<R>(_ body: (UnsafePointer<Scalar>, Int) throws -> R) rethrows -> R {
+        try elements.withUnsafeBufferPointer { try body($0.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<Scalar>.alignment)!, Swift.max(rows, 1)) }
+    }
+}
+
+extension MatrixColumns: DenseMatrixProtocol {
+    public func withUnsafeDense<R>(_ body: (UnsafePointer<Scalar>, Int) throws -> R) rethrows -> R {
+        try base.elements.withUnsafeBufferPointer {
+            let start = ($0.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<Scalar>.alignment)!) + range.lowerBound * base.rows
+            return try body(start, Swift.max(base.rows, 1))
+        }
+    }
+}
+
+extension Matrix: CustomStringConvertible {
+    /// A readable rendering; large matrices show their corners only.
+    public var description: String {
+        let maxShown = 8
+        var lines = ["\(rows)x\(columns) Matrix<\(Scalar.self)>"]
+        for i in 0..<Swift.min(rows, maxShown) {
+            var cells = [String]()
+            for j in 0..<Swift.min(columns, maxShown) { cells.append("\(self[i, j])") }
+            if columns > maxShown { cells.append("…") }
+            lines.append("  [" + cells.joined(separator: ", ") + "]")
+        }
+        if rows > maxShown { lines.append("  …") }
+        return lines.joined(separator: "\n")
+    }
+}

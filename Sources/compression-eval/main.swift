@@ -1,0 +1,1 @@
+print("compression-eval: not yet implemented")

@@ -1,0 +1,1 @@
+print("embedding-benchmark: not yet implemented")

@@ -1,0 +1,1 @@
+print("follow-graph-generate: not yet implemented")

@@ -1,0 +1,1 @@
+print("follow-graph-svd: not yet implemented")

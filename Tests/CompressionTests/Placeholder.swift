@@ -1,0 +1,4 @@
+import Testing
+@testable import Compression
+
+@Test func compressionModuleLoads() {}

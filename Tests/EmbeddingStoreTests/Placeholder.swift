@@ -1,0 +1,4 @@
+import Testing
+@testable import EmbeddingStore
+
+@Test func embeddingStoreModuleLoads() {}

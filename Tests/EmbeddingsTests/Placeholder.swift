@@ -1,0 +1,4 @@
+import Testing
+@testable import Embeddings
+
+@Test func embeddingsModuleLoads() {}

@@ -1,0 +1,4 @@
+import Testing
+@testable import FollowGraph
+
+@Test func followGraphModuleLoads() {}

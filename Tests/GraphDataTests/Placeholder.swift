@@ -1,0 +1,4 @@
+import Testing
+@testable import GraphData
+
+@Test func graphDataModuleLoads() {}

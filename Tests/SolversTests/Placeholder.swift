@@ -1,0 +1,4 @@
+import Testing
+@testable import Solvers
+
+@Test func solversModuleLoads() {}
