@@ -1,4 +1,0 @@
-import Testing
-@testable import Embeddings
-
-@Test func embeddingsModuleLoads() {}
