@@ -239,3 +239,11 @@ public enum BLAS {
         return try body()
     }
 }
+
+extension BLAS {
+    /// The CPU kernel family OpenBLAS chose when it loaded (e.g. `"Haswell"`, `"SkylakeX"`, `"Zen"`).
+    public static var coreName: String { String(cString: openblas_get_corename()) }
+
+    /// OpenBLAS's build configuration string.
+    public static var configuration: String { String(cString: openblas_get_config()) }
+}
