@@ -1,0 +1,173 @@
+import EmbeddingStore
+import LinearAlgebra
+
+/// The outcome of ``PredictionBenchmark/run(embeddings:labels:folds:seed:C:tolerance:maxIterations:)``.
+public struct PredictionResult: Sendable, Codable, Equatable {
+    /// Mean over folds of the fold's macro ROC-AUC (mean over labels with both classes in the fold's test set).
+    public let macroAUC: Double
+    /// Mean over folds of the fold's micro ROC-AUC (all test (sample, label) pairs pooled).
+    public let microAUC: Double
+    /// Macro ROC-AUC of each fold.
+    public let foldMacroAUC: [Double]
+    /// Micro ROC-AUC of each fold.
+    public let foldMicroAUC: [Double]
+    /// Number of folds.
+    public let folds: Int
+    /// The label names, sorted.
+    public let labels: [String]
+    /// Mean test ROC-AUC of each label over the folds where it had both classes (absent if none).
+    public let perLabel: [String: Double]
+    /// Whether every node had exactly one label (stratified by class) rather than several
+    /// (iterative stratification).
+    public let singleLabel: Bool
+    /// Labelled nodes found in the table and evaluated.
+    public let nodesEvaluated: Int
+    /// Labelled nodes missing from the table (skipped).
+    public let nodesMissing: Int
+    /// Up to 5 of the missing node ids, for the report.
+    public let missingExamples: [String]
+    /// Largest L-BFGS iteration count of any per-label fit, and whether all fits converged.
+    public let maxIterations: Int
+    /// Whether every non-constant per-label fit met its gradient tolerance.
+    public let allConverged: Bool
+    /// The regularisation parameter used.
+    public let C: Double
+    /// The seed of the fold shuffles.
+    public let seed: UInt64
+}
+
+/// Node-label prediction from embeddings: one-vs-rest L2 logistic regression under stratified
+/// k-fold cross-validation, scored by macro and micro ROC-AUC (the "topic prediction" and
+/// "metadata prediction" tasks).
+///
+/// Per fold, features are standardised with the training rows' mean and standard deviation
+/// (a constant feature is only centred), one ``LogisticRegression`` is fitted per label, and the
+/// test rows' decision values are scored with ``ROCAUC/multiLabel(scores:truth:)``. A label absent
+/// (or universal) in a fold's training rows gets a constant prior model for that fold.
+public enum PredictionBenchmark {
+    /// Runs the benchmark with labels given as `node id -> label names`.
+    ///
+    /// - Parameters:
+    ///   - embeddings: the table; nodes are matched to rows by id.
+    ///   - labels: each labelled node's labels (a node with an empty list is ignored).
+    ///   - folds: number of cross-validation folds, `>= 2`.
+    ///   - seed: seed of the fold shuffles.
+    ///   - C: inverse regularisation strength.
+    ///   - tolerance, maxIterations: L-BFGS stopping rule (see ``LogisticRegression``).
+    /// - Returns: the scores and what was evaluated (missing nodes are counted, not fatal).
+    /// - Throws: ``EvaluationError`` if no labelled node is in the table, there are fewer than two
+    ///   label names, fewer nodes than folds, or a fold's test set has no label with both classes.
+    /// - Complexity: `folds * L` logistic-regression fits on about `n (folds-1)/folds x d` data.
+    public static func run(embeddings: EmbeddingTable, labels: [String: [String]], folds: Int = 5,
+                           seed: UInt64 = 0, C: Double = 1, tolerance: Double = 1e-6,
+                           maxIterations: Int = 1000) throws -> PredictionResult {
+        let labelled = labels.filter { !$0.value.isEmpty }
+        let labelNames = Set(labelled.values.joined()).sorted()
+        guard labelNames.count >= 2 else {
+            throw EvaluationError("PredictionBenchmark: needs at least 2 distinct labels, got \(labelNames)")
+        }
+        let labelIndex = Dictionary(uniqueKeysWithValues: labelNames.enumerated().map { ($1, $0) })
+        var present = [(node: String, row: Int)]()
+        var missing = [String]()
+        for node in labelled.keys.sorted() {
+            if let row = embeddings.row(of: node) { present.append((node, row)) } else { missing.append(node) }
+        }
+        guard !present.isEmpty else {
+            throw EvaluationError("PredictionBenchmark: none of the \(labelled.count) labelled nodes is in the embedding table (e.g. \(missing.prefix(3).joined(separator: ", ")))")
+        }
+        let n = present.count, d = embeddings.dimension, labelCount = labelNames.count
+        var features = Matrix<Double>(rows: n, columns: d)
+        embeddings.vectors.elements.withUnsafeBufferPointer { v in
+            let rows = embeddings.count
+            for j in 0..<d {
+                for (i, item) in present.enumerated() { features.elements[i + j * n] = Double(v[item.row + j * rows]) }
+            }
+        }
+        let sets: [[Int]] = present.map { Array(Set(labelled[$0.node]!.map { labelIndex[$0]! })).sorted() }
+        var truth = [[Bool]](repeating: [Bool](repeating: false, count: n), count: labelCount)
+        for (i, s) in sets.enumerated() { for l in s { truth[l][i] = true } }
+        let singleLabel = sets.allSatisfy { $0.count == 1 }
+        let splitter = StratifiedKFold(folds: folds, seed: seed)
+        let splits = singleLabel ? try splitter.split(classes: sets.map { $0[0] }) : try splitter.split(labelSets: sets)
+        let model = LogisticRegression(C: C, tolerance: tolerance, maxIterations: maxIterations)
+
+        var foldMacro = [Double](), foldMicro = [Double]()
+        var labelSums = [Double](repeating: 0, count: labelCount), labelCounts = [Int](repeating: 0, count: labelCount)
+        var worstIterations = 0
+        var allConverged = true
+        for (f, split) in splits.enumerated() {
+            var train = gatherRows(features, split.train)
+            var test = gatherRows(features, split.test)
+            standardize(train: &train, test: &test)
+            let fitted = try model.fitOneVsRest(x: train, targets: truth.map { t in split.train.map { t[$0] } })
+            for m in fitted.models where !m.constant {
+                worstIterations = max(worstIterations, m.iterations)
+                allConverged = allConverged && m.converged
+            }
+            let scores = fitted.decisionFunction(test)
+            let testTruth = truth.map { t in split.test.map { t[$0] } }
+            let auc: (macro: Double, micro: Double, perLabel: [Double?])
+            do { auc = try ROCAUC.multiLabel(scores: scores, truth: testTruth) } catch let error as EvaluationError {
+                throw EvaluationError("PredictionBenchmark fold \(f): \(error.problem)")
+            }
+            foldMacro.append(auc.macro)
+            foldMicro.append(auc.micro)
+            for (l, value) in auc.perLabel.enumerated() {
+                if let value { labelSums[l] += value; labelCounts[l] += 1 }
+            }
+        }
+        var perLabel = [String: Double]()
+        for l in 0..<labelCount where labelCounts[l] > 0 { perLabel[labelNames[l]] = labelSums[l] / Double(labelCounts[l]) }
+        return PredictionResult(
+            macroAUC: foldMacro.reduce(0, +) / Double(foldMacro.count),
+            microAUC: foldMicro.reduce(0, +) / Double(foldMicro.count),
+            foldMacroAUC: foldMacro, foldMicroAUC: foldMicro, folds: folds, labels: labelNames,
+            perLabel: perLabel, singleLabel: singleLabel, nodesEvaluated: n, nodesMissing: missing.count,
+            missingExamples: Array(missing.prefix(5)), maxIterations: worstIterations,
+            allConverged: allConverged, C: C, seed: seed)
+    }
+
+    /// Runs the benchmark with labels given as `(node, label)` pairs, e.g. the lines of a
+    /// `labels.tsv`; a node may appear on several lines. See
+    /// ``run(embeddings:labels:folds:seed:C:tolerance:maxIterations:)``.
+    /// - Throws: as the dictionary form.
+    public static func run(embeddings: EmbeddingTable, labelPairs: [(node: String, label: String)], folds: Int = 5,
+                           seed: UInt64 = 0, C: Double = 1, tolerance: Double = 1e-6,
+                           maxIterations: Int = 1000) throws -> PredictionResult {
+        var labels = [String: [String]]()
+        for pair in labelPairs { labels[pair.node, default: []].append(pair.label) }
+        return try run(embeddings: embeddings, labels: labels, folds: folds, seed: seed, C: C,
+                       tolerance: tolerance, maxIterations: maxIterations)
+    }
+
+    /// The rows `rows` of `x` as a new matrix.
+    static func gatherRows(_ x: Matrix<Double>, _ rows: [Int]) -> Matrix<Double> {
+        var out = Matrix<Double>(rows: rows.count, columns: x.columns)
+        let m = x.rows, k = rows.count
+        x.elements.withUnsafeBufferPointer { src in
+            out.elements.withUnsafeMutableBufferPointer { dst in
+                for j in 0..<x.columns {
+                    for (i, r) in rows.enumerated() { dst[i + j * k] = src[r + j * m] }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Standardises both matrices' columns with `train`'s mean and (population) standard deviation.
+    static func standardize(train: inout Matrix<Double>, test: inout Matrix<Double>) {
+        let n = train.rows, t = test.rows
+        guard n > 0 else { return }
+        for j in 0..<train.columns {
+            var mean = 0.0
+            for i in 0..<n { mean += train.elements[i + j * n] }
+            mean /= Double(n)
+            var variance = 0.0
+            for i in 0..<n { let v = train.elements[i + j * n] - mean; variance += v * v }
+            let sd = (variance / Double(n)).squareRoot()
+            let scale = sd > 0 ? 1 / sd : 1
+            for i in 0..<n { train.elements[i + j * n] = (train.elements[i + j * n] - mean) * scale }
+            for i in 0..<t { test.elements[i + j * t] = (test.elements[i + j * t] - mean) * scale }
+        }
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-@testable import EmbeddingStore
-
-@Test func embeddingStoreModuleLoads() {}

@@ -1,4 +1,0 @@
-import Testing
-@testable import Evaluation
-
-@Test func evaluationModuleLoads() {}

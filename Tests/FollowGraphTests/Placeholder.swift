@@ -1,4 +1,0 @@
-import Testing
-@testable import FollowGraph
-
-@Test func followGraphModuleLoads() {}
