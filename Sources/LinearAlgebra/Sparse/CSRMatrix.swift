@@ -242,26 +242,28 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
     /// layout conversions of ``apply(_:into:)``; callers that keep their blocks row-major save
     /// two transpositions per product. Cost: O(nnz * k), parallel over row blocks of equal nnz.
     /// - Precondition: `x.count >= columns * k`, `y.count >= rows * k`, and the two do not overlap.
-    public func multiply(rowMajor x: UnsafeBufferPointer<Scalar>, columns k: Int, into y: UnsafeMutableBufferPointer<Scalar>) {
+    public func multiply(rowMajor x: UnsafeBufferPointer<Scalar>, columns k: Int, into y: UnsafeMutableBufferPointer<Scalar>,
+                         threads: Int = Parallel.threads) {
         precondition(k >= 0 && x.count >= columns * k && y.count >= rows * k, "CSRMatrix.multiply(rowMajor:): buffers too small")
         guard rows > 0, k > 0 else { return }
         let xv = DenseView(base: UnsafeMutablePointer(mutating: x.baseAddress ?? UnsafePointer(bitPattern: 8)!),
                            rows: columns, columns: k, rowStride: k, columnStride: 1)
         let yv = DenseView(base: y.baseAddress!, rows: rows, columns: k, rowStride: k, columnStride: 1)
-        withView { compressedGather($0, nonzeros: nonzeroCount, x: xv, y: yv) }
+        withView { compressedGather($0, nonzeros: nonzeroCount, x: xv, y: yv, threads: threads) }
     }
 
     /// `Y = A' X` for row-major blocks: `x` is `rows x k`, `y` is `columns x k`, leading
     /// dimension `k`. No transpose of `A` is formed. Cost: O(nnz * k) plus each thread reading
     /// the index arrays once.
     /// - Precondition: `x.count >= rows * k`, `y.count >= columns * k`, and the two do not overlap.
-    public func multiplyTranspose(rowMajor x: UnsafeBufferPointer<Scalar>, columns k: Int, into y: UnsafeMutableBufferPointer<Scalar>) {
+    public func multiplyTranspose(rowMajor x: UnsafeBufferPointer<Scalar>, columns k: Int, into y: UnsafeMutableBufferPointer<Scalar>,
+                                  threads: Int = Parallel.threads) {
         precondition(k >= 0 && x.count >= rows * k && y.count >= columns * k, "CSRMatrix.multiplyTranspose(rowMajor:): buffers too small")
         guard columns > 0, k > 0 else { return }
         let xv = DenseView(base: UnsafeMutablePointer(mutating: x.baseAddress ?? UnsafePointer(bitPattern: 8)!),
                            rows: rows, columns: k, rowStride: k, columnStride: 1)
         let yv = DenseView(base: y.baseAddress!, rows: columns, columns: k, rowStride: k, columnStride: 1)
-        withView { compressedScatter($0, nonzeros: nonzeroCount, x: xv, y: yv) }
+        withView { compressedScatter($0, nonzeros: nonzeroCount, x: xv, y: yv, threads: threads) }
     }
 }
 
@@ -272,6 +274,11 @@ extension CSRMatrix: LinearOperator {
     /// threads in blocks of equal nonzero count. Cost: O(nnz * k + (rows + columns) * k).
     /// - Precondition: `x.rows == columns`, `y` is `rows x x.columns`.
     public func apply(_ x: Matrix<Scalar>, into y: inout Matrix<Scalar>) {
+        apply(x, into: &y, threads: Parallel.threads)
+    }
+
+    /// ``apply(_:into:)`` on at most `threads` threads.
+    public func apply(_ x: Matrix<Scalar>, into y: inout Matrix<Scalar>, threads: Int) {
         precondition(x.rows == columns && y.rows == rows && y.columns == x.columns,
                      "CSRMatrix.apply: \(rows) x \(columns) times \(x.rows) x \(x.columns) into \(y.rows) x \(y.columns)")
         let k = x.columns
@@ -282,7 +289,7 @@ extension CSRMatrix: LinearOperator {
                 let xv = DenseView(base: UnsafeMutablePointer(mutating: xb.baseAddress ?? UnsafePointer(bitPattern: 8)!),
                                    rows: columns, columns: k, rowStride: 1, columnStride: columns)
                 let yv = DenseView(base: yb.baseAddress!, rows: m, columns: k, rowStride: 1, columnStride: m)
-                withView { compressedGather($0, nonzeros: nonzeroCount, x: xv, y: yv) }
+                withView { compressedGather($0, nonzeros: nonzeroCount, x: xv, y: yv, threads: threads) }
             }
         }
     }
@@ -293,6 +300,11 @@ extension CSRMatrix: LinearOperator {
     /// Cost: O(nnz * k + (rows + columns) * k), plus each thread reading the index arrays.
     /// - Precondition: `x.rows == rows`, `y` is `columns x x.columns`.
     public func applyTranspose(_ x: Matrix<Scalar>, into y: inout Matrix<Scalar>) {
+        applyTranspose(x, into: &y, threads: Parallel.threads)
+    }
+
+    /// ``applyTranspose(_:into:)`` on at most `threads` threads.
+    public func applyTranspose(_ x: Matrix<Scalar>, into y: inout Matrix<Scalar>, threads: Int) {
         precondition(x.rows == rows && y.rows == columns && y.columns == x.columns,
                      "CSRMatrix.applyTranspose: (\(rows) x \(columns))' times \(x.rows) x \(x.columns) into \(y.rows) x \(y.columns)")
         let k = x.columns
@@ -303,7 +315,7 @@ extension CSRMatrix: LinearOperator {
                 let xv = DenseView(base: UnsafeMutablePointer(mutating: xb.baseAddress ?? UnsafePointer(bitPattern: 8)!),
                                    rows: m, columns: k, rowStride: 1, columnStride: m)
                 let yv = DenseView(base: yb.baseAddress!, rows: n, columns: k, rowStride: 1, columnStride: n)
-                withView { compressedScatter($0, nonzeros: nonzeroCount, x: xv, y: yv) }
+                withView { compressedScatter($0, nonzeros: nonzeroCount, x: xv, y: yv, threads: threads) }
             }
         }
     }

@@ -224,8 +224,8 @@ func runScatter<S: BLASScalar>(_ a: CompressedView<S>, minorLo: Int, minorHi: In
 
 /// Threads worth using for `work` multiply-adds: one per ~64K, at most `Parallel.threads`.
 @inline(__always)
-func sparseThreadCount(work: Int) -> Int {
-    max(1, min(Parallel.threads, work / 65_536))
+func sparseThreadCount(work: Int, limit: Int = Parallel.threads) -> Int {
+    max(1, min(limit, work / 65_536))
 }
 
 /// Copies `src` (addressed by strides) into the row-major `dst` (`src.rows x src.columns`,
@@ -263,11 +263,12 @@ func copyFromRowMajor<S>(_ src: UnsafePointer<S>, _ dst: DenseView<S>, rows rang
 /// `Y = gather(A, X)`: `Y` has `a.majorCount` rows, `X` has `a.minorCount` rows, both `k` columns.
 /// `x` may be in any layout (it is copied to row-major when its rows are not contiguous);
 /// `y` is written in its own layout.
-func compressedGather<S: BLASScalar>(_ a: CompressedView<S>, nonzeros: Int, x: DenseView<S>, y: DenseView<S>) {
+func compressedGather<S: BLASScalar>(_ a: CompressedView<S>, nonzeros: Int, x: DenseView<S>, y: DenseView<S>,
+                                     threads limit: Int = Parallel.threads) {
     let k = x.columns
     precondition(x.rows == a.minorCount && y.rows == a.majorCount && y.columns == k)
     if a.majorCount == 0 || k == 0 { return }
-    let threads = sparseThreadCount(work: (nonzeros + a.majorCount) * k)
+    let threads = sparseThreadCount(work: (nonzeros + a.majorCount) * k, limit: limit)
     let prefix = UnsafeBufferPointer(start: a.offsets, count: a.majorCount + 1)
     if x.isRowMajor && (x.rowStride == k || k == 1) {
         Parallel.forEachWeightedChunk(prefix: prefix, chunks: threads) { _, range in
@@ -279,7 +280,7 @@ func compressedGather<S: BLASScalar>(_ a: CompressedView<S>, nonzeros: Int, x: D
     let xr = UnsafeMutablePointer<S>.allocate(capacity: max(1, n * k))
     defer { xr.deallocate() }
     let xrBox = UnsafeSendableBox(xr)
-    Parallel.forEachChunk(count: n, threads: sparseThreadCount(work: n * k), minimumChunk: 256) { range in
+    Parallel.forEachChunk(count: n, threads: sparseThreadCount(work: n * k, limit: limit), minimumChunk: 256) { range in
         copyToRowMajor(x, xrBox.value, rows: range)
     }
     Parallel.forEachWeightedChunk(prefix: prefix, chunks: threads) { _, range in
@@ -309,12 +310,13 @@ func minorPartition(indices: UnsafePointer<Int32>, nonzeros: Int, minorCount: In
 /// `Y = scatter(A, X)`: `Y` has `a.minorCount` rows, `X` has `a.majorCount` rows, both `k` columns.
 /// Threads own disjoint ranges of output rows (balanced by a sample of the indices), so they
 /// need no private accumulators and no reduction; each reads all of `A`'s index arrays.
-func compressedScatter<S: BLASScalar>(_ a: CompressedView<S>, nonzeros: Int, x: DenseView<S>, y: DenseView<S>) {
+func compressedScatter<S: BLASScalar>(_ a: CompressedView<S>, nonzeros: Int, x: DenseView<S>, y: DenseView<S>,
+                                      threads limit: Int = Parallel.threads) {
     let k = x.columns
     precondition(x.rows == a.majorCount && y.rows == a.minorCount && y.columns == k)
     let m = a.minorCount
     if m == 0 || k == 0 { return }
-    let threads = sparseThreadCount(work: (nonzeros + m) * k)
+    let threads = sparseThreadCount(work: (nonzeros + m) * k, limit: limit)
     let bounds = minorPartition(indices: a.indices, nonzeros: nonzeros, minorCount: m, chunks: threads)
     let chunks = bounds.count - 1
     // Accumulate straight into y when it is row-major, else into a row-major buffer.
