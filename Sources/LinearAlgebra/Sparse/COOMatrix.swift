@@ -134,6 +134,8 @@ public struct COOMatrix<Scalar: BLASScalar>: Sendable {
 /// Compresses triplets by their `major` index (rows for CSR, columns for CSC): counting sort,
 /// then per-major sort of the minor indices and merge of duplicates under `policy`.
 /// Indices are assumed in bounds. `transposed` only changes the wording of error messages.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 func compressTriplets<Scalar: BLASScalar>(majorCount: Int, major: [Int32], minor: [Int32], values: [Scalar],
                                           policy: DuplicatePolicy, transposed: Bool) throws
     -> (offsets: [Int64], indices: [Int32], values: [Scalar]) {

@@ -37,6 +37,8 @@ func validateCompressed<S>(majorCount: Int, minorCount: Int, offsets: [Int64], i
 
 /// The same matrix compressed along the other dimension (a counting sort). Cost: O(nnz + minorCount).
 /// Indices in the result are sorted within each slice because major slices are visited in order.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func transposeCompressed<S>(majorCount: Int, minorCount: Int, offsets: [Int64], indices: [Int32], values: [S])
     -> (offsets: [Int64], indices: [Int32], values: [S]) {
     let nnz = indices.count
@@ -72,6 +74,8 @@ func transposeCompressed<S>(majorCount: Int, minorCount: Int, offsets: [Int64], 
 }
 
 /// Sum of each major slice.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func majorSums<S: BLASScalar>(majorCount: Int, offsets: [Int64], values: [S]) -> [S] {
     var sums = [S](repeating: 0, count: majorCount)
     offsets.withUnsafeBufferPointer { off in
@@ -87,6 +91,8 @@ func majorSums<S: BLASScalar>(majorCount: Int, offsets: [Int64], values: [S]) ->
 }
 
 /// Sum of each minor slice.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func minorSums<S: BLASScalar>(minorCount: Int, indices: [Int32], values: [S]) -> [S] {
     var sums = [S](repeating: 0, count: minorCount)
     sums.withUnsafeMutableBufferPointer { s in
@@ -116,6 +122,8 @@ func minorCounts(minorCount: Int, indices: [Int32]) -> [Int] {
 }
 
 /// Multiplies every value of major slice `r` by `d[r]`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func scaleMajor<S: BLASScalar>(_ values: inout [S], offsets: [Int64], by d: [S]) {
     values.withUnsafeMutableBufferPointer { val in
         offsets.withUnsafeBufferPointer { off in
@@ -128,6 +136,8 @@ func scaleMajor<S: BLASScalar>(_ values: inout [S], offsets: [Int64], by d: [S])
 }
 
 /// Multiplies every value in minor slice `j` by `d[j]`.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func scaleMinor<S: BLASScalar>(_ values: inout [S], indices: [Int32], by d: [S]) {
     values.withUnsafeMutableBufferPointer { val in
         indices.withUnsafeBufferPointer { idx in

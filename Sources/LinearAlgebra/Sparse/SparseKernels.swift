@@ -1,3 +1,4 @@
+import CLinearAlgebra
 import Dispatch
 
 // Sparse-times-dense kernels shared by CSR and CSC storage.
@@ -58,6 +59,10 @@ func storeVector<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, stride: I
     }
 }
 
+/// How many nonzeros ahead the kernels prefetch dense rows (0 disables prefetching).
+nonisolated(unsafe) var gatherPrefetchDistance = 8
+nonisolated(unsafe) var scatterPrefetchDistance = 8
+
 /// Gather rows `range` of the major dimension: `Y[r, :] = sum values[p] X[indices[p], :]`.
 /// `x` is row-major with leading dimension `k`; `y` is addressed by strides.
 @inline(__always)
@@ -67,6 +72,10 @@ where V.Scalar: BinaryFloatingPoint {
     let w = V.scalarCount
     let offsets = a.offsets, indices = a.indices, values = a.values
     let ys = y.rowStride, yc = y.columnStride
+    let end = range.isEmpty ? 0 : Int(offsets[range.upperBound])
+    let distance = gatherPrefetchDistance
+    let linesPerPanel = (4 * w * MemoryLayout<V.Scalar>.stride + 63) / 64
+    let lineScalars = 64 / MemoryLayout<V.Scalar>.stride
     for r in range {
         let lo = Int(offsets[r]), hi = Int(offsets[r + 1])
         let yr = y.base + r * ys
@@ -74,6 +83,10 @@ where V.Scalar: BinaryFloatingPoint {
         while c0 + 4 * w <= k {
             var a0 = V(), a1 = V(), a2 = V(), a3 = V()
             for p in lo..<hi {
+                if distance > 0 && p + distance < end {
+                    let xf = x + Int(indices[p + distance]) * k + c0
+                    for line in 0..<linesPerPanel { cla_prefetch_read(xf + line * lineScalars) }
+                }
                 let s = V(repeating: values[p])
                 let xr = x + Int(indices[p]) * k + c0
                 a0 += s * loadVector(xr, V.self)
@@ -127,6 +140,10 @@ where V.Scalar: BinaryFloatingPoint {
     let width = UInt32(truncatingIfNeeded: minorHi - minorLo)
     let full = minorLo == 0 && minorHi == a.minorCount
     let contiguous = x.isRowMajor
+    let end = Int(offsets[a.majorCount])
+    let distance = scatterPrefetchDistance
+    let lineScalars = 64 / MemoryLayout<V.Scalar>.stride
+    let lines = min(8, (k + lineScalars - 1) / lineScalars)
     for r in 0..<a.majorCount {
         let lo = Int(offsets[r]), hi = Int(offsets[r + 1])
         if lo == hi { continue }
@@ -139,6 +156,13 @@ where V.Scalar: BinaryFloatingPoint {
             xr = UnsafePointer(scratch)
         }
         for p in lo..<hi {
+            if distance > 0 && p + distance < end {
+                let jf = indices[p + distance]
+                if full || UInt32(bitPattern: jf) &- lo32 < width {
+                    let yf = y + Int(jf) * k
+                    for line in 0..<lines { cla_prefetch_write(yf + line * lineScalars) }
+                }
+            }
             let j = indices[p]
             if !full && UInt32(bitPattern: j) &- lo32 >= width { continue }
             let sv = values[p]
@@ -230,6 +254,8 @@ func sparseThreadCount(work: Int, limit: Int = Parallel.threads) -> Int {
 
 /// Copies `src` (addressed by strides) into the row-major `dst` (`src.rows x src.columns`,
 /// leading dimension `src.columns`) for rows `range`, in cache-sized row blocks.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func copyToRowMajor<S>(_ src: DenseView<S>, _ dst: UnsafeMutablePointer<S>, rows range: Range<Int>) {
     let k = src.columns
     let block = 64
@@ -246,6 +272,8 @@ func copyToRowMajor<S>(_ src: DenseView<S>, _ dst: UnsafeMutablePointer<S>, rows
 
 /// Copies rows `range` of the row-major `src` (leading dimension `dst.columns`) into `dst`
 /// (addressed by strides), in cache-sized row blocks.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func copyFromRowMajor<S>(_ src: UnsafePointer<S>, _ dst: DenseView<S>, rows range: Range<Int>) {
     let k = dst.columns
     let block = 64
@@ -263,6 +291,8 @@ func copyFromRowMajor<S>(_ src: UnsafePointer<S>, _ dst: DenseView<S>, rows rang
 /// `Y = gather(A, X)`: `Y` has `a.majorCount` rows, `X` has `a.minorCount` rows, both `k` columns.
 /// `x` may be in any layout (it is copied to row-major when its rows are not contiguous);
 /// `y` is written in its own layout.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func compressedGather<S: BLASScalar>(_ a: CompressedView<S>, nonzeros: Int, x: DenseView<S>, y: DenseView<S>,
                                      threads limit: Int = Parallel.threads) {
     let k = x.columns
@@ -310,6 +340,8 @@ func minorPartition(indices: UnsafePointer<Int32>, nonzeros: Int, minorCount: In
 /// `Y = scatter(A, X)`: `Y` has `a.minorCount` rows, `X` has `a.majorCount` rows, both `k` columns.
 /// Threads own disjoint ranges of output rows (balanced by a sample of the indices), so they
 /// need no private accumulators and no reduction; each reads all of `A`'s index arrays.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 func compressedScatter<S: BLASScalar>(_ a: CompressedView<S>, nonzeros: Int, x: DenseView<S>, y: DenseView<S>,
                                       threads limit: Int = Parallel.threads) {
     let k = x.columns
