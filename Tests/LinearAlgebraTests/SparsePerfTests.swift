@@ -99,6 +99,13 @@ extension SparsePerfTests {
                 copyToRowMajor(src, p, rows: 0..<n)
                 p.deallocate()
             }, reps: reps)
+            for bytes in (ProcessInfo.processInfo.environment["SPMM_TB"] ?? "65536").split(separator: ",").compactMap({ Int($0) }) {
+                transposeBlockBytes = bytes
+                let tTo = Self.timings({ copyToRowMajor(src, reused, rows: 0..<n) }, reps: reps)
+                let tFrom = Self.timings({ copyFromRowMajor(UnsafePointer(reused), src, rows: 0..<n) }, reps: reps)
+                print("block \(bytes) B: to row-major \(tTo), back \(tFrom)")
+            }
+            transposeBlockBytes = 65_536
             let tReused = Self.median({ copyToRowMajor(src, reused, rows: 0..<n) }, reps: reps)
             let tBack = Self.median({ copyFromRowMajor(UnsafePointer(reused), src, rows: 0..<n) }, reps: reps)
             let tFault = Self.median({

@@ -55,7 +55,7 @@ func storeVector<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, stride: I
     if stride == 1 {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     } else {
-        for l in 0..<V.scalarCount { p[l * stride] = v[l] }
+        for l in 0..<V.scalarCount { p[l &* stride] = v[l] }
     }
 }
 
@@ -252,19 +252,29 @@ func sparseThreadCount(work: Int, limit: Int = Parallel.threads) -> Int {
     max(1, min(limit, work / 65_536))
 }
 
+/// Rows per block of a layout conversion: the row-major side of a block spans about 64 KiB.
+@inline(__always)
+func transposeBlockRows(k: Int, stride: Int) -> Int {
+    max(16, min(1024, transposeBlockBytes / max(1, k * stride)))
+}
+
+nonisolated(unsafe) var transposeBlockBytes = 65_536
+
 /// Copies `src` (addressed by strides) into the row-major `dst` (`src.rows x src.columns`,
 /// leading dimension `src.columns`) for rows `range`, in cache-sized row blocks.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 func copyToRowMajor<S>(_ src: DenseView<S>, _ dst: UnsafeMutablePointer<S>, rows range: Range<Int>) {
     let k = src.columns
-    let block = 64
+    let block = transposeBlockRows(k: k, stride: MemoryLayout<S>.stride)
     var i0 = range.lowerBound
     while i0 < range.upperBound {
         let i1 = min(i0 + block, range.upperBound)
+        let rs = src.rowStride, cs = src.columnStride
         for c in 0..<k {
-            let s = src.base + c * src.columnStride
-            for i in i0..<i1 { dst[i * k + c] = s[i * src.rowStride] }
+            var s = UnsafePointer(src.base) + (c &* cs &+ i0 &* rs)
+            var d = dst + (i0 &* k &+ c)
+            for _ in i0..<i1 { d.pointee = s.pointee; s += rs; d += k }
         }
         i0 = i1
     }
@@ -276,13 +286,15 @@ func copyToRowMajor<S>(_ src: DenseView<S>, _ dst: UnsafeMutablePointer<S>, rows
 @_specialize(where S == Double)
 func copyFromRowMajor<S>(_ src: UnsafePointer<S>, _ dst: DenseView<S>, rows range: Range<Int>) {
     let k = dst.columns
-    let block = 64
+    let block = transposeBlockRows(k: k, stride: MemoryLayout<S>.stride)
     var i0 = range.lowerBound
     while i0 < range.upperBound {
         let i1 = min(i0 + block, range.upperBound)
+        let rs = dst.rowStride, cs = dst.columnStride
         for c in 0..<k {
-            let d = dst.base + c * dst.columnStride
-            for i in i0..<i1 { d[i * dst.rowStride] = src[i * k + c] }
+            var s = src + (i0 &* k &+ c)
+            var d = dst.base + (c &* cs &+ i0 &* rs)
+            for _ in i0..<i1 { d.pointee = s.pointee; s += k; d += rs }
         }
         i0 = i1
     }
@@ -307,9 +319,9 @@ func compressedGather<S: BLASScalar>(_ a: CompressedView<S>, nonzeros: Int, x: D
         return
     }
     let n = a.minorCount
-    let xr = UnsafeMutablePointer<S>.allocate(capacity: max(1, n * k))
-    defer { xr.deallocate() }
-    let xrBox = UnsafeSendableBox(xr)
+    let buffer = SparseWorkspace.acquire(S.self, count: n * k)
+    defer { SparseWorkspace.release(buffer) }
+    let xrBox = UnsafeSendableBox(buffer.pointer)
     Parallel.forEachChunk(count: n, threads: sparseThreadCount(work: n * k, limit: limit), minimumChunk: 256) { range in
         copyToRowMajor(x, xrBox.value, rows: range)
     }
@@ -353,8 +365,9 @@ func compressedScatter<S: BLASScalar>(_ a: CompressedView<S>, nonzeros: Int, x: 
     let chunks = bounds.count - 1
     // Accumulate straight into y when it is row-major, else into a row-major buffer.
     let direct = y.isRowMajor && (y.rowStride == k || k == 1)
-    let acc = direct ? y.base : UnsafeMutablePointer<S>.allocate(capacity: max(1, m * k))
-    defer { if !direct { acc.deallocate() } }
+    let buffer = direct ? nil : SparseWorkspace.acquire(S.self, count: m * k)
+    defer { if let buffer { SparseWorkspace.release(buffer) } }
+    let acc = buffer?.pointer ?? y.base
     let scratch = UnsafeMutablePointer<S>.allocate(capacity: max(1, chunks * k))
     defer { scratch.deallocate() }
     let box = UnsafeSendableBox((acc, scratch))
