@@ -1,0 +1,322 @@
+/// A sparse matrix in compressed-sparse-row form with 32-bit column indices and 64-bit row
+/// offsets: row `i` holds entries `rowOffsets[i] ..< rowOffsets[i + 1]` of `columnIndices` and
+/// `values`, with strictly increasing columns (canonical form: sorted, no duplicates; explicit
+/// zeros may be stored).
+///
+/// It is a ``LinearOperator``: ``apply(_:into:)`` (SpMM, `A X`) and ``applyTranspose(_:into:)``
+/// (`A' X`, without materialising `A'`) run on `Parallel.threads` threads with SIMD
+/// accumulators, the package's hot kernel.
+///
+/// ```swift
+/// var coo = COOMatrix<Float>(rows: 2, columns: 3)
+/// coo.append(row: 0, column: 1, value: 2)
+/// coo.append(row: 1, column: 2, value: 3)
+/// let a = try coo.toCSR()
+/// let y = a.apply(Matrix<Float>.gaussian(rows: 3, columns: 16, seed: 7))   // 2 x 16
+/// ```
+public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
+    /// Number of rows.
+    public let rows: Int
+    /// Number of columns.
+    public let columns: Int
+    /// `rows + 1` offsets into ``columnIndices`` and ``values``; `rowOffsets[0] == 0`.
+    public private(set) var rowOffsets: [Int64]
+    /// Column of each stored entry, strictly increasing within a row.
+    public private(set) var columnIndices: [Int32]
+    /// Value of each stored entry.
+    public private(set) var values: [Scalar]
+
+    /// A CSR matrix over the given arrays, validated. Cost: O(rows + nnz).
+    /// - Throws: ``SparseMatrixError`` if the shape is negative or above `Int32.max`, the
+    ///   offsets do not have `rows + 1` entries starting at 0 and ending at the entry count, the
+    ///   offsets decrease, a column index is out of bounds, or the columns of a row are not
+    ///   strictly increasing (the message names the entry and row).
+    public init(rows: Int, columns: Int, rowOffsets: [Int64], columnIndices: [Int32], values: [Scalar]) throws {
+        try checkSparseShape(rows, columns, "CSRMatrix")
+        try validateCompressed(majorCount: rows, minorCount: columns, offsets: rowOffsets, indices: columnIndices,
+                               values: values, what: "CSRMatrix", major: "row", minor: "column")
+        self.init(uncheckedRows: rows, columns: columns, rowOffsets: rowOffsets, columnIndices: columnIndices, values: values)
+    }
+
+    /// A CSR matrix over arrays the caller guarantees to be valid (as the throwing initialiser
+    /// checks). Only the array lengths are checked (O(1)); out-of-bounds column indices are
+    /// undefined behaviour in the kernels.
+    /// - Precondition: `rowOffsets.count == rows + 1`, `rowOffsets.last == columnIndices.count == values.count`.
+    public init(uncheckedRows rows: Int, columns: Int, rowOffsets: [Int64], columnIndices: [Int32], values: [Scalar]) {
+        precondition(rows >= 0 && columns >= 0 && rowOffsets.count == rows + 1
+                     && columnIndices.count == values.count && rowOffsets[rows] == Int64(values.count),
+                     "CSRMatrix(uncheckedRows:): inconsistent array lengths")
+        self.rows = rows
+        self.columns = columns
+        self.rowOffsets = rowOffsets
+        self.columnIndices = columnIndices
+        self.values = values
+    }
+
+    /// An all-zero `rows x columns` matrix (no stored entries).
+    /// - Precondition: `0 <= rows, columns <= Int32.max`.
+    public init(zeros rows: Int, columns: Int) {
+        precondition(rows >= 0 && columns >= 0 && rows <= sparseMaximumDimension && columns <= sparseMaximumDimension,
+                     "CSRMatrix(zeros:): bad shape \(rows) x \(columns)")
+        self.init(uncheckedRows: rows, columns: columns, rowOffsets: [Int64](repeating: 0, count: rows + 1),
+                  columnIndices: [], values: [])
+    }
+
+    /// A CSR matrix holding the nonzero elements of a dense matrix. Cost: O(rows * columns).
+    /// - Precondition: the shape fits in `Int32`.
+    public init(dense: Matrix<Scalar>) {
+        precondition(dense.rows <= sparseMaximumDimension && dense.columns <= sparseMaximumDimension,
+                     "CSRMatrix(dense:): shape exceeds Int32.max")
+        var offsets = [Int64](repeating: 0, count: dense.rows + 1)
+        var idx = [Int32](), val = [Scalar]()
+        for i in 0..<dense.rows {
+            for j in 0..<dense.columns {
+                let v = dense.elements[i + j * dense.rows]
+                if v != 0 { idx.append(Int32(j)); val.append(v) }
+            }
+            offsets[i + 1] = Int64(idx.count)
+        }
+        self.init(uncheckedRows: dense.rows, columns: dense.columns, rowOffsets: offsets, columnIndices: idx, values: val)
+    }
+
+    /// Number of stored entries (explicit zeros included).
+    @inlinable public var nonzeroCount: Int { values.count }
+
+    /// Element `(i, j)` (zero when not stored). Cost: O(log(row length)).
+    /// - Precondition: `0 <= i < rows`, `0 <= j < columns`.
+    public subscript(i: Int, j: Int) -> Scalar {
+        precondition(i >= 0 && i < rows && j >= 0 && j < columns, "CSRMatrix: index (\(i), \(j)) out of \(rows) x \(columns)")
+        var lo = Int(rowOffsets[i]), hi = Int(rowOffsets[i + 1])
+        let target = Int32(j)
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if columnIndices[mid] < target { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < Int(rowOffsets[i + 1]) && columnIndices[lo] == target ? values[lo] : 0
+    }
+
+    // MARK: Conversions
+
+    /// The same matrix in CSC form. Cost: O(nnz + columns) (a counting sort), rows sorted within columns.
+    public func toCSC() -> CSCMatrix<Scalar> {
+        let t = transposeCompressed(majorCount: rows, minorCount: columns, offsets: rowOffsets,
+                                    indices: columnIndices, values: values)
+        return CSCMatrix(uncheckedRows: rows, columns: columns, columnOffsets: t.offsets, rowIndices: t.indices, values: t.values)
+    }
+
+    /// The transpose `A'` (`columns x rows`), materialised. Cost: O(nnz + columns).
+    /// To multiply by `A'` use ``applyTranspose(_:into:)``, which needs no copy.
+    public func transposed() -> CSRMatrix {
+        let t = transposeCompressed(majorCount: rows, minorCount: columns, offsets: rowOffsets,
+                                    indices: columnIndices, values: values)
+        return CSRMatrix(uncheckedRows: columns, columns: rows, rowOffsets: t.offsets, columnIndices: t.indices, values: t.values)
+    }
+
+    /// The entries as triplets, in row-major order. Cost: O(nnz).
+    public func toCOO() -> COOMatrix<Scalar> {
+        var rowIdx = [Int32](repeating: 0, count: nonzeroCount)
+        for i in 0..<rows {
+            for p in Int(rowOffsets[i])..<Int(rowOffsets[i + 1]) { rowIdx[p] = Int32(i) }
+        }
+        // Valid by construction: cannot throw.
+        return try! COOMatrix(rows: rows, columns: columns, rowIndices: rowIdx, columnIndices: columnIndices, values: values)
+    }
+
+    /// The dense (column-major) matrix. Cost: O(rows * columns + nnz) time and memory.
+    public func toDense() -> Matrix<Scalar> {
+        var d = Matrix<Scalar>(rows: rows, columns: columns)
+        for i in 0..<rows {
+            for p in Int(rowOffsets[i])..<Int(rowOffsets[i + 1]) {
+                d.elements[i + Int(columnIndices[p]) * rows] = values[p]
+            }
+        }
+        return d
+    }
+
+    /// The same matrix with values converted to `T` (rounded to nearest). Cost: O(nnz).
+    public func converted<T: BLASScalar>(to _: T.Type = T.self) -> CSRMatrix<T> {
+        CSRMatrix<T>(uncheckedRows: rows, columns: columns, rowOffsets: rowOffsets, columnIndices: columnIndices,
+                     values: values.map { T($0) })
+    }
+
+    /// The same sparsity pattern with `transform` applied to every stored value. Cost: O(nnz).
+    public func mapValues(_ transform: (Scalar) throws -> Scalar) rethrows -> CSRMatrix {
+        CSRMatrix(uncheckedRows: rows, columns: columns, rowOffsets: rowOffsets, columnIndices: columnIndices,
+                  values: try values.map(transform))
+    }
+
+    /// The submatrix `A[rowSelection, columnSelection]`: row `r` of the result is row
+    /// `rowSelection[r]` of `A` (rows may repeat), column `c` is column `columnSelection[c]`
+    /// (columns must be distinct). Use it to select and reorder items.
+    /// Cost: O(columns + nnz of the selected rows), plus a sort of each row when
+    /// `columnSelection` is not increasing.
+    /// - Throws: ``SparseMatrixError`` if a selected row or column is out of bounds or a column
+    ///   is selected twice.
+    public func subMatrix(rows rowSelection: [Int], columns columnSelection: [Int]) throws -> CSRMatrix {
+        for (r, i) in rowSelection.enumerated() where i < 0 || i >= rows {
+            throw SparseMatrixError("CSRMatrix.subMatrix: selected row \(r) is \(i), outside 0..<\(rows)")
+        }
+        var map = [Int32](repeating: -1, count: columns)
+        for (c, j) in columnSelection.enumerated() {
+            guard j >= 0 && j < columns else {
+                throw SparseMatrixError("CSRMatrix.subMatrix: selected column \(c) is \(j), outside 0..<\(columns)")
+            }
+            guard map[j] < 0 else {
+                throw SparseMatrixError("CSRMatrix.subMatrix: column \(j) is selected twice (positions \(map[j]) and \(c))")
+            }
+            map[j] = Int32(c)
+        }
+        var newRows = [Int32](), newColumns = [Int32](), newValues = [Scalar]()
+        for (r, i) in rowSelection.enumerated() {
+            for p in Int(rowOffsets[i])..<Int(rowOffsets[i + 1]) {
+                let c = map[Int(columnIndices[p])]
+                if c >= 0 { newRows.append(Int32(r)); newColumns.append(c); newValues.append(values[p]) }
+            }
+        }
+        let c = try compressTriplets(majorCount: rowSelection.count, major: newRows, minor: newColumns,
+                                     values: newValues, policy: .reject, transposed: false)
+        return CSRMatrix(uncheckedRows: rowSelection.count, columns: columnSelection.count, rowOffsets: c.offsets,
+                         columnIndices: c.indices, values: c.values)
+    }
+
+    // MARK: Reductions and scaling
+
+    /// Sum of each row (length `rows`). Cost: O(rows + nnz).
+    public func rowSums() -> [Scalar] { majorSums(majorCount: rows, offsets: rowOffsets, values: values) }
+    /// Sum of each column (length `columns`). Cost: O(columns + nnz).
+    public func columnSums() -> [Scalar] { minorSums(minorCount: columns, indices: columnIndices, values: values) }
+    /// Stored entries in each row (out-degrees of a graph). Cost: O(rows).
+    public func rowNonzeroCounts() -> [Int] { majorCounts(majorCount: rows, offsets: rowOffsets) }
+    /// Stored entries in each column (in-degrees of a graph). Cost: O(columns + nnz).
+    public func columnNonzeroCounts() -> [Int] { minorCounts(minorCount: columns, indices: columnIndices) }
+
+    /// `diag(d) A` in place: row `i` is multiplied by `d[i]`. Cost: O(nnz).
+    /// - Precondition: `d.count == rows`.
+    public mutating func scaleRows(by d: [Scalar]) {
+        precondition(d.count == rows, "CSRMatrix.scaleRows: \(d.count) factors for \(rows) rows")
+        scaleMajor(&values, offsets: rowOffsets, by: d)
+    }
+    /// `A diag(d)` in place: column `j` is multiplied by `d[j]`. Cost: O(nnz).
+    /// - Precondition: `d.count == columns`.
+    public mutating func scaleColumns(by d: [Scalar]) {
+        precondition(d.count == columns, "CSRMatrix.scaleColumns: \(d.count) factors for \(columns) columns")
+        scaleMinor(&values, indices: columnIndices, by: d)
+    }
+    /// `diag(d) A` as a new matrix. Cost: O(nnz). - Precondition: `d.count == rows`.
+    public func scaledRows(by d: [Scalar]) -> CSRMatrix { var m = self; m.scaleRows(by: d); return m }
+    /// `A diag(d)` as a new matrix. Cost: O(nnz). - Precondition: `d.count == columns`.
+    public func scaledColumns(by d: [Scalar]) -> CSRMatrix { var m = self; m.scaleColumns(by: d); return m }
+
+    // MARK: Products
+
+    @inline(__always)
+    func withView<R>(_ body: (CompressedView<Scalar>) -> R) -> R {
+        rowOffsets.withUnsafeBufferPointer { o in
+            columnIndices.withUnsafeBufferPointer { i in
+                values.withUnsafeBufferPointer { v in
+                    body(CompressedView(offsets: o.baseAddress!,
+                                        indices: i.baseAddress ?? UnsafePointer(bitPattern: 4)!,
+                                        values: v.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                        majorCount: rows, minorCount: columns))
+                }
+            }
+        }
+    }
+
+    /// `A x` (SpMV). Cost: O(rows + nnz), parallel over row blocks.
+    /// - Precondition: `x.count == columns`.
+    public func multiply(vector x: [Scalar]) -> [Scalar] {
+        precondition(x.count == columns, "CSRMatrix.multiply(vector:): vector has \(x.count) entries, matrix has \(columns) columns")
+        return apply(Matrix(rows: columns, columns: 1, elements: x)).elements
+    }
+
+    /// `A' x` without forming `A'`. Cost: O(columns + nnz) (each thread reads the index arrays).
+    /// - Precondition: `x.count == rows`.
+    public func multiplyTranspose(vector x: [Scalar]) -> [Scalar] {
+        precondition(x.count == rows, "CSRMatrix.multiplyTranspose(vector:): vector has \(x.count) entries, matrix has \(rows) rows")
+        return applyTranspose(Matrix(rows: rows, columns: 1, elements: x)).elements
+    }
+
+    /// `Y = A X` for row-major blocks: `x` is `columns x k`, `y` is `rows x k`, both with
+    /// leading dimension `k` (element (i, c) at `i * k + c`). This is the kernel without the
+    /// layout conversions of ``apply(_:into:)``; callers that keep their blocks row-major save
+    /// two transpositions per product. Cost: O(nnz * k), parallel over row blocks of equal nnz.
+    /// - Precondition: `x.count >= columns * k`, `y.count >= rows * k`, and the two do not overlap.
+    public func multiply(rowMajor x: UnsafeBufferPointer<Scalar>, columns k: Int, into y: UnsafeMutableBufferPointer<Scalar>,
+                         threads: Int = Parallel.threads) {
+        precondition(k >= 0 && x.count >= columns * k && y.count >= rows * k, "CSRMatrix.multiply(rowMajor:): buffers too small")
+        guard rows > 0, k > 0 else { return }
+        let xv = DenseView(base: UnsafeMutablePointer(mutating: x.baseAddress ?? UnsafePointer(bitPattern: 8)!),
+                           rows: columns, columns: k, rowStride: k, columnStride: 1)
+        let yv = DenseView(base: y.baseAddress!, rows: rows, columns: k, rowStride: k, columnStride: 1)
+        withView { compressedGather($0, nonzeros: nonzeroCount, x: xv, y: yv, threads: threads) }
+    }
+
+    /// `Y = A' X` for row-major blocks: `x` is `rows x k`, `y` is `columns x k`, leading
+    /// dimension `k`. No transpose of `A` is formed. Cost: O(nnz * k) plus each thread reading
+    /// the index arrays once.
+    /// - Precondition: `x.count >= rows * k`, `y.count >= columns * k`, and the two do not overlap.
+    public func multiplyTranspose(rowMajor x: UnsafeBufferPointer<Scalar>, columns k: Int, into y: UnsafeMutableBufferPointer<Scalar>,
+                                  threads: Int = Parallel.threads) {
+        precondition(k >= 0 && x.count >= rows * k && y.count >= columns * k, "CSRMatrix.multiplyTranspose(rowMajor:): buffers too small")
+        guard columns > 0, k > 0 else { return }
+        let xv = DenseView(base: UnsafeMutablePointer(mutating: x.baseAddress ?? UnsafePointer(bitPattern: 8)!),
+                           rows: rows, columns: k, rowStride: k, columnStride: 1)
+        let yv = DenseView(base: y.baseAddress!, rows: columns, columns: k, rowStride: k, columnStride: 1)
+        withView { compressedScatter($0, nonzeros: nonzeroCount, x: xv, y: yv, threads: threads) }
+    }
+}
+
+extension CSRMatrix: LinearOperator {
+    /// `Y = A X` (SpMM). `X` is transposed to row-major once (O(columns * k)) so that each
+    /// nonzero gathers one contiguous dense row; the rows of `Y` are computed in SIMD registers
+    /// and stored directly into the column-major `y`. Rows are split across `Parallel.threads`
+    /// threads in blocks of equal nonzero count. Cost: O(nnz * k + (rows + columns) * k).
+    /// - Precondition: `x.rows == columns`, `y` is `rows x x.columns`.
+    public func apply(_ x: Matrix<Scalar>, into y: inout Matrix<Scalar>) {
+        apply(x, into: &y, threads: Parallel.threads)
+    }
+
+    /// ``apply(_:into:)`` on at most `threads` threads.
+    public func apply(_ x: Matrix<Scalar>, into y: inout Matrix<Scalar>, threads: Int) {
+        precondition(x.rows == columns && y.rows == rows && y.columns == x.columns,
+                     "CSRMatrix.apply: \(rows) x \(columns) times \(x.rows) x \(x.columns) into \(y.rows) x \(y.columns)")
+        let k = x.columns
+        guard rows > 0, k > 0 else { return }
+        let m = rows
+        x.elements.withUnsafeBufferPointer { xb in
+            y.elements.withUnsafeMutableBufferPointer { yb in
+                let xv = DenseView(base: UnsafeMutablePointer(mutating: xb.baseAddress ?? UnsafePointer(bitPattern: 8)!),
+                                   rows: columns, columns: k, rowStride: 1, columnStride: columns)
+                let yv = DenseView(base: yb.baseAddress!, rows: m, columns: k, rowStride: 1, columnStride: m)
+                withView { compressedGather($0, nonzeros: nonzeroCount, x: xv, y: yv, threads: threads) }
+            }
+        }
+    }
+
+    /// `Y = A' X` without forming `A'`: threads own disjoint ranges of output rows (balanced
+    /// by nonzero count), scatter `A[i, j] X[i, :]` into a row-major accumulator, then write
+    /// their rows of the column-major `y`. No per-thread copies of the output, no reduction.
+    /// Cost: O(nnz * k + (rows + columns) * k), plus each thread reading the index arrays.
+    /// - Precondition: `x.rows == rows`, `y` is `columns x x.columns`.
+    public func applyTranspose(_ x: Matrix<Scalar>, into y: inout Matrix<Scalar>) {
+        applyTranspose(x, into: &y, threads: Parallel.threads)
+    }
+
+    /// ``applyTranspose(_:into:)`` on at most `threads` threads.
+    public func applyTranspose(_ x: Matrix<Scalar>, into y: inout Matrix<Scalar>, threads: Int) {
+        precondition(x.rows == rows && y.rows == columns && y.columns == x.columns,
+                     "CSRMatrix.applyTranspose: (\(rows) x \(columns))' times \(x.rows) x \(x.columns) into \(y.rows) x \(y.columns)")
+        let k = x.columns
+        guard columns > 0, k > 0 else { return }
+        let n = columns, m = rows
+        x.elements.withUnsafeBufferPointer { xb in
+            y.elements.withUnsafeMutableBufferPointer { yb in
+                let xv = DenseView(base: UnsafeMutablePointer(mutating: xb.baseAddress ?? UnsafePointer(bitPattern: 8)!),
+                                   rows: m, columns: k, rowStride: 1, columnStride: m)
+                let yv = DenseView(base: yb.baseAddress!, rows: n, columns: k, rowStride: 1, columnStride: n)
+                withView { compressedScatter($0, nonzeros: nonzeroCount, x: xv, y: yv, threads: threads) }
+            }
+        }
+    }
+}

@@ -1,0 +1,394 @@
+import CLinearAlgebra
+import Dispatch
+
+// Sparse-times-dense kernels shared by CSR and CSC storage.
+//
+// A compressed matrix is described by its "major" dimension (rows for CSR, columns for CSC) and
+// "minor" dimension. Two products exist:
+//   gather:  Y[r, :] = sum_p values[p] * X[indices[p], :]   over major r   (CSR: A X,  CSC: A' X)
+//   scatter: Y[indices[p], :] += values[p] * X[r, :]         over major r   (CSR: A' X, CSC: A X)
+// Dense blocks are addressed through (row stride, column stride), so one kernel reads or writes
+// both row-major (stride k, 1) and column-major (stride 1, rows) blocks. Gathers need contiguous
+// dense rows, so a column-major X with more than one column is transposed to row-major once per
+// call; outputs are written straight into the caller's layout.
+//
+// The gathers and scatters hit random dense rows, so the kernels are bound by memory latency,
+// not bandwidth or arithmetic: each one prefetches the dense row of the nonzero
+// `gatherPrefetchDistance` (8) entries ahead. On the 1M x 1M, 10M-nonzero, 64-column Float
+// benchmark this took one thread from 0.83 s to 0.25 s. Scratch buffers come from
+// `SparseWorkspace`, so repeated products do not page-fault on fresh allocations.
+
+/// Raw pointers to compressed storage, valid for the duration of one kernel call.
+struct CompressedView<S>: @unchecked Sendable {
+    let offsets: UnsafePointer<Int64>
+    let indices: UnsafePointer<Int32>
+    let values: UnsafePointer<S>
+    let majorCount: Int
+    let minorCount: Int
+
+    func rebound<T>(to _: T.Type) -> CompressedView<T> {
+        CompressedView<T>(offsets: offsets, indices: indices,
+                          values: UnsafeRawPointer(values).assumingMemoryBound(to: T.self),
+                          majorCount: majorCount, minorCount: minorCount)
+    }
+}
+
+/// A dense block of `rows x columns` elements at `base`, element (i, c) at `i * rowStride + c * columnStride`.
+struct DenseView<S>: @unchecked Sendable {
+    let base: UnsafeMutablePointer<S>
+    let rows: Int
+    let columns: Int
+    let rowStride: Int
+    let columnStride: Int
+
+    var isRowMajor: Bool { columnStride == 1 || columns == 1 }
+
+    func rebound<T>(to _: T.Type) -> DenseView<T> {
+        DenseView<T>(base: UnsafeMutableRawPointer(base).assumingMemoryBound(to: T.self),
+                     rows: rows, columns: columns, rowStride: rowStride, columnStride: columnStride)
+    }
+}
+
+// MARK: - Inner loops, generic over the SIMD vector type (specialised for SIMD16<Float> and SIMD8<Double>)
+
+@inline(__always)
+func loadVector<V: SIMD>(_ p: UnsafePointer<V.Scalar>, _: V.Type) -> V {
+    UnsafeRawPointer(p).loadUnaligned(as: V.self)
+}
+
+@inline(__always)
+func storeVector<V: SIMD>(_ v: V, _ p: UnsafeMutablePointer<V.Scalar>, stride: Int) {
+    if stride == 1 {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+    } else {
+        for l in 0..<V.scalarCount { p[l &* stride] = v[l] }
+    }
+}
+
+/// How many nonzeros ahead the kernels prefetch dense rows (0 disables prefetching).
+nonisolated(unsafe) var gatherPrefetchDistance = 8
+nonisolated(unsafe) var scatterPrefetchDistance = 8
+
+/// Gather rows `range` of the major dimension: `Y[r, :] = sum values[p] X[indices[p], :]`.
+/// `x` is row-major with leading dimension `k`; `y` is addressed by strides.
+@inline(__always)
+func gatherKernel<V: SIMD>(_: V.Type, _ a: CompressedView<V.Scalar>, _ range: Range<Int>,
+                           x: UnsafePointer<V.Scalar>, k: Int, y: DenseView<V.Scalar>)
+where V.Scalar: BinaryFloatingPoint {
+    let w = V.scalarCount
+    let offsets = a.offsets, indices = a.indices, values = a.values
+    let ys = y.rowStride, yc = y.columnStride
+    let end = range.isEmpty ? 0 : Int(offsets[range.upperBound])
+    let distance = gatherPrefetchDistance
+    let linesPerPanel = (4 * w * MemoryLayout<V.Scalar>.stride + 63) / 64
+    let lineScalars = 64 / MemoryLayout<V.Scalar>.stride
+    for r in range {
+        let lo = Int(offsets[r]), hi = Int(offsets[r + 1])
+        let yr = y.base + r * ys
+        var c0 = 0
+        while c0 + 4 * w <= k {
+            var a0 = V(), a1 = V(), a2 = V(), a3 = V()
+            for p in lo..<hi {
+                if distance > 0 && p + distance < end {
+                    let xf = x + Int(indices[p + distance]) * k + c0
+                    for line in 0..<linesPerPanel { cla_prefetch_read(xf + line * lineScalars) }
+                }
+                let s = V(repeating: values[p])
+                let xr = x + Int(indices[p]) * k + c0
+                a0 += s * loadVector(xr, V.self)
+                a1 += s * loadVector(xr + w, V.self)
+                a2 += s * loadVector(xr + 2 * w, V.self)
+                a3 += s * loadVector(xr + 3 * w, V.self)
+            }
+            storeVector(a0, yr + c0 * yc, stride: yc)
+            storeVector(a1, yr + (c0 + w) * yc, stride: yc)
+            storeVector(a2, yr + (c0 + 2 * w) * yc, stride: yc)
+            storeVector(a3, yr + (c0 + 3 * w) * yc, stride: yc)
+            c0 += 4 * w
+        }
+        while c0 + w <= k {
+            var a0 = V()
+            for p in lo..<hi {
+                if distance > 0 && p + distance < end { cla_prefetch_read(x + Int(indices[p + distance]) * k + c0) }
+                a0 += V(repeating: values[p]) * loadVector(x + Int(indices[p]) * k + c0, V.self)
+            }
+            storeVector(a0, yr + c0 * yc, stride: yc)
+            c0 += w
+        }
+        let tail = k - c0
+        if tail == 1 {
+            var t: V.Scalar = 0
+            for p in lo..<hi {
+                if distance > 0 && p + distance < end { cla_prefetch_read(x + Int(indices[p + distance]) * k + c0) }
+                t += values[p] * x[Int(indices[p]) * k + c0]
+            }
+            yr[c0 * yc] = t
+        } else if tail > 1 {
+            var t = V()
+            for p in lo..<hi {
+                if distance > 0 && p + distance < end { cla_prefetch_read(x + Int(indices[p + distance]) * k + c0) }
+                let s = values[p]
+                let xr = x + Int(indices[p]) * k + c0
+                for l in 0..<tail { t[l] += s * xr[l] }
+            }
+            for l in 0..<tail { yr[(c0 + l) * yc] = t[l] }
+        }
+    }
+}
+
+/// Scatter over all major rows, restricted to minor indices in `minorLo ..< minorHi`:
+/// `Y[j, :] += values[p] X[r, :]` for `j = indices[p]`. `y` is row-major with leading dimension `k`
+/// (rows `minorLo ..< minorHi` must be initialised by the caller). `x` is addressed by strides;
+/// a non-contiguous row is first copied to `scratch` (k elements).
+@inline(__always)
+func scatterKernel<V: SIMD>(_: V.Type, _ a: CompressedView<V.Scalar>, minorLo: Int, minorHi: Int,
+                            x: DenseView<V.Scalar>, k: Int, y: UnsafeMutablePointer<V.Scalar>,
+                            scratch: UnsafeMutablePointer<V.Scalar>)
+where V.Scalar: BinaryFloatingPoint {
+    let w = V.scalarCount
+    let offsets = a.offsets, indices = a.indices, values = a.values
+    let lo32 = UInt32(truncatingIfNeeded: minorLo)
+    let width = UInt32(truncatingIfNeeded: minorHi - minorLo)
+    let full = minorLo == 0 && minorHi == a.minorCount
+    let contiguous = x.isRowMajor
+    let end = Int(offsets[a.majorCount])
+    let distance = scatterPrefetchDistance
+    let lineScalars = 64 / MemoryLayout<V.Scalar>.stride
+    let lines = min(8, (k + lineScalars - 1) / lineScalars)
+    for r in 0..<a.majorCount {
+        let lo = Int(offsets[r]), hi = Int(offsets[r + 1])
+        if lo == hi { continue }
+        let xr: UnsafePointer<V.Scalar>
+        if contiguous {
+            xr = UnsafePointer(x.base + r * x.rowStride)
+        } else {
+            let src = x.base + r * x.rowStride
+            for c in 0..<k { scratch[c] = src[c * x.columnStride] }
+            xr = UnsafePointer(scratch)
+        }
+        for p in lo..<hi {
+            if distance > 0 && p + distance < end {
+                let jf = indices[p + distance]
+                if full || UInt32(bitPattern: jf) &- lo32 < width {
+                    let yf = y + Int(jf) * k
+                    for line in 0..<lines { cla_prefetch_write(yf + line * lineScalars) }
+                }
+            }
+            let j = indices[p]
+            if !full && UInt32(bitPattern: j) &- lo32 >= width { continue }
+            let sv = values[p]
+            let s = V(repeating: sv)
+            let yr = y + Int(j) * k
+            var c0 = 0
+            while c0 + 2 * w <= k {
+                let y0 = loadVector(UnsafePointer(yr + c0), V.self) + s * loadVector(xr + c0, V.self)
+                let y1 = loadVector(UnsafePointer(yr + c0 + w), V.self) + s * loadVector(xr + c0 + w, V.self)
+                storeVector(y0, yr + c0, stride: 1)
+                storeVector(y1, yr + c0 + w, stride: 1)
+                c0 += 2 * w
+            }
+            while c0 + w <= k {
+                storeVector(loadVector(UnsafePointer(yr + c0), V.self) + s * loadVector(xr + c0, V.self), yr + c0, stride: 1)
+                c0 += w
+            }
+            while c0 < k { yr[c0] += sv * xr[c0]; c0 += 1 }
+        }
+    }
+}
+
+/// Scalar fallback for a `BLASScalar` other than Float and Double.
+func gatherKernelScalar<S: BLASScalar>(_ a: CompressedView<S>, _ range: Range<Int>,
+                                       x: UnsafePointer<S>, k: Int, y: DenseView<S>) {
+    for r in range {
+        let lo = Int(a.offsets[r]), hi = Int(a.offsets[r + 1])
+        for c in 0..<k {
+            var t: S = 0
+            for p in lo..<hi { t += a.values[p] * x[Int(a.indices[p]) * k + c] }
+            y.base[r * y.rowStride + c * y.columnStride] = t
+        }
+    }
+}
+
+func scatterKernelScalar<S: BLASScalar>(_ a: CompressedView<S>, minorLo: Int, minorHi: Int,
+                                        x: DenseView<S>, k: Int, y: UnsafeMutablePointer<S>) {
+    for r in 0..<a.majorCount {
+        for p in Int(a.offsets[r])..<Int(a.offsets[r + 1]) {
+            let j = Int(a.indices[p])
+            if j < minorLo || j >= minorHi { continue }
+            for c in 0..<k { y[j * k + c] += a.values[p] * x.base[r * x.rowStride + c * x.columnStride] }
+        }
+    }
+}
+
+// MARK: - Type dispatch
+
+@inline(__always)
+func runGather<S: BLASScalar>(_ a: CompressedView<S>, _ range: Range<Int>,
+                              x: UnsafePointer<S>, k: Int, y: DenseView<S>) {
+    if S.self == Float.self {
+        gatherKernel(SIMD16<Float>.self, a.rebound(to: Float.self), range,
+                     x: UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), k: k, y: y.rebound(to: Float.self))
+    } else if S.self == Double.self {
+        gatherKernel(SIMD8<Double>.self, a.rebound(to: Double.self), range,
+                     x: UnsafeRawPointer(x).assumingMemoryBound(to: Double.self), k: k, y: y.rebound(to: Double.self))
+    } else {
+        gatherKernelScalar(a, range, x: x, k: k, y: y)
+    }
+}
+
+@inline(__always)
+func runScatter<S: BLASScalar>(_ a: CompressedView<S>, minorLo: Int, minorHi: Int,
+                               x: DenseView<S>, k: Int, y: UnsafeMutablePointer<S>,
+                               scratch: UnsafeMutablePointer<S>) {
+    if S.self == Float.self {
+        scatterKernel(SIMD16<Float>.self, a.rebound(to: Float.self), minorLo: minorLo, minorHi: minorHi,
+                      x: x.rebound(to: Float.self), k: k,
+                      y: UnsafeMutableRawPointer(y).assumingMemoryBound(to: Float.self),
+                      scratch: UnsafeMutableRawPointer(scratch).assumingMemoryBound(to: Float.self))
+    } else if S.self == Double.self {
+        scatterKernel(SIMD8<Double>.self, a.rebound(to: Double.self), minorLo: minorLo, minorHi: minorHi,
+                      x: x.rebound(to: Double.self), k: k,
+                      y: UnsafeMutableRawPointer(y).assumingMemoryBound(to: Double.self),
+                      scratch: UnsafeMutableRawPointer(scratch).assumingMemoryBound(to: Double.self))
+    } else {
+        scatterKernelScalar(a, minorLo: minorLo, minorHi: minorHi, x: x, k: k, y: y)
+    }
+}
+
+// MARK: - Drivers
+
+/// Threads worth using for `work` multiply-adds: one per ~64K, at most `Parallel.threads`.
+@inline(__always)
+func sparseThreadCount(work: Int, limit: Int = Parallel.threads) -> Int {
+    max(1, min(limit, work / 65_536))
+}
+
+/// Rows per block of a layout conversion: the row-major side of a block spans about 64 KiB.
+@inline(__always)
+func transposeBlockRows(k: Int, stride: Int) -> Int {
+    max(16, min(1024, transposeBlockBytes / max(1, k * stride)))
+}
+
+nonisolated(unsafe) var transposeBlockBytes = 65_536
+
+/// Copies `src` (addressed by strides) into the row-major `dst` (`src.rows x src.columns`,
+/// leading dimension `src.columns`) for rows `range`, in cache-sized row blocks.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func copyToRowMajor<S>(_ src: DenseView<S>, _ dst: UnsafeMutablePointer<S>, rows range: Range<Int>) {
+    let k = src.columns
+    let block = transposeBlockRows(k: k, stride: MemoryLayout<S>.stride)
+    var i0 = range.lowerBound
+    while i0 < range.upperBound {
+        let i1 = min(i0 + block, range.upperBound)
+        let rs = src.rowStride, cs = src.columnStride
+        for c in 0..<k {
+            var s = UnsafePointer(src.base) + (c &* cs &+ i0 &* rs)
+            var d = dst + (i0 &* k &+ c)
+            for _ in i0..<i1 { d.pointee = s.pointee; s += rs; d += k }
+        }
+        i0 = i1
+    }
+}
+
+/// Copies rows `range` of the row-major `src` (leading dimension `dst.columns`) into `dst`
+/// (addressed by strides), in cache-sized row blocks.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func copyFromRowMajor<S>(_ src: UnsafePointer<S>, _ dst: DenseView<S>, rows range: Range<Int>) {
+    let k = dst.columns
+    let block = transposeBlockRows(k: k, stride: MemoryLayout<S>.stride)
+    var i0 = range.lowerBound
+    while i0 < range.upperBound {
+        let i1 = min(i0 + block, range.upperBound)
+        let rs = dst.rowStride, cs = dst.columnStride
+        for c in 0..<k {
+            var s = src + (i0 &* k &+ c)
+            var d = dst.base + (c &* cs &+ i0 &* rs)
+            for _ in i0..<i1 { d.pointee = s.pointee; s += k; d += rs }
+        }
+        i0 = i1
+    }
+}
+
+/// `Y = gather(A, X)`: `Y` has `a.majorCount` rows, `X` has `a.minorCount` rows, both `k` columns.
+/// `x` may be in any layout (it is copied to row-major when its rows are not contiguous);
+/// `y` is written in its own layout.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func compressedGather<S: BLASScalar>(_ a: CompressedView<S>, nonzeros: Int, x: DenseView<S>, y: DenseView<S>,
+                                     threads limit: Int = Parallel.threads) {
+    let k = x.columns
+    precondition(x.rows == a.minorCount && y.rows == a.majorCount && y.columns == k)
+    if a.majorCount == 0 || k == 0 { return }
+    let threads = sparseThreadCount(work: (nonzeros + a.majorCount) * k, limit: limit)
+    let prefix = UnsafeBufferPointer(start: a.offsets, count: a.majorCount + 1)
+    if x.isRowMajor && (x.rowStride == k || k == 1) {
+        Parallel.forEachWeightedChunk(prefix: prefix, chunks: threads) { _, range in
+            runGather(a, range, x: UnsafePointer(x.base), k: k, y: y)
+        }
+        return
+    }
+    let n = a.minorCount
+    let buffer = SparseWorkspace.acquire(S.self, count: n * k)
+    defer { SparseWorkspace.release(buffer) }
+    let xrBox = UnsafeSendableBox(buffer.pointer)
+    Parallel.forEachChunk(count: n, threads: sparseThreadCount(work: n * k, limit: limit), minimumChunk: 256) { range in
+        copyToRowMajor(x, xrBox.value, rows: range)
+    }
+    Parallel.forEachWeightedChunk(prefix: prefix, chunks: threads) { _, range in
+        runGather(a, range, x: UnsafePointer(xrBox.value), k: k, y: y)
+    }
+}
+
+/// Boundaries `0 = b[0] <= ... <= b[chunks] = minorCount` splitting the minor indices into ranges
+/// holding near-equal numbers of nonzeros, estimated from an evenly strided sample of `indices`.
+func minorPartition(indices: UnsafePointer<Int32>, nonzeros: Int, minorCount: Int, chunks: Int) -> [Int] {
+    if chunks <= 1 || nonzeros == 0 { return [0, minorCount] }
+    let sampleCount = min(nonzeros, 1 << 16)
+    var sample = [Int32](unsafeUninitializedCapacity: sampleCount) { buf, initialized in
+        for s in 0..<sampleCount { buf[s] = indices[Int((Int64(s) * Int64(nonzeros)) / Int64(sampleCount))] }
+        initialized = sampleCount
+    }
+    sample.sort()
+    var bounds = [0]
+    for c in 1..<chunks {
+        let b = Int(sample[c * sampleCount / chunks])
+        bounds.append(max(bounds.last!, min(b, minorCount)))
+    }
+    bounds.append(minorCount)
+    return bounds
+}
+
+/// `Y = scatter(A, X)`: `Y` has `a.minorCount` rows, `X` has `a.majorCount` rows, both `k` columns.
+/// Threads own disjoint ranges of output rows (balanced by a sample of the indices), so they
+/// need no private accumulators and no reduction; each reads all of `A`'s index arrays.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func compressedScatter<S: BLASScalar>(_ a: CompressedView<S>, nonzeros: Int, x: DenseView<S>, y: DenseView<S>,
+                                      threads limit: Int = Parallel.threads) {
+    let k = x.columns
+    precondition(x.rows == a.majorCount && y.rows == a.minorCount && y.columns == k)
+    let m = a.minorCount
+    if m == 0 || k == 0 { return }
+    let threads = sparseThreadCount(work: (nonzeros + m) * k, limit: limit)
+    let bounds = minorPartition(indices: a.indices, nonzeros: nonzeros, minorCount: m, chunks: threads)
+    let chunks = bounds.count - 1
+    // Accumulate straight into y when it is row-major, else into a row-major buffer.
+    let direct = y.isRowMajor && (y.rowStride == k || k == 1)
+    let buffer = direct ? nil : SparseWorkspace.acquire(S.self, count: m * k)
+    defer { if let buffer { SparseWorkspace.release(buffer) } }
+    let acc = buffer?.pointer ?? y.base
+    let scratch = UnsafeMutablePointer<S>.allocate(capacity: max(1, chunks * k))
+    defer { scratch.deallocate() }
+    let box = UnsafeSendableBox((acc, scratch))
+    let body: @Sendable (Int) -> Void = { c in
+        let (acc, scratch) = box.value
+        let lo = bounds[c], hi = bounds[c + 1]
+        if lo == hi { return }
+        (acc + lo * k).initialize(repeating: 0, count: (hi - lo) * k)
+        runScatter(a, minorLo: lo, minorHi: hi, x: x, k: k, y: acc, scratch: scratch + c * k)
+        if !direct { copyFromRowMajor(UnsafePointer(acc), y, rows: lo..<hi) }
+    }
+    if chunks == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
+}
