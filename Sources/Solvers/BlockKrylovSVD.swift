@@ -6,7 +6,8 @@ import LinearAlgebra
 /// Where ``RandomizedSVD`` keeps only the last block of its power iterations, this method keeps
 /// every pass's block: with `Y_0 = A Ω` it builds an orthonormal basis of the Krylov space
 /// `[Y_0, (AA') Y_0, ..., (AA')^q Y_0]` (block Gram-Schmidt, done twice, then QR of each new
-/// block, and a final QR of the whole basis) and finishes with Rayleigh-Ritz on that basis. For slowly decaying spectra it reaches
+/// block, and a final QR of the whole basis; every QR is CholeskyQR2 with a Householder fallback)
+/// and finishes with Rayleigh-Ritz on that basis. For slowly decaying spectra it reaches
 /// a given accuracy with far fewer passes than the plain power method.
 ///
 /// Cost: `2q + 2` passes over `A` (the last with `b(q + 1)` vectors, the others with `b`),
@@ -70,10 +71,10 @@ public enum BlockKrylovSVD {
             var krylov = Matrix<S>(rows: m, columns: width)
             var block = op.apply(omega); passes += 1
             try checkFinite(block, "A Ω")
-            block = try block.orthonormalized()
+            block = try choleskyOrthonormalized(block)
             krylov.setColumns(startingAt: 0, from: block)
             for i in stride(from: 1, through: c.iterations, by: 1) {
-                let z = try op.applyTranspose(block).orthonormalized(); passes += 1
+                let z = try choleskyOrthonormalized(op.applyTranspose(block)); passes += 1
                 var y = op.apply(z); passes += 1
                 try checkFinite(y, "Krylov block \(i)")
                 let previous = krylov.columns(0..<(i * b))
@@ -81,13 +82,13 @@ public enum BlockKrylovSVD {
                     let coefficients = Matrix.product(previous, .transpose, y)
                     Matrix.gemm(previous, .none, coefficients, .none, alpha: -1, beta: 1, into: &y)
                 }
-                block = try y.orthonormalized()
+                block = try choleskyOrthonormalized(y)
                 krylov.setColumns(startingAt: i * b, from: block)
             }
             // A block that was (nearly) inside the span of the earlier ones normalises to noise
             // that is not orthogonal to them; one Householder QR of the whole basis makes it
             // orthonormal whatever happened (it only changes the columns in that case).
-            return try krylov.orthonormalized()
+            return try choleskyOrthonormalized(krylov)
         }
         let (u, s, vt) = try clock.measure("Rayleigh-Ritz") {
             try TruncatedSVD<S>.rayleighRitz(op, basis: basis, rank: c.rank)

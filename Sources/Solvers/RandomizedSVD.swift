@@ -19,7 +19,11 @@ public enum RandomizedSVD {
     /// What to do to the block between power-iteration passes, so that the columns do not all
     /// collapse onto the leading singular vector (and, in `Float`, do not overflow).
     public enum Normalizer: String, Sendable, CaseIterable {
-        /// Orthonormalise with Householder QR (most stable).
+        /// Orthonormalise with Cholesky QR (`Y'Y = LL'`, `Y L^-T`): two GEMMs, many times faster
+        /// than Householder QR on tall blocks; falls back to Householder QR when the block is too
+        /// ill-conditioned for it. The final basis uses two passes (CholeskyQR2). The default.
+        case choleskyQR
+        /// Orthonormalise with Householder QR (most stable, but memory-bound on tall blocks).
         case qr
         /// Replace the block by the permuted lower factor of its LU factorization (scikit-learn's
         /// default; cheaper than QR, nearly as good).
@@ -38,7 +42,7 @@ public enum RandomizedSVD {
         /// Power iterations `q`; `nil` (default) chooses as scikit-learn does: 7 when
         /// `rank < 0.1 min(m, n)`, else 4.
         public var powerIterations: Int?
-        /// The normaliser between passes (default ``Normalizer/qr``).
+        /// The normaliser between passes (default ``Normalizer/choleskyQR``).
         public var normalizer: Normalizer
         /// Seed of the Gaussian test matrix (default 0).
         public var seed: UInt64
@@ -49,7 +53,7 @@ public enum RandomizedSVD {
         public var residualNormEstimateIterations: Int
 
         public init(rank: Int, oversamples: Int = 10, powerIterations: Int? = nil,
-                    normalizer: Normalizer = .qr, seed: UInt64 = 0, computeResiduals: Bool = true,
+                    normalizer: Normalizer = .choleskyQR, seed: UInt64 = 0, computeResiduals: Bool = true,
                     residualNormEstimateIterations: Int = 0) {
             self.rank = rank; self.oversamples = oversamples; self.powerIterations = powerIterations
             self.normalizer = normalizer; self.seed = seed; self.computeResiduals = computeResiduals
@@ -107,7 +111,9 @@ public enum RandomizedSVD {
                 y = op.apply(z); passes += 1
                 try checkFinite(y, "a power iteration")
             }
-            return try y.orthonormalized()
+            // The basis for Rayleigh-Ritz must be orthonormal to rounding: Householder for .qr,
+            // CholeskyQR2 (with its Householder fallback) otherwise.
+            return c.normalizer == .qr ? try y.orthonormalized() : try choleskyOrthonormalized(y, passes: 2)
         }
         let (u, s, vt) = try clock.measure("Rayleigh-Ritz") {
             try TruncatedSVD<S>.rayleighRitz(op, basis: basis, rank: c.rank)
@@ -123,6 +129,7 @@ public enum RandomizedSVD {
     /// Applies a normaliser to a block.
     static func normalize<S: BLASScalar>(_ y: Matrix<S>, _ normalizer: Normalizer) throws -> Matrix<S> {
         switch normalizer {
+        case .choleskyQR: return try choleskyOrthonormalized(y, passes: 1)
         case .qr: return try y.orthonormalized()
         case .lu: return try y.lu().permutedLower
         case .none: return y

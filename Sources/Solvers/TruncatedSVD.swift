@@ -319,3 +319,30 @@ func parallelGaussian<Scalar: BLASScalar>(rows: Int, columns: Int, seed: UInt64)
     }
     return g
 }
+
+/// An orthonormal basis of the columns of the tall `y` (`m x l`, `m >= l`) by Cholesky QR:
+/// `Y'Y = L L'`, `Q = Y L^-T`, repeated `passes` times (two passes, "CholeskyQR2", give
+/// orthogonality to rounding when `cond(Y) < eps^-1/2`). Falls back to Householder QR
+/// (``Matrix/orthonormalized()``) when the Gram matrix is not numerically positive definite or
+/// its Cholesky factor shows `cond(Y)^2 > 1 / (20 eps)`.
+///
+/// Cost: two GEMMs with `2 m l^2` flops each per pass, against Householder QR's `4 m l^2`
+/// memory-bound level-2 flops: for `m = 10^6`, `l = 74` in `Float` on this machine about 0.2 s
+/// against 2.6 s.
+func choleskyOrthonormalized<S: BLASScalar>(_ y: Matrix<S>, passes: Int = 2) throws -> Matrix<S> {
+    let l = y.columns
+    if l == 0 || y.rows < l { return try y.orthonormalized() }
+    var q = y
+    for _ in 0..<passes {
+        let gram = Matrix.product(q, .transpose, q)
+        guard let factor = try? gram.cholesky() else { return try y.orthonormalized() }
+        let diagonal = (0..<l).map { factor.lower[$0, $0] }
+        let smallest = diagonal.min()!, largest = diagonal.max()!
+        if !(largest > 0) || !((smallest / largest) * (smallest / largest) >= 20 * S.ulpOfOne) {
+            return try y.orthonormalized()
+        }
+        let inverse = try factor.lower.solve(Matrix<S>.identity(l))   // L^-1
+        q = Matrix.product(q, .none, inverse, .transpose)
+    }
+    return q
+}

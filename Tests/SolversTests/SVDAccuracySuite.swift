@@ -5,7 +5,7 @@ import LinearAlgebra
 
 /// Every truncated SVD back-end, as the shared suite runs it.
 enum SVDBackend: String, CaseIterable, Sendable, CustomStringConvertible {
-    case randomizedQR, randomizedLU, randomizedNone, blockKrylov, arpackNormalEquations, arpackAugmented
+    case randomizedCholeskyQR, randomizedQR, randomizedLU, randomizedNone, blockKrylov, arpackNormalEquations, arpackAugmented
     var description: String { rawValue }
 
     var isARPACK: Bool { self == .arpackNormalEquations || self == .arpackAugmented }
@@ -15,6 +15,7 @@ enum SVDBackend: String, CaseIterable, Sendable, CustomStringConvertible {
     func algorithm(rank: Int, seed: UInt64, scalar: ScalarKind) -> TruncatedSVDAlgorithm {
         let arpackTolerance = scalar == .float ? 1e-6 : 0
         switch self {
+        case .randomizedCholeskyQR: return .randomized(.init(rank: rank, normalizer: .choleskyQR, seed: seed))
         case .randomizedQR: return .randomized(.init(rank: rank, normalizer: .qr, seed: seed))
         case .randomizedLU: return .randomized(.init(rank: rank, normalizer: .lu, seed: seed))
         case .randomizedNone: return .randomized(.init(rank: rank, powerIterations: 1, normalizer: .none, seed: seed))
@@ -97,7 +98,7 @@ struct SVDCase: Sendable, CustomStringConvertible {
         case (.slow, .arpackNormalEquations), (.slow, .arpackAugmented):
             // Converged to the ARPACK tolerance (Float 1e-6, Double eps): measured 2e-7 / 4e-15.
             return scalar == .float ? (1e-5, 1e-5) : (1e-12, 1e-12)
-        case (.slow, .randomizedQR), (.slow, .randomizedLU):
+        case (.slow, .randomizedQR), (.slow, .randomizedLU), (.slow, .randomizedCholeskyQR):
             // q = 7, p = 10 on a slow tail: measured s error 4e-5, residual 2.7e-3.
             return (2e-4, 1e-2)
         case (.slow, .blockKrylov):

@@ -11,7 +11,7 @@ import LinearAlgebra
         #expect(c.resolvedPowerIterations(rows: 1000, columns: 100) == 7)   // 5 < 10
         #expect(c.resolvedPowerIterations(rows: 1000, columns: 50) == 4)    // 5 = 0.1 * 50, not below
         #expect(RandomizedSVD.Configuration(rank: 5, powerIterations: 2).resolvedPowerIterations(rows: 1000, columns: 100) == 2)
-        #expect(c.oversamples == 10 && c.normalizer == .qr && c.seed == 0)
+        #expect(c.oversamples == 10 && c.normalizer == .choleskyQR && c.seed == 0)
     }
 
     @Test func randomizedCountsItsPasses() throws {
@@ -92,5 +92,24 @@ import LinearAlgebra
         let rf = try RandomizedSVD.compute(a.converted(to: Float.self), .init(rank: 5))
         for i in 0..<5 { #expect(abs(Double(rf.s[i]) - rd.s[i]) <= 1e-5) }
         #expect(TestMatrices.maxDifference(rf.u.converted(to: Double.self), rd.u) <= 1e-3)
+    }
+
+    @Test(arguments: [1.0, 1e3, 1e6, 1e9])
+    func choleskyQRIsOrthonormalAndKeepsTheSpanAtAnyCondition(condition: Double) throws {
+        // Columns with singular values from 1 down to 1/condition: CholeskyQR2 below eps^-1/2,
+        // the Householder fallback above it; either way the output is orthonormal to rounding.
+        let s = (0..<12).map { pow(condition, -Double($0) / 11) }
+        let y = TestMatrices.knownSpectrum(rows: 500, columns: 12, singularValues: s, seed: 40)
+        for scalar in ScalarKind.allCases {
+            func check<S: BLASScalar>(_: S.Type) throws {
+                let ys = y.converted(to: S.self)
+                let q = try choleskyOrthonormalized(ys)
+                #expect(TestMatrices.orthonormalityError(q) <= 50 * scalar.epsilon, "\(scalar), cond \(condition)")
+                // Same span: Y - Q Q'Y is tiny relative to Y's smallest direction resolvable in S.
+                let projected = ys - q * Matrix.product(q, .transpose, ys)
+                #expect(Double(projected.frobeniusNorm) <= 1e3 * scalar.epsilon * Double(ys.frobeniusNorm))
+            }
+            if scalar == .float { try check(Float.self) } else { try check(Double.self) }
+        }
     }
 }
