@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+import LinearAlgebra
+@testable import Solvers
+
+@Suite("ARPACK eigensolvers") struct EigensolverTests {
+    /// A tolerance for eigenvalues of an operator of norm about `scale`.
+    func tolerance(_ scalar: ScalarKind, scale: Double) -> Double {
+        scalar == .float ? 2e-4 * scale : 1e-10 * scale
+    }
+
+    func solverTolerance(_ scalar: ScalarKind) -> Double { scalar == .float ? 1e-6 : 0 }
+
+    @Test(arguments: ScalarKind.allCases, SymmetricEigensolver.Which.allCases)
+    func pathLaplacianEveryWhich(scalar: ScalarKind, which: SymmetricEigensolver.Which) throws {
+        switch scalar {
+        case .float: try pathLaplacian(Float.self, scalar, which)
+        case .double: try pathLaplacian(Double.self, scalar, which)
+        }
+    }
+
+    func pathLaplacian<S: BLASScalar>(_: S.Type, _ scalar: ScalarKind, _ which: SymmetricEigensolver.Which) throws {
+        let n = 60, count = 5
+        let a = TestMatrices.pathLaplacian(n).converted(to: S.self)
+        let exact = TestMatrices.pathEigenvalues(n)   // ascending, all in [0, 4), distinct
+        let r = try SymmetricEigensolver.compute(a, .init(count: count, which: which, tolerance: solverTolerance(scalar), seed: 3))
+        #expect(r.diagnostics.allConverged && r.values.count == count)
+        let expected: [Double]
+        switch which {
+        case .largestAlgebraic, .largestMagnitude: expected = Array(exact.suffix(count))   // all >= 0, so LM = LA
+        case .smallestAlgebraic, .smallestMagnitude: expected = Array(exact.prefix(count))
+        case .bothEnds: expected = (Array(exact.prefix(count / 2)) + Array(exact.suffix(count - count / 2))).sorted()
+        }
+        let tol = tolerance(scalar, scale: 4)
+        for (got, want) in zip(r.values.map(Double.init), expected) {
+            #expect(abs(got - want) <= tol, "\(which) \(scalar): \(got) vs \(want)")
+        }
+        #expect(r.values == r.values.sorted(), "values must be ascending")
+        #expect(TestMatrices.orthonormalityError(r.vectors) <= (scalar == .float ? 1e-4 : 1e-10))
+        #expect(r.diagnostics.residuals.count == count && r.diagnostics.maxResidual <= tol,
+                "residual \(r.diagnostics.maxResidual)")
+        #expect(r.diagnostics.operatorApplications > 0 && r.diagnostics.seed == 3)
+    }
+
+    @Test(arguments: ScalarKind.allCases)
+    func cycleLaplacianWithRepeatedEigenvalues(scalar: ScalarKind) throws {
+        // Cycle eigenvalues 2 - 2cos(2πk/n) come in equal pairs except 0 (and 4 for even n).
+        let n = 41, count = 7
+        let exact = TestMatrices.cycleEigenvalues(n)
+        func run<S: BLASScalar>(_: S.Type) throws -> [Double] {
+            let a = TestMatrices.cycleLaplacian(n).converted(to: S.self)
+            let r = try SymmetricEigensolver.compute(a, .init(count: count, which: .smallestAlgebraic,
+                                                              tolerance: solverTolerance(scalar), seed: 5))
+            #expect(r.diagnostics.maxResidual <= tolerance(scalar, scale: 4))
+            return r.values.map(Double.init)
+        }
+        let got = scalar == .float ? try run(Float.self) : try run(Double.self)
+        let want = Array(exact.prefix(count))
+        #expect(got.count == count)
+        for (g, w) in zip(got, want) { #expect(abs(g - w) <= tolerance(scalar, scale: 4), "\(scalar): \(got) vs \(want)") }
+    }
+
+    @Test(arguments: ScalarKind.allCases)
+    func shiftInvertFindsInteriorEigenvalues(scalar: ScalarKind) throws {
+        let n = 150, sigma = 1.3, count = 4
+        let exact = TestMatrices.pathEigenvalues(n)
+        let want = exact.sorted { abs($0 - sigma) < abs($1 - sigma) }.prefix(count).sorted()
+        func run<S: BLASScalar>(_: S.Type) throws -> SymmetricEigenResult<S> {
+            let a = TestMatrices.pathLaplacian(n).converted(to: S.self)
+            let shifted = a - S(sigma) * Matrix<S>.identity(n)
+            var solves = 0
+            let r = try SymmetricEigensolver.shiftInvert(a, sigma: S(sigma), solve: { b in
+                solves += 1
+                return try shifted.solve(b)
+            }, SymmetricEigensolver.Configuration(count: count, tolerance: solverTolerance(scalar), seed: 9))
+            #expect(solves == r.diagnostics.operatorApplications)
+            return r
+        }
+        let values: [Double], residual: Double
+        if scalar == .float { let r = try run(Float.self); values = r.values.map { Double($0) }; residual = r.diagnostics.maxResidual }
+        else { let r = try run(Double.self); values = r.values.map { Double($0) }; residual = r.diagnostics.maxResidual }
+        #expect(values.count == count)
+        for (g, w) in zip(values, want) { #expect(abs(g - w) <= tolerance(scalar, scale: 4), "\(scalar): \(values) vs \(Array(want))") }
+        #expect(residual <= tolerance(scalar, scale: 4) * 10)
+    }
+
+    @Test func shiftInvertPassesOnTheSolveError() throws {
+        struct Singular: Error {}
+        let a = TestMatrices.pathLaplacian(30)
+        #expect(throws: Singular.self) {
+            _ = try SymmetricEigensolver.shiftInvert(a, sigma: 0, solve: { _ in throw Singular() }, .init(count: 2))
+        }
+        // ARPACK's SAVE state must be usable again after the aborted loop.
+        let r = try SymmetricEigensolver.compute(a, .init(count: 2, which: .largestAlgebraic))
+        #expect(r.diagnostics.allConverged)
+    }
+
+    @Test(arguments: ScalarKind.allCases)
+    func nonsymmetricKnownEigenvalues(scalar: ScalarKind) throws {
+        // Largest magnitudes: 5 ± 4i (|.| = 6.4), -6, 4 ± 3i (5), 4.5; the rest below 1.
+        let complex: [(Double, Double)] = [(5, 4), (4, 3)]
+        let n = 80
+        var real: [Double] = [-6, 4.5]
+        var rng = Xoshiro256(seed: 21)
+        while real.count < n - 4 { real.append(2 * rng.nextUniform() - 1) }
+        let a = TestMatrices.nonsymmetric(n: n, real: real, complex: complex, seed: 22)
+        let count = 6
+        func run<S: BLASScalar>(_: S.Type) throws -> GeneralEigenResult<S> {
+            try GeneralEigensolver.compute(a.converted(to: S.self), .init(count: count, tolerance: solverTolerance(scalar), seed: 2))
+        }
+        struct Summary { var re: [Double]; var im: [Double]; var residuals: [Double]; var converged: Bool }
+        func summarize<S: BLASScalar>(_ r: GeneralEigenResult<S>) -> Summary {
+            Summary(re: r.real.map { Double($0) }, im: r.imaginary.map { Double($0) },
+                    residuals: r.diagnostics.residuals, converged: r.diagnostics.allConverged)
+        }
+        let summary = scalar == .float ? summarize(try run(Float.self)) : summarize(try run(Double.self))
+        let re = summary.re, im = summary.im, residuals = summary.residuals, converged = summary.converged
+        #expect(converged && re.count == count)
+        // Sorted by decreasing magnitude, conjugate pairs together with the positive part first.
+        let want: [(Double, Double)] = [(5, 4), (5, -4), (-6, 0), (4, 3), (4, -3), (4.5, 0)]
+        let tol = scalar == .float ? 1e-3 : 1e-9
+        for (j, w) in want.enumerated() where j < re.count {
+            #expect(abs(re[j] - w.0) <= tol && abs(im[j] - w.1) <= tol, "\(scalar) eigenvalue \(j): \(re[j]) + \(im[j])i, want \(w.0) + \(w.1)i")
+        }
+        #expect(residuals.count == count)
+        #expect(residuals.allSatisfy { $0 <= tol }, "residuals \(residuals)")
+    }
+
+    @Test func partialConvergenceReturnsTheConvergedPairsAndSaysSo() throws {
+        // Slow decay of the wanted end and a tiny iteration budget: ARPACK stops with info = 1.
+        let a = TestMatrices.pathLaplacian(400)
+        let r = try SymmetricEigensolver.compute(a, .init(count: 12, which: .smallestAlgebraic, subspaceSize: 26,
+                                                          maxIterations: 3, seed: 1))
+        #expect(!r.diagnostics.allConverged)
+        #expect(r.values.count == r.diagnostics.converged && r.values.count < 12)
+        #expect(r.vectors.columns == r.values.count)
+        // Whatever was returned did converge.
+        for x in r.diagnostics.residuals { #expect(x <= 1e-8) }
+    }
+
+    @Test func arpackErrorsUseARPACKsWords() throws {
+        // Bypass our validation to let ARPACK itself reject the input.
+        #expect {
+            _ = try ARPACKDriver<Double>.symmetric(n: 10, nev: 3, which: "XX", ncv: 8, tolerance: 0, maxIterations: 10,
+                                                   seed: 0, mode: 1, sigma: 0, applyOP: { x, y in y.update(from: x, count: 10) })
+        } throws: { error in
+            guard let e = error as? ARPACKError else { return false }
+            return e.routine == "dsaupd" && e.info == -5 && e.message == "WHICH must be one of 'LM', 'SM', 'LA', 'SA' or 'BE'."
+        }
+        #expect {
+            _ = try ARPACKDriver<Float>.general(n: 10, nev: 3, which: "LM", ncv: 12, tolerance: 0, maxIterations: 10,
+                                                seed: 0, applyOP: { x, y in y.update(from: x, count: 10) })
+        } throws: { error in
+            guard let e = error as? ARPACKError else { return false }
+            return e.routine == "snaupd" && e.info == -3 && e.message == "NCV-NEV >= 2 and less than or equal to N."
+        }
+        #expect(ARPACKError.from("saupd", info: -9999, scalar: Double.self).message.hasPrefix("Could not build an Arnoldi factorization."))
+        #expect(ARPACKError.from("saupd", info: 3, scalar: Float.self).description
+            == "ARPACK ssaupd failed (info = 3): No shifts could be applied during a cycle of the Implicitly restarted Arnoldi iteration. One possibility is to increase the size of NCV relative to NEV.")
+        #expect(ARPACKError.from("seupd", info: -14, scalar: Double.self).message == "DSAUPD did not find any eigenvalues to sufficient accuracy.")
+    }
+
+    @Test func invalidConfigurationsThrowClearErrors() {
+        let a = TestMatrices.pathLaplacian(10)
+        #expect(throws: SolverError.self) { _ = try SymmetricEigensolver.compute(a, .init(count: 10)) }
+        #expect(throws: SolverError.self) { _ = try SymmetricEigensolver.compute(a, .init(count: 3, subspaceSize: 3)) }
+        #expect(throws: SolverError.self) { _ = try SymmetricEigensolver.compute(Matrix<Double>(rows: 10, columns: 9), .init(count: 2)) }
+        #expect(throws: SolverError.self) { _ = try GeneralEigensolver.compute(a, .init(count: 9)) }
+        #expect(throws: SolverError.self) { _ = try SymmetricEigensolver.compute(a, .init(count: 2, tolerance: -1)) }
+    }
+
+    @Test func concurrentCallsAreSerialisedAndCorrect() async throws {
+        let a = TestMatrices.pathLaplacian(80)
+        let want = Array(TestMatrices.pathEigenvalues(80).suffix(3))
+        let results = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for seed in 0..<6 {
+                group.addTask {
+                    try SymmetricEigensolver.compute(a, .init(count: 3, which: .largestAlgebraic, seed: UInt64(seed))).values
+                }
+            }
+            var all = [[Double]]()
+            for try await r in group { all.append(r) }
+            return all
+        }
+        #expect(results.count == 6)
+        for r in results { for (g, w) in zip(r, want) { #expect(abs(g - w) <= 1e-10) } }
+    }
+}
