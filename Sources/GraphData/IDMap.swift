@@ -231,13 +231,13 @@ public struct IDMap: RandomAccessCollection, Sendable, Equatable, CustomStringCo
     }
 
     /// The index of `id`, or nil when absent. Cost: expected O(id length).
-    public func index(of id: String) -> Int32? {
+    public func index(ofID id: String) -> Int32? {
         var id = id
-        return id.withUTF8 { index(ofBytes: $0) }
+        return id.withUTF8 { index(ofIDBytes: $0) }
     }
 
     /// The index of the id with these exact bytes, or nil when absent.
-    public func index(ofBytes bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
+    public func index(ofIDBytes bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
         IDMap.withPadded(bytes) { p, n in
             let i = table.find(p, n)
             return i < 0 ? nil : i
