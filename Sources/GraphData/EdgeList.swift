@@ -49,6 +49,8 @@ public struct EdgeList: Sendable {
     public let isSorted: Bool
     /// How the file was read.
     public let statistics: EdgeListStatistics
+    /// CSR row offsets when the edges are row-sorted.
+    let rowOffsets: [Int64]?
 
     /// Number of nodes: the shared map's size, or sources plus targets with separate maps.
     /// Counts nodes that appear in some edge line (also those whose only edges were dropped).
@@ -107,71 +109,55 @@ public struct EdgeList: Sendable {
                 }
             }
         }
-        // Self-loops.
+        let dropLoops = shared && options.selfLoops == .drop
         var dropped = 0
-        if shared && options.selfLoops == .drop && selfLoopLines > 0 {
-            var n = 0
-            src.withUnsafeMutableBufferPointer { s in
-                dst.withUnsafeMutableBufferPointer { d in
-                    for i in 0..<s.count where s[i] != d[i] {
-                        s[n] = s[i]; d[n] = d[i]
-                        if w != nil { w![n] = w![i] }
-                        n += 1
+        var added = 0
+        var merged = 0
+        var offsets: [Int64]? = nil
+        if options.duplicates == .keepAll {
+            // File order: filter self-loops in place, then append the reverse edges.
+            if dropLoops && selfLoopLines > 0 {
+                var n = 0
+                src.withUnsafeMutableBufferPointer { s in
+                    dst.withUnsafeMutableBufferPointer { d in
+                        for i in 0..<s.count where s[i] != d[i] {
+                            s[n] = s[i]; d[n] = d[i]
+                            if w != nil { w![n] = w![i] }
+                            n += 1
+                        }
                     }
                 }
+                dropped = src.count - n
+                src.removeLast(dropped); dst.removeLast(dropped); w?.removeLast(dropped)
             }
-            dropped = src.count - n
-            src.removeLast(dropped); dst.removeLast(dropped); w?.removeLast(dropped)
-        }
-        // Symmetrisation.
-        var added = 0
-        if !options.directed {
-            let m = src.count
-            let loops = options.selfLoops == .drop ? 0 : selfLoopLines
-            added = m - loops
-            src.reserveCapacity(m + added); dst.reserveCapacity(m + added)
-            w?.reserveCapacity(m + added)
-            for i in 0..<m where src[i] != dst[i] {
-                src.append(dst[i]); dst.append(src[i])
-                if w != nil { w!.append(w![i]) }
+            if !options.directed {
+                let m = src.count
+                added = m - (dropLoops ? 0 : selfLoopLines)
+                src.reserveCapacity(m + added); dst.reserveCapacity(m + added)
+                w?.reserveCapacity(m + added)
+                for i in 0..<m where src[i] != dst[i] {
+                    src.append(dst[i]); dst.append(src[i])
+                    if w != nil { w!.append(w![i]) }
+                }
             }
-        }
-        // Duplicates.
-        var merged = 0
-        var sorted = false
-        let rows = parsed.sourceTable.count
-        let columns = parsed.targetTable.count
-        if options.duplicates != .keepAll {
-            let summing = options.duplicates == .sum
-            if summing && w == nil { w = [Float](repeating: 1, count: src.count) }
-            let (keys, sw) = src.withUnsafeBufferPointer { s in
+        } else {
+            // Row-sorted: scatter by source (adding reverse edges, dropping loops), sort rows, merge.
+            let rows = src.withUnsafeBufferPointer { s in
                 dst.withUnsafeBufferPointer { d in
                     w.withUnsafeBufferPointerIfPresent { wp in
-                        EdgeSort.sortedKeys(rowCount: rows, columnCount: columns, s, d, wp)
+                        EdgeSort.rows(rowCount: parsed.sourceTable.count, s, d, wp,
+                                      symmetric: !options.directed, dropLoops: dropLoops,
+                                      merge: options.duplicates == .sum ? .sum : .keepFirst)
                     }
                 }
             }
-            let m = keys.count
-            var outSrc = [Int32](), outDst = [Int32](), outW = [Float]()
-            outSrc.reserveCapacity(m); outDst.reserveCapacity(m)
-            if sw != nil { outW.reserveCapacity(m) }
-            keys.withUnsafeBufferPointer { k in
-                var previous = UInt64.max
-                for i in 0..<m {
-                    let key = k[i]
-                    if key == previous {
-                        if summing { outW[outW.count - 1] += sw![i] }
-                        continue
-                    }
-                    previous = key
-                    outSrc.append(Int32(truncatingIfNeeded: key >> 32))
-                    outDst.append(Int32(truncatingIfNeeded: key & 0xFFFF_FFFF))
-                    if let sw { outW.append(sw[i]) }
-                }
-            }
-            merged = m - outSrc.count
-            src = outSrc; dst = outDst; w = sw == nil ? nil : outW
-            sorted = true
+            dropped = dropLoops ? selfLoopLines : 0
+            added = options.directed ? 0 : dataLines - selfLoopLines
+            merged = dataLines - dropped + added - rows.columns.count
+            src = EdgeSort.expandRows(rows.offsets)
+            dst = rows.columns
+            w = rows.weights
+            offsets = rows.offsets
         }
         let sourceIDs = IDMap(table: parsed.sourceTable)
         self.sources = src
@@ -181,7 +167,8 @@ public struct EdgeList: Sendable {
         self.targetIDs = shared ? sourceIDs : IDMap(table: parsed.targetTable)
         self.hasSharedIDMap = shared
         self.directed = options.directed
-        self.isSorted = sorted
+        self.isSorted = offsets != nil
+        self.rowOffsets = offsets
         self.statistics = EdgeListStatistics(
             dataLines: dataLines, headerSkipped: parsed.headerSkipped, selfLoopLines: selfLoopLines,
             selfLoopsDropped: dropped, reverseEdgesAdded: added, duplicatesMerged: merged,
@@ -196,31 +183,19 @@ public struct EdgeList: Sendable {
     ///
     /// Cost: O(m + n) (a counting sort unless ``isSorted``); memory for the three arrays.
     public func adjacencyCSR<Scalar: BLASScalar>() -> (rowOffsets: [Int64], columnIndices: [Int32], values: [Scalar]) {
-        let n = rowCount
-        var offsets = [Int64](repeating: 0, count: n + 1)
-        let columnIndices: [Int32]
-        let values: [Scalar]
-        if isSorted {
-            columnIndices = targets
-            values = weights.map { $0.map { Scalar($0) } } ?? [Scalar](repeating: 1, count: edgeCount)
-        } else {
-            let (keys, sw) = sources.withUnsafeBufferPointer { s in
-                targets.withUnsafeBufferPointer { d in
-                    weights.withUnsafeBufferPointerIfPresent { wp in
-                        EdgeSort.sortedKeys(rowCount: n, columnCount: columnCount, s, d, wp)
-                    }
+        if let rowOffsets {
+            let values = weights.map { $0.map { Scalar($0) } } ?? [Scalar](repeating: 1, count: edgeCount)
+            return (rowOffsets, targets, values)
+        }
+        let rows = sources.withUnsafeBufferPointer { s in
+            targets.withUnsafeBufferPointer { d in
+                weights.withUnsafeBufferPointerIfPresent { wp in
+                    EdgeSort.rows(rowCount: rowCount, s, d, wp, symmetric: false, dropLoops: false, merge: .none)
                 }
             }
-            columnIndices = keys.map { Int32(truncatingIfNeeded: $0 & 0xFFFF_FFFF) }
-            values = sw.map { $0.map { Scalar($0) } } ?? [Scalar](repeating: 1, count: keys.count)
         }
-        offsets.withUnsafeMutableBufferPointer { o in
-            sources.withUnsafeBufferPointer { s in
-                for r in s { o[Int(r) + 1] += 1 }
-            }
-            for i in 0..<n { o[i + 1] += o[i] }
-        }
-        return (offsets, columnIndices, values)
+        let values = rows.weights.map { $0.map { Scalar($0) } } ?? [Scalar](repeating: 1, count: rows.columns.count)
+        return (rows.offsets, rows.columns, values)
     }
 
     /// The ids of edge `k`'s endpoints.

@@ -1,79 +1,157 @@
-/// Linear-time ordering of (row, column) pairs: two stable counting-sort passes over
-/// `UInt64` keys `row << 32 | column` (by column, then by row), no per-edge objects.
+import LinearAlgebra
+
+/// Row-sorted (CSR) form of a list of (row, column, weight) entries, built in O(m + n) plus
+/// short per-row sorts: one counting scatter by row (optionally adding the reverse of every
+/// entry and dropping self-loops on the way), a sort of each row's columns (rows split
+/// across threads), and an optional merge of repeated columns. No per-edge objects.
 enum EdgeSort {
-    @inline(__always) static func key(_ r: Int32, _ c: Int32) -> UInt64 {
-        UInt64(UInt32(bitPattern: r)) << 32 | UInt64(UInt32(bitPattern: c))
+    struct Rows {
+        var offsets: [Int64]
+        var columns: [Int32]
+        var weights: [Float]?
     }
 
-    /// Whether the pairs are already in (row, column) order (non-decreasing).
-    static func isSorted(_ rows: UnsafeBufferPointer<Int32>, _ columns: UnsafeBufferPointer<Int32>) -> Bool {
-        var i = 1
-        let m = rows.count
-        while i < m {
-            if key(rows[i - 1], columns[i - 1]) > key(rows[i], columns[i]) { return false }
-            i += 1
-        }
-        return true
-    }
+    enum Merge { case none, keepFirst, sum }
 
-    /// The pairs' keys in (row, column) order, and the weights permuted alike. Stable: equal
-    /// pairs keep their input order. Cost: O(m + rowCount + columnCount) time, 2m keys of memory.
-    /// - Precondition: `0 <= rows[i] < rowCount`, `0 <= columns[i] < columnCount`.
-    static func sortedKeys(rowCount: Int, columnCount: Int,
-                           _ rows: UnsafeBufferPointer<Int32>, _ columns: UnsafeBufferPointer<Int32>,
-                           _ weights: UnsafeBufferPointer<Float>?) -> (keys: [UInt64], weights: [Float]?) {
+    /// - Parameters:
+    ///   - symmetric: also add (column, row) for every entry with row != column.
+    ///   - dropLoops: leave out entries with row == column.
+    ///   - merge: `.keepFirst` keeps the first entry (in input order; for symmetric input, the
+    ///     reverse of line k counts as line k) of each repeated (row, column); `.sum` adds their
+    ///     weights, or counts them when `weights` is nil (then the result has weights).
+    /// - Precondition: `0 <= rows[i] < rowCount`, and `columns[i] < rowCount` when symmetric.
+    static func rows(rowCount: Int, _ rows: UnsafeBufferPointer<Int32>, _ columns: UnsafeBufferPointer<Int32>,
+                     _ weights: UnsafeBufferPointer<Float>?, symmetric: Bool, dropLoops: Bool,
+                     merge: Merge) -> Rows {
         let m = rows.count
-        if isSorted(rows, columns) {
-            var keys = [UInt64](repeating: 0, count: m)
-            keys.withUnsafeMutableBufferPointer { k in
-                for i in 0..<m { k[i] = key(rows[i], columns[i]) }
-            }
-            return (keys, weights.map { Array($0) })
-        }
-        // Pass 1: by column.
-        let tmpKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: max(m, 1))
-        let tmpWeights: UnsafeMutablePointer<Float>? = weights == nil ? nil : .allocate(capacity: max(m, 1))
-        defer { tmpKeys.deallocate(); tmpWeights?.deallocate() }
-        var next = [Int](repeating: 0, count: max(columnCount, rowCount) + 1)
-        next.withUnsafeMutableBufferPointer { nx in
-            for i in 0..<m { nx[Int(columns[i]) + 1] += 1 }
-            for c in 0..<columnCount { nx[c + 1] += nx[c] }
+        var offsets = [Int64](repeating: 0, count: rowCount + 1)
+        var rowsAscending = true
+        offsets.withUnsafeMutableBufferPointer { o in
+            var previous: Int32 = 0
             for i in 0..<m {
-                let c = Int(columns[i])
-                let pos = nx[c]
-                nx[c] = pos + 1
-                tmpKeys[pos] = key(rows[i], columns[i])
-                if let tmpWeights { tmpWeights[pos] = weights![i] }
+                let r = rows[i], c = columns[i]
+                if r < previous { rowsAscending = false }
+                previous = r
+                if r == c {
+                    if !dropLoops { o[Int(r) + 1] += 1 }
+                } else {
+                    o[Int(r) + 1] += 1
+                    if symmetric { o[Int(c) + 1] += 1 }
+                }
             }
+            for i in 0..<rowCount { o[i + 1] += o[i] }
         }
-        // Pass 2: by row, stable.
-        for i in 0...rowCount { next[i] = 0 }
-        var outWeights: [Float]? = weights == nil ? nil : [Float](repeating: 0, count: m)
-        let keys = [UInt64](unsafeUninitializedCapacity: m) { out, initialized in
-            next.withUnsafeMutableBufferPointer { nx in
-                for i in 0..<m { nx[Int(tmpKeys[i] >> 32) + 1] += 1 }
-                for r in 0..<rowCount { nx[r + 1] += nx[r] }
-                if let tmpWeights {
-                    outWeights!.withUnsafeMutableBufferPointer { ow in
+        let total = Int(offsets[rowCount])
+        let weighted = weights != nil || merge == .sum
+        var outColumns = [Int32](repeating: 0, count: total)
+        var outWeights = [Float](repeating: 1, count: weighted ? total : 0)
+        outColumns.withUnsafeMutableBufferPointer { oc in
+            outWeights.withUnsafeMutableBufferPointer { ow in
+                // Scatter by row (a plain copy when rows are already grouped and nothing is added).
+                if rowsAscending && !symmetric && total == m {
+                    oc.baseAddress!.update(from: columns.baseAddress!, count: m)
+                    if let weights { ow.baseAddress!.update(from: weights.baseAddress!, count: m) }
+                } else {
+                    var next = offsets
+                    next.withUnsafeMutableBufferPointer { nx in
                         for i in 0..<m {
-                            let r = Int(tmpKeys[i] >> 32)
-                            let pos = nx[r]
-                            nx[r] = pos + 1
-                            out[pos] = tmpKeys[i]
-                            ow[pos] = tmpWeights[i]
+                            let r = Int(rows[i]), c = columns[i]
+                            if Int(c) == r && dropLoops { continue }
+                            let pos = Int(nx[r]); nx[r] = Int64(pos + 1)
+                            oc[pos] = c
+                            if let weights { ow[pos] = weights[i] }
+                            if symmetric && Int(c) != r {
+                                let q = Int(nx[Int(c)]); nx[Int(c)] = Int64(q + 1)
+                                oc[q] = Int32(r)
+                                if let weights { ow[q] = weights[i] }
+                            }
                         }
                     }
-                } else {
-                    for i in 0..<m {
-                        let r = Int(tmpKeys[i] >> 32)
-                        let pos = nx[r]
-                        nx[r] = pos + 1
-                        out[pos] = tmpKeys[i]
+                }
+                sortRows(offsets, oc, weights != nil ? ow : nil)
+            }
+        }
+        if merge == .none {
+            return Rows(offsets: offsets, columns: outColumns, weights: weighted ? outWeights : nil)
+        }
+        // Merge repeated columns (now adjacent) row by row, compacting in place.
+        var write = 0
+        outColumns.withUnsafeMutableBufferPointer { oc in
+            outWeights.withUnsafeMutableBufferPointer { ow in
+                offsets.withUnsafeMutableBufferPointer { o in
+                    var lo = 0
+                    for r in 0..<rowCount {
+                        let hi = Int(o[r + 1])
+                        let rowStart = write
+                        for k in lo..<hi {
+                            let c = oc[k]
+                            if write > rowStart && oc[write - 1] == c {
+                                if merge == .sum { ow[write - 1] += ow[k] }
+                                continue
+                            }
+                            oc[write] = c
+                            if weighted { ow[write] = ow[k] }
+                            write += 1
+                        }
+                        lo = hi
+                        o[r + 1] = Int64(write)
                     }
                 }
             }
-            initialized = m
         }
-        return (keys, outWeights)
+        outColumns.removeLast(total - write)
+        if weighted { outWeights.removeLast(total - write) }
+        return Rows(offsets: offsets, columns: outColumns, weights: weighted ? outWeights : nil)
+    }
+
+    /// Sorts every row's columns (stably, carrying weights), rows split across threads.
+    static func sortRows(_ offsets: [Int64], _ columns: UnsafeMutableBufferPointer<Int32>,
+                         _ weights: UnsafeMutableBufferPointer<Float>?) {
+        let rowCount = offsets.count - 1
+        guard rowCount > 0 else { return }
+        offsets.withUnsafeBufferPointer { o in
+            let box = UnsafeSendableBox((columns, weights, o))
+            let chunks = Int(o[rowCount]) < 1 << 16 ? 1 : Parallel.threads
+            Parallel.forEachWeightedChunk(prefix: o, chunks: chunks) { _, range in
+                let (cols, wts, o) = box.value
+                var keys: [UInt64] = []
+                var scratch: [Float] = []
+                for r in range {
+                    let lo = Int(o[r]), hi = Int(o[r + 1])
+                    if hi - lo < 2 { continue }
+                    var sorted = true
+                    for k in (lo + 1)..<hi where cols[k - 1] > cols[k] { sorted = false; break }
+                    if sorted { continue }
+                    if let wts {
+                        // Stable: sort (column, position) keys, then permute the weights.
+                        keys.removeAll(keepingCapacity: true)
+                        scratch.removeAll(keepingCapacity: true)
+                        for k in lo..<hi {
+                            keys.append(UInt64(UInt32(bitPattern: cols[k])) << 32 | UInt64(k - lo))
+                            scratch.append(wts[k])
+                        }
+                        keys.sort()
+                        for (j, key) in keys.enumerated() {
+                            cols[lo + j] = Int32(truncatingIfNeeded: key >> 32)
+                            wts[lo + j] = scratch[Int(key & 0xFFFF_FFFF)]
+                        }
+                    } else {
+                        var row = UnsafeMutableBufferPointer(rebasing: cols[lo..<hi])
+                        row.sort()
+                    }
+                }
+            }
+        }
+    }
+
+    /// The row index of every entry of a CSR structure.
+    static func expandRows(_ offsets: [Int64]) -> [Int32] {
+        let n = Int(offsets.last ?? 0)
+        return [Int32](unsafeUninitializedCapacity: n) { out, initialized in
+            for r in 0..<(offsets.count - 1) {
+                for k in Int(offsets[r])..<Int(offsets[r + 1]) { out[k] = Int32(r) }
+            }
+            initialized = n
+        }
     }
 }

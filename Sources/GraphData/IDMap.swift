@@ -33,6 +33,12 @@ final class IDTable: @unchecked Sendable {
 
     static let arenaPadding = 8
 
+    /// Direct index for ids that are canonical decimal integers (`0` or no leading zero, at most
+    /// 9 digits): `direct[v]` is the index of id `v`, or -1. It covers values below a limit
+    /// that grows with the number of ids, so dense integer ids (SNAP files) skip the hash table.
+    private var direct: UnsafeMutablePointer<Int32>
+    private var directCount: Int
+
     init(expectedCount: Int = 16) {
         var cap = 16
         while cap * 7 < max(expectedCount, 1) * 10 { cap *= 2 }
@@ -46,9 +52,13 @@ final class IDTable: @unchecked Sendable {
         arenaCapacity = max(expectedCount, 16) * 8
         arena = malloc(arenaCapacity + IDTable.arenaPadding)!.assumingMemoryBound(to: UInt8.self)
         (arena).initialize(repeating: 0, count: arenaCapacity + IDTable.arenaPadding)
+        directCount = 1024
+        direct = UnsafeMutablePointer<Int32>.allocate(capacity: directCount)
+        direct.initialize(repeating: -1, count: directCount)
     }
 
     deinit {
+        direct.deallocate()
         slots.deallocate()
         offsets.deallocate()
         free(arena)
@@ -97,9 +107,50 @@ final class IDTable: @unchecked Sendable {
         return memcmp(arena + start + 8, p + 8, len - 8) == 0
     }
 
+    /// The value of a canonical decimal integer id of at most 9 digits, else -1.
+    @inline(__always)
+    static func canonicalInteger(_ p: UnsafePointer<UInt8>, _ len: Int) -> Int {
+        if len > 9 || len == 0 { return -1 }
+        if p[0] == 48 { return len == 1 ? 0 : -1 }
+        var v = 0
+        for i in 0..<len {
+            let d = p[i] &- 48
+            if d > 9 { return -1 }
+            v = v &* 10 &+ Int(d)
+        }
+        return v
+    }
+
+    /// Makes the direct index cover `v` when `v` is below the current limit; returns whether
+    /// `direct[v]` may be used.
+    @inline(__always)
+    private func directCovers(_ v: Int) -> Bool {
+        if v < directCount { return true }
+        if v >= max(1 << 22, count &* 4) { return false }
+        var n = directCount * 2
+        while n <= v { n *= 2 }
+        let d = UnsafeMutablePointer<Int32>.allocate(capacity: n)
+        d.moveInitialize(from: direct, count: directCount)
+        (d + directCount).initialize(repeating: -1, count: n - directCount)
+        direct.deallocate()
+        direct = d
+        directCount = n
+        return true
+    }
+
     /// The index of the id `p[0..<len]`, or -1. Requires 8 readable bytes past `len`.
     @inline(__always)
     func find(_ p: UnsafePointer<UInt8>, _ len: Int) -> Int32 {
+        let v = IDTable.canonicalInteger(p, len)
+        if v >= 0 && v < directCount {
+            let i = direct[v]
+            if i >= 0 { return i }
+        }
+        return findHashed(p, len)
+    }
+
+    @inline(__always)
+    private func findHashed(_ p: UnsafePointer<UInt8>, _ len: Int) -> Int32 {
         let w = IDTable.word(p, len)
         var i = Int(truncatingIfNeeded: IDTable.hash(p, len, first: w)) & mask
         while true {
@@ -115,6 +166,19 @@ final class IDTable: @unchecked Sendable {
     /// and 8 readable bytes past `len`.
     @inline(__always)
     func findOrInsert(_ p: UnsafePointer<UInt8>, _ len: Int) -> Int32 {
+        let v = IDTable.canonicalInteger(p, len)
+        if v >= 0 && directCovers(v) {
+            let i = direct[v]
+            if i >= 0 { return i }
+            let j = findOrInsertHashed(p, len)
+            if j >= 0 { direct[v] = j }
+            return j
+        }
+        return findOrInsertHashed(p, len)
+    }
+
+    @inline(__always)
+    private func findOrInsertHashed(_ p: UnsafePointer<UInt8>, _ len: Int) -> Int32 {
         let w = IDTable.word(p, len)
         var i = Int(truncatingIfNeeded: IDTable.hash(p, len, first: w)) & mask
         while true {

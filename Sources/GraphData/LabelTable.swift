@@ -181,27 +181,20 @@ public struct LabelTable: Sendable {
             rows.append(node)
             cols.append(label)
         }
-        let (keys, _) = rows.withUnsafeBufferPointer { r in
+        let sorted = rows.withUnsafeBufferPointer { r in
             cols.withUnsafeBufferPointer { c in
-                EdgeSort.sortedKeys(rowCount: nodeTable.count, columnCount: labelTable.count, r, c, nil)
+                EdgeSort.rows(rowCount: nodeTable.count, r, c, nil, symmetric: false, dropLoops: false,
+                              merge: .keepFirst)
             }
         }
-        var offsets = [Int](repeating: 0, count: nodeTable.count + 1)
-        var labels = [Int32]()
-        labels.reserveCapacity(keys.count)
-        var previous = UInt64.max
-        for k in keys where k != previous {
-            previous = k
-            offsets[Int(k >> 32) + 1] += 1
-            labels.append(Int32(truncatingIfNeeded: k & 0xFFFF_FFFF))
-        }
-        for i in 0..<nodeTable.count { offsets[i + 1] += offsets[i] }
+        let offsets = sorted.offsets.map { Int($0) }
+        let labels = sorted.columns
         let nodeIDs = (nodes != nil && nodeTable === nodes!.table) ? nodes! : IDMap(table: nodeTable)
         return LabelTable(
             nodeIDs: nodeIDs, labelNames: IDMap(table: labelTable), rowOffsets: offsets,
             labelIndices: labels,
             statistics: LabelTableStatistics(dataLines: dataLines, headerSkipped: headerSkipped,
                                              skippedLines: skipped, skippedNodes: unknownTable.count,
-                                             repeatedPairs: keys.count - labels.count))
+                                             repeatedPairs: rows.count - labels.count))
     }
 }
