@@ -167,38 +167,59 @@ public enum EdgeListReader {
         var n = 0
         let maxLength = GraphDataError.maximumIDLength
         var out = ChunkOutcome()
-        while p < end {
-            let lineStart = p
-            LineScanner.scan(&p, &f)
-            if f.count == 0 { continue }
-            if f.count != columns {
-                out.errorOffset = lineStart - base
-                out.problem = problem(for: f, columns: columns)
-                break
-            }
-            if f.l0 > maxLength || f.l1 > maxLength {
-                out.errorOffset = lineStart - base
-                out.problem = .idTooLong(length: max(f.l0, f.l1))
-                break
-            }
-            let a = srcTable.findOrInsert(f.p0, f.l0)
-            let b = dstTable.findOrInsert(f.p1, f.l1)
-            if a < 0 || b < 0 {
-                out.errorOffset = lineStart - base
-                out.problem = .tooManyIDs
-                break
-            }
-            if let w {
-                guard let x = LineScanner.parseFloat(f.p2, f.l2) else {
+        // Lines are handled in batches: tokenize and parse weights, then look up all ids of the
+        // batch with independent loads first (see IDTable.peek), then resolve them in order.
+        let batchSize = 256
+        let probes = UnsafeMutablePointer<IDTable.Probe>.allocate(capacity: 2 * batchSize)
+        let lineStarts = UnsafeMutablePointer<Int>.allocate(capacity: batchSize)
+        defer { probes.deallocate(); lineStarts.deallocate() }
+        while p < end && out.problem == nil {
+            var k = 0
+            while k < batchSize && p < end {
+                let lineStart = p
+                LineScanner.scan(&p, &f)
+                if f.count == 0 { continue }
+                if f.count != columns {
                     out.errorOffset = lineStart - base
-                    out.problem = .badWeight(fieldString(f.p2, f.l2))
+                    out.problem = problem(for: f, columns: columns)
                     break
                 }
-                w[n] = x
+                if f.l0 > maxLength || f.l1 > maxLength {
+                    out.errorOffset = lineStart - base
+                    out.problem = .idTooLong(length: max(f.l0, f.l1))
+                    break
+                }
+                if let w {
+                    guard let x = LineScanner.parseFloat(f.p2, f.l2) else {
+                        out.errorOffset = lineStart - base
+                        out.problem = .badWeight(fieldString(f.p2, f.l2))
+                        break
+                    }
+                    w[n + k] = x
+                }
+                (probes + 2 * k).initialize(to: IDTable.prepare(f.p0, f.l0))
+                (probes + 2 * k + 1).initialize(to: IDTable.prepare(f.p1, f.l1))
+                lineStarts[k] = lineStart - base
+                k += 1
             }
-            src[n] = a
-            dst[n] = b
-            n += 1
+            for j in 0..<k {
+                srcTable.peek(&probes[2 * j])
+                dstTable.peek(&probes[2 * j + 1])
+            }
+            for j in 0..<k {
+                let a = srcTable.resolve(probes[2 * j])
+                let b = dstTable.resolve(probes[2 * j + 1])
+                if a < 0 || b < 0 {
+                    out.errorOffset = lineStarts[j]
+                    out.problem = .tooManyIDs
+                    n += j
+                    out.edges = n
+                    return out
+                }
+                src[n + j] = a
+                dst[n + j] = b
+            }
+            n += k
         }
         out.edges = n
         return out
@@ -268,11 +289,6 @@ public enum EdgeListReader {
         var starts = [0]
         for c in 0..<chunks { starts.append(starts[c] + lineCounts[c]) }
         let capacity = max(starts[chunks], 1)
-        let src = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
-        let dst = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
-        let w: UnsafeMutablePointer<Float>? = weighted ? .allocate(capacity: capacity) : nil
-        defer { src.deallocate(); dst.deallocate(); w?.deallocate() }
-
         let shared = !options.separateIDMaps
         let expected = min(capacity, 1 << 16)
         var srcTables: [IDTable] = []
@@ -282,49 +298,73 @@ public enum EdgeListReader {
             srcTables.append(s)
             dstTables.append(shared ? s : IDTable(expectedCount: expected))
         }
-        var outcomes = [ChunkOutcome](repeating: ChunkOutcome(), count: chunks)
-        if chunks == 1 {
-            outcomes[0] = parseChunk(buf, dataStart..<buf.count, columns: columns, src, dst, w,
-                                     srcTables[0], dstTables[0])
-        } else {
-            outcomes.withUnsafeMutableBufferPointer { oc in
-                let box = UnsafeSendableBox((oc.baseAddress!, bounds, starts, buf, src, dst, w,
-                                             srcTables, dstTables))
-                DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                    let (out, b, s, text, sp, dp, wp, st, dt) = box.value
-                    out[c] = parseChunk(text, b[c]..<b[c + 1], columns: columns,
-                                        sp + s[c], dp + s[c], wp.map { $0 + s[c] }, st[c], dt[c])
-                }
-            }
-        }
-        if let bad = outcomes.first(where: { $0.problem != nil }) {
-            throw buf.error(atLineStart: bad.errorOffset, bad.problem!)
-        }
 
-        // Merge chunk tables in file order and compact the chunks' edges.
-        let sourceTable = srcTables[0]
-        let targetTable = dstTables[0]
-        var total = outcomes[0].edges
-        for c in 1..<max(chunks, 1) {
-            let srcMap = try translation(from: srcTables[c], into: sourceTable, buf)
-            let dstMap = shared ? srcMap : try translation(from: dstTables[c], into: targetTable, buf)
-            let from = starts[c]
-            let n = outcomes[c].edges
-            srcMap.withUnsafeBufferPointer { sm in
-                dstMap.withUnsafeBufferPointer { dm in
-                    for i in 0..<n {
-                        src[total + i] = sm[Int(src[from + i])]
-                        dst[total + i] = dm[Int(dst[from + i])]
+        // Parses every chunk into place, merges the chunk tables in file order and compacts the
+        // chunks' edges; returns the edge count.
+        func fill(_ src: UnsafeMutablePointer<Int32>, _ dst: UnsafeMutablePointer<Int32>,
+                  _ w: UnsafeMutablePointer<Float>?) throws(GraphDataError) -> Int {
+            var outcomes = [ChunkOutcome](repeating: ChunkOutcome(), count: chunks)
+            if chunks == 1 {
+                outcomes[0] = parseChunk(buf, dataStart..<buf.count, columns: columns, src, dst, w,
+                                         srcTables[0], dstTables[0])
+            } else {
+                outcomes.withUnsafeMutableBufferPointer { oc in
+                    let box = UnsafeSendableBox((oc.baseAddress!, bounds, starts, buf, src, dst, w,
+                                                 srcTables, dstTables))
+                    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                        let (out, b, s, text, sp, dp, wp, st, dt) = box.value
+                        out[c] = parseChunk(text, b[c]..<b[c + 1], columns: columns,
+                                            sp + s[c], dp + s[c], wp.map { $0 + s[c] }, st[c], dt[c])
                     }
                 }
             }
-            if let w, total != from { (w + total).update(from: w + from, count: n) }
-            total += n
+            if let bad = outcomes.first(where: { $0.problem != nil }) {
+                throw buf.error(atLineStart: bad.errorOffset, bad.problem!)
+            }
+            var total = outcomes[0].edges
+            for c in 1..<max(chunks, 1) {
+                let srcMap = try translation(from: srcTables[c], into: srcTables[0], buf)
+                let dstMap = shared ? srcMap : try translation(from: dstTables[c], into: dstTables[0], buf)
+                let from = starts[c]
+                let n = outcomes[c].edges
+                srcMap.withUnsafeBufferPointer { sm in
+                    dstMap.withUnsafeBufferPointer { dm in
+                        for i in 0..<n {
+                            src[total + i] = sm[Int(src[from + i])]
+                            dst[total + i] = dm[Int(dst[from + i])]
+                        }
+                    }
+                }
+                if let w, total != from { (w + total).update(from: w + from, count: n) }
+                total += n
+            }
+            return total
         }
-        return Parsed(sources: Array(UnsafeBufferPointer(start: src, count: total)),
-                      targets: Array(UnsafeBufferPointer(start: dst, count: total)),
-                      weights: w.map { Array(UnsafeBufferPointer(start: $0, count: total)) },
-                      sourceTable: sourceTable, targetTable: targetTable,
+
+        // The parser writes straight into the result arrays' storage.
+        var result: Result<Int, GraphDataError> = .success(0)
+        var targets: [Int32] = []
+        var weights: [Float]? = nil
+        func count() -> Int { (try? result.get()) ?? 0 }
+        let sources = [Int32](unsafeUninitializedCapacity: capacity) { sb, sc in
+            targets = [Int32](unsafeUninitializedCapacity: capacity) { db, dc in
+                if weighted {
+                    weights = [Float](unsafeUninitializedCapacity: capacity) { wb, wc in
+                        result = Result { () throws(GraphDataError) in
+                            try fill(sb.baseAddress!, db.baseAddress!, wb.baseAddress!)
+                        }
+                        wc = count()
+                    }
+                } else {
+                    result = Result { () throws(GraphDataError) in try fill(sb.baseAddress!, db.baseAddress!, nil) }
+                }
+                dc = count()
+            }
+            sc = count()
+        }
+        _ = try result.get()
+        return Parsed(sources: sources, targets: targets, weights: weights,
+                      sourceTable: srcTables[0], targetTable: dstTables[0],
                       headerSkipped: headerSkipped, threads: chunks)
     }
 

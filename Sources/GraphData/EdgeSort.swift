@@ -136,11 +136,52 @@ enum EdgeSort {
                             wts[lo + j] = scratch[Int(key & 0xFFFF_FFFF)]
                         }
                     } else {
-                        var row = UnsafeMutableBufferPointer(rebasing: cols[lo..<hi])
-                        row.sort()
+                        introSort(cols.baseAddress!, lo, hi, depth: 2 * (Int.bitWidth - (hi - lo).leadingZeroBitCount))
                     }
                 }
             }
+        }
+    }
+
+    /// Sorts `a[lo..<hi]`: quicksort (median of three, Hoare partition) down to short ranges,
+    /// insertion sort below, and the standard library's sort if `depth` runs out (bad pivots).
+    static func introSort(_ a: UnsafeMutablePointer<Int32>, _ lo: Int, _ hi: Int, depth: Int) {
+        var lo = lo, hi = hi, depth = depth
+        while hi - lo > 24 {
+            if depth == 0 {
+                var rest = UnsafeMutableBufferPointer(start: a + lo, count: hi - lo)
+                rest.sort()
+                return
+            }
+            depth -= 1
+            let mid = lo + (hi - lo) / 2
+            var x = a[lo], y = a[mid], z = a[hi - 1]
+            if x > y { swap(&x, &y) }
+            if y > z { swap(&y, &z) }
+            if x > y { swap(&x, &y) }
+            let pivot = y
+            var i = lo - 1, j = hi
+            while true {
+                repeat { i += 1 } while a[i] < pivot
+                repeat { j -= 1 } while a[j] > pivot
+                if i >= j { break }
+                let t = a[i]; a[i] = a[j]; a[j] = t
+            }
+            // a[lo...j] <= pivot <= a[j+1..<hi]; recurse on the smaller part.
+            if j + 1 - lo < hi - j - 1 {
+                introSort(a, lo, j + 1, depth: depth)
+                lo = j + 1
+            } else {
+                introSort(a, j + 1, hi, depth: depth)
+                hi = j + 1
+            }
+        }
+        if hi - lo < 2 { return }
+        for k in (lo + 1)..<hi {
+            let c = a[k]
+            var j = k
+            while j > lo && a[j - 1] > c { a[j] = a[j - 1]; j -= 1 }
+            a[j] = c
         }
     }
 

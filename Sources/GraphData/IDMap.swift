@@ -180,7 +180,64 @@ final class IDTable: @unchecked Sendable {
     @inline(__always)
     private func findOrInsertHashed(_ p: UnsafePointer<UInt8>, _ len: Int) -> Int32 {
         let w = IDTable.word(p, len)
-        var i = Int(truncatingIfNeeded: IDTable.hash(p, len, first: w)) & mask
+        return findOrInsertHashed(p, len, w, IDTable.hash(p, len, first: w))
+    }
+
+    // MARK: Batched lookups
+    //
+    // The parser resolves ids a batch of lines at a time in three passes: `prepare` (per id,
+    // while its bytes are in cache), `peek` (independent loads of the direct-index entry or the
+    // hash slot, so many cache misses are in flight at once), and `resolve` (in file order, so
+    // first-appearance numbering is unchanged).
+
+    /// Per-id lookup state for a batch.
+    struct Probe {
+        var p: UnsafePointer<UInt8>
+        var length: Int
+        /// Canonical integer value, or -1.
+        var value: Int
+        var word: UInt64 = 0
+        var hash: UInt64 = 0
+        /// The index when `peek` already found the id, else -1.
+        var found: Int32 = -1
+    }
+
+    /// Keeps the peeked slot loads observable.
+    private(set) var peekSink: UInt64 = 0
+
+    @inline(__always)
+    static func prepare(_ p: UnsafePointer<UInt8>, _ len: Int) -> Probe {
+        let v = canonicalInteger(p, len)
+        var probe = Probe(p: p, length: len, value: v)
+        if v < 0 {
+            probe.word = word(p, len)
+            probe.hash = hash(p, len, first: probe.word)
+        }
+        return probe
+    }
+
+    /// Loads the entry a probe will need: the direct-index entry (resolving the probe when the
+    /// id is known) or the first hash slot.
+    @inline(__always)
+    func peek(_ probe: inout Probe) {
+        if probe.value >= 0 {
+            if probe.value < directCount { probe.found = direct[probe.value] }
+        } else {
+            peekSink &+= slots[Int(truncatingIfNeeded: probe.hash) & mask].word
+        }
+    }
+
+    /// ``findOrInsert(_:_:)`` for a prepared (and possibly peeked) probe.
+    @inline(__always)
+    func resolve(_ probe: Probe) -> Int32 {
+        if probe.found >= 0 { return probe.found }
+        if probe.value >= 0 { return findOrInsert(probe.p, probe.length) }
+        return findOrInsertHashed(probe.p, probe.length, probe.word, probe.hash)
+    }
+
+    @inline(__always)
+    private func findOrInsertHashed(_ p: UnsafePointer<UInt8>, _ len: Int, _ w: UInt64, _ h: UInt64) -> Int32 {
+        var i = Int(truncatingIfNeeded: h) & mask
         while true {
             let s = slots[i]
             if s.indexPlusOne == 0 { break }

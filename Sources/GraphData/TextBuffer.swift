@@ -19,19 +19,27 @@ final class TextBuffer: @unchecked Sendable {
     /// Bytes of text including the final `'\n'` (which may have been appended).
     let count: Int
 
-    private init(name: String, base: UnsafeMutablePointer<UInt8>, used: Int) {
+    /// Bytes of a private file mapping to unmap on deinit, or 0 for a malloc'ed buffer.
+    private let mappedLength: Int
+
+    private init(name: String, base: UnsafeMutablePointer<UInt8>, used: Int, mappedLength: Int = 0) {
         self.name = name
         var used = used
         if used == 0 || base[used - 1] != UInt8(ascii: "\n") {
             base[used] = UInt8(ascii: "\n")
             used += 1
         }
-        (base + used).initialize(repeating: 0, count: TextBuffer.padding)
+        if mappedLength == 0 {
+            (base + used).initialize(repeating: 0, count: TextBuffer.padding)
+        }  // a mapping's bytes past the end of the file read as zero up to the page end
         self.base = base
         self.count = used
+        self.mappedLength = mappedLength
     }
 
-    deinit { free(base) }
+    deinit {
+        if mappedLength > 0 { munmap(base, mappedLength) } else { free(base) }
+    }
 
     /// Copies in-memory bytes.
     convenience init(bytes: some Collection<UInt8>, name: String) {
@@ -59,7 +67,23 @@ final class TextBuffer: @unchecked Sendable {
             throw GraphDataError(file: path, line: nil, lineText: nil,
                                  problem: .cannotRead(reason: "is a directory"))
         }
-        var capacity = max(Int(st.st_size), 0) + 1
+        // A regular file whose last page has room for the final newline and the padding is
+        // mapped privately (copy-on-write, so the newline can be written); others are read.
+        let size = Int(st.st_size)
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        if (st.st_mode & S_IFMT) == S_IFREG && size > 0 && page > 0
+            && size % page != 0 && page - size % page > padding + 1 {
+            #if os(Linux)
+            let flags = MAP_PRIVATE | MAP_POPULATE
+            #else
+            let flags = MAP_PRIVATE
+            #endif
+            if let m = mmap(nil, size, PROT_READ | PROT_WRITE, flags, fd, 0), m != MAP_FAILED {
+                return TextBuffer(name: path, base: m.assumingMemoryBound(to: UInt8.self), used: size,
+                                  mappedLength: size)
+            }
+        }
+        var capacity = max(size, 0) + 1
         if capacity < 4096 { capacity = 4096 }
         var p = malloc(capacity + 1 + padding)!.assumingMemoryBound(to: UInt8.self)
         var used = 0

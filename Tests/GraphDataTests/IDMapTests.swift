@@ -1,4 +1,5 @@
 import Testing
+import LinearAlgebra
 @testable import GraphData
 
 @Suite struct IDMapTests {
@@ -64,6 +65,66 @@ import Testing
         #expect(parse("123456789012345678901234567890") == Float("123456789012345678901234567890"))
         for bad in ["", "-", ".", "e5", "1e", "1.2.3", "abc", "1x", "nan", "inf", "1e39", "--1"] {
             #expect(parse(bad) == nil, "\(bad) should not parse")
+        }
+    }
+}
+
+@Suite struct EdgeSortTests {
+    @Test func introSortSortsRandomSortedReversedAndConstantRanges() {
+        var rng = Xoshiro256(seed: 3)
+        let inputs: [[Int32]] = [
+            (0..<5000).map { _ in Int32(truncatingIfNeeded: rng.next() % 1000) },
+            (0..<5000).map { _ in Int32(truncatingIfNeeded: rng.next()) },
+            Array(0..<3000), Array((0..<3000).reversed()), [Int32](repeating: 7, count: 2000),
+            (0..<4000).map { Int32($0 % 2) }, [5, 3], [1], [],
+        ]
+        for input in inputs {
+            var a = input
+            a.withUnsafeMutableBufferPointer { b in
+                if let p = b.baseAddress { EdgeSort.introSort(p, 0, b.count, depth: 64) }
+            }
+            #expect(a == input.sorted())
+            var shallow = input  // depth 0 goes straight to the fallback
+            shallow.withUnsafeMutableBufferPointer { b in
+                if let p = b.baseAddress { EdgeSort.introSort(p, 0, b.count, depth: 1) }
+            }
+            #expect(shallow == input.sorted())
+        }
+    }
+
+    @Test func rowsWithLongRowsMatchAReferenceSort() {
+        // A power-law-like row distribution: a few rows hold thousands of entries.
+        var rng = Xoshiro256(seed: 5)
+        let n = 200
+        var rows: [Int32] = [], cols: [Int32] = [], weights: [Float] = []
+        for i in 0..<60_000 {
+            let u = rng.nextUniform() as Double
+            rows.append(Int32(Double(n) * u * u * u))
+            cols.append(Int32(truncatingIfNeeded: rng.next() % UInt64(n)))
+            weights.append(Float(i))
+        }
+        for merge in [EdgeSort.Merge.none, .keepFirst, .sum] {
+            let r = rows.withUnsafeBufferPointer { rb in
+                cols.withUnsafeBufferPointer { cb in
+                    weights.withUnsafeBufferPointer { wb in
+                        EdgeSort.rows(rowCount: n, rb, cb, wb, symmetric: false, dropLoops: false, merge: merge)
+                    }
+                }
+            }
+            // Reference: stable sort of (row, column) with weights merged by the same rule.
+            let order = (0..<rows.count).sorted { (rows[$0], cols[$0], $0) < (rows[$1], cols[$1], $1) }
+            var want: [(Int32, Int32, Float)] = []
+            for i in order {
+                if merge != .none, let last = want.last, last.0 == rows[i], last.1 == cols[i] {
+                    if merge == .sum { want[want.count - 1].2 += weights[i] }
+                    continue
+                }
+                want.append((rows[i], cols[i], weights[i]))
+            }
+            let gotRows = EdgeSort.expandRows(r.offsets)
+            #expect(gotRows == want.map { $0.0 })
+            #expect(r.columns == want.map { $0.1 })
+            #expect(r.weights! == want.map { $0.2 })
         }
     }
 }
