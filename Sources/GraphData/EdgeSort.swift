@@ -116,6 +116,7 @@ enum EdgeSort {
                 let (cols, wts, o) = box.value
                 var keys: [UInt64] = []
                 var scratch: [Float] = []
+                var radixScratch: [Int32] = []
                 for r in range {
                     let lo = Int(o[r]), hi = Int(o[r + 1])
                     if hi - lo < 2 { continue }
@@ -135,12 +136,45 @@ enum EdgeSort {
                             cols[lo + j] = Int32(truncatingIfNeeded: key >> 32)
                             wts[lo + j] = scratch[Int(key & 0xFFFF_FFFF)]
                         }
-                    } else {
+                    } else if hi - lo < 1024 {
                         introSort(cols.baseAddress!, lo, hi, depth: 2 * (Int.bitWidth - (hi - lo).leadingZeroBitCount))
+                    } else {
+                        if radixScratch.count < hi - lo { radixScratch = [Int32](repeating: 0, count: hi - lo) }
+                        radixScratch.withUnsafeMutableBufferPointer { scratch in
+                            radixSort(cols.baseAddress! + lo, hi - lo, scratch.baseAddress!)
+                        }
                     }
                 }
             }
         }
+    }
+
+    /// Sorts `n` non-negative values at `a` with a least-significant-digit radix sort (11-bit
+    /// digits, as many passes as the largest value needs), using `scratch` (`n` entries).
+    static func radixSort(_ a: UnsafeMutablePointer<Int32>, _ n: Int, _ scratch: UnsafeMutablePointer<Int32>) {
+        var maxValue: Int32 = 0
+        for i in 0..<n { maxValue = max(maxValue, a[i]) }
+        let bits = 32 - UInt32(bitPattern: maxValue).leadingZeroBitCount
+        var from = a, to = scratch
+        var shift: UInt32 = 0
+        var counts = [Int](repeating: 0, count: 2048)
+        counts.withUnsafeMutableBufferPointer { c in
+            while shift < UInt32(bits) {
+                for d in 0..<2048 { c[d] = 0 }
+                for i in 0..<n { c[Int((UInt32(bitPattern: from[i]) >> shift) & 2047)] += 1 }
+                var sum = 0
+                for d in 0..<2048 { let t = c[d]; c[d] = sum; sum += t }
+                for i in 0..<n {
+                    let v = from[i]
+                    let d = Int((UInt32(bitPattern: v) >> shift) & 2047)
+                    to[c[d]] = v
+                    c[d] += 1
+                }
+                swap(&from, &to)
+                shift += 11
+            }
+        }
+        if from != a { a.update(from: from, count: n) }
     }
 
     /// Sorts `a[lo..<hi]`: quicksort (median of three, Hoare partition) down to short ranges,

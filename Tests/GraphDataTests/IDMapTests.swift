@@ -75,6 +75,7 @@ import LinearAlgebra
         let inputs: [[Int32]] = [
             (0..<5000).map { _ in Int32(truncatingIfNeeded: rng.next() % 1000) },
             (0..<5000).map { _ in Int32(truncatingIfNeeded: rng.next()) },
+            (0..<5000).map { _ in Int32(truncatingIfNeeded: rng.next() >> 33) },
             Array(0..<3000), Array((0..<3000).reversed()), [Int32](repeating: 7, count: 2000),
             (0..<4000).map { Int32($0 % 2) }, [5, 3], [1], [],
         ]
@@ -89,6 +90,15 @@ import LinearAlgebra
                 if let p = b.baseAddress { EdgeSort.introSort(p, 0, b.count, depth: 1) }
             }
             #expect(shallow == input.sorted())
+            guard input.allSatisfy({ $0 >= 0 }) else { continue }
+            var radix = input
+            var scratch = [Int32](repeating: 0, count: input.count)
+            radix.withUnsafeMutableBufferPointer { b in
+                scratch.withUnsafeMutableBufferPointer { s in
+                    if let p = b.baseAddress { EdgeSort.radixSort(p, b.count, s.baseAddress!) }
+                }
+            }
+            #expect(radix == input.sorted())
         }
     }
 
