@@ -1,5 +1,4 @@
 import LinearAlgebra
-import Dispatch
 
 /// Counts that describe how an ``EdgeList`` was read.
 public struct EdgeListStatistics: Sendable, Equatable {
@@ -73,13 +72,8 @@ public struct EdgeList: Sendable {
     ///   ``GraphDataError/Problem/cannotRead(reason:)`` when the file cannot be read, or
     ///   ``GraphDataError/Problem/invalidOptions(_:)`` for undirected with separate id maps.
     public static func read(path: String, options: EdgeListReader.Options = .init()) throws(GraphDataError) -> EdgeList {
-        let t0 = DispatchTime.now().uptimeNanoseconds
         let buffer = try TextBuffer.load(path: path)
-        print("TRACE load", Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-        let parsed = try EdgeListReader.parse(buffer, options)
-        let t1 = DispatchTime.now().uptimeNanoseconds
-        defer { print("TRACE post", Double(DispatchTime.now().uptimeNanoseconds - t1) / 1e6) }
-        return EdgeList(parsed, options)
+        return try read(buffer, options)
     }
 
     /// Reads an edge list from bytes in memory; `name` stands for the file name in errors.

@@ -136,7 +136,7 @@ enum EdgeSort {
                             cols[lo + j] = Int32(truncatingIfNeeded: key >> 32)
                             wts[lo + j] = scratch[Int(key & 0xFFFF_FFFF)]
                         }
-                    } else if hi - lo < 1024 {
+                    } else if hi - lo < 96 {
                         introSort(cols.baseAddress!, lo, hi, depth: 2 * (Int.bitWidth - (hi - lo).leadingZeroBitCount))
                     } else {
                         if radixScratch.count < hi - lo { radixScratch = [Int32](repeating: 0, count: hi - lo) }
@@ -149,29 +149,33 @@ enum EdgeSort {
         }
     }
 
-    /// Sorts `n` non-negative values at `a` with a least-significant-digit radix sort (11-bit
-    /// digits, as many passes as the largest value needs), using `scratch` (`n` entries).
+    /// Sorts `n` non-negative values at `a` with a least-significant-digit radix sort (8-bit
+    /// digits below 4096 values, 11-bit above; as many passes as the largest value needs),
+    /// using `scratch` (`n` entries).
     static func radixSort(_ a: UnsafeMutablePointer<Int32>, _ n: Int, _ scratch: UnsafeMutablePointer<Int32>) {
         var maxValue: Int32 = 0
         for i in 0..<n { maxValue = max(maxValue, a[i]) }
         let bits = 32 - UInt32(bitPattern: maxValue).leadingZeroBitCount
         var from = a, to = scratch
         var shift: UInt32 = 0
-        var counts = [Int](repeating: 0, count: 2048)
+        let digitBits: UInt32 = n < 4096 ? 8 : 11
+        let buckets = 1 << Int(digitBits)
+        let digitMask = UInt32(buckets - 1)
+        var counts = [Int](repeating: 0, count: buckets)
         counts.withUnsafeMutableBufferPointer { c in
             while shift < UInt32(bits) {
-                for d in 0..<2048 { c[d] = 0 }
-                for i in 0..<n { c[Int((UInt32(bitPattern: from[i]) >> shift) & 2047)] += 1 }
+                for d in 0..<buckets { c[d] = 0 }
+                for i in 0..<n { c[Int((UInt32(bitPattern: from[i]) >> shift) & digitMask)] += 1 }
                 var sum = 0
-                for d in 0..<2048 { let t = c[d]; c[d] = sum; sum += t }
+                for d in 0..<buckets { let t = c[d]; c[d] = sum; sum += t }
                 for i in 0..<n {
                     let v = from[i]
-                    let d = Int((UInt32(bitPattern: v) >> shift) & 2047)
+                    let d = Int((UInt32(bitPattern: v) >> shift) & digitMask)
                     to[c[d]] = v
                     c[d] += 1
                 }
                 swap(&from, &to)
-                shift += 11
+                shift += digitBits
             }
         }
         if from != a { a.update(from: from, count: n) }
