@@ -65,7 +65,8 @@ public struct EdgeList: Sendable {
     /// Reads an edge-list file. See ``EdgeListReader`` for the format.
     ///
     /// Cost: one `read(2)` of the file, a parse linear in its size (parallel over
-    /// `options.threads` chunks), O(m + n) for symmetrisation and deduplication (counting sorts).
+    /// `options.threads` chunks), then for `.sum`/`.keepOne` a counting scatter by source and
+    /// per-row sorts (insertion, quicksort or radix by row length): O(m + n) plus short sorts.
     /// Memory: the file's bytes plus about 24 bytes per edge at the peak.
     /// - Throws: ``GraphDataError`` naming the file, line number and line text for a malformed
     ///   line (one column, too many columns, a bad weight, an empty id), or
@@ -147,7 +148,8 @@ public struct EdgeList: Sendable {
                     w.withUnsafeBufferPointerIfPresent { wp in
                         EdgeSort.rows(rowCount: parsed.sourceTable.count, s, d, wp,
                                       symmetric: !options.directed, dropLoops: dropLoops,
-                                      merge: options.duplicates == .sum ? .sum : .keepFirst)
+                                      merge: options.duplicates == .sum ? .sum : .keepFirst,
+                                      threads: options.threads ?? Parallel.threads)
                     }
                 }
             }

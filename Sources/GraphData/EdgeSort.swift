@@ -22,7 +22,7 @@ enum EdgeSort {
     /// - Precondition: `0 <= rows[i] < rowCount`, and `columns[i] < rowCount` when symmetric.
     static func rows(rowCount: Int, _ rows: UnsafeBufferPointer<Int32>, _ columns: UnsafeBufferPointer<Int32>,
                      _ weights: UnsafeBufferPointer<Float>?, symmetric: Bool, dropLoops: Bool,
-                     merge: Merge) -> Rows {
+                     merge: Merge, threads: Int = Parallel.threads) -> Rows {
         let m = rows.count
         var offsets = [Int64](repeating: 0, count: rowCount + 1)
         var rowsAscending = true
@@ -68,7 +68,7 @@ enum EdgeSort {
                         }
                     }
                 }
-                sortRows(offsets, oc, weights != nil ? ow : nil)
+                sortRows(offsets, oc, weights != nil ? ow : nil, threads: threads)
             }
         }
         if merge == .none {
@@ -106,12 +106,12 @@ enum EdgeSort {
 
     /// Sorts every row's columns (stably, carrying weights), rows split across threads.
     static func sortRows(_ offsets: [Int64], _ columns: UnsafeMutableBufferPointer<Int32>,
-                         _ weights: UnsafeMutableBufferPointer<Float>?) {
+                         _ weights: UnsafeMutableBufferPointer<Float>?, threads: Int) {
         let rowCount = offsets.count - 1
         guard rowCount > 0 else { return }
         offsets.withUnsafeBufferPointer { o in
             let box = UnsafeSendableBox((columns, weights, o))
-            let chunks = Int(o[rowCount]) < 1 << 16 ? 1 : Parallel.threads
+            let chunks = Int(o[rowCount]) < 1 << 16 ? 1 : max(1, threads)
             Parallel.forEachWeightedChunk(prefix: o, chunks: chunks) { _, range in
                 let (cols, wts, o) = box.value
                 var keys: [UInt64] = []
