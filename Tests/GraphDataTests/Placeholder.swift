@@ -1,4 +1,0 @@
-import Testing
-@testable import GraphData
-
-@Test func graphDataModuleLoads() {}
