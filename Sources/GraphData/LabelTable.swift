@@ -198,3 +198,16 @@ public struct LabelTable: Sendable {
                                              repeatedPairs: rows.count - labels.count))
     }
 }
+
+extension LabelTable {
+    /// Each labelled node's id with the names of its labels, the form the prediction benchmark takes.
+    public var labelNamesByNode: [String: [String]] {
+        var result = [String: [String]](minimumCapacity: nodeCount)
+        for node in 0..<nodeCount {
+            let labels = self.labels(of: node)
+            if labels.isEmpty { continue }
+            result[nodeIDs[node]] = labels.map { labelNames[Int($0)] }
+        }
+        return result
+    }
+}

@@ -1,0 +1,153 @@
+import EmbeddingStore
+import Foundation
+import GraphData
+import LinearAlgebra
+import Solvers
+
+/// The truncated SVD back-end of ``FollowGraphSVD``.
+public enum FollowGraphSolver: String, CaseIterable, Sendable, Codable {
+    /// Randomized range finder with power iterations (Halko, Martinsson, Tropp): fast, a few passes.
+    case randomized
+    /// ARPACK Lanczos on `A'A`: many passes, residuals near machine precision.
+    case arpack
+}
+
+/// Everything that determines a follow-graph embedding. Defaults are the settings measured best on
+/// the real graphs in `../shared/data` (see the README's quality table).
+public struct FollowGraphSVDConfiguration: Sendable, Equatable {
+    /// Embedding dimension (the SVD rank).
+    public var dimension: Int = 64
+    /// The SVD back-end.
+    public var solver: FollowGraphSolver = .randomized
+    /// Randomized SVD oversampling.
+    public var oversamples: Int = 10
+    /// Randomized SVD power iterations (`nil`: scikit-learn's rule, 7 when k < 0.1 min(m, n), else 4).
+    public var powerIterations: Int? = nil
+    /// Seed of every random draw.
+    public var seed: UInt64 = 0
+    /// `true`: a line `a b` means a follows b; `false`: the graph is undirected (symmetrised).
+    public var directed: Bool = true
+    /// Node selection.
+    public var selection = NodeSelection()
+    /// Edge weighting.
+    public var weighting: EdgeWeighting = .binary
+    /// Matrix normalisation.
+    public var normalization: GraphNormalization = .degree
+
+    public init() {}
+}
+
+/// The result of ``FollowGraphSVD/embed(edges:configuration:inputFile:log:)``.
+public struct FollowGraphEmbedding: Sendable {
+    /// Followers (rows): `U S^1/2`. For an undirected graph, the node embedding.
+    public var consumers: EmbeddingTable
+    /// Accounts followed (columns): `V S^1/2`. For an undirected graph, the same nodes as `consumers`.
+    public var producers: EmbeddingTable
+    /// The SVD, with its diagnostics (residuals, passes, phases, seed).
+    public var svd: TruncatedSVD<Float>
+    /// The matrix factorised.
+    public var rows: Int, columns: Int, nonzeros: Int
+    /// Seconds spent building the matrix (selection, weighting, normalisation) and solving.
+    public var buildSeconds: Double, solveSeconds: Double
+    /// The input graph's adjacency (node x node, before selection and weighting), whose rows are
+    /// the follow sets of the follow-Jaccard benchmark.
+    public var adjacency: CSRMatrix<Float>
+}
+
+/// Follow-graph SVD: selection, weighting, normalisation, truncated SVD, embedding tables.
+public enum FollowGraphSVD {
+    /// Embeds a follow graph.
+    ///
+    /// - Parameters:
+    ///   - edges: the graph, read with one shared id map (``GraphData/EdgeList``).
+    ///   - inputFile: recorded with its SHA-256 in each table's `meta.json` when given.
+    ///   - log: receives one line per phase (e.g. printed to stderr by the tool).
+    /// - Throws: ``FollowGraphError`` for an empty graph or a dimension larger than the selected
+    ///   graph; solver errors as they come.
+    /// - Complexity: O(nnz) to build; the solver's passes each cost one SpMM of `dimension +
+    ///   oversamples` columns.
+    public static func embed(edges: EdgeList, configuration c: FollowGraphSVDConfiguration, inputFile: URL? = nil,
+                             log: (String) -> Void = { _ in }) throws -> FollowGraphEmbedding {
+        guard edges.edgeCount > 0 else {
+            throw FollowGraphError("the graph has no edges\(inputFile.map { " (\($0.path))" } ?? "")")
+        }
+        guard c.dimension >= 1 else { throw FollowGraphError("--dim must be at least 1 (got \(c.dimension))") }
+        let buildStart = Date()
+        let n = edges.nodeCount
+        let arrays: (rowOffsets: [Int64], columnIndices: [Int32], values: [Float]) = edges.adjacencyCSR()
+        let adjacency = try CSRMatrix<Float>(rows: n, columns: n, rowOffsets: arrays.rowOffsets,
+                                             columnIndices: arrays.columnIndices, values: arrays.values)
+        let prepared = try FollowGraphPreprocessing.prepare(
+            adjacency: adjacency, directed: c.directed, selection: c.selection,
+            weighting: c.weighting, normalization: c.normalization)
+        let m = prepared.matrix.rows, k = prepared.matrix.columns
+        guard c.dimension <= min(m, k) else {
+            throw FollowGraphError("--dim \(c.dimension) is larger than the selected graph allows: the matrix is \(m) x \(k), so at most \(min(m, k)) dimensions")
+        }
+        let buildSeconds = Date().timeIntervalSince(buildStart)
+        log("built \(m) x \(k) matrix with \(prepared.matrix.nonzeroCount) nonzeros in \(format(buildSeconds)) s (weighting \(c.weighting.rawValue), normalization \(c.normalization.rawValue))")
+
+        let solveStart = Date()
+        let op = prepared.linearOperator
+        let svd: TruncatedSVD<Float>
+        switch c.solver {
+        case .randomized:
+            svd = try RandomizedSVD.compute(op, .init(rank: c.dimension, oversamples: c.oversamples,
+                                                      powerIterations: c.powerIterations, seed: c.seed))
+        case .arpack:
+            svd = try ARPACKSVD.compute(op, .init(rank: c.dimension, seed: c.seed))
+        }
+        let solveSeconds = Date().timeIntervalSince(solveStart)
+        log("\(svd.diagnostics.method) SVD of rank \(svd.rank) in \(format(solveSeconds)) s, \(svd.diagnostics.passes) passes, max relative residual \(String(format: "%.3g", svd.diagnostics.maxRelativeResidual))")
+
+        let roots = svd.s.map { Swift.max($0, 0).squareRoot() }
+        var left = svd.u
+        left.scaleColumns(by: roots)
+        var right = svd.vt.transposed()
+        right.scaleColumns(by: roots)
+
+        var parameters: [String: JSONValue] = [
+            "solver": .string(c.solver.rawValue),
+            "dimension": .int(Int64(c.dimension)),
+            "directed": .bool(c.directed),
+            "weighting": .string(c.weighting.rawValue),
+            "normalization": .string(c.normalization.rawValue),
+            "min_followers": .int(Int64(c.selection.minFollowers)),
+            "min_following": .int(Int64(c.selection.minFollowing)),
+            "singular_values": .array(svd.s.map { .double(Double($0)) }),
+            "max_relative_residual": .double(svd.diagnostics.maxRelativeResidual),
+            "passes": .int(Int64(svd.diagnostics.passes)),
+        ]
+        if c.solver == .randomized {
+            parameters["oversamples"] = .int(Int64(c.oversamples))
+            parameters["power_iterations"] = .int(Int64(c.powerIterations ?? RandomizedSVD.Configuration(rank: c.dimension).resolvedPowerIterations(rows: m, columns: k)))
+        }
+        if let cap = c.selection.maxNodes { parameters["max_nodes"] = .int(Int64(cap)) }
+
+        func table(_ vectors: Matrix<Float>, nodes: [Int32], entity: String, factor: String) throws -> EmbeddingTable {
+            var meta = EmbeddingMetadata(entityType: entity, algorithm: "follow-graph-svd (\(factor))",
+                                         parameters: parameters, seed: c.seed,
+                                         count: vectors.rows, dimension: vectors.columns)
+            if let url = inputFile { try meta.recordInput(url) }
+            return try EmbeddingTable(ids: nodes.map { edges.sourceIDs[Int($0)] }, vectors: vectors, metadata: meta)
+        }
+        let consumers = try table(left, nodes: prepared.consumers, entity: c.directed ? "consumer" : "node", factor: "U S^1/2")
+        let producers = try table(right, nodes: prepared.producers, entity: c.directed ? "producer" : "node", factor: "V S^1/2")
+        return FollowGraphEmbedding(consumers: consumers, producers: producers, svd: svd, rows: m, columns: k,
+                                    nonzeros: prepared.matrix.nonzeroCount,
+                                    buildSeconds: buildSeconds, solveSeconds: solveSeconds, adjacency: adjacency)
+    }
+
+    static func format(_ seconds: Double) -> String { String(format: "%.2f", seconds) }
+}
+
+/// The process's peak resident memory (`VmHWM` in `/proc/self/status`), in bytes; `nil` where
+/// the file does not exist.
+public func peakResidentMemoryBytes() -> Int? {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        if fields.count >= 2, let kb = Int(fields[1]) { return kb * 1024 }
+    }
+    return nil
+}
