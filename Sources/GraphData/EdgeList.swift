@@ -64,10 +64,10 @@ public struct EdgeList: Sendable {
 
     /// Reads an edge-list file. See ``EdgeListReader`` for the format.
     ///
-    /// Cost: one `read(2)` of the file, a parse linear in its size (parallel over
+    /// Cost: one private `mmap` (or `read(2)`) of the file, a parse linear in its size (parallel over
     /// `options.threads` chunks), then for `.sum`/`.keepOne` a counting scatter by source and
     /// per-row sorts (insertion, quicksort or radix by row length): O(m + n) plus short sorts.
-    /// Memory: the file's bytes plus about 24 bytes per edge at the peak.
+    /// Memory: the file's bytes plus about 20-30 bytes per edge at the peak.
     /// - Throws: ``GraphDataError`` naming the file, line number and line text for a malformed
     ///   line (one column, too many columns, a bad weight, an empty id), or
     ///   ``GraphDataError/Problem/cannotRead(reason:)`` when the file cannot be read, or

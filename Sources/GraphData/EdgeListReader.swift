@@ -10,7 +10,7 @@ import LinearAlgebra
 /// newline are accepted. Ids are arbitrary byte strings (no separators inside), numbered
 /// densely in order of first appearance (source before target on each line).
 ///
-/// The parser reads the whole file with one `read(2)`, scans bytes through pointers, and
+/// The parser maps the whole file (or reads it with one `read(2)`), scans bytes through pointers, and
 /// splits the text at line boundaries into chunks parsed concurrently (one per thread, each
 /// with its own id table); the chunk tables are merged in file order, so indices follow first
 /// appearance exactly as a sequential read would number them.

@@ -166,11 +166,11 @@ public struct LabelTable: Sendable {
             else { problem = nil }
             if let problem { throw buf.error(atLineStart: lineStart - base, problem) }
             dataLines += 1
-            var node = inserting ? nodeTable.findOrInsert(f.p0, f.l0) : nodeTable.find(f.p0, f.l0)
+            let node = inserting ? nodeTable.findOrInsert(f.p0, f.l0) : nodeTable.find(f.p0, f.l0)
             if node < 0 && !inserting {
                 if options.unknownNodes == .skip {
                     skipped += 1
-                    node = unknownTable.findOrInsert(f.p0, f.l0)
+                    _ = unknownTable.findOrInsert(f.p0, f.l0)
                     continue
                 }
                 throw buf.error(atLineStart: lineStart - base,
