@@ -33,6 +33,8 @@ public struct FollowGraphSVDConfiguration: Sendable, Equatable {
     public var weighting: EdgeWeighting = .binary
     /// Matrix normalisation.
     public var normalization: GraphNormalization = .degree
+    /// `tau` of the degree normalisation (`nil`: the mean degree; 0: unregularised).
+    public var degreeRegularization: Float? = nil
 
     public init() {}
 }
@@ -43,6 +45,11 @@ public struct FollowGraphEmbedding: Sendable {
     public var consumers: EmbeddingTable
     /// Accounts followed (columns): `V S^1/2`. For an undirected graph, the same nodes as `consumers`.
     public var producers: EmbeddingTable
+    /// Directed graphs: every account on either side with both its embeddings side by side,
+    /// `[U S^1/2 | V S^1/2]` (2 x dimension; zeros for a side the account is not on). Users are
+    /// described both by whom they follow and by who follows them, and every account has a row.
+    /// `nil` for undirected graphs, where `consumers` already covers every node.
+    public var nodes: EmbeddingTable?
     /// The SVD, with its diagnostics (residuals, passes, phases, seed).
     public var svd: TruncatedSVD<Float>
     /// The matrix factorised.
@@ -79,7 +86,8 @@ public enum FollowGraphSVD {
                                              columnIndices: arrays.columnIndices, values: arrays.values)
         let prepared = try FollowGraphPreprocessing.prepare(
             adjacency: adjacency, directed: c.directed, selection: c.selection,
-            weighting: c.weighting, normalization: c.normalization)
+            weighting: c.weighting, normalization: c.normalization,
+            degreeRegularization: c.degreeRegularization)
         let m = prepared.matrix.rows, k = prepared.matrix.columns
         guard c.dimension <= min(m, k) else {
             throw FollowGraphError("--dim \(c.dimension) is larger than the selected graph allows: the matrix is \(m) x \(k), so at most \(min(m, k)) dimensions")
@@ -112,6 +120,7 @@ public enum FollowGraphSVD {
             "directed": .bool(c.directed),
             "weighting": .string(c.weighting.rawValue),
             "normalization": .string(c.normalization.rawValue),
+            "degree_regularization": c.degreeRegularization.map { .double(Double($0)) } ?? .string("mean degree"),
             "min_followers": .int(Int64(c.selection.minFollowers)),
             "min_following": .int(Int64(c.selection.minFollowing)),
             "singular_values": .array(svd.s.map { .double(Double($0)) }),
@@ -133,7 +142,34 @@ public enum FollowGraphSVD {
         }
         let consumers = try table(left, nodes: prepared.consumers, entity: c.directed ? "consumer" : "node", factor: "U S^1/2")
         let producers = try table(right, nodes: prepared.producers, entity: c.directed ? "producer" : "node", factor: "V S^1/2")
-        return FollowGraphEmbedding(consumers: consumers, producers: producers, svd: svd, rows: m, columns: k,
+        var nodes: EmbeddingTable? = nil
+        if c.directed {
+            // Accounts on either side, in order of first appearance in the input.
+            var rowOf = [Int32](repeating: -1, count: n)
+            for node in prepared.consumers { rowOf[Int(node)] = 0 }
+            for node in prepared.producers { rowOf[Int(node)] = 0 }
+            var order = [Int32]()
+            for node in 0..<n where rowOf[node] == 0 { rowOf[node] = Int32(order.count); order.append(Int32(node)) }
+            let d = c.dimension
+            var both = Matrix<Float>(rows: order.count, columns: 2 * d)
+            let rowsBoth = order.count
+            both.withUnsafeMutableBufferPointer { out in
+                left.withUnsafeBufferPointer { l in
+                    for (i, node) in prepared.consumers.enumerated() {
+                        let r = Int(rowOf[Int(node)])
+                        for j in 0..<d { out[r + j * rowsBoth] = l[i + j * m] }
+                    }
+                }
+                right.withUnsafeBufferPointer { rt in
+                    for (i, node) in prepared.producers.enumerated() {
+                        let r = Int(rowOf[Int(node)])
+                        for j in 0..<d { out[r + (d + j) * rowsBoth] = rt[i + j * k] }
+                    }
+                }
+            }
+            nodes = try table(both, nodes: order, entity: "account", factor: "[U S^1/2 | V S^1/2]")
+        }
+        return FollowGraphEmbedding(consumers: consumers, producers: producers, nodes: nodes, svd: svd, rows: m, columns: k,
                                     nonzeros: prepared.matrix.nonzeroCount,
                                     buildSeconds: buildSeconds, solveSeconds: solveSeconds, adjacency: adjacency)
     }

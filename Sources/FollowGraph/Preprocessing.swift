@@ -16,8 +16,10 @@ public enum EdgeWeighting: String, CaseIterable, Sendable, Codable {
 public enum GraphNormalization: String, CaseIterable, Sendable, Codable {
     /// Factorise the weighted matrix as it is.
     case none
-    /// `D_out^-1/2 A D_in^-1/2` with the weighted out- and in-degrees: the normalised adjacency of
-    /// spectral methods. Keeps hubs from taking over the leading singular vectors.
+    /// `(D_out + tau)^-1/2 A (D_in + tau)^-1/2` with the weighted out- and in-degrees: the
+    /// regularised normalised adjacency of spectral methods (Qin and Rohe 2013; `tau` defaults to
+    /// the mean degree, `tau = 0` is the plain `D_out^-1/2 A D_in^-1/2`). Keeps hubs from taking over
+    /// the leading singular vectors, and the regularisation keeps tiny weakly attached groups from it too.
     case degree
 }
 
@@ -71,7 +73,8 @@ public enum FollowGraphPreprocessing {
     /// - Complexity: O(nnz + n log n).
     public static func prepare(adjacency: CSRMatrix<Float>, directed: Bool, selection: NodeSelection = .init(),
                                weighting: EdgeWeighting = .binary,
-                               normalization: GraphNormalization = .degree) throws -> PreparedFollowGraph {
+                               normalization: GraphNormalization = .degree,
+                               degreeRegularization: Float? = nil) throws -> PreparedFollowGraph {
         precondition(adjacency.rows == adjacency.columns, "prepare: adjacency is \(adjacency.rows) x \(adjacency.columns)")
         guard adjacency.nonzeroCount > 0 else { throw FollowGraphError("the graph has no edges") }
         let n = adjacency.rows
@@ -124,8 +127,14 @@ public enum FollowGraphPreprocessing {
 
         var rowScale: [Float]? = nil, columnScale: [Float]? = nil
         if normalization == .degree {
-            rowScale = selected.rowSums().map { $0 > 0 ? 1 / $0.squareRoot() : 0 }
-            columnScale = selected.columnSums().map { $0 > 0 ? 1 / $0.squareRoot() : 0 }
+            let rowSums = selected.rowSums(), columnSums = selected.columnSums()
+            // Regularised degrees (Qin and Rohe 2013): d + tau, tau = mean degree by default, so that
+            // low-degree "whiskers" do not take the leading singular vectors.
+            let total = rowSums.reduce(0, +)
+            let tauRows = degreeRegularization ?? total / Float(max(1, rowSums.count))
+            let tauColumns = degreeRegularization ?? total / Float(max(1, columnSums.count))
+            rowScale = rowSums.map { $0 + tauRows > 0 ? 1 / ($0 + tauRows).squareRoot() : 0 }
+            columnScale = columnSums.map { $0 + tauColumns > 0 ? 1 / ($0 + tauColumns).squareRoot() : 0 }
         }
         return PreparedFollowGraph(matrix: selected, rowScale: rowScale, columnScale: columnScale,
                                    consumers: consumers.map(Int32.init), producers: producers.map(Int32.init))

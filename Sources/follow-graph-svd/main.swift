@@ -17,7 +17,9 @@ struct FollowGraphSVDCommand: ParsableCommand {
         separated; `#` and `%` comments; ids are any text), selects and weights the accounts, \
         normalises the matrix, computes a rank-`--dim` truncated SVD A ≈ U S V' and writes embedding tables:
 
-          directed:   DIR/consumers  (followers, U S^1/2)   DIR/producers  (accounts followed, V S^1/2)
+          directed:   DIR/consumers  (followers, U S^1/2)
+                      DIR/producers  (accounts followed, V S^1/2)
+                      DIR/nodes      (every account, both sides: [U S^1/2 | V S^1/2], 2 x dim)
           undirected: DIR/nodes      (U S^1/2)
 
         Each table holds vectors.npy (float32, one row per account), ids.tsv (row i's account id) and \
@@ -78,6 +80,9 @@ struct FollowGraphSVDCommand: ParsableCommand {
     @Option(help: "Normalisation: none or degree (D_out^-1/2 A D_in^-1/2).")
     var normalization: GraphNormalization = .degree
 
+    @Option(help: "Degree normalisation: tau added to every degree, (D + tau)^-1/2 (default: the mean degree; 0: none).")
+    var degreeRegularization: Float?
+
     @Option(help: "Write a JSON report (sizes, seconds per phase, singular values, residual, peak memory) to this file.")
     var report: String?
 
@@ -99,6 +104,7 @@ struct FollowGraphSVDCommand: ParsableCommand {
         if let q = powerIterations, q < 0 { throw ValidationError("--power-iterations must be non-negative") }
         if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
         if let m = maxNodes, m < 1 { throw ValidationError("--max-nodes must be at least 1") }
+        if let t = degreeRegularization, !(t >= 0) { throw ValidationError("--degree-regularization must be non-negative") }
     }
 
     func run() throws {
@@ -130,6 +136,7 @@ struct FollowGraphSVDCommand: ParsableCommand {
         configuration.selection = NodeSelection(minFollowers: minFollowers, minFollowing: minFollowing, maxNodes: maxNodes)
         configuration.weighting = weighting
         configuration.normalization = normalization
+        configuration.degreeRegularization = degreeRegularization
 
         let readStart = Date()
         var options = EdgeListReader.Options()
@@ -146,25 +153,33 @@ struct FollowGraphSVDCommand: ParsableCommand {
         var scoreRows: [(table: String, benchmark: String, value: Double)] = []
         if let labelPath {
             let labelTable = try LabelTable.read(path: labelPath, options: .init(unknownNodes: .skip))
-            let result = try PredictionBenchmark.run(embeddings: embedding.consumers, labels: labelTable.labelNamesByNode, seed: seed)
-            embedding.consumers.metadata.scores["prediction_macro_auc"] = result.macroAUC
-            embedding.consumers.metadata.scores["prediction_micro_auc"] = result.microAUC
-            scoreRows.append((directed ? "consumers" : "nodes", "label prediction macro ROC-AUC", result.macroAUC))
-            scoreRows.append((directed ? "consumers" : "nodes", "label prediction micro ROC-AUC", result.microAUC))
+            // Every account has a row in the both-sides table of a directed graph.
+            let evaluated = embedding.nodes ?? embedding.consumers
+            let result = try PredictionBenchmark.run(embeddings: evaluated, labels: labelTable.labelNamesByNode, seed: seed)
+            if embedding.nodes != nil {
+                embedding.nodes!.metadata.scores["prediction_macro_auc"] = result.macroAUC
+                embedding.nodes!.metadata.scores["prediction_micro_auc"] = result.microAUC
+            } else {
+                embedding.consumers.metadata.scores["prediction_macro_auc"] = result.macroAUC
+                embedding.consumers.metadata.scores["prediction_micro_auc"] = result.microAUC
+            }
+            scoreRows.append(("nodes", "label prediction macro ROC-AUC", result.macroAUC))
+            scoreRows.append(("nodes", "label prediction micro ROC-AUC", result.microAUC))
             log("label prediction (\(result.folds)-fold logistic regression): macro AUC \(String(format: "%.4f", result.macroAUC)), micro AUC \(String(format: "%.4f", result.microAUC))")
         }
         if directed && (demo || labelPath != nil) {
             let followed = try FollowSets(rowOffsets: embedding.adjacency.rowOffsets, columnIndices: embedding.adjacency.columnIndices)
-            let jaccard = try JaccardBenchmark.run(embeddings: embedding.consumers, followed: followed,
+            let jaccard = try JaccardBenchmark.run(embeddings: embedding.nodes ?? embedding.consumers, followed: followed,
                                                    rowIDs: graph.sourceIDs.ids, seed: seed)
-            embedding.consumers.metadata.scores["jaccard_spearman"] = jaccard.spearman
-            scoreRows.append(("consumers", "follow-Jaccard Spearman rho", jaccard.spearman))
+            if embedding.nodes != nil { embedding.nodes!.metadata.scores["jaccard_spearman"] = jaccard.spearman } else { embedding.consumers.metadata.scores["jaccard_spearman"] = jaccard.spearman }
+            scoreRows.append(("nodes", "follow-Jaccard Spearman rho", jaccard.spearman))
         }
 
         let writeStart = Date()
         if directed {
             try embedding.consumers.write(to: outputURL.appendingPathComponent("consumers"))
             try embedding.producers.write(to: outputURL.appendingPathComponent("producers"))
+            if let nodes = embedding.nodes { try nodes.write(to: outputURL.appendingPathComponent("nodes")) }
         } else {
             try embedding.consumers.write(to: outputURL.appendingPathComponent("nodes"))
         }
@@ -177,7 +192,7 @@ struct FollowGraphSVDCommand: ParsableCommand {
         print("  \(svd.diagnostics.method): rank \(svd.rank), s1 = \(svd.s.first ?? 0), s\(svd.rank) = \(svd.s.last ?? 0), max relative residual \(String(format: "%.3g", svd.diagnostics.maxRelativeResidual))")
         print(String(format: "  seconds: read %.2f  build %.2f  solve %.2f  write %.2f  total %.2f", readSeconds, embedding.buildSeconds, embedding.solveSeconds, writeSeconds, totalSeconds))
         if let peak { print(String(format: "  peak memory: %.1f MiB", Double(peak) / 1_048_576)) }
-        print("  wrote " + (directed ? "\(output)/consumers (\(embedding.consumers.count) x \(dim)) and \(output)/producers (\(embedding.producers.count) x \(dim))" : "\(output)/nodes (\(embedding.consumers.count) x \(dim))"))
+        print("  wrote " + (directed ? "\(output)/consumers (\(embedding.consumers.count) x \(dim)), \(output)/producers (\(embedding.producers.count) x \(dim)) and \(output)/nodes (\(embedding.nodes?.count ?? 0) x \(2 * dim), both sides)" : "\(output)/nodes (\(embedding.consumers.count) x \(dim))"))
         if !scoreRows.isEmpty {
             print("")
             print("  table      benchmark                          score")
