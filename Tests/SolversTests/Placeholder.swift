@@ -1,4 +1,0 @@
-import Testing
-@testable import Solvers
-
-@Test func solversModuleLoads() {}
