@@ -209,7 +209,7 @@ public enum ALS {
                                              items: items, configuration: configuration, threads: threads))
             }
         }
-        let gram = BLAS.withThreads(threads) { ALSEngine.gram(items, count: interactions.columns, factors: f) }
+        let gram = ALSEngine.parallelGram(items, count: interactions.columns, factors: f, threads: threads)
         return ALSModel(configuration: configuration,
                         userFactors: Matrix(rows: f, columns: interactions.rows, elements: users),
                         itemFactors: Matrix(rows: f, columns: interactions.columns, elements: items),

@@ -119,6 +119,18 @@ func alsXpby(_ r: UnsafePointer<Float>, _ beta: Float, _ p: UnsafeMutablePointer
     while k < n { p[k] = r[k] + beta * p[k]; k += 1 }
 }
 
+/// y = x (`n` floats), inlined (a library memmove call costs more than a 64-float copy).
+@inline(__always)
+func alsCopy(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    var k = 0
+    while k + 16 <= n {
+        UnsafeMutableRawPointer(y + k).storeBytes(of: UnsafeRawPointer(x + k).loadUnaligned(as: SIMD16<Float>.self),
+                                                  as: SIMD16<Float>.self)
+        k += 16
+    }
+    while k < n { y[k] = x[k]; k += 1 }
+}
+
 enum ALSEngine {
     /// Rows per lock-step conjugate-gradient block (one GEMM of `f x f` by `f x block`).
     static let cgBlock = 128
@@ -139,11 +151,37 @@ enum ALSEngine {
         return g
     }
 
+    /// ``gram(_:count:factors:)`` computed by our own `threads` workers, each running a
+    /// single-threaded GEMM on a slice of the columns, then summed in a fixed order (so the
+    /// result does not depend on scheduling). Keeping BLAS single-threaded throughout a sweep
+    /// avoids OpenBLAS's worker threads spinning while our row loops run.
+    static func parallelGram(_ y: [Float], count: Int, factors f: Int, threads: Int) -> [Float] {
+        let slices = max(1, min(threads, count / 4096))
+        if slices == 1 { return BLAS.withThreads(1) { gram(y, count: count, factors: f) } }
+        var partial = [Float](repeating: 0, count: slices * f * f)
+        BLAS.withThreads(1) {
+            y.withUnsafeBufferPointer { yb in
+                partial.withUnsafeMutableBufferPointer { pb in
+                    let box = UnsafeSendableBox((yb.baseAddress!, pb.baseAddress!))
+                    DispatchQueue.concurrentPerform(iterations: slices) { k in
+                        let (y, out) = box.value
+                        let lo = count * k / slices, hi = count * (k + 1) / slices
+                        Float.blasGemm(.none, .transpose, Int32(f), Int32(f), Int32(hi - lo), 1, y + lo * f, Int32(f),
+                                       y + lo * f, Int32(f), 0, out + k * f * f, Int32(f))
+                    }
+                }
+            }
+        }
+        var g = Array(partial[0..<(f * f)])
+        for k in 1..<slices { for e in 0..<(f * f) { g[e] += partial[k * f * f + e] } }
+        return g
+    }
+
     /// The shared matrix `G + lambda I` of implicit feedback (nil for explicit).
     static func sharedMatrix(fixed: [Float], count: Int, configuration c: ALSConfiguration, threads: Int) -> [Float]? {
         guard c.feedback == .implicit else { return nil }
         let f = c.factors
-        var g = BLAS.withThreads(threads) { gram(fixed, count: count, factors: f) }
+        var g = parallelGram(fixed, count: count, factors: f, threads: threads)
         for k in 0..<f { g[k * f + k] += c.regularization }
         return g
     }
@@ -212,43 +250,104 @@ enum ALSEngine {
 
     // MARK: Conjugate gradient
 
+    /// Rows with more entries than this are not gathered (their vectors are read in place;
+    /// such a row's repeated passes stay in cache anyway).
+    static let gatherLimit = 1024
+    /// Gathered rows with at least this many entries use BLAS GEMV for their per-entry terms.
+    static let gemvThreshold = 24
+
     struct CGScratch {
         var r: [Float], p: [Float], ap: [Float], rs: [Float]
+        /// Gathered fixed-side vectors of the block's rows, `factors` floats each, and their weights.
+        var z: [Float], za: [Float]
+        /// Per-entry products of one row (GEMV path).
+        var t = [Float](repeating: 0, count: ALSEngine.gatherLimit)
         init(factors f: Int, block: Int) {
             r = [Float](repeating: 0, count: f * block)
             p = r
             ap = r
             rs = [Float](repeating: 0, count: block)
+            z = []
+            za = []
         }
     }
 
     /// `cgSteps` conjugate-gradient steps on rows `range`, in lock step, from the vectors
     /// currently in `target`.
+    ///
+    /// The fixed-side vectors of the block's entries are first copied into one contiguous
+    /// buffer (rows with at most ``gatherLimit`` entries), so the random reads of the fixed
+    /// factors happen once per sweep, in a loop without dependencies (many cache misses in
+    /// flight), instead of once per CG step.
     static func conjugateGradientBlock(_ s: ALSRowSystems, _ range: Range<Int>, _ target: UnsafeMutablePointer<Float>,
                                        steps: Int, _ scratch: inout CGScratch) {
         let f = s.factors, n = range.count
         let x = target + range.lowerBound * f
+        var gatheredCount = 0
+        for row in range {
+            let c = Int(s.offsets[row + 1] - s.offsets[row])
+            if c <= gatherLimit { gatheredCount += c }
+        }
+        if scratch.z.count < gatheredCount * f {
+            scratch.z = [Float](repeating: 0, count: gatheredCount * f * 5 / 4)
+            scratch.za = [Float](repeating: 0, count: gatheredCount * 5 / 4)
+        }
         scratch.r.withUnsafeMutableBufferPointer { rb in
         scratch.p.withUnsafeMutableBufferPointer { pb in
         scratch.ap.withUnsafeMutableBufferPointer { apb in
         scratch.rs.withUnsafeMutableBufferPointer { rsb in
+        scratch.z.withUnsafeMutableBufferPointer { zb in
+        scratch.za.withUnsafeMutableBufferPointer { zab in
+        scratch.t.withUnsafeMutableBufferPointer { tb in
+            let t = tb.baseAddress!
             let r = rb.baseAddress!, p = pb.baseAddress!, ap = apb.baseAddress!, rs = rsb.baseAddress!
+            let z = zb.baseAddress, za = zab.baseAddress
+            // Gather: entry e of a gathered row goes to slot (e - blockStart - skipped before it).
+            var slot = 0
+            for row in range {
+                let lo = Int(s.offsets[row]), hi = Int(s.offsets[row + 1])
+                guard hi - lo <= gatherLimit else { continue }
+                for e in lo..<hi {
+                    alsCopy(s.fixed + Int(s.indices[e]) * f, z! + slot * f, f)
+                    za![slot] = s.weights(s.values[e]).a
+                    slot += 1
+                }
+            }
             // r = b - A x: the shared part as one GEMM, then each row's own terms.
             if let g = s.gram {
                 Float.blasGemm(.none, .none, Int32(f), Int32(n), Int32(f), -1, g, Int32(f), x, Int32(f), 0, r, Int32(f))
             } else {
                 r.update(repeating: 0, count: f * n)
             }
+            slot = 0
             for j in 0..<n {
                 let row = range.lowerBound + j
                 let lo = Int(s.offsets[row]), hi = Int(s.offsets[row + 1])
                 let xj = x + j * f, rj = r + j * f
                 let d = s.shift(hi - lo)
                 if d != 0 { alsAxpy(-d, xj, rj, f) }
-                for e in lo..<hi {
-                    let y = s.fixed + Int(s.indices[e]) * f
-                    let (a, b) = s.weights(s.values[e])
-                    alsAxpy(b - a * alsDot(y, xj, f), y, rj, f)
+                if hi - lo <= gatherLimit && hi - lo >= gemvThreshold {
+                    let m = hi - lo, zs = UnsafePointer(z! + slot * f)
+                    Float.blasGemv(.transpose, Int32(f), Int32(m), 1, zs, Int32(f), xj, 1, 0, t, 1)
+                    for q in 0..<m {
+                        let (a, b) = s.weights(s.values[lo + q])
+                        t[q] = b - a * t[q]
+                    }
+                    Float.blasGemv(.none, Int32(f), Int32(m), 1, zs, Int32(f), t, 1, 1, rj, 1)
+                    slot += m
+                } else if hi - lo <= gatherLimit {
+                    for e in lo..<hi {
+                        let y = UnsafePointer(z! + slot * f)
+                        let (a, b) = s.weights(s.values[e])
+                        alsAxpy(b - a * alsDot(y, xj, f), y, rj, f)
+                        slot += 1
+                    }
+                } else {
+                    for e in lo..<hi {
+                        let y = s.fixed + Int(s.indices[e]) * f
+                        let (a, b) = s.weights(s.values[e])
+                        alsAxpy(b - a * alsDot(y, xj, f), y, rj, f)
+                    }
                 }
                 (p + j * f).update(from: rj, count: f)
                 // A row without entries under explicit feedback has A = 0: nothing to solve.
@@ -258,17 +357,35 @@ enum ALSEngine {
                 if let g = s.gram {
                     Float.blasGemm(.none, .none, Int32(f), Int32(n), Int32(f), 1, g, Int32(f), p, Int32(f), 0, ap, Int32(f))
                 }
-                for j in 0..<n where rs[j] > 1e-20 {
+                slot = 0
+                for j in 0..<n {
                     let row = range.lowerBound + j
                     let lo = Int(s.offsets[row]), hi = Int(s.offsets[row + 1])
+                    let gathered = hi - lo <= gatherLimit
+                    defer { if gathered { slot += hi - lo } }
+                    guard rs[j] > 1e-20 else { continue }
                     let pj = p + j * f, apj = ap + j * f, xj = x + j * f, rj = r + j * f
                     if s.gram == nil { apj.update(repeating: 0, count: f) }
                     let d = s.shift(hi - lo)
                     if d != 0 { alsAxpy(d, pj, apj, f) }
-                    for e in lo..<hi {
-                        let y = s.fixed + Int(s.indices[e]) * f
-                        let a = s.weights(s.values[e]).a
-                        if a != 0 { alsAxpy(a * alsDot(y, pj, f), y, apj, f) }
+                    if gathered && hi - lo >= gemvThreshold {
+                        // Long rows: two BLAS GEMVs on the gathered block, t = a .* (Z' p), ap += Z t.
+                        let m = hi - lo, zs = UnsafePointer(z! + slot * f)
+                        Float.blasGemv(.transpose, Int32(f), Int32(m), 1, zs, Int32(f), pj, 1, 0, t, 1)
+                        for q in 0..<m { t[q] *= za![slot + q] }
+                        Float.blasGemv(.none, Int32(f), Int32(m), 1, zs, Int32(f), t, 1, 1, apj, 1)
+                    } else if gathered {
+                        for q in 0..<(hi - lo) {
+                            let a = za![slot + q]
+                            let y = UnsafePointer(z! + (slot + q) * f)
+                            if a != 0 { alsAxpy(a * alsDot(y, pj, f), y, apj, f) }
+                        }
+                    } else {
+                        for e in lo..<hi {
+                            let y = s.fixed + Int(s.indices[e]) * f
+                            let a = s.weights(s.values[e]).a
+                            if a != 0 { alsAxpy(a * alsDot(y, pj, f), y, apj, f) }
+                        }
                     }
                     let pap = alsDot(pj, apj, f)
                     guard pap > 0, pap.isFinite else { rs[j] = 0; continue }
@@ -280,7 +397,7 @@ enum ALSEngine {
                     rs[j] = rsNew
                 }
             }
-        }}}}
+        }}}}}}}
     }
 
     // MARK: Cholesky
@@ -338,7 +455,7 @@ enum ALSEngine {
                      configuration c: ALSConfiguration, threads: Int) -> Double {
         let f = c.factors
         let implicit = c.feedback == .implicit
-        let g: [Float] = implicit ? BLAS.withThreads(threads) { gram(items, count: m.columns, factors: f) } : []
+        let g: [Float] = implicit ? parallelGram(items, count: m.columns, factors: f, threads: threads) : []
         let block = cgBlock
         let blocks = (m.rows + block - 1) / block
         var partial = [Double](repeating: 0, count: blocks)

@@ -90,6 +90,32 @@ private func relativeError(_ x: [Float], _ ref: [Double]) -> Double {
         }
     }
 
+    @Test("Long rows (GEMV and ungathered paths) agree with a dense solve", arguments: [ALSConfiguration.Feedback.implicit, .explicit])
+    func longRowsMatchDense(feedback: ALSConfiguration.Feedback) throws {
+        let f = 5, items = 1500
+        var rng = Xoshiro256(seed: 31)
+        var coo = COOMatrix<Float>(rows: 4, columns: items)
+        // Row 0 exceeds the gather limit, row 1 takes the GEMV path, rows 2-3 the SIMD path.
+        for (row, count) in [(0, ALSEngine.gatherLimit + 100), (1, ALSEngine.gemvThreshold + 9), (2, 5), (3, 1)] {
+            for i in stride(from: row, to: items, by: items / count).prefix(count) {
+                coo.append(row: row, column: i, value: Float(1 + rng.next() % 4))
+            }
+        }
+        let m = try coo.toCSR()
+        #expect(m.rowNonzeroCounts()[0] > ALSEngine.gatherLimit && m.rowNonzeroCounts()[1] >= ALSEngine.gemvThreshold)
+        let c = ALSConfiguration(factors: f, regularization: 2, alpha: 0.5, feedback: feedback, solver: .conjugateGradient,
+                                 cgSteps: 6 * f, threads: 2)
+        let fixed = ALS.initialFactors(count: items, factors: f, seed: 12, stream: 1).map { $0 * 100 - 0.5 }
+        var x = ALS.initialFactors(count: m.rows, factors: f, seed: 12, stream: 0)
+        try ALSEngine.solveAll(rows: m, target: &x, fixed: fixed, configuration: c, threads: 2)
+        for u in 0..<m.rows {
+            let lo = Int(m.rowOffsets[u]), hi = Int(m.rowOffsets[u + 1])
+            let ref = try denseRowSolution(items: fixed, factors: f, entries: (lo..<hi).map { (Int(m.columnIndices[$0]), m.values[$0]) },
+                                           configuration: c)
+            #expect(relativeError(Array(x[(u * f)..<((u + 1) * f)]), ref) <= 1e4 * Double(Float.ulpOfOne), "row \(u)")
+        }
+    }
+
     @Test func explicitRecoversPlantedLowRank() throws {
         // R = U V' with rank 3; 50% of entries observed; unobserved ones must be predicted.
         let users = 80, items = 60, rank = 3
