@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "follow-graph-generate", targets: ["follow-graph-generate"]),
         .executable(name: "embedding-benchmark", targets: ["embedding-benchmark"]),
         .executable(name: "compression-eval", targets: ["compression-eval"]),
+        .executable(name: "als-embed", targets: ["als-embed"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -59,6 +60,9 @@ let package = Package(
         ]),
         .executableTarget(name: "embedding-benchmark", dependencies: [
             "Evaluation", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "als-embed", dependencies: [
+            "Solvers", "GraphData", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "compression-eval", dependencies: [
             "Compression", .product(name: "ArgumentParser", package: "swift-argument-parser"),
