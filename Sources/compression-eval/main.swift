@@ -1,5 +1,6 @@
 import ArgumentParser
 import Compression
+import EmbeddingStore
 import Foundation
 
 /// Measures what feature compression buys: a full model on raw features against online heads
@@ -26,6 +27,8 @@ struct CompressionEval: ParsableCommand {
     var musaeFacebook = "../shared/data/musae-facebook"
     @Option(help: "Write the JSON report here.")
     var json: String?
+    @Option(help: "Store the offline embeddings as tables DIR/<dataset>-<method>-d<dim> (vectors.npy, ids.tsv, meta.json).")
+    var embeddingsDir: String?
     @Flag(help: "Small smoke run: subsampled data, few epochs, d in {8, 32}, fewer latency requests.")
     var quick = false
 
@@ -52,9 +55,20 @@ struct CompressionEval: ParsableCommand {
             config.training.epochs = epochs
         }
         let log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        // Stored embeddings: plug `EmbeddingTable.write` (module EmbeddingStore) in here, e.g.
-        // writing `embeddings.vectors` (d x n column-major == n x d C-order float32) and `embeddings.ids`.
-        let experiment = CompressionExperiment(configuration: config, store: nil, log: log)
+        // Stored embeddings become embedding tables: the subnetwork's (and PCA's) output for every row.
+        var store: (@Sendable (StoredEmbeddings) throws -> Void)? = nil
+        if let embeddingsDir {
+            let root = URL(fileURLWithPath: embeddingsDir)
+            store = { stored in
+                let meta = EmbeddingMetadata(entityType: "\(stored.dataset) row", algorithm: "compression-eval \(stored.method)",
+                                             parameters: stored.parameters.mapValues { JSONValue.string($0) },
+                                             scores: ["offline_seconds": stored.seconds])
+                // `vectors` is d x n column-major; the table wants n x d.
+                let table = try EmbeddingTable(ids: stored.ids, vectors: stored.vectors.transposed(), metadata: meta)
+                try table.write(to: root.appendingPathComponent("\(stored.dataset)-\(stored.method)-d\(stored.dimension)"))
+            }
+        }
+        let experiment = CompressionExperiment(configuration: config, store: store, log: log)
         var results = [CompressionResult]()
         for name in datasets.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
             var dataset: CompressionDataset
