@@ -19,7 +19,7 @@ public enum Transpose: Sendable {
 ///
 /// LAPACK wrappers return LAPACK's `info` value; callers turn a nonzero value into a
 /// ``LAPACKError``.
-public protocol BLASScalar: Real, BinaryFloatingPoint, Sendable, Codable
+public protocol BLASScalar: Real, BinaryFloatingPoint, Sendable, Codable, ElementKernels
 where RawSignificand: FixedWidthInteger {
     // MARK: BLAS level 1
     static func blasAxpy(_ n: Int32, _ alpha: Self, _ x: UnsafePointer<Self>, _ incx: Int32,

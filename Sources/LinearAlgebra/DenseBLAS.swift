@@ -111,7 +111,34 @@ extension Matrix {
 
     /// Sets every element to `value`.
     public mutating func fill(_ value: Scalar) {
-        elements.withUnsafeMutableBufferPointer { $0.update(repeating: value) }
+        let count = elements.count
+        if count == 0 { return }
+        elements.withUnsafeMutableBufferPointer { Scalar.kernelFill($0.baseAddress!, count: count, value: value) }
+    }
+
+    /// Whether every element is finite (no NaN, no infinity). Cost: O(rows * columns).
+    public var allFinite: Bool {
+        let count = elements.count
+        if count == 0 { return true }
+        return elements.withUnsafeBufferPointer { Scalar.kernelAllFinite($0.baseAddress!, count: count) }
+    }
+
+    /// `diag(d) * self` as a new matrix, in one pass (no copy-then-scale).
+    public func scaledRows(by d: [Scalar]) -> Matrix {
+        precondition(d.count == rows, "scaledRows: \(d.count) factors for \(rows) rows")
+        var result = Matrix(rows: rows, columns: columns)
+        let m = rows
+        if m == 0 { return result }
+        d.withUnsafeBufferPointer { pd in
+            elements.withUnsafeBufferPointer { px in
+                result.elements.withUnsafeMutableBufferPointer { py in
+                    for j in 0..<columns {
+                        Scalar.kernelMultiply(px.baseAddress! + j * m, pd.baseAddress!, into: py.baseAddress! + j * m, count: m)
+                    }
+                }
+            }
+        }
+        return result
     }
 
     /// The Frobenius inner product `sum_ij self_ij * other_ij` (BLAS `?dot`), accumulated in chunks.
@@ -159,7 +186,11 @@ extension Matrix {
     }
 
     /// The largest absolute element (the max norm).
-    public var maxAbs: Scalar { elements.reduce(0) { Swift.max($0, Swift.abs($1)) } }
+    public var maxAbs: Scalar {
+        let count = elements.count
+        if count == 0 { return 0 }
+        return elements.withUnsafeBufferPointer { Scalar.kernelMaxAbs($0.baseAddress!, count: count) }
+    }
 
     /// Element-wise sum. - Precondition: same shape.
     public static func + (lhs: Matrix, rhs: Matrix) -> Matrix { var r = lhs; r.axpy(1, rhs); return r }
@@ -176,10 +207,10 @@ extension Matrix {
     public mutating func scaleRows(by d: [Scalar]) {
         precondition(d.count == rows, "scaleRows: \(d.count) factors for \(rows) rows")
         let m = rows
-        elements.withUnsafeMutableBufferPointer { p in
-            for j in 0..<columns {
-                let col = p.baseAddress! + j * m
-                for i in 0..<m { col[i] *= d[i] }
+        if m == 0 { return }
+        d.withUnsafeBufferPointer { pd in
+            elements.withUnsafeMutableBufferPointer { p in
+                for j in 0..<columns { Scalar.kernelMultiply(pd.baseAddress!, into: p.baseAddress! + j * m, count: m) }
             }
         }
     }

@@ -122,11 +122,11 @@ public struct DiagonallyScaledOperator<Base: LinearOperator>: LinearOperator {
     public var rows: Int { base.rows }
     public var columns: Int { base.columns }
     public func apply(_ x: Matrix<Scalar>, into y: inout Matrix<Scalar>) {
-        if let r = right { var xs = x; xs.scaleRows(by: r); base.apply(xs, into: &y) } else { base.apply(x, into: &y) }
+        if let r = right { base.apply(x.scaledRows(by: r), into: &y) } else { base.apply(x, into: &y) }
         if let l = left { y.scaleRows(by: l) }
     }
     public func applyTranspose(_ x: Matrix<Scalar>, into y: inout Matrix<Scalar>) {
-        if let l = left { var xs = x; xs.scaleRows(by: l); base.applyTranspose(xs, into: &y) } else { base.applyTranspose(x, into: &y) }
+        if let l = left { base.applyTranspose(x.scaledRows(by: l), into: &y) } else { base.applyTranspose(x, into: &y) }
         if let r = right { y.scaleRows(by: r) }
     }
 }

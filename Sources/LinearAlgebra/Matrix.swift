@@ -28,7 +28,11 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
         precondition(rows >= 0 && columns >= 0, "Matrix: negative shape \(rows) x \(columns)")
         self.rows = rows
         self.columns = columns
-        self.elements = [Scalar](repeating: value, count: rows * columns)
+        let count = rows * columns
+        self.elements = [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
+            if count > 0 { Scalar.kernelFill(buffer.baseAddress!, count: count, value: value) }
+            initialized = count
+        }
     }
 
     /// A matrix over existing column-major `elements`.

@@ -211,6 +211,7 @@ struct FollowGraphSVDCommand: ParsableCommand {
                 "singular_values": svd.s.map { Double($0) },
                 "max_relative_residual": svd.diagnostics.maxRelativeResidual,
                 "solver": svd.diagnostics.method, "passes": svd.diagnostics.passes, "seed": seed,
+                "solver_phases": Dictionary(svd.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +),
                 "dimension": dim, "directed": directed,
                 "weighting": weighting.rawValue, "normalization": normalization.rawValue,
                 "peak_memory_bytes": peak ?? -1,
