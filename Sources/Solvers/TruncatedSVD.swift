@@ -36,6 +36,7 @@ public struct SolverPhase: Sendable, Equatable, CustomStringConvertible {
     public var name: String
     /// Wall-clock seconds it took.
     public var seconds: Double
+    /// Creates the value from its fields.
     public init(name: String, seconds: Double) { self.name = name; self.seconds = seconds }
     public var description: String { "\(name): \(seconds) s" }
 }
@@ -67,6 +68,9 @@ public struct SVDDiagnostics: Sendable {
     public var iterations: Int?
     /// ARPACK only: the number of triplets that converged (`iparam(5)`).
     public var convergedCount: Int?
+    /// ARPACK only: seconds of the `"ARPACK"` phase spent applying `A` and `A'` (the rest is
+    /// ARPACK's own Lanczos work).
+    public var operatorSeconds: Double?
 
     /// The largest relative residual over all triplets and both sides (0 when none were computed).
     public var maxRelativeResidual: Double {
@@ -77,6 +81,7 @@ public struct SVDDiagnostics: Sendable {
     /// Total wall-clock seconds over all phases.
     public var totalSeconds: Double { phases.reduce(0) { $0 + $1.seconds } }
 
+    /// Creates the value from its fields.
     public init(method: String, seed: UInt64, requestedRank: Int, passes: Int = 0,
                 leftResiduals: [Double] = [], rightResiduals: [Double] = [], phases: [SolverPhase] = [],
                 usedDenseSVD: Bool = false, residualNormEstimate: Double? = nil,
