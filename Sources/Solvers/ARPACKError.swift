@@ -10,6 +10,7 @@ public struct ARPACKError: Error, CustomStringConvertible, Equatable, Sendable {
     /// ARPACK's explanation of `info`.
     public let message: String
 
+    /// Creates the value from its fields.
     public init(routine: String, info: Int32, message: String) {
         self.routine = routine; self.info = info; self.message = message
     }

@@ -42,6 +42,7 @@ public enum ARPACKSVD {
         /// Power iterations for the a-posteriori estimate of `||A - U S V'||`; 0 (default) skips it.
         public var residualNormEstimateIterations: Int
 
+        /// A configuration; every parameter but the first has the documented default.
         public init(rank: Int, mode: Mode = .normalEquations, subspaceSize: Int? = nil, tolerance: Double = 0,
                     maxIterations: Int? = nil, seed: UInt64 = 0, computeResiduals: Bool = true,
                     residualNormEstimateIterations: Int = 0) {
@@ -134,9 +135,10 @@ public enum ARPACKSVD {
             let t = try TruncatedSVD<S>.rayleighRitz(op.transposedOperator, basis: basisRight!, rank: found)
             return (t.vt.transposed(), t.s, t.u.transposed())
         }
-        let d = SVDDiagnostics(method: c.mode == .normalEquations ? (rightSide ? "ARPACK (A'A)" : "ARPACK (AA')") : "ARPACK (augmented)",
+        var d = SVDDiagnostics(method: c.mode == .normalEquations ? (rightSide ? "ARPACK (A'A)" : "ARPACK (AA')") : "ARPACK (augmented)",
                                seed: c.seed, requestedRank: c.rank, passes: 2 * out.operatorApplications + 1,
                                iterations: out.iterations, convergedCount: found)
+        d.operatorSeconds = out.operatorSeconds
         return try TruncatedSVD.finish(op, u: u, s: s, vt: vt, diagnostics: d, clock: &clock,
                                        computeResiduals: c.computeResiduals,
                                        normEstimateIterations: c.residualNormEstimateIterations)

@@ -29,6 +29,7 @@ public enum BlockKrylovSVD {
         /// Power iterations for the a-posteriori estimate of `||A - U S V'||`; 0 (default) skips it.
         public var residualNormEstimateIterations: Int
 
+        /// A configuration; every parameter but the first has the documented default.
         public init(rank: Int, blockSize: Int? = nil, iterations: Int = 4, seed: UInt64 = 0,
                     computeResiduals: Bool = true, residualNormEstimateIterations: Int = 0) {
             self.rank = rank; self.blockSize = blockSize; self.iterations = iterations; self.seed = seed

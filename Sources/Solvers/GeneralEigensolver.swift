@@ -45,6 +45,7 @@ public enum GeneralEigensolver {
         /// Whether to compute `||A x_i - λ_i x_i||` (default `true`).
         public var computeResiduals: Bool
 
+        /// A configuration; every parameter but the first has the documented default.
         public init(count: Int, which: Which = .largestMagnitude, subspaceSize: Int? = nil, tolerance: Double = 0,
                     maxIterations: Int? = nil, seed: UInt64 = 0, computeResiduals: Bool = true) {
             self.count = count; self.which = which; self.subspaceSize = subspaceSize; self.tolerance = tolerance
@@ -122,6 +123,7 @@ public enum GeneralEigensolver {
                 eigenResiduals(op, values: result.real, imaginary: result.imaginary, vectors: vr, imaginaryVectors: vi)
             }
         }
+        result.diagnostics.operatorSeconds = out.operatorSeconds
         result.diagnostics.phases = clock.phases
         return result
     }

@@ -52,6 +52,7 @@ public enum RandomizedSVD {
         /// Power iterations for the a-posteriori estimate of `||A - U S V'||`; 0 (default) skips it.
         public var residualNormEstimateIterations: Int
 
+        /// A configuration; every parameter but the first has the documented default.
         public init(rank: Int, oversamples: Int = 10, powerIterations: Int? = nil,
                     normalizer: Normalizer = .choleskyQR, seed: UInt64 = 0, computeResiduals: Bool = true,
                     residualNormEstimateIterations: Int = 0) {

@@ -1,3 +1,4 @@
+import Dispatch
 import LinearAlgebra
 
 /// A few eigenvalues and eigenvectors of a large symmetric operator by ARPACK's implicitly
@@ -47,6 +48,7 @@ public enum SymmetricEigensolver {
         /// Whether to compute `||A v_i - λ_i v_i||` for the diagnostics (one extra pass; default `true`).
         public var computeResiduals: Bool
 
+        /// A configuration; every parameter but the first has the documented default.
         public init(count: Int, which: Which = .largestMagnitude, subspaceSize: Int? = nil, tolerance: Double = 0,
                     maxIterations: Int? = nil, seed: UInt64 = 0, computeResiduals: Bool = true) {
             self.count = count; self.which = which; self.subspaceSize = subspaceSize; self.tolerance = tolerance
@@ -143,6 +145,7 @@ public enum SymmetricEigensolver {
                 eigenResiduals(op, values: output.values, imaginary: nil, vectors: output.vectors, imaginaryVectors: nil)
             }
         }
+        result.diagnostics.operatorSeconds = output.operatorSeconds
         result.diagnostics.phases = clock.phases
         return result
     }
@@ -183,6 +186,9 @@ public struct EigenDiagnostics: Sendable {
     public var residuals: [Double] = []
     /// Wall-clock time of each phase.
     public var phases: [SolverPhase] = []
+    /// Seconds of the `"ARPACK"` phase spent applying the operator (or the shift-invert solve);
+    /// the rest is ARPACK's own Lanczos/Arnoldi work (reorthogonalisation, restarts).
+    public var operatorSeconds: Double = 0
 
     /// Whether all requested pairs converged.
     public var allConverged: Bool { converged >= requested }
@@ -200,6 +206,8 @@ struct ARPACKOutput<S: BLASScalar> {
     var imaginaryVectors: Matrix<S>?
     var iterations: Int
     var operatorApplications: Int
+    /// Seconds spent inside `applyOP` (the rest of the ARPACK phase is ARPACK's own work).
+    var operatorSeconds: Double = 0
 }
 
 /// A closure applying `op` to one vector stored at a raw pointer (what ARPACK hands out).
@@ -267,6 +275,7 @@ enum ARPACKDriver<S: BLASScalar> {
         let bmat = cString("I"), whichC = cString(which), howmny = cString("A")
         let n32 = Int32(n), nev32 = Int32(nev), ncv32 = Int32(ncv), lworkl32 = Int32(lworkl)
         var ido: Int32 = 0, info: Int32 = 1             // info = 1: use resid as the start vector
+        var operatorNanoseconds: UInt64 = 0
 
         return try ARPACKLock.withLock {
             try resid.withUnsafeMutableBufferPointer { pr in
@@ -277,7 +286,9 @@ enum ARPACKDriver<S: BLASScalar> {
                     S.arpackSaupd(&ido, bmat, n32, whichC, nev32, tolerance, pr.baseAddress!, ncv32, pv.baseAddress!, n32,
                                   &iparam, &ipntr, pd.baseAddress!, pl.baseAddress!, lworkl32, &info)
                     if ido == -1 || ido == 1 {
+                        let start = DispatchTime.now().uptimeNanoseconds
                         try applyOP(pd.baseAddress! + Int(ipntr[0] - 1), pd.baseAddress! + Int(ipntr[1] - 1))
+                        operatorNanoseconds &+= DispatchTime.now().uptimeNanoseconds &- start
                     } else if ido == 2 {             // B x with B = I
                         (pd.baseAddress! + Int(ipntr[1] - 1)).update(from: pd.baseAddress! + Int(ipntr[0] - 1), count: n)
                     } else {
@@ -286,9 +297,10 @@ enum ARPACKDriver<S: BLASScalar> {
                 }
                 if info != 0 && info != 1 { throw ARPACKError.from("saupd", info: info, scalar: S.self) }
                 let iterations = Int(iparam[2]), applications = Int(iparam[8])
+                let operatorSeconds = Double(operatorNanoseconds) / 1e9
                 if iparam[4] == 0 {                 // nothing converged: dseupd would fail with -14
                     return ARPACKOutput(values: [], imaginary: [], vectors: Matrix(rows: n, columns: 0),
-                                        imaginaryVectors: nil, iterations: iterations, operatorApplications: applications)
+                                        imaginaryVectors: nil, iterations: iterations, operatorApplications: applications, operatorSeconds: operatorSeconds)
                 }
                 var select = [Int32](repeating: 0, count: ncv)
                 var d = [S](repeating: 0, count: nev)
@@ -308,7 +320,7 @@ enum ARPACKDriver<S: BLASScalar> {
                     vectors.elements.replaceSubrange((j * n)..<((j + 1) * n), with: z.elements[(src * n)..<((src + 1) * n)])
                 }
                 return ARPACKOutput(values: order.map { d[$0] }, imaginary: [], vectors: vectors, imaginaryVectors: nil,
-                                    iterations: iterations, operatorApplications: applications)
+                                    iterations: iterations, operatorApplications: applications, operatorSeconds: operatorSeconds)
             }}}}
         }
     }
@@ -331,6 +343,7 @@ enum ARPACKDriver<S: BLASScalar> {
         let bmat = cString("I"), whichC = cString(which), howmny = cString("A")
         let n32 = Int32(n), nev32 = Int32(nev), ncv32 = Int32(ncv), lworkl32 = Int32(lworkl)
         var ido: Int32 = 0, info: Int32 = 1
+        var operatorNanoseconds: UInt64 = 0
 
         return try ARPACKLock.withLock {
             try resid.withUnsafeMutableBufferPointer { pr in
@@ -341,7 +354,9 @@ enum ARPACKDriver<S: BLASScalar> {
                     S.arpackNaupd(&ido, bmat, n32, whichC, nev32, tolerance, pr.baseAddress!, ncv32, pv.baseAddress!, n32,
                                   &iparam, &ipntr, pd.baseAddress!, pl.baseAddress!, lworkl32, &info)
                     if ido == -1 || ido == 1 {
+                        let start = DispatchTime.now().uptimeNanoseconds
                         try applyOP(pd.baseAddress! + Int(ipntr[0] - 1), pd.baseAddress! + Int(ipntr[1] - 1))
+                        operatorNanoseconds &+= DispatchTime.now().uptimeNanoseconds &- start
                     } else if ido == 2 {
                         (pd.baseAddress! + Int(ipntr[1] - 1)).update(from: pd.baseAddress! + Int(ipntr[0] - 1), count: n)
                     } else {
@@ -350,10 +365,11 @@ enum ARPACKDriver<S: BLASScalar> {
                 }
                 if info != 0 && info != 1 { throw ARPACKError.from("naupd", info: info, scalar: S.self) }
                 let iterations = Int(iparam[2]), applications = Int(iparam[8])
+                let operatorSeconds = Double(operatorNanoseconds) / 1e9
                 if iparam[4] == 0 {
                     return ARPACKOutput(values: [], imaginary: [], vectors: Matrix(rows: n, columns: 0),
                                         imaginaryVectors: Matrix(rows: n, columns: 0), iterations: iterations,
-                                        operatorApplications: applications)
+                                        operatorApplications: applications, operatorSeconds: operatorSeconds)
                 }
                 var select = [Int32](repeating: 0, count: ncv)
                 var dr = [S](repeating: 0, count: nev + 1)
@@ -383,7 +399,7 @@ enum ARPACKDriver<S: BLASScalar> {
                     j += 2
                 }
                 return ARPACKOutput(values: Array(dr[0..<nconv]), imaginary: Array(di[0..<nconv]), vectors: re,
-                                    imaginaryVectors: im, iterations: iterations, operatorApplications: applications)
+                                    imaginaryVectors: im, iterations: iterations, operatorApplications: applications, operatorSeconds: operatorSeconds)
             }}}}
         }
     }

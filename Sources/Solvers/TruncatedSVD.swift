@@ -36,6 +36,7 @@ public struct SolverPhase: Sendable, Equatable, CustomStringConvertible {
     public var name: String
     /// Wall-clock seconds it took.
     public var seconds: Double
+    /// Creates the value from its fields.
     public init(name: String, seconds: Double) { self.name = name; self.seconds = seconds }
     public var description: String { "\(name): \(seconds) s" }
 }
@@ -67,6 +68,9 @@ public struct SVDDiagnostics: Sendable {
     public var iterations: Int?
     /// ARPACK only: the number of triplets that converged (`iparam(5)`).
     public var convergedCount: Int?
+    /// ARPACK only: seconds of the `"ARPACK"` phase spent applying `A` and `A'` (the rest is
+    /// ARPACK's own Lanczos work).
+    public var operatorSeconds: Double?
 
     /// The largest relative residual over all triplets and both sides (0 when none were computed).
     public var maxRelativeResidual: Double {
@@ -77,6 +81,7 @@ public struct SVDDiagnostics: Sendable {
     /// Total wall-clock seconds over all phases.
     public var totalSeconds: Double { phases.reduce(0) { $0 + $1.seconds } }
 
+    /// Creates the value from its fields.
     public init(method: String, seed: UInt64, requestedRank: Int, passes: Int = 0,
                 leftResiduals: [Double] = [], rightResiduals: [Double] = [], phases: [SolverPhase] = [],
                 usedDenseSVD: Bool = false, residualNormEstimate: Double? = nil,
@@ -221,15 +226,27 @@ extension TruncatedSVD {
     /// flips the matching row of `vt`. Cost: O((m + n) k).
     public mutating func applySignConvention() {
         let m = u.rows, n = vt.columns, k = s.count
-        for j in 0..<k {
-            var best: Scalar = -1, sign: Scalar = 1
-            for i in 0..<m {
-                let x = u.elements[i + j * m]
-                if abs(x) > best { best = abs(x); sign = x < 0 ? -1 : 1 }
+        var flip = [Bool](repeating: false, count: k)
+        u.elements.withUnsafeMutableBufferPointer { pu in
+            for j in 0..<k {
+                let column = pu.baseAddress! + j * m
+                var best: Scalar = -1
+                var negative = false
+                for i in 0..<m {
+                    let x: Scalar = column[i]
+                    if abs(x) > best { best = abs(x); negative = x < 0 }
+                }
+                if negative {
+                    flip[j] = true
+                    for i in 0..<m { column[i] = -column[i] }
+                }
             }
-            if sign < 0 {
-                for i in 0..<m { u.elements[i + j * m] = -u.elements[i + j * m] }
-                for c in 0..<n { vt.elements[j + c * k] = -vt.elements[j + c * k] }
+        }
+        if !flip.contains(true) { return }
+        vt.elements.withUnsafeMutableBufferPointer { pv in
+            for c in 0..<n {
+                let column = pv.baseAddress! + c * k
+                for j in 0..<k where flip[j] { column[j] = -column[j] }
             }
         }
     }
@@ -247,17 +264,31 @@ extension TruncatedSVD {
         let av = op.apply(v)           // m x k
         let atu = op.applyTranspose(u) // n x k
         let s1 = Double(s[0]) > 0 ? Double(s[0]) : 1
+        let sv = s
         func columnResiduals(_ image: Matrix<Scalar>, _ vectors: Matrix<Scalar>) -> [Double] {
             let r = image.rows
-            return (0..<k).map { j in
-                let sj = Double(s[j])
-                var sum = 0.0
-                for i in 0..<r {
-                    let d = Double(image.elements[i + j * r]) - sj * Double(vectors.elements[i + j * r])
-                    sum += d * d
+            var out = [Double](repeating: 0, count: k)
+            image.elements.withUnsafeBufferPointer { pi in
+                vectors.elements.withUnsafeBufferPointer { pv in
+                    out.withUnsafeMutableBufferPointer { po in
+                        let box = UnsafeSendableBox((pi.baseAddress!, pv.baseAddress!, po.baseAddress!))
+                        Parallel.forEachChunk(count: k) { columns in
+                            let (image, vectors, out) = box.value
+                            for j in columns {
+                                let sj = Double(sv[j])
+                                let a = image + j * r, b = vectors + j * r
+                                var sum = 0.0
+                                for i in 0..<r {
+                                    let d: Double = Double(a[i]) - sj * Double(b[i])
+                                    sum += d * d
+                                }
+                                out[j] = sum.squareRoot() / s1
+                            }
+                        }
+                    }
                 }
-                return sum.squareRoot() / s1
             }
+            return out
         }
         return (columnResiduals(av, u), columnResiduals(atu, v))
     }

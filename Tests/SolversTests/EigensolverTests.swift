@@ -40,6 +40,8 @@ import LinearAlgebra
         #expect(r.diagnostics.residuals.count == count && r.diagnostics.maxResidual <= tol,
                 "residual \(r.diagnostics.maxResidual)")
         #expect(r.diagnostics.operatorApplications > 0 && r.diagnostics.seed == 3)
+        let arpackPhase = try #require(r.diagnostics.phases.first { $0.name == "ARPACK" })
+        #expect(r.diagnostics.operatorSeconds > 0 && r.diagnostics.operatorSeconds <= arpackPhase.seconds)
     }
 
     @Test(arguments: ScalarKind.allCases)
