@@ -165,9 +165,17 @@ struct SVDCase: Sendable, CustomStringConvertible {
             #expect(largest > 0, "\(where_): sign convention broken in column \(j)")
         }
 
-        // Reproducible: the same seed gives bit-identical output.
+        // Reproducible: the same seed gives the same output. Bit-identical only at a fixed
+        // OpenBLAS thread count: GEMM's blocking (so its rounding) depends on it, and other tests
+        // running in parallel in this process change that process-wide setting. So: agreement to
+        // rounding, far below any seed-to-seed difference.
         let again = try backend.algorithm(rank: k, seed: 42, scalar: scalar).compute(op)
-        #expect(again.s == svd.s && again.u == svd.u && again.vt == svd.vt, "\(where_): not reproducible")
+        let roundoff = S(1000) * S.ulpOfOne
+        #expect(zip(again.s, svd.s).allSatisfy { abs($0 - $1) <= roundoff * svd.s[0] }, "\(where_): singular values not reproducible")
+        // Vectors move by about eps ||A|| / gap; sqrt(eps) bounds that for every test spectrum.
+        let vectorTolerance = 10 * S.ulpOfOne.squareRoot()
+        #expect((again.u - svd.u).maxAbs <= vectorTolerance, "\(where_): U not reproducible")
+        #expect((again.vt - svd.vt).maxAbs <= vectorTolerance, "\(where_): V' not reproducible")
         #expect(svd.diagnostics.seed == 42)
         #expect(svd.diagnostics.passes > 0 && !svd.diagnostics.phases.isEmpty)
     }
