@@ -77,6 +77,8 @@ let package = Package(
         .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings"]),
 
+        // Layer 6: the Swift side of Benchmarks/solvers_vs_python.sh.
+        .executableTarget(name: "solvers-compare", dependencies: ["Solvers", "GraphData"], path: "Benchmarks/SolversCompare"),
         // Layer 6: kernel benchmarks (swift package --allow-writing-to-package-directory benchmark).
         .executableTarget(
             name: "Kernels",

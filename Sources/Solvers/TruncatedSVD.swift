@@ -264,31 +264,14 @@ extension TruncatedSVD {
         let av = op.apply(v)           // m x k
         let atu = op.applyTranspose(u) // n x k
         let s1 = Double(s[0]) > 0 ? Double(s[0]) : 1
-        let sv = s
+        // R = A V - U diag(s), column norms by BLAS (scal, axpy, nrm2): specialized work even
+        // when this generic code itself runs unspecialized.
         func columnResiduals(_ image: Matrix<Scalar>, _ vectors: Matrix<Scalar>) -> [Double] {
-            let r = image.rows
-            var out = [Double](repeating: 0, count: k)
-            image.elements.withUnsafeBufferPointer { pi in
-                vectors.elements.withUnsafeBufferPointer { pv in
-                    out.withUnsafeMutableBufferPointer { po in
-                        let box = UnsafeSendableBox((pi.baseAddress!, pv.baseAddress!, po.baseAddress!))
-                        Parallel.forEachChunk(count: k) { columns in
-                            let (image, vectors, out) = box.value
-                            for j in columns {
-                                let sj = Double(sv[j])
-                                let a = image + j * r, b = vectors + j * r
-                                var sum = 0.0
-                                for i in 0..<r {
-                                    let d: Double = Double(a[i]) - sj * Double(b[i])
-                                    sum += d * d
-                                }
-                                out[j] = sum.squareRoot() / s1
-                            }
-                        }
-                    }
-                }
-            }
-            return out
+            var scaled = vectors
+            scaled.scaleColumns(by: s)
+            var difference = image
+            difference.axpy(-1, scaled)
+            return difference.columnNorms().map { Double($0) / s1 }
         }
         return (columnResiduals(av, u), columnResiduals(atu, v))
     }
@@ -325,12 +308,8 @@ extension TruncatedSVD {
 
 /// Throws ``SolverError/nonFinite(_:)`` when `m` holds NaN or infinity. Cost: O(elements).
 func checkFinite<Scalar: BLASScalar>(_ m: Matrix<Scalar>, _ what: @autoclosure () -> String) throws {
-    let ok = m.elements.withUnsafeBufferPointer { p -> Bool in
-        var acc: Scalar = 0
-        for x in p { acc += x * 0 }     // NaN or inf turn the sum into NaN
-        return acc == 0
-    }
-    if !ok { throw SolverError.nonFinite("\(what()) contains NaN or infinity; check the operator's input") }
+    // `allFinite` runs a specialized loop even from this generic (unspecialized) code.
+    if !m.allFinite { throw SolverError.nonFinite("\(what()) contains NaN or infinity; check the operator's input") }
 }
 
 /// A Gaussian `rows x columns` test matrix whose column `j` comes from the stream

@@ -1,0 +1,101 @@
+// The Swift side of Benchmarks/solvers_vs_python.sh: the same three problems the Python peers
+// solve, on the same edge list, printed as JSON lines {tool, method, seconds, max_residual, ...}.
+//
+//   swift build -c release --product solvers-compare
+//   .build/release/solvers-compare --edges ../shared/data/slashdot/edges.txt
+//
+// Timings exclude the residual check (computed afterwards, as the Python script does). The
+// adjacency is built as the Python side builds it: ids in order of first appearance, self-loops
+// kept, repeated edges summed, float32.
+import Foundation
+import GraphData
+import LinearAlgebra
+import Solvers
+
+func argument(_ name: String, _ fallback: String? = nil) -> String? {
+    let args = CommandLine.arguments
+    if let i = args.firstIndex(of: name), i + 1 < args.count { return args[i + 1] }
+    return fallback
+}
+func flag(_ name: String) -> Bool { CommandLine.arguments.contains(name) }
+
+guard let edges = argument("--edges") else {
+    FileHandle.standardError.write(Data("usage: solvers-compare --edges FILE [--rank 64] [--oversamples 10] [--power-iterations 4] [--tol 0] [--repeats 1] [--skip-svds] [--skip-eigsh] [--threads 2]\n".utf8))
+    exit(2)
+}
+let rank = Int(argument("--rank", "64")!)!
+let oversamples = Int(argument("--oversamples", "10")!)!
+let powerIterations = Int(argument("--power-iterations", "4")!)!
+let tolerance = Double(argument("--tol", "0")!)!
+let repeats = Int(argument("--repeats", "1")!)!
+let threads = Int(argument("--threads", "2")!)!
+BLAS.threads = threads
+Parallel.threads = threads
+
+func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }
+func timed<R>(_ body: () throws -> R) rethrows -> (Double, [Double], R) {
+    var times = [Double](), result: R? = nil
+    for _ in 0..<max(1, repeats) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        result = try body()
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    return (median(times), times, result!)
+}
+func emit(_ object: [String: Any]) {
+    let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    print(String(decoding: data, as: UTF8.self))
+}
+
+let readStart = Date()
+let graph = try EdgeList.read(path: edges, options: .init(directed: true, selfLoops: .keep, duplicates: .sum))
+let arrays: (rowOffsets: [Int64], columnIndices: [Int32], values: [Float]) = graph.adjacencyCSR()
+let n = graph.nodeCount
+let a = try CSRMatrix<Float>(rows: n, columns: n, rowOffsets: arrays.rowOffsets, columnIndices: arrays.columnIndices, values: arrays.values)
+FileHandle.standardError.write(Data("solvers-compare: \(n) nodes, \(a.nonzeroCount) nonzeros, read in \(String(format: "%.2f", Date().timeIntervalSince(readStart))) s\n".utf8))
+
+let (seconds, runs, svd) = try timed {
+    try RandomizedSVD.compute(a, .init(rank: rank, oversamples: oversamples, powerIterations: powerIterations, seed: 0, computeResiduals: false))
+}
+let r = svd.relativeResiduals(a)
+emit(["tool": "swift", "method": "swift-randomized", "seconds": seconds, "runs": runs,
+      "max_residual": max(r.left.max() ?? 0, r.right.max() ?? 0), "k": rank, "p": oversamples, "q": powerIterations])
+
+if !flag("--skip-svds") {
+    let (seconds, runs, svd) = try timed {
+        try ARPACKSVD.compute(a, .init(rank: rank, tolerance: tolerance, seed: 0, computeResiduals: false))
+    }
+    let r = svd.relativeResiduals(a)
+    emit(["tool": "swift", "method": "swift-arpack-svds", "seconds": seconds, "runs": runs,
+          "max_residual": max(r.left.max() ?? 0, r.right.max() ?? 0), "k": rank, "tol": tolerance,
+          "operator_applications": svd.diagnostics.passes])
+}
+
+if !flag("--skip-eigsh") {
+    // N = D^-1/2 (A + A') D^-1/2, built explicitly as the Python side does.
+    var coo = COOMatrix<Float>(rows: n, columns: n)
+    coo.reserveCapacity(2 * a.nonzeroCount)
+    for i in 0..<n {
+        for p in Int(a.rowOffsets[i])..<Int(a.rowOffsets[i + 1]) {
+            let j = Int(a.columnIndices[p]), v = a.values[p]
+            coo.append(row: i, column: j, value: v)
+            coo.append(row: j, column: i, value: v)
+        }
+    }
+    let sym = try coo.toCSR(duplicates: .sum)
+    let inv = sym.rowSums().map { $0 > 0 ? 1 / $0.squareRoot() : 0 }
+    let normalized = sym.scaledRows(by: inv).scaledColumns(by: inv)
+    let (seconds, runs, eig) = try timed {
+        try SymmetricEigensolver.compute(normalized, .init(count: rank, which: .largestAlgebraic, tolerance: tolerance, seed: 0, computeResiduals: false))
+    }
+    // ||N x - l x|| / max |l|, as the Python side.
+    let nx = normalized.apply(eig.vectors)
+    var lx = eig.vectors
+    lx.scaleColumns(by: eig.values)
+    var difference = nx
+    difference.axpy(-1, lx)
+    let scale = Double(eig.values.map { abs($0) }.max() ?? 1)
+    let residual = difference.columnNorms().map { Double($0) / scale }.max() ?? 0
+    emit(["tool": "swift", "method": "swift-eigsh", "seconds": seconds, "runs": runs, "max_residual": residual,
+          "k": rank, "tol": tolerance, "operator_applications": eig.diagnostics.operatorApplications])
+}
