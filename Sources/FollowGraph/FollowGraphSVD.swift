@@ -133,11 +133,14 @@ public enum FollowGraphSVD {
         }
         if let cap = c.selection.maxNodes { parameters["max_nodes"] = .int(Int64(cap)) }
 
+        // The input's SHA-256, computed once for all tables.
+        var inputRecord = EmbeddingMetadata(entityType: "", algorithm: "")
+        if let url = inputFile { try inputRecord.recordInput(url) }
         func table(_ vectors: Matrix<Float>, nodes: [Int32], entity: String, factor: String) throws -> EmbeddingTable {
-            var meta = EmbeddingMetadata(entityType: entity, algorithm: "follow-graph-svd (\(factor))",
-                                         parameters: parameters, seed: c.seed,
+            let meta = EmbeddingMetadata(entityType: entity, algorithm: "follow-graph-svd (\(factor))",
+                                         parameters: parameters, inputFile: inputRecord.inputFile,
+                                         inputChecksum: inputRecord.inputChecksum, seed: c.seed,
                                          count: vectors.rows, dimension: vectors.columns)
-            if let url = inputFile { try meta.recordInput(url) }
             return try EmbeddingTable(ids: nodes.map { edges.sourceIDs[Int($0)] }, vectors: vectors, metadata: meta)
         }
         let consumers = try table(left, nodes: prepared.consumers, entity: c.directed ? "consumer" : "node", factor: "U S^1/2")
