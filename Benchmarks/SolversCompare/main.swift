@@ -29,7 +29,7 @@ let powerIterations = Int(argument("--power-iterations", "4")!)!
 let tolerance = Double(argument("--tol", "0")!)!
 let repeats = Int(argument("--repeats", "1")!)!
 let threads = Int(argument("--threads", "2")!)!
-BLAS.threads = threads
+BLAS.threads = Int(argument("--blas-threads", String(threads))!)!
 Parallel.threads = threads
 
 func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2 }

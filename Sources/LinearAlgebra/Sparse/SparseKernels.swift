@@ -371,7 +371,10 @@ func compressedScatter<S: BLASScalar>(_ a: CompressedView<S>, nonzeros: Int, x: 
     precondition(x.rows == a.majorCount && y.rows == a.minorCount && y.columns == k)
     let m = a.minorCount
     if m == 0 || k == 0 { return }
-    let threads = sparseThreadCount(work: (nonzeros + m) * k, limit: limit)
+    // Every thread streams all of A's index arrays, so for narrow blocks (ARPACK's single
+    // vectors) the index traffic dominates and a second thread only adds to it, plus the
+    // partition's sample sort and the dispatch on every call: scatter those on one thread.
+    let threads = k < 16 ? 1 : sparseThreadCount(work: (nonzeros + m) * k, limit: limit)
     let bounds = minorPartition(indices: a.indices, nonzeros: nonzeros, minorCount: m, chunks: threads)
     let chunks = bounds.count - 1
     // Accumulate straight into y when it is row-major, else into a row-major buffer.
