@@ -77,7 +77,7 @@ struct FollowGraphSVDCommand: ParsableCommand {
     @Option(help: "Edge weighting: binary, log (1 + log multiplicity) or idf (down-weights popular accounts).")
     var weighting: EdgeWeighting = .binary
 
-    @Option(help: "Normalisation: none or degree (D_out^-1/2 A D_in^-1/2).")
+    @Option(help: "Normalisation: none, or degree: (D_out + tau)^-1/2 A (D_in + tau)^-1/2 with tau from --degree-regularization.")
     var normalization: GraphNormalization = .degree
 
     @Option(help: "Degree normalisation: tau added to every degree, (D + tau)^-1/2 (default: the mean degree; 0: none).")
