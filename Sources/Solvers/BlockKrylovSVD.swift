@@ -59,11 +59,9 @@ public enum BlockKrylovSVD {
         var clock = PhaseClock()
 
         if width >= min(m, n) {
-            let (u, s, vt) = try TruncatedSVD<S>.dense(op, rank: c.rank, clock: &clock)
-            let d = SVDDiagnostics(method: "dense gesdd", seed: c.seed, requestedRank: c.rank, passes: 1, usedDenseSVD: true)
-            return try TruncatedSVD.finish(op, u: u, s: s, vt: vt, diagnostics: d, clock: &clock,
-                                           computeResiduals: c.computeResiduals,
-                                           normEstimateIterations: c.residualNormEstimateIterations)
+            return try TruncatedSVD<S>.denseFallback(op, rank: c.rank, seed: c.seed, clock: &clock,
+                                                     computeResiduals: c.computeResiduals,
+                                                     normEstimateIterations: c.residualNormEstimateIterations)
         }
 
         let omega: Matrix<S> = clock.measure("random test matrix") { parallelGaussian(rows: n, columns: b, seed: c.seed) }

@@ -257,6 +257,29 @@ enum ARPACKDriver<S: BLASScalar> {
         return v
     }
 
+    /// ARPACK's reverse-communication loop, shared by every driver: `step` makes one `?saupd` or
+    /// `?naupd` call and returns its `ido` with the 0-based offsets of `x` and `y` in `workd`
+    /// (`ipntr(1) - 1`, `ipntr(2) - 1`). Applies `y = OP x` for `ido = -1, 1` and `y = B x = x`
+    /// for `ido = 2` (standard problems only); returns when ARPACK asks for nothing more, with the
+    /// nanoseconds spent in `applyOP`.
+    static func reverseCommunication(n: Int, workd: UnsafeMutablePointer<S>,
+                                     applyOP: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void,
+                                     step: () -> (ido: Int32, x: Int, y: Int)) throws -> UInt64 {
+        var nanoseconds: UInt64 = 0
+        while true {
+            let (ido, x, y) = step()
+            if ido == -1 || ido == 1 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try applyOP(workd + x, workd + y)
+                nanoseconds &+= DispatchTime.now().uptimeNanoseconds &- start
+            } else if ido == 2 {
+                (workd + y).update(from: workd + x, count: n)
+            } else {
+                return nanoseconds
+            }
+        }
+    }
+
     /// One `?saupd` loop and `?seupd` call, under ``ARPACKLock``. Values ascending.
     static func symmetric(n: Int, nev: Int, which: String, ncv: Int, tolerance: S, maxIterations: Int,
                           seed: UInt64, mode: Int32, sigma: S,
@@ -275,25 +298,16 @@ enum ARPACKDriver<S: BLASScalar> {
         let bmat = cString("I"), whichC = cString(which), howmny = cString("A")
         let n32 = Int32(n), nev32 = Int32(nev), ncv32 = Int32(ncv), lworkl32 = Int32(lworkl)
         var ido: Int32 = 0, info: Int32 = 1             // info = 1: use resid as the start vector
-        var operatorNanoseconds: UInt64 = 0
 
         return try ARPACKLock.withLock {
             try resid.withUnsafeMutableBufferPointer { pr in
             try v.withUnsafeMutableBufferPointer { pv in
             try workd.withUnsafeMutableBufferPointer { pd in
             try workl.withUnsafeMutableBufferPointer { pl in
-                while true {
+                let operatorNanoseconds = try reverseCommunication(n: n, workd: pd.baseAddress!, applyOP: applyOP) {
                     S.arpackSaupd(&ido, bmat, n32, whichC, nev32, tolerance, pr.baseAddress!, ncv32, pv.baseAddress!, n32,
                                   &iparam, &ipntr, pd.baseAddress!, pl.baseAddress!, lworkl32, &info)
-                    if ido == -1 || ido == 1 {
-                        let start = DispatchTime.now().uptimeNanoseconds
-                        try applyOP(pd.baseAddress! + Int(ipntr[0] - 1), pd.baseAddress! + Int(ipntr[1] - 1))
-                        operatorNanoseconds &+= DispatchTime.now().uptimeNanoseconds &- start
-                    } else if ido == 2 {             // B x with B = I
-                        (pd.baseAddress! + Int(ipntr[1] - 1)).update(from: pd.baseAddress! + Int(ipntr[0] - 1), count: n)
-                    } else {
-                        break
-                    }
+                    return (ido, Int(ipntr[0] - 1), Int(ipntr[1] - 1))
                 }
                 if info != 0 && info != 1 { throw ARPACKError.from("saupd", info: info, scalar: S.self) }
                 let iterations = Int(iparam[2]), applications = Int(iparam[8])
@@ -343,25 +357,16 @@ enum ARPACKDriver<S: BLASScalar> {
         let bmat = cString("I"), whichC = cString(which), howmny = cString("A")
         let n32 = Int32(n), nev32 = Int32(nev), ncv32 = Int32(ncv), lworkl32 = Int32(lworkl)
         var ido: Int32 = 0, info: Int32 = 1
-        var operatorNanoseconds: UInt64 = 0
 
         return try ARPACKLock.withLock {
             try resid.withUnsafeMutableBufferPointer { pr in
             try v.withUnsafeMutableBufferPointer { pv in
             try workd.withUnsafeMutableBufferPointer { pd in
             try workl.withUnsafeMutableBufferPointer { pl in
-                while true {
+                let operatorNanoseconds = try reverseCommunication(n: n, workd: pd.baseAddress!, applyOP: applyOP) {
                     S.arpackNaupd(&ido, bmat, n32, whichC, nev32, tolerance, pr.baseAddress!, ncv32, pv.baseAddress!, n32,
                                   &iparam, &ipntr, pd.baseAddress!, pl.baseAddress!, lworkl32, &info)
-                    if ido == -1 || ido == 1 {
-                        let start = DispatchTime.now().uptimeNanoseconds
-                        try applyOP(pd.baseAddress! + Int(ipntr[0] - 1), pd.baseAddress! + Int(ipntr[1] - 1))
-                        operatorNanoseconds &+= DispatchTime.now().uptimeNanoseconds &- start
-                    } else if ido == 2 {
-                        (pd.baseAddress! + Int(ipntr[1] - 1)).update(from: pd.baseAddress! + Int(ipntr[0] - 1), count: n)
-                    } else {
-                        break
-                    }
+                    return (ido, Int(ipntr[0] - 1), Int(ipntr[1] - 1))
                 }
                 if info != 0 && info != 1 { throw ARPACKError.from("naupd", info: info, scalar: S.self) }
                 let iterations = Int(iparam[2]), applications = Int(iparam[8])

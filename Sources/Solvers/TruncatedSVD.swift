@@ -356,3 +356,17 @@ func choleskyOrthonormalized<S: BLASScalar>(_ y: Matrix<S>, passes: Int = 2) thr
     }
     return q
 }
+
+extension TruncatedSVD {
+    /// The exact answer for a subspace that reaches `min(m, n)`: LAPACK `gesdd` on the densified
+    /// operator, finished like every other back-end (signs, residuals, norm estimate). Shared by the
+    /// randomized and block Krylov solvers.
+    static func denseFallback<Op: LinearOperator>(_ op: Op, rank: Int, seed: UInt64, clock: inout PhaseClock,
+                                                  computeResiduals: Bool, normEstimateIterations: Int) throws -> TruncatedSVD
+    where Op.Scalar == Scalar {
+        let (u, s, vt) = try TruncatedSVD<Scalar>.dense(op, rank: rank, clock: &clock)
+        let d = SVDDiagnostics(method: "dense gesdd", seed: seed, requestedRank: rank, passes: 1, usedDenseSVD: true)
+        return try TruncatedSVD.finish(op, u: u, s: s, vt: vt, diagnostics: d, clock: &clock,
+                                       computeResiduals: computeResiduals, normEstimateIterations: normEstimateIterations)
+    }
+}
