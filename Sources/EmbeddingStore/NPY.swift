@@ -45,22 +45,9 @@ public enum NPYMatrix: Sendable {
     case float64(Matrix<Double>)
 }
 
-/// Errors from reading or writing `.npy` files. Each carries the file's path.
-public struct NPYError: Error, CustomStringConvertible, Sendable {
-    /// The file concerned.
-    public let path: String
-    /// What is wrong.
-    public let problem: String
-
-    /// Creates an error about `path`.
-    public init(path: String, problem: String) {
-        self.path = path
-        self.problem = problem
-    }
-
-    /// `"<path>: <problem>"`.
-    public var description: String { "\(path): \(problem)" }
-}
+/// A malformed, truncated or unreadable `.npy` file: the package's one file error type
+/// (``EmbeddingStoreError``), naming the file and the problem.
+public typealias NPYError = EmbeddingStoreError
 
 /// Reader and writer for numpy's `.npy` format (versions 1.0, 2.0 and 3.0 on read; 1.0, or 2.0
 /// when the header does not fit in 65535 bytes, on write) for 2-D `float32` and `float64` arrays.
