@@ -38,14 +38,18 @@ let package = Package(
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
-        // Layer 3: solvers (randomized SVD, block Krylov, ARPACK eigensolvers and svds, ALS).
-        .target(name: "Solvers", dependencies: ["LinearAlgebra", "CLinearAlgebra"]),
+        // Layer 3: solvers filed by problem (SVD/, Eigen/, ALS/, Common/).
+        .target(name: "Solvers", dependencies: ["LinearAlgebra"]),
         // Layer 4: the embeddings domain.
         .target(name: "GraphData", dependencies: ["LinearAlgebra"]),
         .target(name: "EmbeddingStore", dependencies: ["LinearAlgebra"]),
-        .target(name: "Evaluation", dependencies: ["LinearAlgebra", "EmbeddingStore", "GraphData"]),
-        .target(name: "FollowGraph", dependencies: ["LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore"]),
-        .target(name: "Compression", dependencies: ["LinearAlgebra", "EmbeddingStore"]),
+        .target(name: "Evaluation", dependencies: [
+            "LinearAlgebra", "Solvers", "EmbeddingStore", .product(name: "RealModule", package: "swift-numerics"),
+        ]),
+        .target(name: "FollowGraph", dependencies: [
+            "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", .product(name: "RealModule", package: "swift-numerics"),
+        ]),
+        .target(name: "Compression", dependencies: ["LinearAlgebra"]),
         // Umbrella.
         .target(name: "Embeddings", dependencies: [
             "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", "Evaluation", "FollowGraph", "Compression",
@@ -59,20 +63,20 @@ let package = Package(
             "FollowGraph", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "embedding-benchmark", dependencies: [
-            "Evaluation", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Evaluation", "EmbeddingStore", "GraphData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "als-embed", dependencies: [
-            "Solvers", "GraphData", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Solvers", "Evaluation", "GraphData", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "compression-eval", dependencies: [
-            "Compression", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Compression", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "GraphDataTests", dependencies: ["GraphData", "LinearAlgebra"]),
-        .testTarget(name: "SolversTests", dependencies: ["Solvers", "LinearAlgebra", "GraphData"]),
+        .testTarget(name: "SolversTests", dependencies: ["Solvers", "LinearAlgebra"]),
         .testTarget(name: "EmbeddingStoreTests", dependencies: ["EmbeddingStore"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Solvers", "GraphData"]),
         .testTarget(name: "FollowGraphTests", dependencies: ["FollowGraph", "GraphData", "EmbeddingStore", "Solvers"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings"]),

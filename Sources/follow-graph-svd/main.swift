@@ -210,7 +210,7 @@ struct FollowGraphSVDCommand: ParsableCommand {
                             "write": writeSeconds, "total": totalSeconds],
                 "singular_values": svd.s.map { Double($0) },
                 "max_relative_residual": svd.diagnostics.maxRelativeResidual,
-                "solver": svd.diagnostics.method, "passes": svd.diagnostics.passes, "seed": seed,
+                "solver": svd.diagnostics.method, "passes": svd.diagnostics.operatorApplications, "seed": seed,
                 "solver_phases": Dictionary(svd.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +),
                 "dimension": dim, "directed": directed,
                 "weighting": weighting.rawValue, "normalization": normalization.rawValue,
