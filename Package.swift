@@ -47,7 +47,7 @@ let package = Package(
             "LinearAlgebra", "Solvers", "EmbeddingStore", .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .target(name: "FollowGraph", dependencies: [
-            "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", .product(name: "RealModule", package: "swift-numerics"),
+            "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", "Evaluation", .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .target(name: "Compression", dependencies: ["LinearAlgebra"]),
         // Umbrella.
@@ -57,7 +57,7 @@ let package = Package(
 
         // Layer 5: thin tools.
         .executableTarget(name: "follow-graph-svd", dependencies: [
-            "FollowGraph", "Evaluation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "FollowGraph", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "follow-graph-generate", dependencies: [
             "FollowGraph", .product(name: "ArgumentParser", package: "swift-argument-parser"),
