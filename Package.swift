@@ -17,6 +17,9 @@ let package = Package(
         .executable(name: "embedding-benchmark", targets: ["embedding-benchmark"]),
         .executable(name: "compression-eval", targets: ["compression-eval"]),
         .executable(name: "als-embed", targets: ["als-embed"]),
+        // Neighbours (issue 13).
+        .library(name: "Neighbors", targets: ["Neighbors"]),
+        .executable(name: "embedding-neighbors", targets: ["embedding-neighbors"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -64,6 +67,7 @@ let package = Package(
         ]),
         .executableTarget(name: "embedding-benchmark", dependencies: [
             "Evaluation", "EmbeddingStore", "GraphData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "CandidateGeneration", "Neighbors",
         ]),
         .executableTarget(name: "als-embed", dependencies: [
             "Solvers", "Evaluation", "GraphData", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -71,6 +75,14 @@ let package = Package(
         .executableTarget(name: "compression-eval", dependencies: [
             "Compression", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+
+        // Neighbours (issue 13): the index library, its tool, the candidate-generation benchmark.
+        .target(name: "Neighbors", dependencies: ["LinearAlgebra", "EmbeddingStore"]),
+        .target(name: "CandidateGeneration", dependencies: ["Neighbors", "FollowGraph", "Solvers", "GraphData", "EmbeddingStore"]),
+        .executableTarget(name: "embedding-neighbors", dependencies: [
+            "Neighbors", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "NeighborsTests", dependencies: ["Neighbors", "CandidateGeneration", "EmbeddingStore", "LinearAlgebra"]),
 
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "GraphDataTests", dependencies: ["GraphData", "LinearAlgebra"]),
