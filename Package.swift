@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "GraphData", dependencies: ["LinearAlgebra"]),
         .target(name: "EmbeddingStore", dependencies: ["LinearAlgebra"]),
         .target(name: "Evaluation", dependencies: [
-            "LinearAlgebra", "Solvers", "EmbeddingStore", .product(name: "RealModule", package: "swift-numerics"),
+            "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .target(name: "FollowGraph", dependencies: [
             "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", "Evaluation", .product(name: "RealModule", package: "swift-numerics"),
@@ -60,20 +60,20 @@ let package = Package(
 
         // Layer 5: thin tools.
         .executableTarget(name: "follow-graph-svd", dependencies: [
-            "FollowGraph", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "FollowGraph", "EmbeddingStore", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "follow-graph-generate", dependencies: [
-            "FollowGraph", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "FollowGraph", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "embedding-benchmark", dependencies: [
-            "Evaluation", "EmbeddingStore", "GraphData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Evaluation", "EmbeddingStore", "GraphData", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             "CandidateGeneration", "Neighbors",
         ]),
         .executableTarget(name: "als-embed", dependencies: [
-            "Solvers", "Evaluation", "GraphData", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LinearAlgebra", "Solvers", "Evaluation", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "compression-eval", dependencies: [
-            "Compression", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Compression", "EmbeddingStore", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Neighbours (issue 13): the index library, its tool, the candidate-generation benchmark.
