@@ -17,11 +17,15 @@ let package = Package(
         .executable(name: "embedding-benchmark", targets: ["embedding-benchmark"]),
         .executable(name: "compression-eval", targets: ["compression-eval"]),
         .executable(name: "als-embed", targets: ["als-embed"]),
+        // Feature store (issue 14).
+        .library(name: "FeatureStore", targets: ["FeatureStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        // Feature store (issue 14).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Layer 1: the C bindings. Nothing else includes a C header.
@@ -66,6 +70,14 @@ let package = Package(
         ]),
         .executableTarget(name: "compression-eval", dependencies: [
             "Compression", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Feature store (issue 14): layer 4 registry (no HTTP).
+        .target(name: "FeatureStore", dependencies: [
+            "EmbeddingStore", "LinearAlgebra", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .testTarget(name: "FeatureStoreTests", dependencies: [
+            "FeatureStore", "EmbeddingStore", "LinearAlgebra", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
 
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
