@@ -19,6 +19,7 @@ let package = Package(
         .executable(name: "als-embed", targets: ["als-embed"]),
         // Feature store (issue 14).
         .library(name: "FeatureStore", targets: ["FeatureStore"]),
+        .executable(name: "embedding-store", targets: ["embedding-store"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -75,6 +76,9 @@ let package = Package(
         // Feature store (issue 14): layer 4 registry (no HTTP).
         .target(name: "FeatureStore", dependencies: [
             "EmbeddingStore", "LinearAlgebra", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .executableTarget(name: "embedding-store", dependencies: [
+            "FeatureStore", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "FeatureStoreTests", dependencies: [
             "FeatureStore", "EmbeddingStore", "LinearAlgebra", .product(name: "GRDB", package: "GRDB.swift"),
