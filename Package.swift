@@ -20,11 +20,16 @@ let package = Package(
         // Neighbours (issue 13).
         .library(name: "Neighbors", targets: ["Neighbors"]),
         .executable(name: "embedding-neighbors", targets: ["embedding-neighbors"]),
+        // Feature store (issue 14).
+        .library(name: "FeatureStore", targets: ["FeatureStore"]),
+        .executable(name: "embedding-store", targets: ["embedding-store"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        // Feature store (issue 14).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Layer 1: the C bindings. Nothing else includes a C header.
@@ -83,6 +88,16 @@ let package = Package(
             "Neighbors", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "NeighborsTests", dependencies: ["Neighbors", "CandidateGeneration", "EmbeddingStore", "LinearAlgebra"]),
+        // Feature store (issue 14): layer 4 registry (no HTTP).
+        .target(name: "FeatureStore", dependencies: [
+            "EmbeddingStore", "LinearAlgebra", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .executableTarget(name: "embedding-store", dependencies: [
+            "FeatureStore", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "FeatureStoreTests", dependencies: [
+            "FeatureStore", "EmbeddingStore", "LinearAlgebra", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
 
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "GraphDataTests", dependencies: ["GraphData", "LinearAlgebra"]),
