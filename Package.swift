@@ -23,6 +23,9 @@ let package = Package(
         // Feature store (issue 14).
         .library(name: "FeatureStore", targets: ["FeatureStore"]),
         .executable(name: "embedding-store", targets: ["embedding-store"]),
+        // Word embeddings (issue 15).
+        .library(name: "WordEmbeddings", targets: ["WordEmbeddings"]),
+        .executable(name: "word-embed", targets: ["word-embed"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -107,6 +110,13 @@ let package = Package(
         .testTarget(name: "FollowGraphTests", dependencies: ["FollowGraph", "GraphData", "EmbeddingStore", "Solvers"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings"]),
+
+        // Word embeddings (issue 15): layer 4 module, layer 5 tool, tests.
+        .target(name: "WordEmbeddings", dependencies: ["LinearAlgebra", "Solvers", "EmbeddingStore", "Evaluation"]),
+        .executableTarget(name: "word-embed", dependencies: [
+            "WordEmbeddings", "Evaluation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "WordEmbeddingsTests", dependencies: ["WordEmbeddings", "Evaluation", "EmbeddingStore", "LinearAlgebra"]),
 
         // Layer 6: the Swift side of Benchmarks/solvers_vs_python.sh.
         .executableTarget(name: "solvers-compare", dependencies: ["Solvers", "GraphData"], path: "Benchmarks/SolversCompare"),
