@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "FollowGraph", dependencies: [
             "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", "Evaluation", .product(name: "RealModule", package: "swift-numerics"),
         ]),
-        .target(name: "Compression", dependencies: ["LinearAlgebra"]),
+        .target(name: "Compression", dependencies: ["LinearAlgebra", "Solvers"]),
         // Umbrella.
         .target(name: "Embeddings", dependencies: [
             "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", "Evaluation", "FollowGraph", "Compression",
