@@ -76,6 +76,9 @@ let package = Package(
         .testTarget(name: "FollowGraphTests", dependencies: ["FollowGraph", "GraphData", "EmbeddingStore", "Solvers"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings"]),
+        // Reliability (issue 12): the tools as child processes under memory limits and kill -9,
+        // run-level atomic output, bad inputs.
+        .testTarget(name: "ReliabilityTests", dependencies: ["FollowGraph", "GraphData", "EmbeddingStore", "LinearAlgebra"]),
 
         // Layer 6: the Swift side of Benchmarks/solvers_vs_python.sh.
         .executableTarget(name: "solvers-compare", dependencies: ["Solvers", "GraphData"], path: "Benchmarks/SolversCompare"),

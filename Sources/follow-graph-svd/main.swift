@@ -109,6 +109,8 @@ struct FollowGraphSVDCommand: ParsableCommand {
 
     func run() throws {
         if let t = threads { Parallel.threads = t; BLAS.threads = t }
+        MemoryLimits.adaptAllocatorToLimits()
+        try BLAS.reserveWorkBuffers()
         let progress = verbose || isatty(STDERR_FILENO) != 0
         let log: (String) -> Void = { if progress { FileHandle.standardError.write(Data(("follow-graph-svd: " + $0 + "\n").utf8)) } }
         let outputURL = URL(fileURLWithPath: output)
@@ -138,6 +140,7 @@ struct FollowGraphSVDCommand: ParsableCommand {
         configuration.normalization = normalization
         configuration.degreeRegularization = degreeRegularization
 
+        _ = try FollowGraphSVD.readBudget(edgeFile: edgePath, directed: directed)
         let readStart = Date()
         var options = EdgeListReader.Options()
         options.directed = directed
@@ -147,6 +150,9 @@ struct FollowGraphSVDCommand: ParsableCommand {
         let readSeconds = Date().timeIntervalSince(readStart)
         log("read \(graph.edgeCount) edges over \(graph.nodeCount) nodes from \(edgePath) in \(String(format: "%.2f", readSeconds)) s")
 
+        let budget = FollowGraphSVD.budget(graph: graph, configuration: configuration)
+        budget.lines.forEach(log)
+        try budget.check()
         var embedding = try FollowGraphSVD.embed(edges: graph, configuration: configuration,
                                                  inputFile: URL(fileURLWithPath: edgePath), log: log)
 
@@ -233,6 +239,8 @@ extension GraphNormalization: ExpressibleByArgument {}
 do {
     var command = try FollowGraphSVDCommand.parseAsRoot()
     try command.run()
+} catch let error as MemoryBudgetError {
+    error.exitImmediately()
 } catch {
     FollowGraphSVDCommand.exit(withError: error)
 }
