@@ -116,11 +116,14 @@ struct FollowGraphSVDCommand: ParsableCommand {
         let outputURL = URL(fileURLWithPath: output)
         let totalStart = Date()
 
+        // Output and report paths are checked before any work; the run is staged and committed whole.
+        let run = try FollowGraphEmbedding.startOutput(outputURL)
+        if let report { try OutputRun.checkWritableFile(report) }
         var edgePath = edges ?? ""
         var labelPath = labels
         var directed = !undirected
         if demo {
-            let input = outputURL.appendingPathComponent("demo-input")
+            let input = run.staging.appendingPathComponent("demo-input")
             log("generating a synthetic follow graph with planted topics in \(input.path)")
             let files = try DemoGraph.write(to: input, seed: seed)
             edgePath = files.edges.path
@@ -182,13 +185,8 @@ struct FollowGraphSVDCommand: ParsableCommand {
         }
 
         let writeStart = Date()
-        if directed {
-            try embedding.consumers.write(to: outputURL.appendingPathComponent("consumers"))
-            try embedding.producers.write(to: outputURL.appendingPathComponent("producers"))
-            if let nodes = embedding.nodes { try nodes.write(to: outputURL.appendingPathComponent("nodes")) }
-        } else {
-            try embedding.consumers.write(to: outputURL.appendingPathComponent("nodes"))
-        }
+        try embedding.write(into: run, directed: directed,
+                            inputShownAs: demo ? outputURL.appendingPathComponent("demo-input/edges.tsv").path : nil)
         let writeSeconds = Date().timeIntervalSince(writeStart)
         let totalSeconds = Date().timeIntervalSince(totalStart)
         let peak = peakResidentMemoryBytes()
