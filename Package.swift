@@ -17,6 +17,9 @@ let package = Package(
         .executable(name: "embedding-benchmark", targets: ["embedding-benchmark"]),
         .executable(name: "compression-eval", targets: ["compression-eval"]),
         .executable(name: "als-embed", targets: ["als-embed"]),
+        // Neighbours (issue 13).
+        .library(name: "Neighbors", targets: ["Neighbors"]),
+        .executable(name: "embedding-neighbors", targets: ["embedding-neighbors"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -38,14 +41,18 @@ let package = Package(
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
-        // Layer 3: solvers (randomized SVD, block Krylov, ARPACK eigensolvers and svds, ALS).
-        .target(name: "Solvers", dependencies: ["LinearAlgebra", "CLinearAlgebra"]),
+        // Layer 3: solvers filed by problem (SVD/, Eigen/, ALS/, Common/).
+        .target(name: "Solvers", dependencies: ["LinearAlgebra"]),
         // Layer 4: the embeddings domain.
         .target(name: "GraphData", dependencies: ["LinearAlgebra"]),
         .target(name: "EmbeddingStore", dependencies: ["LinearAlgebra"]),
-        .target(name: "Evaluation", dependencies: ["LinearAlgebra", "EmbeddingStore", "GraphData"]),
-        .target(name: "FollowGraph", dependencies: ["LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore"]),
-        .target(name: "Compression", dependencies: ["LinearAlgebra", "EmbeddingStore"]),
+        .target(name: "Evaluation", dependencies: [
+            "LinearAlgebra", "Solvers", "EmbeddingStore", .product(name: "RealModule", package: "swift-numerics"),
+        ]),
+        .target(name: "FollowGraph", dependencies: [
+            "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", "Evaluation", .product(name: "RealModule", package: "swift-numerics"),
+        ]),
+        .target(name: "Compression", dependencies: ["LinearAlgebra"]),
         // Umbrella.
         .target(name: "Embeddings", dependencies: [
             "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", "Evaluation", "FollowGraph", "Compression",
@@ -53,26 +60,35 @@ let package = Package(
 
         // Layer 5: thin tools.
         .executableTarget(name: "follow-graph-svd", dependencies: [
-            "FollowGraph", "Evaluation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "FollowGraph", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "follow-graph-generate", dependencies: [
             "FollowGraph", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "embedding-benchmark", dependencies: [
-            "Evaluation", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Evaluation", "EmbeddingStore", "GraphData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "CandidateGeneration", "Neighbors",
         ]),
         .executableTarget(name: "als-embed", dependencies: [
-            "Solvers", "GraphData", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Solvers", "Evaluation", "GraphData", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "compression-eval", dependencies: [
-            "Compression", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Compression", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+
+        // Neighbours (issue 13): the index library, its tool, the candidate-generation benchmark.
+        .target(name: "Neighbors", dependencies: ["LinearAlgebra", "EmbeddingStore"]),
+        .target(name: "CandidateGeneration", dependencies: ["Neighbors", "FollowGraph", "Solvers", "GraphData", "EmbeddingStore"]),
+        .executableTarget(name: "embedding-neighbors", dependencies: [
+            "Neighbors", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "NeighborsTests", dependencies: ["Neighbors", "CandidateGeneration", "EmbeddingStore", "LinearAlgebra"]),
 
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "GraphDataTests", dependencies: ["GraphData", "LinearAlgebra"]),
-        .testTarget(name: "SolversTests", dependencies: ["Solvers", "LinearAlgebra", "GraphData"]),
+        .testTarget(name: "SolversTests", dependencies: ["Solvers", "LinearAlgebra"]),
         .testTarget(name: "EmbeddingStoreTests", dependencies: ["EmbeddingStore"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Solvers", "GraphData"]),
         .testTarget(name: "FollowGraphTests", dependencies: ["FollowGraph", "GraphData", "EmbeddingStore", "Solvers"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings"]),

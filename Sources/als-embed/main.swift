@@ -3,6 +3,7 @@ import EmbeddingStore
 import Foundation
 import GraphData
 import LinearAlgebra
+import Evaluation
 import Solvers
 
 /// `als-embed`: ALS user and item embeddings from an interaction edge list.
@@ -91,7 +92,7 @@ struct ALSEmbed: ParsableCommand {
         start = Self.now()
         let model = try ALS.fit(full, configuration: configuration)
         let fitSeconds = Self.now() - start
-        let sorted = model.iterationSeconds.sorted()
+        let sorted = (model.diagnostics.iterationSeconds ?? []).sorted()
         let median = sorted.isEmpty ? 0 : (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
         print("als-embed: \(full.rows) users x \(full.columns) items, \(full.nonzeroCount) training interactions; "
               + "read \(String(format: "%.2f", readSeconds)) s, fit \(String(format: "%.2f", fitSeconds)) s, "
@@ -132,12 +133,12 @@ struct ALSEmbed: ParsableCommand {
         if let report {
             var json: [String: Any] = [
                 "seconds_per_iteration": median, "fit_seconds": fitSeconds, "read_seconds": readSeconds,
-                "iteration_seconds": model.iterationSeconds, "users": full.rows, "items": full.columns,
+                "iteration_seconds": (model.diagnostics.iterationSeconds ?? []), "users": full.rows, "items": full.columns,
                 "training_interactions": full.nonzeroCount, "factors": factors, "regularization": Double(regularization),
                 "alpha": Double(alpha), "iterations": iterations, "solver": solver.rawValue, "cg_steps": cgSteps,
                 "feedback": explicit ? "explicit" : "implicit", "seed": seed, "threads": threads ?? Parallel.threads,
             ]
-            if loss { json["loss"] = model.lossHistory }
+            if loss { json["loss"] = model.diagnostics.objective ?? [] }
             if testMatrix != nil {
                 json["precision_at_10"] = scores["precision_at_10"]
                 json["ndcg_at_10"] = scores["ndcg_at_10"]
