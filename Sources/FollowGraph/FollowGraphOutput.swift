@@ -17,7 +17,9 @@ extension FollowGraphEmbedding {
     /// graph gives `consumers`, `producers` and `nodes`, an undirected one `nodes`; all appear
     /// at once or not at all. `inputShownAs` replaces the tables' recorded input path (the demo
     /// reads its input from the staging directory, which becomes `DIR/demo-input`).
-    public func write(into run: OutputRun, directed: Bool, inputShownAs: String? = nil) throws {
+    /// Returns the tables written, by name.
+    @discardableResult
+    public func write(into run: OutputRun, directed: Bool, inputShownAs: String? = nil) throws -> [(String, EmbeddingTable)] {
         var tables: [(String, EmbeddingTable)] = directed
             ? [("consumers", consumers), ("producers", producers)] + (nodes.map { [("nodes", $0)] } ?? [])
             : [("nodes", consumers)]
@@ -32,5 +34,6 @@ extension FollowGraphEmbedding {
             try table.writeFiles(into: directory)
         }
         try run.commit()
+        return tables
     }
 }
