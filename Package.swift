@@ -110,6 +110,9 @@ let package = Package(
         .testTarget(name: "FollowGraphTests", dependencies: ["FollowGraph", "GraphData", "EmbeddingStore", "Solvers"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings"]),
+        // Reliability (issue 12): the tools as child processes under memory limits and kill -9,
+        // run-level atomic output, bad inputs.
+        .testTarget(name: "ReliabilityTests", dependencies: ["FollowGraph", "GraphData", "EmbeddingStore", "LinearAlgebra"]),
 
         // Word embeddings (issue 15): layer 4 module, layer 5 tool, tests.
         .target(name: "WordEmbeddings", dependencies: ["LinearAlgebra", "Solvers", "EmbeddingStore", "Evaluation"]),

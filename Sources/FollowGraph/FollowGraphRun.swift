@@ -117,14 +117,20 @@ public enum FollowGraphRun {
         let clock = Date()
         var c = options.configuration
         var edgeURL = options.edges, labelURL = options.labels
+        // Before any work: OpenBLAS's buffers against the address-space limit, the output
+        // directory (staged whole, committed at the end), the read phase's memory.
+        MemoryLimits.adaptAllocatorToLimits()
+        try BLAS.reserveWorkBuffers()
+        let output = try FollowGraphEmbedding.startOutput(options.output)
         if options.demo {
-            let input = options.output.appendingPathComponent("demo-input")
+            let input = output.staging.appendingPathComponent("demo-input")
             log("generating a synthetic follow graph with planted topics in \(input.path)")
             let files = try DemoGraph.write(to: input, seed: c.seed)
             edgeURL = files.edges; labelURL = files.labels; c.directed = true
         }
         guard let edgeURL else { throw FollowGraphError("no edge list given (and not a demo run)") }
 
+        _ = try FollowGraphSVD.readBudget(edgeFile: edgeURL.path, directed: c.directed)
         let readStart = Date()
         var readOptions = EdgeListReader.Options()
         readOptions.directed = c.directed
@@ -134,6 +140,9 @@ public enum FollowGraphRun {
         let readSeconds = Date().timeIntervalSince(readStart)
         log("read \(graph.edgeCount) edges over \(graph.nodeCount) nodes from \(edgeURL.path) in \(String(format: "%.2f", readSeconds)) s")
 
+        let budget = FollowGraphSVD.budget(graph: graph, configuration: c)
+        budget.lines.forEach(log)
+        try budget.check()
         var embedding = try FollowGraphSVD.embed(edges: graph, configuration: c, inputFile: edgeURL, log: log)
         var scores: [String: Double] = [:]
         func record(_ metaKey: String, _ benchmark: String, _ value: Double) {
@@ -155,10 +164,8 @@ public enum FollowGraphRun {
         }
 
         let writeStart = Date()
-        let named: [(String, EmbeddingTable)] = c.directed
-            ? [("consumers", embedding.consumers), ("producers", embedding.producers)] + (embedding.nodes.map { [("nodes", $0)] } ?? [])
-            : [("nodes", embedding.consumers)]
-        for (name, table) in named { try table.write(to: options.output.appendingPathComponent(name)) }
+        let named = try embedding.write(into: output, directed: c.directed,
+                                        inputShownAs: options.demo ? options.output.appendingPathComponent("demo-input/edges.tsv").path : nil)
         let writeSeconds = Date().timeIntervalSince(writeStart)
 
         let svd = embedding.svd

@@ -121,9 +121,13 @@ struct FollowGraphSVDCommand: ParsableCommand {
         let options = FollowGraphRunOptions(edges: edges.map { URL(fileURLWithPath: $0) }, demo: demo,
                                             output: URL(fileURLWithPath: output), configuration: c,
                                             keepSelfLoops: keepSelfLoops, labels: labels.map { URL(fileURLWithPath: $0) })
-        let result = try FollowGraphRun.run(options) { line in
-            if progress { FileHandle.standardError.write(Data(("follow-graph-svd: " + line + "\n").utf8)) }
-        }
+        if let report { try OutputRun.checkWritableFile(report) }
+        let result: FollowGraphReport
+        do {
+            result = try FollowGraphRun.run(options) { line in
+                if progress { FileHandle.standardError.write(Data(("follow-graph-svd: " + line + "\n").utf8)) }
+            }
+        } catch let error as MemoryBudgetError { error.exitImmediately() }
         result.summary.forEach { print($0) }
         if let report { try JSONReport.write(result, to: URL(fileURLWithPath: report)) }
     }
