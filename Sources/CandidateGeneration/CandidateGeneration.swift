@@ -147,7 +147,7 @@ public enum CandidateGenerationBenchmark {
             let (a, b) = score(pop)
             popHits10 += a; popHits100 += b
             if let als, let r = training.sourceIDs.index(ofID: id) {
-                let ranked = try als.recommend(user: Int(r), count: 100).map { training.sourceIDs[$0.item] }
+                let ranked = try als.recommend(user: Int(r), count: 100).map { training.sourceIDs[$0.index] }
                 let (a, b) = score(ranked)
                 alsHits10 += a; alsHits100 += b
             }
