@@ -20,11 +20,19 @@ let package = Package(
         // Neighbours (issue 13).
         .library(name: "Neighbors", targets: ["Neighbors"]),
         .executable(name: "embedding-neighbors", targets: ["embedding-neighbors"]),
+        // Feature store (issue 14).
+        .library(name: "FeatureStore", targets: ["FeatureStore"]),
+        .executable(name: "embedding-store", targets: ["embedding-store"]),
+        // Word embeddings (issue 15).
+        .library(name: "WordEmbeddings", targets: ["WordEmbeddings"]),
+        .executable(name: "word-embed", targets: ["word-embed"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        // Feature store (issue 14).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Layer 1: the C bindings. Nothing else includes a C header.
@@ -47,7 +55,7 @@ let package = Package(
         .target(name: "GraphData", dependencies: ["LinearAlgebra"]),
         .target(name: "EmbeddingStore", dependencies: ["LinearAlgebra"]),
         .target(name: "Evaluation", dependencies: [
-            "LinearAlgebra", "Solvers", "EmbeddingStore", .product(name: "RealModule", package: "swift-numerics"),
+            "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", .product(name: "RealModule", package: "swift-numerics"),
         ]),
         .target(name: "FollowGraph", dependencies: [
             "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", "Evaluation", .product(name: "RealModule", package: "swift-numerics"),
@@ -60,20 +68,20 @@ let package = Package(
 
         // Layer 5: thin tools.
         .executableTarget(name: "follow-graph-svd", dependencies: [
-            "FollowGraph", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "FollowGraph", "EmbeddingStore", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "follow-graph-generate", dependencies: [
-            "FollowGraph", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "FollowGraph", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "embedding-benchmark", dependencies: [
-            "Evaluation", "EmbeddingStore", "GraphData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Evaluation", "EmbeddingStore", "GraphData", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             "CandidateGeneration", "Neighbors",
         ]),
         .executableTarget(name: "als-embed", dependencies: [
-            "Solvers", "Evaluation", "GraphData", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LinearAlgebra", "Solvers", "Evaluation", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "compression-eval", dependencies: [
-            "Compression", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Compression", "EmbeddingStore", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Neighbours (issue 13): the index library, its tool, the candidate-generation benchmark.
@@ -83,6 +91,16 @@ let package = Package(
             "Neighbors", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "NeighborsTests", dependencies: ["Neighbors", "CandidateGeneration", "EmbeddingStore", "LinearAlgebra"]),
+        // Feature store (issue 14): layer 4 registry (no HTTP).
+        .target(name: "FeatureStore", dependencies: [
+            "EmbeddingStore", "LinearAlgebra", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .executableTarget(name: "embedding-store", dependencies: [
+            "FeatureStore", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "FeatureStoreTests", dependencies: [
+            "FeatureStore", "EmbeddingStore", "LinearAlgebra", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
 
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "GraphDataTests", dependencies: ["GraphData", "LinearAlgebra"]),
@@ -92,6 +110,13 @@ let package = Package(
         .testTarget(name: "FollowGraphTests", dependencies: ["FollowGraph", "GraphData", "EmbeddingStore", "Solvers"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings"]),
+
+        // Word embeddings (issue 15): layer 4 module, layer 5 tool, tests.
+        .target(name: "WordEmbeddings", dependencies: ["LinearAlgebra", "Solvers", "EmbeddingStore", "Evaluation"]),
+        .executableTarget(name: "word-embed", dependencies: [
+            "WordEmbeddings", "Evaluation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "WordEmbeddingsTests", dependencies: ["WordEmbeddings", "Evaluation", "EmbeddingStore", "LinearAlgebra"]),
 
         // Layer 6: the Swift side of Benchmarks/solvers_vs_python.sh.
         .executableTarget(name: "solvers-compare", dependencies: ["Solvers", "GraphData"], path: "Benchmarks/SolversCompare"),
