@@ -5,11 +5,7 @@ import Foundation
 
 struct Publish: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Copy a table into the store as a new version.", discussion: """
-        Checks the table, copies it (or --link: hard-links it), verifies SHA-256 (against meta.json's
-        vectors_checksum when present), then registers it and moves `latest` in one transaction.
-        Publishing the same content again changes nothing. The window [--valid-from, --valid-to) says
-        which time the vectors describe; as-of reads and joins use it (default: from meta.json's
-        created_at, open-ended).
+        Checks the table, copies it (or --link: hard-links it), verifies SHA-256 (against meta.json's vectors_checksum when present), then registers it and moves `latest` in one transaction. Publishing the same content again changes nothing. The window [--valid-from, --valid-to) says which time the vectors describe; as-of reads and joins use it (default: from meta.json's created_at, open-ended).
         """)
     @OptionGroup var options: StoreOption
     @Argument(help: "The embedding table directory (vectors.npy, ids.tsv, meta.json).") var table: String
