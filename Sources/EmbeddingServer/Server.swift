@@ -58,6 +58,7 @@ public struct EmbeddingServer: Sendable {
     public let online: OnlineStore
     /// Settings.
     public let configuration: ServerConfiguration
+    let maps = MapCache()
 
     /// A server for `store`.
     public init(store: FeatureStore, configuration: ServerConfiguration = ServerConfiguration()) {
@@ -73,6 +74,7 @@ public struct EmbeddingServer: Sendable {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: JSONErrorMiddleware())
         addAPIRoutes(to: router)
+        addPageRoutes(to: router)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "embedding-store"),
