@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "embedding-neighbors", targets: ["embedding-neighbors"]),
         // Feature store (issue 14).
         .library(name: "FeatureStore", targets: ["FeatureStore"]),
+        .library(name: "EmbeddingServer", targets: ["EmbeddingServer"]),
         .executable(name: "embedding-store", targets: ["embedding-store"]),
         // Word embeddings (issue 15).
         .library(name: "WordEmbeddings", targets: ["WordEmbeddings"]),
@@ -33,6 +34,7 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         // Feature store (issue 14).
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // Layer 1: the C bindings. Nothing else includes a C header.
@@ -91,15 +93,21 @@ let package = Package(
             "Neighbors", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "NeighborsTests", dependencies: ["Neighbors", "CandidateGeneration", "EmbeddingStore", "LinearAlgebra"]),
-        // Feature store (issue 14): layer 4 registry (no HTTP).
+        // Feature store (issue 14): layer 4 registry (no HTTP), layer 5 server and tool.
         .target(name: "FeatureStore", dependencies: [
             "EmbeddingStore", "LinearAlgebra", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .target(name: "EmbeddingServer", dependencies: [
+            "FeatureStore", "EmbeddingStore", .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .executableTarget(name: "embedding-store", dependencies: [
-            "FeatureStore", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "FeatureStore", "EmbeddingServer", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "FeatureStoreTests", dependencies: [
             "FeatureStore", "EmbeddingStore", "LinearAlgebra", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .testTarget(name: "EmbeddingServerTests", dependencies: [
+            "EmbeddingServer", "FeatureStore", "EmbeddingStore", "LinearAlgebra",
         ]),
 
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
