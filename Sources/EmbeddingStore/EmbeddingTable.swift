@@ -181,8 +181,9 @@ public struct EmbeddingTable: Sendable {
                     let box = UnsafeSendableBox(sp.baseAddress!)
                     Parallel.forEachChunk(count: b) { range in
                         for local in range {
-                            out.value[first + local] = Self.topK(box.value + local * n, count: n, k: k,
-                                                                 skip: excludeSelf ? block[local] : -1)
+                            out.value[first + local] = TopK.largest(box.value + local * n, count: n, k: k,
+                                                                    excluding: excludeSelf ? block[local] : -1)
+                                .map { Neighbor(row: $0.index, similarity: $0.score) }
                         }
                     }
                 }
@@ -190,37 +191,5 @@ public struct EmbeddingTable: Sendable {
             }
         }
         return results
-    }
-
-    /// The `k` largest of `scores[0..<count]` (skipping index `skip`), best first, ties by lower index.
-    static func topK(_ scores: UnsafePointer<Float>, count: Int, k: Int, skip: Int) -> [Neighbor] {
-        if k == 0 { return [] }
-        // Min-heap on (score, -row): the root is the worst kept candidate.
-        var heap = [(Float, Int)]()
-        heap.reserveCapacity(k)
-        func worse(_ a: (Float, Int), _ b: (Float, Int)) -> Bool { a.0 < b.0 || (a.0 == b.0 && a.1 > b.1) }
-        for i in 0..<count where i != skip {
-            let item = (scores[i], i)
-            if heap.count < k {
-                heap.append(item)
-                var c = heap.count - 1
-                while c > 0 {
-                    let p = (c - 1) / 2
-                    if worse(heap[c], heap[p]) { heap.swapAt(c, p); c = p } else { break }
-                }
-            } else if worse(heap[0], item) {
-                heap[0] = item
-                var p = 0
-                while true {
-                    let l = 2 * p + 1, r = l + 1
-                    var m = p
-                    if l < heap.count && worse(heap[l], heap[m]) { m = l }
-                    if r < heap.count && worse(heap[r], heap[m]) { m = r }
-                    if m == p { break }
-                    heap.swapAt(p, m); p = m
-                }
-            }
-        }
-        return heap.sorted { worse($1, $0) }.map { Neighbor(row: $0.1, similarity: $0.0) }
     }
 }

@@ -5,8 +5,8 @@ import Foundation
 import GraphData
 import LinearAlgebra
 
-BLAS.useAVX512KernelsIfAvailable()
-
+/// `embedding-benchmark`: argument parsing for Evaluation's prediction and follow-Jaccard benchmarks.
+@main
 struct EmbeddingBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "embedding-benchmark",
@@ -20,6 +20,11 @@ struct EmbeddingBenchmark: ParsableCommand {
           embedding-benchmark jaccard --embeddings emb/consumers --edges edges.tsv --pairs 20000
         """,
         subcommands: [Prediction.self, Jaccard.self])
+
+    static func main() {
+        BLAS.useAVX512KernelsIfAvailable()
+        main(nil)
+    }
 }
 
 struct CommonOptions: ParsableArguments {
@@ -46,11 +51,8 @@ struct CommonOptions: ParsableArguments {
         return try EmbeddingTable.read(from: URL(fileURLWithPath: embeddings))
     }
 
-    func finish(_ object: [String: Any], scores: [String: Double]) throws {
-        if let json {
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: URL(fileURLWithPath: json), options: .atomic)
-        }
+    func finish<Report: Encodable>(_ report: Report, scores: [String: Double]) throws {
+        if let json { try JSONReport.write(report, to: URL(fileURLWithPath: json)) }
         if writeScores {
             try EmbeddingTable.updateScores(in: URL(fileURLWithPath: embeddings), scores: scores)
         }
@@ -91,12 +93,8 @@ extension EmbeddingBenchmark {
             if result.nodesMissing > 0 {
                 print("  \(result.nodesMissing) labelled nodes are not in the table (e.g. \(result.missingExamples.prefix(3).joined(separator: ", ")))")
             }
-            try common.finish([
-                "macro_auc": result.macroAUC, "micro_auc": result.microAUC, "folds": result.folds,
-                "labels": result.labels, "fold_macro_auc": result.foldMacroAUC, "fold_micro_auc": result.foldMicroAUC,
-                "per_label_auc": result.perLabel, "nodes_evaluated": result.nodesEvaluated,
-                "nodes_missing": result.nodesMissing, "seed": common.seed, "C": c,
-            ], scores: ["prediction_macro_auc": result.macroAUC, "prediction_micro_auc": result.microAUC])
+            let report = PredictionReport(result, C: c)
+            try common.finish(report, scores: report.scores)
         }
     }
 
@@ -132,14 +130,9 @@ extension EmbeddingBenchmark {
                                                   pairs: pairs, seed: common.seed)
             print("jaccard: \(result.pairs) pairs (\(result.sharedPairs) sharing a followed account, \(result.randomPairs) random)")
             print(String(format: "  Spearman rho %.4f", result.spearman))
-            try common.finish([
-                "spearman": result.spearman, "pairs": result.pairs, "shared_pairs": result.sharedPairs,
-                "random_pairs": result.randomPairs, "seed": common.seed,
-                "mean_jaccard_shared": result.meanJaccardShared, "mean_jaccard_random": result.meanJaccardRandom,
-                "users_missing": result.usersMissing,
-            ], scores: ["jaccard_spearman": result.spearman])
+            let report = JaccardReport(result, seed: common.seed)
+            try common.finish(report, scores: report.scores)
         }
     }
 }
 
-EmbeddingBenchmark.main()

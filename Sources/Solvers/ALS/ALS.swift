@@ -1,7 +1,7 @@
 import Foundation
 import LinearAlgebra
 
-// Alternating least squares matrix factorization (issue 5).
+// Alternating least squares matrix factorization (Hu, Koren and Volinsky 2008; Zhou et al. 2008).
 //
 // Layout: every factor matrix is stored with one entity per *column* of a `factors x count`
 // column-major buffer, so each user's (item's) vector is contiguous. A block of consecutive users
@@ -52,7 +52,7 @@ public struct ALSConfiguration: Sendable, Equatable {
     /// Seed of the initial factors (uniform in `[0, 0.01)`); the fit is reproducible for a seed.
     public var seed: UInt64
     /// When true, the objective is evaluated after every sweep (costs about one CG step per
-    /// row more) and reported in ``ALSModel/lossHistory``.
+    /// row more) and reported in ``SolverDiagnostics/objective``.
     public var computeLoss: Bool
     /// Threads for the per-row loops and the Gram products; nil means ``Parallel/threads``.
     public var threads: Int?
@@ -74,29 +74,26 @@ public struct ALSConfiguration: Sendable, Equatable {
         self.threads = threads
     }
 
-    /// Throws ``ALSError`` naming the first setting out of range.
+    /// Throws ``SolverError/invalidConfiguration(_:)`` naming the first setting out of range.
     func validate() throws {
-        guard factors > 0 else { throw ALSError("factors must be positive, got \(factors)") }
+        func bad(_ message: String) -> SolverError { .invalidConfiguration("ALS: \(message)") }
+        guard factors > 0 else { throw bad("factors must be positive, got \(factors)") }
         guard regularization.isFinite, regularization >= 0 else {
-            throw ALSError("regularization must be finite and >= 0, got \(regularization)")
+            throw bad("regularization must be finite and >= 0, got \(regularization)")
         }
-        guard alpha.isFinite, alpha >= 0 else { throw ALSError("alpha must be finite and >= 0, got \(alpha)") }
-        guard iterations >= 0 else { throw ALSError("iterations must be >= 0, got \(iterations)") }
-        guard cgSteps > 0 else { throw ALSError("cgSteps must be positive, got \(cgSteps)") }
-        if let t = threads, t < 1 { throw ALSError("threads must be positive, got \(t)") }
+        guard alpha.isFinite, alpha >= 0 else { throw bad("alpha must be finite and >= 0, got \(alpha)") }
+        guard iterations >= 0 else { throw bad("iterations must be >= 0, got \(iterations)") }
+        guard cgSteps > 0 else { throw bad("cgSteps must be positive, got \(cgSteps)") }
+        if let t = threads, t < 1 { throw bad("threads must be positive, got \(t)") }
     }
 
-    var resolvedThreads: Int { threads ?? Parallel.threads }
+    /// The threads the fit uses: ``threads``, or ``Parallel/threads`` when that is nil.
+    public var resolvedThreads: Int { threads ?? Parallel.threads }
 }
 
-/// An error from ALS: bad input or configuration, or a row system that is not positive definite.
-public struct ALSError: Error, CustomStringConvertible, Equatable, Sendable {
-    /// What went wrong, in words.
-    public let message: String
-    /// An error with the given message.
-    public init(_ message: String) { self.message = message }
-    /// The message, prefixed with `ALS:`.
-    public var description: String { "ALS: \(message)" }
+extension SolverError {
+    /// An ``invalidInput(_:)`` error of ALS (the message is prefixed with `ALS:`).
+    static func als(_ message: String) -> SolverError { .invalidInput("ALS: \(message)") }
 }
 
 /// A fitted ALS factorization `R ~ X' Y` of a users x items matrix, with the training matrix
@@ -116,12 +113,11 @@ public struct ALSModel: Sendable {
     public internal(set) var interactions: CSRMatrix<Float>
     /// The training matrix transposed (items x users).
     public internal(set) var itemUsers: CSRMatrix<Float>
-    /// The objective after each sweep (see ``ALSConfiguration/Feedback``); empty unless
-    /// ``ALSConfiguration/computeLoss`` was set.
-    public internal(set) var lossHistory: [Double]
-    /// Wall-clock seconds of each sweep (user and item solves and the Gram products; loss
-    /// evaluation excluded).
-    public internal(set) var iterationSeconds: [Double]
+    /// How the fit went: sweeps, passes, seed, threads, one phase per sweep (user and item
+    /// solves and the Gram products; loss evaluation excluded) with the same figures in
+    /// ``SolverDiagnostics/iterationSeconds``, and, when ``ALSConfiguration/computeLoss`` was
+    /// set, the objective after each sweep in ``SolverDiagnostics/objective``.
+    public internal(set) var diagnostics: SolverDiagnostics
     /// `Y Y'` (`factors x factors`) for the current item factors, cached for fold-in.
     var itemGram: [Float]
 
@@ -147,7 +143,7 @@ public struct ALSModel: Sendable {
     }
 
     /// The objective of the current factors on the training matrix (the quantity in
-    /// ``lossHistory``). Cost: O(f nnz + f^2 (users + items)), parallel.
+    /// ``SolverDiagnostics/objective``). Cost: O(f nnz + f^2 (users + items)), parallel.
     public func loss() -> Double {
         ALSEngine.loss(interactions: interactions, itemUsers: itemUsers,
                        users: userFactors.elements, items: itemFactors.elements,
@@ -159,7 +155,7 @@ public struct ALSModel: Sendable {
 ///
 /// ```swift
 /// let model = try ALS.fit(userItems, configuration: .init(factors: 64, iterations: 15))
-/// let top = try model.recommend(user: 7, count: 10)          // unseen items, best first
+/// let top = try model.recommend(user: 7, count: 10)          // unseen items, best first (ScoredIndex)
 /// let similar = try model.similarItems(to: 3, count: 10)
 /// ```
 public enum ALS {
@@ -176,11 +172,12 @@ public enum ALS {
     ///   - interactions: users x items; implicit feedback needs non-negative finite values
     ///     (stored zeros count as unobserved), explicit feedback finite ratings.
     ///   - configuration: see ``ALSConfiguration``.
-    /// - Returns: the model, with per-sweep timings and (on request) losses.
-    /// - Throws: ``ALSError`` for an invalid configuration, an empty matrix (no rows, no columns
-    ///   or no stored entries), a negative or non-finite value (the message names its row and
-    ///   column), or a row system that is not positive definite (Cholesky with zero
-    ///   regularisation).
+    /// - Returns: the model, with its diagnostics (per-sweep timings and, on request, losses).
+    /// - Throws: ``SolverError/invalidConfiguration(_:)`` for an invalid configuration;
+    ///   ``SolverError/invalidInput(_:)`` for an empty matrix (no rows, no columns or no stored
+    ///   entries) or a negative or non-finite value (the message names its row and column);
+    ///   ``SolverError/notPositiveDefinite(_:)`` for a row system that is not positive definite
+    ///   (Cholesky with zero regularisation).
     public static func fit(_ interactions: CSRMatrix<Float>,
                            configuration: ALSConfiguration = ALSConfiguration()) throws -> ALSModel {
         try configuration.validate()
@@ -196,34 +193,40 @@ public enum ALS {
             zeroEmptyRows(&items, itemUsers, f)
         }
         var losses: [Double] = []
-        var seconds: [Double] = []
-        for _ in 0..<configuration.iterations {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try ALSEngine.solveAll(rows: interactions, target: &users, fixed: items,
-                                   configuration: configuration, threads: threads)
-            try ALSEngine.solveAll(rows: itemUsers, target: &items, fixed: users,
-                                   configuration: configuration, threads: threads)
-            seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        var clock = PhaseClock()
+        for sweep in 0..<configuration.iterations {
+            try clock.measure("sweep \(sweep + 1)") {
+                try ALSEngine.solveAll(rows: interactions, target: &users, fixed: items,
+                                       configuration: configuration, threads: threads)
+                try ALSEngine.solveAll(rows: itemUsers, target: &items, fixed: users,
+                                       configuration: configuration, threads: threads)
+            }
             if configuration.computeLoss {
                 losses.append(ALSEngine.loss(interactions: interactions, itemUsers: itemUsers, users: users,
                                              items: items, configuration: configuration, threads: threads))
             }
         }
         let gram = ALSEngine.parallelGram(items, count: interactions.columns, factors: f, threads: threads)
+        let c = configuration
+        var diagnostics = SolverDiagnostics(
+            method: "ALS (\(c.solver.rawValue), \(c.feedback.rawValue), f = \(f))", requested: 1, converged: 1,
+            iterations: c.iterations, operatorApplications: 2 * c.iterations, seed: c.seed, phases: clock.phases,
+            threads: threads)
+        diagnostics.iterationSeconds = clock.phases.map(\.seconds)
+        if c.computeLoss { diagnostics.objective = losses }
         return ALSModel(configuration: configuration,
                         userFactors: Matrix(rows: f, columns: interactions.rows, elements: users),
                         itemFactors: Matrix(rows: f, columns: interactions.columns, elements: items),
-                        interactions: interactions, itemUsers: itemUsers,
-                        lossHistory: losses, iterationSeconds: seconds, itemGram: gram)
+                        interactions: interactions, itemUsers: itemUsers, diagnostics: diagnostics, itemGram: gram)
     }
 
     /// Throws unless the matrix is non-empty with values valid for `feedback`.
     static func validateInteractions(_ m: CSRMatrix<Float>, feedback: ALSConfiguration.Feedback) throws {
         guard m.rows > 0, m.columns > 0 else {
-            throw ALSError("the interaction matrix is empty (\(m.rows) x \(m.columns))")
+            throw SolverError.als("the interaction matrix is empty (\(m.rows) x \(m.columns))")
         }
         guard m.nonzeroCount > 0 else {
-            throw ALSError("the \(m.rows) x \(m.columns) interaction matrix has no stored entries")
+            throw SolverError.als("the \(m.rows) x \(m.columns) interaction matrix has no stored entries")
         }
         let bad: Int? = m.values.withUnsafeBufferPointer { v in
             for p in 0..<v.count {
@@ -243,9 +246,9 @@ public enum ALS {
             }
             let value = m.values[p], column = Int(m.columnIndices[p])
             if !value.isFinite {
-                throw ALSError("the value at (row \(row), column \(column)) is \(value); values must be finite")
+                throw SolverError.als("the value at (row \(row), column \(column)) is \(value); values must be finite")
             }
-            throw ALSError("implicit feedback needs non-negative values, but (row \(row), column \(column)) is \(value)")
+            throw SolverError.als("implicit feedback needs non-negative values, but (row \(row), column \(column)) is \(value)")
         }
     }
 

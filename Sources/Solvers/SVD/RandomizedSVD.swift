@@ -46,7 +46,7 @@ public enum RandomizedSVD {
         public var normalizer: Normalizer
         /// Seed of the Gaussian test matrix (default 0).
         public var seed: UInt64
-        /// Whether to compute the per-triplet residuals of ``SVDDiagnostics`` (two extra passes;
+        /// Whether to compute the per-triplet residuals of ``SolverDiagnostics`` (two extra passes;
         /// default `true`).
         public var computeResiduals: Bool
         /// Power iterations for the a-posteriori estimate of `||A - U S V'||`; 0 (default) skips it.
@@ -83,10 +83,10 @@ public enum RandomizedSVD {
     {
         typealias S = Op.Scalar
         let c = configuration
-        try TruncatedSVD<S>.validate(op, rank: c.rank, solver: "RandomizedSVD")
+        try TruncatedSVD<S>.validate(op, rank: c.rank, residualNormEstimateIterations: c.residualNormEstimateIterations,
+                                     solver: "RandomizedSVD")
         if c.oversamples < 0 { throw SolverError.invalidConfiguration("RandomizedSVD: oversamples must be >= 0, got \(c.oversamples)") }
         if let q = c.powerIterations, q < 0 { throw SolverError.invalidConfiguration("RandomizedSVD: powerIterations must be >= 0, got \(q)") }
-        if c.residualNormEstimateIterations < 0 { throw SolverError.invalidConfiguration("RandomizedSVD: residualNormEstimateIterations must be >= 0") }
         let m = op.rows, n = op.columns
         let l = c.rank + c.oversamples
         let q = c.resolvedPowerIterations(rows: m, columns: n)
@@ -115,11 +115,11 @@ public enum RandomizedSVD {
             return c.normalizer == .qr ? try y.orthonormalized() : try choleskyOrthonormalized(y, passes: 2)
         }
         let (u, s, vt) = try clock.measure("Rayleigh-Ritz") {
-            try TruncatedSVD<S>.rayleighRitz(op, basis: basis, rank: c.rank)
+            try rayleighRitz(op, basis: basis, rank: c.rank)
         }
         passes += 1
-        let d = SVDDiagnostics(method: "randomized (\(c.normalizer.rawValue), q = \(q), p = \(c.oversamples))",
-                               seed: c.seed, requestedRank: c.rank, passes: passes)
+        let d = SolverDiagnostics(method: "randomized (\(c.normalizer.rawValue), q = \(q), p = \(c.oversamples))",
+                                  requested: c.rank, converged: s.count, iterations: q, operatorApplications: passes, seed: c.seed)
         return try TruncatedSVD.finish(op, u: u, s: s, vt: vt, diagnostics: d, clock: &clock,
                                        computeResiduals: c.computeResiduals,
                                        normEstimateIterations: c.residualNormEstimateIterations)

@@ -29,25 +29,22 @@ public enum ARPACKSVD {
         public var rank: Int
         /// The eigenproblem (default ``Mode/normalEquations``).
         public var mode: Mode
-        /// Lanczos basis size; `nil` (default) uses `max(2k + 1, 20)` capped at the problem size.
-        public var subspaceSize: Int?
-        /// ARPACK's relative tolerance on the eigenvalues; 0 (default) means machine precision.
-        public var tolerance: Double
-        /// Maximum restarts; `nil` (default) uses 10 times the problem size.
-        public var maxIterations: Int?
-        /// Seed of the starting vector (default 0).
-        public var seed: UInt64
+        /// Basis size, tolerance, restart budget and seed (see ``ARPACKOptions``; the basis must
+        /// satisfy `rank < ncv <=` the eigenproblem's size).
+        public var arpack: ARPACKOptions
         /// Whether to compute the per-triplet residuals (two extra passes; default `true`).
         public var computeResiduals: Bool
         /// Power iterations for the a-posteriori estimate of `||A - U S V'||`; 0 (default) skips it.
         public var residualNormEstimateIterations: Int
 
-        /// A configuration; every parameter but the first has the documented default.
+        /// A configuration; every parameter but the first has the documented default (`subspaceSize`,
+        /// `tolerance`, `maxIterations` and `seed` are ``ARPACKOptions``'s).
         public init(rank: Int, mode: Mode = .normalEquations, subspaceSize: Int? = nil, tolerance: Double = 0,
                     maxIterations: Int? = nil, seed: UInt64 = 0, computeResiduals: Bool = true,
                     residualNormEstimateIterations: Int = 0) {
-            self.rank = rank; self.mode = mode; self.subspaceSize = subspaceSize; self.tolerance = tolerance
-            self.maxIterations = maxIterations; self.seed = seed; self.computeResiduals = computeResiduals
+            self.rank = rank; self.mode = mode
+            self.arpack = ARPACKOptions(subspaceSize: subspaceSize, tolerance: tolerance, maxIterations: maxIterations, seed: seed)
+            self.computeResiduals = computeResiduals
             self.residualNormEstimateIterations = residualNormEstimateIterations
         }
     }
@@ -56,24 +53,22 @@ public enum ARPACKSVD {
     ///
     /// - Returns: `U`, `s`, `V'` with the sign convention of ``TruncatedSVD``. When ARPACK stops
     ///   at `maxIterations` with only some triplets converged, those are returned (fewer than
-    ///   `rank`) and ``SVDDiagnostics/allConverged`` is `false`.
+    ///   `rank`) and ``SolverDiagnostics/allConverged`` is `false`.
     /// - Throws: ``SolverError/invalidConfiguration(_:)`` for a rank outside `1...min(m, n)` or a
-    ///   bad basis size; ``ARPACKError`` for ARPACK failures; ``LAPACKError`` when the final SVD fails.
+    ///   bad basis size; ``SolverError/arpack(routine:info:message:)`` for ARPACK failures; ``LAPACKError`` when the final SVD fails.
     public static func compute<Op: LinearOperator>(_ op: Op, _ configuration: Configuration) throws
         -> TruncatedSVD<Op.Scalar>
     {
         typealias S = Op.Scalar
         let c = configuration
-        try TruncatedSVD<S>.validate(op, rank: c.rank, solver: "ARPACKSVD")
-        if c.residualNormEstimateIterations < 0 { throw SolverError.invalidConfiguration("ARPACKSVD: residualNormEstimateIterations must be >= 0") }
+        try TruncatedSVD<S>.validate(op, rank: c.rank, residualNormEstimateIterations: c.residualNormEstimateIterations,
+                                     solver: "ARPACKSVD")
         let m = op.rows, n = op.columns
         var clock = PhaseClock()
         if c.rank == min(m, n) {
-            let (u, s, vt) = try TruncatedSVD<S>.dense(op, rank: c.rank, clock: &clock)
-            let d = SVDDiagnostics(method: "dense gesdd", seed: c.seed, requestedRank: c.rank, passes: 1, usedDenseSVD: true)
-            return try TruncatedSVD.finish(op, u: u, s: s, vt: vt, diagnostics: d, clock: &clock,
-                                           computeResiduals: c.computeResiduals,
-                                           normEstimateIterations: c.residualNormEstimateIterations)
+            return try TruncatedSVD<S>.denseFallback(op, rank: c.rank, seed: c.arpack.seed, clock: &clock,
+                                                     computeResiduals: c.computeResiduals,
+                                                     normEstimateIterations: c.residualNormEstimateIterations)
         }
 
         let dimension: Int
@@ -102,17 +97,11 @@ public enum ARPACKSVD {
                 yb.elements.withUnsafeBufferPointer { (y + m).update(from: $0.baseAddress!, count: n) }
             }
         }
-        let ncv = c.subspaceSize ?? min(max(2 * c.rank + 1, 20), dimension)
-        if ncv <= c.rank || ncv > dimension {
-            throw SolverError.invalidConfiguration("ARPACKSVD: subspaceSize \(ncv) must satisfy rank < ncv <= \(dimension) (the eigenproblem's size)")
-        }
-        if let it = c.maxIterations, it < 1 { throw SolverError.invalidConfiguration("ARPACKSVD: maxIterations must be >= 1, got \(it)") }
-        if !(c.tolerance >= 0) { throw SolverError.invalidConfiguration("ARPACKSVD: tolerance must be >= 0, got \(c.tolerance)") }
+        let (ncv, maxIterations) = try c.arpack.resolved(nev: c.rank, what: "rank", n: dimension, gap: 1, solver: "ARPACKSVD")
 
         let out = try clock.measure("ARPACK") {
-            try ARPACKDriver<S>.symmetric(n: dimension, nev: c.rank, which: "LA", ncv: ncv, tolerance: S(c.tolerance),
-                                          maxIterations: c.maxIterations ?? max(10 * dimension, 100), seed: c.seed,
-                                          mode: 1, sigma: 0, applyOP: apply)
+            try ARPACKDriver<S>.symmetric(n: dimension, nev: c.rank, which: "LA", ncv: ncv, tolerance: S(c.arpack.tolerance),
+                                          maxIterations: maxIterations, seed: c.arpack.seed, mode: 1, sigma: 0, applyOP: apply)
         }
         let found = out.values.count
         let (u, s, vt): (Matrix<S>, [S], Matrix<S>) = try clock.measure("Rayleigh-Ritz") {
@@ -130,15 +119,15 @@ public enum ARPACKSVD {
                 basisRight = try b.orthonormalized()
             }
             if let left = basisLeft {
-                return try TruncatedSVD<S>.rayleighRitz(op, basis: left, rank: found)
+                return try rayleighRitz(op, basis: left, rank: found)
             }
-            let t = try TruncatedSVD<S>.rayleighRitz(op.transposedOperator, basis: basisRight!, rank: found)
+            let t = try rayleighRitz(op.transposedOperator, basis: basisRight!, rank: found)
             return (t.vt.transposed(), t.s, t.u.transposed())
         }
-        var d = SVDDiagnostics(method: c.mode == .normalEquations ? (rightSide ? "ARPACK (A'A)" : "ARPACK (AA')") : "ARPACK (augmented)",
-                               seed: c.seed, requestedRank: c.rank, passes: 2 * out.operatorApplications + 1,
-                               iterations: out.iterations, convergedCount: found)
-        d.operatorSeconds = out.operatorSeconds
+        let method = c.mode == .normalEquations ? (rightSide ? "ARPACK (A'A)" : "ARPACK (AA')") : "ARPACK (augmented)"
+        var d = SolverDiagnostics(arpack: out, method: method, requested: c.rank, returned: found, which: "LA",
+                                  subspaceSize: ncv, options: c.arpack)
+        d.operatorApplications = 2 * out.operatorApplications + 1
         return try TruncatedSVD.finish(op, u: u, s: s, vt: vt, diagnostics: d, clock: &clock,
                                        computeResiduals: c.computeResiduals,
                                        normEstimateIterations: c.residualNormEstimateIterations)

@@ -1,5 +1,9 @@
 import Foundation
 import LinearAlgebra
+import Solvers
+
+// Offline evaluation of recommendation models: per-user holdout splits and ranking metrics
+// (precision, nDCG, MAP at k) of ALS recommendations, as benfred/implicit defines them.
 
 /// Ranking quality of top-`k` recommendations against held-out interactions, with the
 /// definitions of benfred/implicit's `ranking_metrics_at_k` (so figures are comparable).
@@ -34,10 +38,10 @@ public enum ALSHoldout {
     ///
     /// Cost: O(nnz + rows).
     /// - Returns: two matrices of the input's shape whose sum is the input.
-    /// - Throws: ``ALSError`` if `fraction` is not in `[0, 1)`.
+    /// - Throws: ``EvaluationError`` if `fraction` is not in `[0, 1)`.
     public static func split(_ m: CSRMatrix<Float>, fraction: Double, seed: UInt64) throws
         -> (train: CSRMatrix<Float>, test: CSRMatrix<Float>) {
-        guard fraction >= 0, fraction < 1 else { throw ALSError("the holdout fraction must be in [0, 1), got \(fraction)") }
+        guard fraction >= 0, fraction < 1 else { throw EvaluationError("ALSHoldout: the holdout fraction must be in [0, 1), got \(fraction)") }
         var trainOff = [Int64](repeating: 0, count: m.rows + 1), testOff = trainOff
         var trainIdx: [Int32] = [], testIdx: [Int32] = []
         var trainVal: [Float] = [], testVal: [Float] = []
@@ -81,14 +85,14 @@ extension ALSModel {
     ///   - test: held-out interactions, same shape as the training matrix.
     ///   - users: restricts the evaluation to these users (default: every user with a
     ///     held-out entry).
-    /// - Throws: ``ALSError`` if the shapes differ, `k < 1`, or a listed user is out of range.
+    /// - Throws: ``EvaluationError`` if the shapes differ, `k < 1`, or a listed user is out of range.
     public func rankingMetrics(test: CSRMatrix<Float>, k: Int = 10, users: [Int]? = nil) throws -> ALSRankingMetrics {
         guard test.rows == userCount, test.columns == itemCount else {
-            throw ALSError("the test matrix is \(test.rows) x \(test.columns), the model \(userCount) x \(itemCount)")
+            throw EvaluationError("rankingMetrics: the test matrix is \(test.rows) x \(test.columns), the model \(userCount) x \(itemCount)")
         }
-        guard k >= 1 else { throw ALSError("k must be >= 1, got \(k)") }
+        guard k >= 1 else { throw EvaluationError("rankingMetrics: k must be >= 1, got \(k)") }
         if let users, let bad = users.first(where: { $0 < 0 || $0 >= userCount }) {
-            throw ALSError("user \(bad) is out of range 0..<\(userCount)")
+            throw EvaluationError("rankingMetrics: user \(bad) is out of range 0..<\(userCount)")
         }
         let evaluated = (users ?? Array(0..<userCount)).filter { test.rowOffsets[$0 + 1] > test.rowOffsets[$0] }
         let f = factors, nItems = itemCount
@@ -96,8 +100,8 @@ extension ALSModel {
         let batch = 64
         // Per evaluated user: hits, min(k, |T|), ndcg, ap.
         var perUser = [(Int, Int, Double, Double)](repeating: (0, 0, 0, 0), count: evaluated.count)
-        var x = [Float](repeating: 0, count: f * batch)
-        var scores = [Float](repeating: 0, count: nItems * batch)
+        var x = Matrix<Float>(rows: f, columns: batch)
+        var scores = Matrix<Float>(rows: nItems, columns: batch)
         var discount = [Double](repeating: 0, count: k)
         for i in 0..<k { discount[i] = 1 / Foundation.log2(Double(i) + 2) }
         var start = 0
@@ -105,19 +109,11 @@ extension ALSModel {
             let n = min(batch, evaluated.count - start)
             for j in 0..<n {
                 let u = evaluated[start + j]
-                for c in 0..<f { x[j * f + c] = userFactors.elements[u * f + c] }
+                for c in 0..<f { x.elements[j * f + c] = userFactors.elements[u * f + c] }
             }
-            BLAS.withThreads(threads) {
-                itemFactors.elements.withUnsafeBufferPointer { y in
-                    x.withUnsafeBufferPointer { xb in
-                        scores.withUnsafeMutableBufferPointer { sb in
-                            Float.blasGemm(.transpose, .none, Int32(nItems), Int32(n), Int32(f), 1, y.baseAddress!, Int32(f),
-                                           xb.baseAddress!, Int32(f), 0, sb.baseAddress!, Int32(nItems))
-                        }
-                    }
-                }
-            }
-            scores.withUnsafeMutableBufferPointer { sb in
+            // scores = Y' X: one item column per user of the batch (multithreaded BLAS).
+            BLAS.withThreads(threads) { Matrix.gemm(itemFactors, .transpose, x, .none, into: &scores) }
+            scores.elements.withUnsafeMutableBufferPointer { sb in
                 perUser.withUnsafeMutableBufferPointer { pb in
                     let box = UnsafeSendableBox((sb.baseAddress!, pb.baseAddress!))
                     let base = start
@@ -130,12 +126,12 @@ extension ALSModel {
                             for p in Int(interactions.rowOffsets[u])..<Int(interactions.rowOffsets[u + 1]) {
                                 col[Int(interactions.columnIndices[p])] = -.infinity
                             }
-                            let top = alsTopK(col, nItems, k)
+                            let top = TopK.largest(col, count: nItems, k: k)
                             let lo = Int(test.rowOffsets[u]), hi = Int(test.rowOffsets[u + 1])
                             let liked = Set(test.columnIndices[lo..<hi].map { Int($0) })
                             let cap = min(k, liked.count)
                             var hits = 0, dcg = 0.0, ap = 0.0
-                            for (rank, item) in top.enumerated() where liked.contains(item.item) {
+                            for (rank, item) in top.enumerated() where liked.contains(item.index) {
                                 hits += 1
                                 dcg += disc[rank]
                                 ap += Double(hits) / Double(rank + 1)

@@ -49,11 +49,11 @@ public enum BlockKrylovSVD {
     {
         typealias S = Op.Scalar
         let c = configuration
-        try TruncatedSVD<S>.validate(op, rank: c.rank, solver: "BlockKrylovSVD")
+        try TruncatedSVD<S>.validate(op, rank: c.rank, residualNormEstimateIterations: c.residualNormEstimateIterations,
+                                     solver: "BlockKrylovSVD")
         let b = c.blockSize ?? c.rank
         if b < c.rank { throw SolverError.invalidConfiguration("BlockKrylovSVD: blockSize \(b) is below rank \(c.rank)") }
         if c.iterations < 0 { throw SolverError.invalidConfiguration("BlockKrylovSVD: iterations must be >= 0, got \(c.iterations)") }
-        if c.residualNormEstimateIterations < 0 { throw SolverError.invalidConfiguration("BlockKrylovSVD: residualNormEstimateIterations must be >= 0") }
         let m = op.rows, n = op.columns
         let width = b * (c.iterations + 1)
         var clock = PhaseClock()
@@ -85,16 +85,16 @@ public enum BlockKrylovSVD {
                 krylov.setColumns(startingAt: i * b, from: block)
             }
             // A block that was (nearly) inside the span of the earlier ones normalises to noise
-            // that is not orthogonal to them; one Householder QR of the whole basis makes it
-            // orthonormal whatever happened (it only changes the columns in that case).
+            // that is not orthogonal to them; one more QR of the whole basis (CholeskyQR2, falling
+            // back to Householder QR when the basis is ill-conditioned) makes it orthonormal.
             return try choleskyOrthonormalized(krylov)
         }
         let (u, s, vt) = try clock.measure("Rayleigh-Ritz") {
-            try TruncatedSVD<S>.rayleighRitz(op, basis: basis, rank: c.rank)
+            try rayleighRitz(op, basis: basis, rank: c.rank)
         }
         passes += 1
-        let d = SVDDiagnostics(method: "block Krylov (b = \(b), q = \(c.iterations))", seed: c.seed,
-                               requestedRank: c.rank, passes: passes)
+        let d = SolverDiagnostics(method: "block Krylov (b = \(b), q = \(c.iterations))", requested: c.rank,
+                                  converged: s.count, iterations: c.iterations, operatorApplications: passes, seed: c.seed)
         return try TruncatedSVD.finish(op, u: u, s: s, vt: vt, diagnostics: d, clock: &clock,
                                        computeResiduals: c.computeResiduals,
                                        normEstimateIterations: c.residualNormEstimateIterations)

@@ -63,9 +63,9 @@ final class ALSBlockQueue: Sendable {
 /// Remembers the first error raised by concurrent workers.
 final class ALSFirstError: @unchecked Sendable {
     private let lock = NSLock()
-    private var stored: ALSError?
-    func record(_ e: ALSError) { lock.lock(); if stored == nil { stored = e }; lock.unlock() }
-    var error: ALSError? { lock.lock(); defer { lock.unlock() }; return stored }
+    private var stored: SolverError?
+    func record(_ e: SolverError) { lock.lock(); if stored == nil { stored = e }; lock.unlock() }
+    var error: SolverError? { lock.lock(); defer { lock.unlock() }; return stored }
 }
 
 // MARK: - Small vector kernels (SIMD16 main loop, scalar tail)
@@ -226,7 +226,7 @@ enum ALSEngine {
                                                     let ok = choleskyRow(system, indices: system.indices + lo, values: system.values + lo,
                                                                          count: hi - lo, into: out.value + r * f, &scratch)
                                                     if !ok {
-                                                        failure.record(ALSError("the least-squares system of row \(r) (\(hi - lo) entries) is not positive definite; use a positive regularization"))
+                                                        failure.record(.notPositiveDefinite("ALS: the least-squares system of row \(r) (\(hi - lo) entries) is not positive definite; use a positive regularization"))
                                                     }
                                                 }
                                             }

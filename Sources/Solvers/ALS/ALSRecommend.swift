@@ -1,63 +1,17 @@
 import Foundation
 import LinearAlgebra
 
-/// One recommended (or similar) item and its score.
-public struct ALSScoredItem: Sendable, Equatable {
-    /// Item index (column of the training matrix).
-    public let item: Int
-    /// Predicted preference `x_u . y_i` (recommendations) or cosine similarity (similar items).
-    public let score: Float
-    /// A scored item.
-    public init(item: Int, score: Float) { self.item = item; self.score = score }
-}
-
-/// The `k` largest finite entries of `scores[0..<n]`, best first (ties: lower index first).
-/// Entries equal to `-infinity` (masked) are never returned. Cost: O(n log k).
-func alsTopK(_ scores: UnsafePointer<Float>, _ n: Int, _ k: Int) -> [ALSScoredItem] {
-    guard k > 0 else { return [] }
-    // Min-heap on (score, -index): the root is the worst kept entry.
-    var heap: [(Float, Int)] = []
-    heap.reserveCapacity(k)
-    @inline(__always) func worse(_ a: (Float, Int), _ b: (Float, Int)) -> Bool {
-        a.0 < b.0 || (a.0 == b.0 && a.1 > b.1)
-    }
-    for i in 0..<n {
-        let s = scores[i]
-        guard s > -Float.infinity, !s.isNaN else { continue }
-        if heap.count < k {
-            heap.append((s, i))
-            var c = heap.count - 1
-            while c > 0 {
-                let parent = (c - 1) / 2
-                if worse(heap[c], heap[parent]) { heap.swapAt(c, parent); c = parent } else { break }
-            }
-        } else if worse(heap[0], (s, i)) {
-            heap[0] = (s, i)
-            var c = 0
-            while true {
-                let l = 2 * c + 1, r = l + 1
-                var m = c
-                if l < k && worse(heap[l], heap[m]) { m = l }
-                if r < k && worse(heap[r], heap[m]) { m = r }
-                if m == c { break }
-                heap.swapAt(c, m); c = m
-            }
-        }
-    }
-    return heap.sorted { worse($1, $0) }.map { ALSScoredItem(item: $0.1, score: $0.0) }
-}
-
 extension ALSModel {
     /// The `count` items with the highest predicted preference `x_u . y_i` for user `user`,
-    /// best first.
+    /// best first (``ScoredIndex/index`` is the item).
     ///
     /// Cost: O(f items + items log count) (one GEMV and a heap selection).
     /// - Parameters:
     ///   - excludingSeen: when true (default), items stored in the user's training row are
     ///     never returned (so fewer than `count` items come back when few remain).
-    /// - Throws: ``ALSError`` if `user` is out of range or `count` is negative.
-    public func recommend(user: Int, count: Int, excludingSeen: Bool = true) throws -> [ALSScoredItem] {
-        guard user >= 0, user < userCount else { throw ALSError("user \(user) is out of range 0..<\(userCount)") }
+    /// - Throws: ``SolverError`` if `user` is out of range or `count` is negative.
+    public func recommend(user: Int, count: Int, excludingSeen: Bool = true) throws -> [ScoredIndex] {
+        guard user >= 0, user < userCount else { throw SolverError.als("user \(user) is out of range 0..<\(userCount)") }
         let lo = Int(interactions.rowOffsets[user]), hi = Int(interactions.rowOffsets[user + 1])
         let seen = excludingSeen ? interactions.columnIndices[lo..<hi].map { Int($0) } : []
         return try recommend(vector: userVector(user), count: count, excluding: seen)
@@ -67,19 +21,19 @@ extension ALSModel {
     /// instance one from ``foldIn(items:values:)``), skipping the items in `excluding`.
     ///
     /// Cost: O(f items + items log count).
-    /// - Throws: ``ALSError`` if `vector.count != factors`, `count < 0`, or an excluded index is
+    /// - Throws: ``SolverError`` if `vector.count != factors`, `count < 0`, or an excluded index is
     ///   out of range.
-    public func recommend(vector: [Float], count: Int, excluding: [Int] = []) throws -> [ALSScoredItem] {
+    public func recommend(vector: [Float], count: Int, excluding: [Int] = []) throws -> [ScoredIndex] {
         guard vector.count == factors else {
-            throw ALSError("the user vector has \(vector.count) components, the model \(factors) factors")
+            throw SolverError.als("the user vector has \(vector.count) components, the model \(factors) factors")
         }
-        guard count >= 0 else { throw ALSError("count must be >= 0, got \(count)") }
+        guard count >= 0 else { throw SolverError.als("count must be >= 0, got \(count)") }
         var scores = itemScores(vector)
         for i in excluding {
-            guard i >= 0, i < itemCount else { throw ALSError("excluded item \(i) is out of range 0..<\(itemCount)") }
+            guard i >= 0, i < itemCount else { throw SolverError.als("excluded item \(i) is out of range 0..<\(itemCount)") }
             scores[i] = -.infinity
         }
-        return scores.withUnsafeBufferPointer { alsTopK($0.baseAddress!, itemCount, count) }
+        return TopK.largest(scores, k: count)
     }
 
     /// `Y' v`: the score of every item for the user vector `v`.
@@ -100,10 +54,10 @@ extension ALSModel {
     /// first, `item` itself excluded. Items with a zero vector have similarity 0.
     ///
     /// Cost: O(f items + items log count).
-    /// - Throws: ``ALSError`` if `item` is out of range or `count < 0`.
-    public func similarItems(to item: Int, count: Int) throws -> [ALSScoredItem] {
-        guard item >= 0, item < itemCount else { throw ALSError("item \(item) is out of range 0..<\(itemCount)") }
-        guard count >= 0 else { throw ALSError("count must be >= 0, got \(count)") }
+    /// - Throws: ``SolverError`` if `item` is out of range or `count < 0`.
+    public func similarItems(to item: Int, count: Int) throws -> [ScoredIndex] {
+        guard item >= 0, item < itemCount else { throw SolverError.als("item \(item) is out of range 0..<\(itemCount)") }
+        guard count >= 0 else { throw SolverError.als("count must be >= 0, got \(count)") }
         let f = factors
         var scores = itemScores(itemVector(item))
         itemFactors.elements.withUnsafeBufferPointer { y in
@@ -115,28 +69,28 @@ extension ALSModel {
             }
         }
         scores[item] = -.infinity
-        return scores.withUnsafeBufferPointer { alsTopK($0.baseAddress!, itemCount, count) }
+        return TopK.largest(scores, k: count)
     }
 
     /// Checks an (index, value) list against `bound` and the feedback type, and sorts it by index.
     func checkedEntries(_ indices: [Int], _ values: [Float]?, bound: Int, what: String) throws -> ([Int32], [Float]) {
         if let values, values.count != indices.count {
-            throw ALSError("\(indices.count) \(what)s but \(values.count) values")
+            throw SolverError.als("\(indices.count) \(what)s but \(values.count) values")
         }
         var pairs: [(Int32, Float)] = []
         pairs.reserveCapacity(indices.count)
         for (k, i) in indices.enumerated() {
-            guard i >= 0, i < bound else { throw ALSError("\(what) \(i) is out of range 0..<\(bound)") }
+            guard i >= 0, i < bound else { throw SolverError.als("\(what) \(i) is out of range 0..<\(bound)") }
             let v = values?[k] ?? 1
-            guard v.isFinite else { throw ALSError("the value of \(what) \(i) is \(v); values must be finite") }
+            guard v.isFinite else { throw SolverError.als("the value of \(what) \(i) is \(v); values must be finite") }
             if configuration.feedback == .implicit && v < 0 {
-                throw ALSError("implicit feedback needs non-negative values, but \(what) \(i) has \(v)")
+                throw SolverError.als("implicit feedback needs non-negative values, but \(what) \(i) has \(v)")
             }
             pairs.append((Int32(i), v))
         }
         pairs.sort { $0.0 < $1.0 }
         for k in pairs.indices.dropFirst() where pairs[k].0 == pairs[k - 1].0 {
-            throw ALSError("\(what) \(pairs[k].0) is listed twice")
+            throw SolverError.als("\(what) \(pairs[k].0) is listed twice")
         }
         return (pairs.map(\.0), pairs.map(\.1))
     }
@@ -149,7 +103,7 @@ extension ALSModel {
     /// the last half-sweep) the user's fitted vector.
     ///
     /// Cost: O(f^2 items.count + f^3).
-    /// - Throws: ``ALSError`` if an item is out of range or repeated, the lengths differ, a value
+    /// - Throws: ``SolverError`` if an item is out of range or repeated, the lengths differ, a value
     ///   is not finite (or negative for implicit feedback), or the system is not positive
     ///   definite.
     public func foldIn(items: [Int], values: [Float]? = nil) throws -> [Float] {
@@ -178,7 +132,7 @@ extension ALSModel {
             }
             }
         }
-        guard ok else { throw ALSError("the fold-in system is not positive definite; use a positive regularization") }
+        guard ok else { throw SolverError.notPositiveDefinite("ALS: the fold-in system is not positive definite; use a positive regularization") }
         return x
     }
 
@@ -192,7 +146,7 @@ extension ALSModel {
     ///   - users: the users to refit (each at most once).
     ///   - interactions: when given, the updated training matrix (same shape), which replaces
     ///     the stored one.
-    /// - Throws: ``ALSError`` for a user out of range or repeated, a matrix of another shape or
+    /// - Throws: ``SolverError`` for a user out of range or repeated, a matrix of another shape or
     ///   with invalid values, or a system that is not positive definite.
     public mutating func refit(users: [Int], interactions newMatrix: CSRMatrix<Float>? = nil) throws {
         let rows = try prepareRefit(newMatrix, chosen: users, bound: userCount, what: "user")
@@ -219,12 +173,12 @@ extension ALSModel {
     private mutating func prepareRefit(_ newMatrix: CSRMatrix<Float>?, chosen: [Int], bound: Int, what: String) throws -> [Int] {
         var seen = Set<Int>()
         for r in chosen {
-            guard r >= 0, r < bound else { throw ALSError("\(what) \(r) is out of range 0..<\(bound)") }
-            guard seen.insert(r).inserted else { throw ALSError("\(what) \(r) is listed twice") }
+            guard r >= 0, r < bound else { throw SolverError.als("\(what) \(r) is out of range 0..<\(bound)") }
+            guard seen.insert(r).inserted else { throw SolverError.als("\(what) \(r) is listed twice") }
         }
         if let m = newMatrix {
             guard m.rows == userCount, m.columns == itemCount else {
-                throw ALSError("the new interaction matrix is \(m.rows) x \(m.columns), the model \(userCount) x \(itemCount)")
+                throw SolverError.als("the new interaction matrix is \(m.rows) x \(m.columns), the model \(userCount) x \(itemCount)")
             }
             try ALS.validateInteractions(m, feedback: configuration.feedback)
             interactions = m
@@ -263,7 +217,7 @@ extension ALSEngine {
                             let lo = Int(system.offsets[r]), hi = Int(system.offsets[r + 1])
                             if !choleskyRow(system, indices: system.indices + lo, values: system.values + lo, count: hi - lo,
                                             into: out + r * f, &scratch) {
-                                failure.record(ALSError("the least-squares system of row \(r) is not positive definite; use a positive regularization"))
+                                failure.record(.notPositiveDefinite("ALS: the least-squares system of row \(r) is not positive definite; use a positive regularization"))
                             }
                         }
                     }

@@ -1,0 +1,115 @@
+import EmbeddingStore
+import Foundation
+import LinearAlgebra
+import Testing
+@testable import FeatureStore
+
+/// The `embedding-store` executable built beside the test bundle.
+func toolURL() throws -> URL {
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = dir.appendingPathComponent("embedding-store")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        dir = dir.deletingLastPathComponent()
+    }
+    throw FeatureStoreError(.notFound, "embedding-store executable not found near \(CommandLine.arguments[0]); run `swift build` first")
+}
+
+/// Runs the tool and returns (exit status, stdout, stderr).
+@discardableResult
+func runTool(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
+    let process = Process()
+    process.executableURL = try toolURL()
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+@Suite(.serialized) struct ToolTests {
+    @Test func killDashNineDuringPublishLeavesNothingHalfVisible() throws {
+        let dir = try scratch("kill")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let storeURL = dir.appendingPathComponent("store")
+        let store = try FeatureStore(directory: storeURL, create: true)
+        let (a, _) = try writeTable(in: dir, "a", rows: 2000, seed: 1)
+        let (b, tb) = try writeTable(in: dir, "b", rows: 2000, seed: 2)
+        try store.publish(table: a, options: PublishOptions(name: "e"))
+        for stage in ["staged", "verified", "registering"] {
+            let process = Process()
+            process.executableURL = try toolURL()
+            process.arguments = ["publish", b.path, "--name", "e", "--store", storeURL.path]
+            process.environment = ProcessInfo.processInfo.environment.merging(["EMBEDDING_STORE_TEST_PAUSE_AT": stage]) { $1 }
+            let err = Pipe()
+            process.standardError = err
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            var seen = ""
+            while !seen.contains("publish: \(stage)") {
+                let chunk = err.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                seen += String(decoding: chunk, as: UTF8.self)
+            }
+            #expect(seen.contains("publish: \(stage)"), "child said: \(seen)")
+            // Paused (at `registering` it holds the write lock mid-transaction): readers still work.
+            let reader = try FeatureStore(directory: storeURL)
+            #expect(try reader.resolve("e").version == "v1")
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal)
+            let after = try FeatureStore(directory: storeURL)
+            #expect(try after.embedding("e").versions.map(\.version) == ["v1"], "after kill at \(stage)")
+            #expect(try after.openOnline(name: "e").count == 2000)
+        }
+        // The next publish clears the leftovers and registers the version whole.
+        let result = try store.publish(table: b, options: PublishOptions(name: "e"))
+        #expect(result.created && result.version.version == "v2")
+        #expect(try store.openOnline(name: "e").vector(for: "u9") == tb.vector(at: 9))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: storeURL.appendingPathComponent("versions/e").path).sorted() == ["v1", "v2"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: storeURL.appendingPathComponent("tmp").path).isEmpty)
+    }
+
+    @Test func theToolPublishesListsShowsGetsJoinsAndMovesAliases() throws {
+        let dir = try scratch("tool")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let s = dir.appendingPathComponent("store").path
+        let (a, ta) = try writeTable(in: dir, "a", seed: 1)
+        let (b, _) = try writeTable(in: dir, "b", seed: 2)
+        #expect(try runTool(["init", "--store", s]).0 == 0)
+        let (code, out, _) = try runTool(["publish", a.path, "--name", "users", "--tag", "graph", "--owner", "me",
+                                          "--valid-from", "2024-01-01", "--valid-to", "2024-02-01", "--store", s])
+        #expect(code == 0 && out.contains("published users@v1"))
+        #expect(try runTool(["publish", a.path, "--name", "users", "--store", s]).1.contains("unchanged"))
+        #expect(try runTool(["publish", b.path, "--name", "users", "--valid-from", "2024-02-01"], environment: ["EMBEDDINGS_STORE": s]).0 == 0)
+        #expect(try runTool(["list", "--search", "GRAPH", "--store", s]).1.contains("users"))
+        let json = try runTool(["list", "--json", "--store", s]).1
+        #expect(json.contains("\"version_count\" : 2"))
+        #expect(try runTool(["show", "users", "--store", s]).1.contains("latest -> v2"))
+        #expect(try runTool(["show", "users@v1", "--store", s]).1.contains("2024-01-01T00:00:00Z .. 2024-02-01T00:00:00Z"))
+        let got = try runTool(["get", "users", "--id", "u3", "--as-of", "2024-01-15", "--store", s]).1
+        #expect(got.hasPrefix("u3\t") && got.contains("\(ta.vector(at: 3)[0])"))
+        let npy = dir.appendingPathComponent("out.npy")
+        #expect(try runTool(["get", "users@v1", "--id", "u3", "--id", "u4", "--output", npy.path, "--store", s]).0 == 0)
+        let m: Matrix<Float> = try NPY.read(from: npy)
+        #expect(m.row(1) == ta.vector(at: 4))
+        let missing = try runTool(["get", "users", "--id", "nobody", "--store", s])
+        #expect(missing.0 != 0 && missing.2.contains("nobody"))
+        try "u1,2024-01-10\nu1,2024-03-01\n".write(to: dir.appendingPathComponent("rows.csv"), atomically: true, encoding: .utf8)
+        let joined = try runTool(["join", "users", "--rows", dir.appendingPathComponent("rows.csv").path,
+                                  "--output", dir.appendingPathComponent("joined").path, "--store", s])
+        #expect(joined.1.contains("2 rows: 2 matched"))
+        #expect(try runTool(["alias", "users", "production", "v1", "--store", s]).0 == 0)
+        #expect(try runTool(["show", "users@production", "--json", "--store", s]).1.contains("\"version\" : \"v1\""))
+        #expect(try runTool(["deprecate", "users@v1", "--store", s]).0 == 0)
+        #expect(try runTool(["get", "users", "--id", "u1", "--as-of", "2024-01-10", "--store", s]).0 != 0)
+        #expect(try runTool(["export", "users@v1", "--output", dir.appendingPathComponent("exp").path, "--store", s]).0 == 0)
+        let bad = try runTool(["show", "nope", "--store", s])
+        #expect(bad.0 != 0 && bad.2.contains("no embedding named 'nope'"))
+        #expect(try runTool(["list"], environment: ["EMBEDDINGS_STORE": dir.appendingPathComponent("none").path]).2.contains("embedding-store init"))
+    }
+}
