@@ -17,6 +17,9 @@ let package = Package(
         .executable(name: "embedding-benchmark", targets: ["embedding-benchmark"]),
         .executable(name: "compression-eval", targets: ["compression-eval"]),
         .executable(name: "als-embed", targets: ["als-embed"]),
+        // Temporal embeddings (issue 17).
+        .library(name: "Temporal", targets: ["Temporal"]),
+        .executable(name: "embedding-temporal", targets: ["embedding-temporal"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -76,6 +79,15 @@ let package = Package(
         .testTarget(name: "FollowGraphTests", dependencies: ["FollowGraph", "GraphData", "EmbeddingStore", "Solvers"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings"]),
+
+        // Temporal embeddings (issue 17): layer 4 module, layer 5 tool, tests.
+        .target(name: "Temporal", dependencies: [
+            "LinearAlgebra", "Solvers", "GraphData", "FollowGraph", "EmbeddingStore", "Evaluation",
+        ]),
+        .executableTarget(name: "embedding-temporal", dependencies: [
+            "Temporal", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "TemporalTests", dependencies: ["Temporal", "LinearAlgebra", "EmbeddingStore", "GraphData"]),
 
         // Layer 6: the Swift side of Benchmarks/solvers_vs_python.sh.
         .executableTarget(name: "solvers-compare", dependencies: ["Solvers", "GraphData"], path: "Benchmarks/SolversCompare"),
