@@ -20,11 +20,14 @@ let package = Package(
         // Temporal embeddings (issue 17).
         .library(name: "Temporal", targets: ["Temporal"]),
         .executable(name: "embedding-temporal", targets: ["embedding-temporal"]),
+        .library(name: "Pipelines", targets: ["Pipelines"]),
+        .executable(name: "embedding-pipeline", targets: ["embedding-pipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Layer 1: the C bindings. Nothing else includes a C header.
@@ -88,6 +91,14 @@ let package = Package(
             "Temporal", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TemporalTests", dependencies: ["Temporal", "LinearAlgebra", "EmbeddingStore", "GraphData"]),
+        // Pipelines (issue 17): declarative cached runs from YAML (layer 5 library and tool).
+        .target(name: "Pipelines", dependencies: [
+            "Temporal", "FollowGraph", "Evaluation", "GraphData", "EmbeddingStore", .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "embedding-pipeline", dependencies: [
+            "Pipelines", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "EmbeddingStore"]),
 
         // Layer 6: the Swift side of Benchmarks/solvers_vs_python.sh.
         .executableTarget(name: "solvers-compare", dependencies: ["Solvers", "GraphData"], path: "Benchmarks/SolversCompare"),
