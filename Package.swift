@@ -27,6 +27,11 @@ let package = Package(
         // Word embeddings (issue 15).
         .library(name: "WordEmbeddings", targets: ["WordEmbeddings"]),
         .executable(name: "word-embed", targets: ["word-embed"]),
+        // Temporal embeddings (issue 17).
+        .library(name: "Temporal", targets: ["Temporal"]),
+        .executable(name: "embedding-temporal", targets: ["embedding-temporal"]),
+        .library(name: "Pipelines", targets: ["Pipelines"]),
+        .executable(name: "embedding-pipeline", targets: ["embedding-pipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -35,6 +40,7 @@ let package = Package(
         // Feature store (issue 14).
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Layer 1: the C bindings. Nothing else includes a C header.
@@ -128,6 +134,23 @@ let package = Package(
             "WordEmbeddings", "Evaluation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "WordEmbeddingsTests", dependencies: ["WordEmbeddings", "Evaluation", "EmbeddingStore", "LinearAlgebra"]),
+
+        // Temporal embeddings (issue 17): layer 4 module, layer 5 tool, tests.
+        .target(name: "Temporal", dependencies: [
+            "LinearAlgebra", "Solvers", "GraphData", "FollowGraph", "EmbeddingStore", "Evaluation",
+        ]),
+        .executableTarget(name: "embedding-temporal", dependencies: [
+            "Temporal", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "TemporalTests", dependencies: ["Temporal", "LinearAlgebra", "EmbeddingStore", "GraphData"]),
+        // Pipelines (issue 17): declarative cached runs from YAML (layer 5 library and tool).
+        .target(name: "Pipelines", dependencies: [
+            "Temporal", "FollowGraph", "Evaluation", "GraphData", "EmbeddingStore", .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "embedding-pipeline", dependencies: [
+            "Pipelines", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "EmbeddingStore"]),
 
         // Layer 6: the Swift side of Benchmarks/solvers_vs_python.sh.
         .executableTarget(name: "solvers-compare", dependencies: ["Solvers", "GraphData"], path: "Benchmarks/SolversCompare"),
