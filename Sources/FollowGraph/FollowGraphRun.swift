@@ -154,6 +154,9 @@ public enum FollowGraphRun {
         budget.lines.forEach(log)
         try budget.check()
         var embedding = try FollowGraphSVD.embed(edges: graph, configuration: c, inputFile: edgeURL, log: log)
+        if let warning = embedding.rankWarning {
+            FileHandle.standardError.write(Data("follow-graph-svd: warning: \(warning)\n".utf8))
+        }
         var scores: [String: Double] = [:]
         func record(_ metaKey: String, _ benchmark: String, _ value: Double) {
             embedding.benchmarkedTable.metadata.scores[metaKey] = value

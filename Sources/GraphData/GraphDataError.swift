@@ -58,8 +58,8 @@ public struct GraphDataError: Error, Equatable, Sendable, CustomStringConvertibl
         var s = file
         if let line { s += ":\(line)" }
         s += ": " + problemDescription
-        if let lineText { s += ": \"\(GraphDataError.escaped(lineText))\"" }
-        return s
+        if let lineText { s += ": \"\(lineText)\"" }
+        return GraphDataError.escaped(s)
     }
 
     /// `text` with control characters (C0 but tab, DEL, C1) shown as `\u{XX}`, so that a bad line's
@@ -95,7 +95,7 @@ public struct GraphDataError: Error, Equatable, Sendable, CustomStringConvertibl
         case .idTooLong(let length):
             return "id of \(length) bytes is longer than \(GraphDataError.maximumIDLength) bytes"
         case .tooManyIDs: return "more distinct ids than fit a 32-bit index"
-        case .unknownNode(let id): return "node \"\(GraphDataError.escaped(id))\" is not in the node id map"
+        case .unknownNode(let id): return "node \"\(id)\" is not in the node id map"
         case .invalidOptions(let why): return "invalid options: \(why)"
         }
     }
