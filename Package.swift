@@ -22,10 +22,16 @@ let package = Package(
         .executable(name: "embedding-neighbors", targets: ["embedding-neighbors"]),
         // Feature store (issue 14).
         .library(name: "FeatureStore", targets: ["FeatureStore"]),
+        .library(name: "EmbeddingServer", targets: ["EmbeddingServer"]),
         .executable(name: "embedding-store", targets: ["embedding-store"]),
         // Word embeddings (issue 15).
         .library(name: "WordEmbeddings", targets: ["WordEmbeddings"]),
         .executable(name: "word-embed", targets: ["word-embed"]),
+        // Temporal embeddings (issue 17).
+        .library(name: "Temporal", targets: ["Temporal"]),
+        .executable(name: "embedding-temporal", targets: ["embedding-temporal"]),
+        .library(name: "Pipelines", targets: ["Pipelines"]),
+        .executable(name: "embedding-pipeline", targets: ["embedding-pipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -33,6 +39,8 @@ let package = Package(
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         // Feature store (issue 14).
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // Layer 1: the C bindings. Nothing else includes a C header.
@@ -60,7 +68,7 @@ let package = Package(
         .target(name: "FollowGraph", dependencies: [
             "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", "Evaluation", .product(name: "RealModule", package: "swift-numerics"),
         ]),
-        .target(name: "Compression", dependencies: ["LinearAlgebra"]),
+        .target(name: "Compression", dependencies: ["LinearAlgebra", "Solvers"]),
         // Umbrella.
         .target(name: "Embeddings", dependencies: [
             "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", "Evaluation", "FollowGraph", "Compression",
@@ -91,15 +99,21 @@ let package = Package(
             "Neighbors", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "NeighborsTests", dependencies: ["Neighbors", "CandidateGeneration", "EmbeddingStore", "LinearAlgebra"]),
-        // Feature store (issue 14): layer 4 registry (no HTTP).
+        // Feature store (issue 14): layer 4 registry (no HTTP), layer 5 server and tool.
         .target(name: "FeatureStore", dependencies: [
             "EmbeddingStore", "LinearAlgebra", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .target(name: "EmbeddingServer", dependencies: [
+            "FeatureStore", "EmbeddingStore", .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .executableTarget(name: "embedding-store", dependencies: [
-            "FeatureStore", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "FeatureStore", "EmbeddingServer", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "FeatureStoreTests", dependencies: [
             "FeatureStore", "EmbeddingStore", "LinearAlgebra", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .testTarget(name: "EmbeddingServerTests", dependencies: [
+            "EmbeddingServer", "FeatureStore", "EmbeddingStore", "LinearAlgebra",
         ]),
 
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
@@ -120,6 +134,23 @@ let package = Package(
             "WordEmbeddings", "Evaluation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "WordEmbeddingsTests", dependencies: ["WordEmbeddings", "Evaluation", "EmbeddingStore", "LinearAlgebra"]),
+
+        // Temporal embeddings (issue 17): layer 4 module, layer 5 tool, tests.
+        .target(name: "Temporal", dependencies: [
+            "LinearAlgebra", "Solvers", "GraphData", "FollowGraph", "EmbeddingStore", "Evaluation",
+        ]),
+        .executableTarget(name: "embedding-temporal", dependencies: [
+            "Temporal", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "TemporalTests", dependencies: ["Temporal", "LinearAlgebra", "EmbeddingStore", "GraphData"]),
+        // Pipelines (issue 17): declarative cached runs from YAML (layer 5 library and tool).
+        .target(name: "Pipelines", dependencies: [
+            "Temporal", "FollowGraph", "Evaluation", "GraphData", "EmbeddingStore", .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "embedding-pipeline", dependencies: [
+            "Pipelines", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "EmbeddingStore"]),
 
         // Layer 6: the Swift side of Benchmarks/solvers_vs_python.sh.
         .executableTarget(name: "solvers-compare", dependencies: ["Solvers", "GraphData"], path: "Benchmarks/SolversCompare"),

@@ -3,7 +3,8 @@
 # LAPACKE and arpack-ng, plus the Fashion-MNIST dataset package used by compression-eval.
 # Idempotent: installs only what is missing. Uses sudo when not run as root.
 set -euo pipefail
-packages=(libopenblas-dev liblapacke-dev libarpack2-dev dataset-fashion-mnist)
+# chromium: headless page tests of the embedding-store catalog (EmbeddingServerTests).
+packages=(libopenblas-dev liblapacke-dev libarpack2-dev dataset-fashion-mnist chromium)
 need=()
 for pkg in "${packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")

@@ -20,20 +20,26 @@ func time(_ text: String?, _ flag: String) throws -> Double? {
     return t
 }
 
-@main struct EmbeddingStoreTool: ParsableCommand {
+@main struct EmbeddingStoreTool: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "embedding-store",
         abstract: "Publish embedding tables as versions, find them, and read them offline and online.",
         discussion: """
-        A store is a directory: registry.sqlite (the registry) and versions/NAME/VERSION/ (immutable
-        copies of embedding tables: vectors.npy, ids.tsv, meta.json). Typical session:
-          embedding-store init --store ~/store
-          embedding-store publish out/consumers --name consumers --tag graph --store ~/store
-          embedding-store list --store ~/store
-          embedding-store get consumers --id 42 --store ~/store
-        NAME@VERSION or NAME@ALIAS picks a version; NAME alone means the `latest` alias.
+        A store is a directory: registry.sqlite (the registry) and
+        versions/NAME/VERSION/ (immutable copies of embedding tables:
+        vectors.npy, ids.tsv, meta.json). A typical session:
+          export EMBEDDINGS_STORE=~/store        # or --store DIR on each command
+          embedding-store init
+          embedding-store publish out/consumers --name consumers --tag graph
+          embedding-store list --search graph
+          embedding-store get consumers --id 42
+          embedding-store get consumers@v1 --ids ids.txt --output v.npy
+          embedding-store join consumers --rows events.csv --output joined
+          embedding-store serve                  # API + catalog, 127.0.0.1:8080
+        NAME@VERSION or NAME@ALIAS picks a version; NAME alone means the
+        `latest` alias. Each subcommand's --help says more.
         """,
-        subcommands: [Init.self, Publish.self, List.self, Show.self, Get.self, Join.self, Export.self, Alias.self, Deprecate.self])
+        subcommands: [Init.self, Publish.self, List.self, Show.self, Get.self, Join.self, Export.self, Alias.self, Deprecate.self, Serve.self])
 }
 
 struct Init: ParsableCommand {

@@ -59,9 +59,7 @@ struct Get: ParsableCommand {
 
 struct Join: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Point-in-time join: each (id, timestamp) row gets the vector valid then.", discussion: """
-        --rows is a CSV or TSV file of `id,timestamp` (header optional). OUT becomes a directory with
-        vectors.npy (one row per input row, zeros where nothing was valid) and rows.tsv (id, timestamp,
-        version used). Streams: memory does not grow with the number of rows.
+        --rows is a CSV or TSV file of `id,timestamp` (header optional). OUT becomes a directory with vectors.npy (one row per input row, zeros where nothing was valid) and rows.tsv (id, timestamp, version used). Streams: memory does not grow with the number of rows.
         """)
     @OptionGroup var options: StoreOption
     @Argument var name: String

@@ -5,11 +5,7 @@ import Foundation
 
 struct Publish: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Copy a table into the store as a new version.", discussion: """
-        Checks the table, copies it (or --link: hard-links it), verifies SHA-256 (against meta.json's
-        vectors_checksum when present), then registers it and moves `latest` in one transaction.
-        Publishing the same content again changes nothing. The window [--valid-from, --valid-to) says
-        which time the vectors describe; as-of reads and joins use it (default: from meta.json's
-        created_at, open-ended).
+        Checks the table, copies it (or --link: hard-links it), verifies SHA-256 (against meta.json's vectors_checksum when present), then registers it and moves `latest` in one transaction. Publishing the same content again changes nothing. The window [--valid-from, --valid-to) says which time the vectors describe; as-of reads and joins use it (default: from meta.json's created_at, open-ended).
         """)
     @OptionGroup var options: StoreOption
     @Argument(help: "The embedding table directory (vectors.npy, ids.tsv, meta.json).") var table: String
@@ -24,6 +20,7 @@ struct Publish: ParsableCommand {
     @Option(help: "Also point this alias at the new version (repeatable).") var alias: [String] = []
     @Flag(help: "Hard-link the files instead of copying them.") var link = false
     @Flag(help: "Leave the `latest` alias where it is.") var noLatest = false
+    @Flag(help: "Print each stage (validated, staged, verified, registering, committed).") var verbose = false
     func run() throws {
         let store = try options.open()
         let pauseAt = ProcessInfo.processInfo.environment["EMBEDDING_STORE_TEST_PAUSE_AT"]  // kill -9 tests
@@ -31,7 +28,7 @@ struct Publish: ParsableCommand {
             name: name, version: version, validFrom: try time(validFrom, "--valid-from"), validTo: try time(validTo, "--valid-to"),
             description: description, owner: owner, tags: tag.isEmpty ? nil : tag, lineage: lineage, aliases: alias,
             moveLatest: !noLatest, link: link, progress: { stage in
-                FileHandle.standardError.write(Data("publish: \(stage.rawValue)\n".utf8))
+                if verbose || pauseAt != nil { FileHandle.standardError.write(Data("publish: \(stage.rawValue)\n".utf8)) }
                 if stage.rawValue == pauseAt { sleep(600) }
             }))
         print(result.created ? "published \(result.version.reference) (\(result.version.count) x \(result.version.dimension))"

@@ -58,10 +58,10 @@ func scratchFile(_ name: String) -> URL {
     func matchesBruteForce(metric: Metric) throws {
         // Sizes that exercise partial tiles (1024 rows) and query blocks (64), and both the
         // query-split and base-split (few queries) paths.
-        let x = clusteredData(rows: 2500, dimension: 19, seed: 3)
+        let x = clusteredData(rows: 2100, dimension: 19, seed: 3)
         let index = try ExactIndex(dimension: 19, metric: metric)
-        try index.add(ids: ids(2500), vectors: x)
-        for (queryCount, threads) in [(130, 2), (1, 2), (3, 1)] {
+        try index.add(ids: ids(2100), vectors: x)
+        for (queryCount, threads) in [(70, 2), (1, 2), (3, 1)] {
             let queries = Matrix<Float>.gaussian(rows: queryCount, columns: 19, seed: 11)
             let found = try index.search(queries, parameters: SearchParameters(k: 7, threads: threads))
             #expect(found.count == queryCount)
@@ -141,13 +141,13 @@ func scratchFile(_ name: String) -> URL {
 }
 
 @Suite struct ApproximateSearchTests {
-    static let n = 4000, d = 24
+    static let n = 2500, d = 24
 
     /// Queries: perturbed copies of stored rows; truth: exact search.
     func workload(metric: Metric) throws -> (Matrix<Float>, Matrix<Float>, [[String]]) {
         let x = clusteredData(rows: Self.n, dimension: Self.d, clusters: 40, seed: 21)
-        var q = Matrix<Float>.gaussian(rows: 200, columns: Self.d, seed: 22)
-        for i in 0..<200 { for j in 0..<Self.d { q[i, j] = x[i * 17, j] + 0.2 * q[i, j] } }
+        var q = Matrix<Float>.gaussian(rows: 100, columns: Self.d, seed: 22)
+        for i in 0..<100 { for j in 0..<Self.d { q[i, j] = x[i * 23, j] + 0.2 * q[i, j] } }
         let exact = try ExactIndex(dimension: Self.d, metric: metric)
         try exact.add(ids: ids(Self.n), vectors: x)
         let truth = try exact.search(q, parameters: SearchParameters(k: 10)).map { $0.map(\.id) }
@@ -157,7 +157,7 @@ func scratchFile(_ name: String) -> URL {
     @Test(arguments: Metric.allCases)
     func hnswRecallFloor(metric: Metric) throws {
         let (x, q, truth) = try workload(metric: metric)
-        let index = try HNSWIndex(dimension: Self.d, metric: metric, m: 12, efConstruction: 100, seed: 1)
+        let index = try HNSWIndex(dimension: Self.d, metric: metric, m: 12, efConstruction: 60, seed: 1)
         try index.add(ids: ids(Self.n), vectors: x, threads: 2)
         let r64 = recall(try index.search(q, parameters: SearchParameters(k: 10, threads: 2, ef: 64)), truth)
         let r16 = recall(try index.search(q, parameters: SearchParameters(k: 10, threads: 1, ef: 16)), truth)
@@ -202,16 +202,16 @@ func scratchFile(_ name: String) -> URL {
     }
 
     @Test func hnswFilterRemoveUpdateAndGrowth() throws {
-        let x = clusteredData(rows: 3000, dimension: 12, seed: 30)
+        let x = clusteredData(rows: 1500, dimension: 12, seed: 30)
         let index = try HNSWIndex(dimension: 12, metric: .l2, m: 10, efConstruction: 80, seed: 3)
         // Growth in several batches, no capacity given.
         for b in 0..<3 {
-            let rows = (b * 1000)..<((b + 1) * 1000)
-            var part = Matrix<Float>(rows: 1000, columns: 12)
+            let rows = (b * 500)..<((b + 1) * 500)
+            var part = Matrix<Float>(rows: 500, columns: 12)
             for (r, i) in rows.enumerated() { for j in 0..<12 { part[r, j] = x[i, j] } }
             try index.add(ids: rows.map { "v\($0)" }, vectors: part, threads: 2)
         }
-        #expect(index.count == 3000)
+        #expect(index.count == 1500)
         let q = Matrix<Float>.gaussian(rows: 20, columns: 12, seed: 31)
         let filtered = try index.search(q, parameters: SearchParameters(k: 10, filter: .predicate { $0.hasSuffix("7") }, ef: 100))
         var hits = 0
@@ -223,9 +223,9 @@ func scratchFile(_ name: String) -> URL {
         }
         #expect(Double(hits) / 200 >= 0.9, "filtered recall \(Double(hits) / 200)")
         // Remove a third; none of them comes back, recall on the rest stays high.
-        let removed = (0..<1000).map { "v\($0 * 3)" }
+        let removed = (0..<500).map { "v\($0 * 3)" }
         try index.remove(ids: removed)
-        #expect(index.count == 2000)
+        #expect(index.count == 1000)
         let after = try index.search(q, parameters: SearchParameters(k: 10, ef: 100))
         let gone = Set(removed)
         #expect(after.allSatisfy { $0.allSatisfy { !gone.contains($0.id) } })
@@ -233,7 +233,7 @@ func scratchFile(_ name: String) -> URL {
         try index.update(ids: ["v1"], vectors: Matrix(rows: [q.row(0)]))
         let top = try index.search(q, parameters: SearchParameters(k: 1, ef: 64))[0][0]
         #expect(top.id == "v1" && top.score < 1e-4)
-        #expect(index.count == 2000)
+        #expect(index.count == 1000)
     }
 
     @Test func ivfRemoveUpdate() throws {

@@ -172,7 +172,8 @@ enum ARPACKDriver<S: BLASScalar> {
     /// `?naupd` call and returns its `ido` with the 0-based offsets of `x` and `y` in `workd`
     /// (`ipntr(1) - 1`, `ipntr(2) - 1`). Applies `y = OP x` for `ido = -1, 1` and `y = B x = x`
     /// for `ido = 2` (standard problems only); returns when ARPACK asks for nothing more, with the
-    /// nanoseconds spent in `applyOP`.
+    /// nanoseconds spent in `applyOP`. Throws ``SolverError/nonFinite(_:)`` as soon as `OP x`
+    /// holds NaN or infinity (one O(n) check per application).
     static func reverseCommunication(n: Int, workd: UnsafeMutablePointer<S>,
                                      applyOP: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void,
                                      step: () -> (ido: Int32, x: Int, y: Int)) throws -> UInt64 {
@@ -183,6 +184,11 @@ enum ARPACKDriver<S: BLASScalar> {
                 let start = DispatchTime.now().uptimeNanoseconds
                 try applyOP(workd + x, workd + y)
                 nanoseconds &+= DispatchTime.now().uptimeNanoseconds &- start
+                // NaN or infinity would make ARPACK iterate to its restart budget and return
+                // garbage: stop at the first application that produces one.
+                if !S.kernelAllFinite(workd + y, count: n) {
+                    throw SolverError.nonFinite("the operator applied to ARPACK's vector \(ido == -1 ? "(initial)" : "(Lanczos/Arnoldi step)") contains NaN or infinity; check the operator's input")
+                }
             } else if ido == 2 {
                 (workd + y).update(from: workd + x, count: n)
             } else {

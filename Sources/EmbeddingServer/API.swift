@@ -1,0 +1,282 @@
+import EmbeddingStore
+import FeatureStore
+import Foundation
+import Hummingbird
+
+/// Turns every error into a JSON body `{"error": {"status": 404, "reason": "..."}}`.
+struct JSONErrorMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as FeatureStoreError {
+            let status: HTTPResponse.Status
+            switch error.kind {
+            case .invalid: status = .badRequest
+            case .notFound: status = .notFound
+            case .conflict: status = .conflict
+            case .integrity, .storage: status = .internalServerError
+            }
+            return JSON.error(status, error.message)
+        } catch let error as HTTPError {
+            var response = JSON.error(error.status, error.body ?? error.status.reasonPhrase)
+            for field in error.headers { response.headers.append(field) }
+            return response
+        } catch {
+            return JSON.error(.internalServerError, "internal error: \(error)")
+        }
+    }
+}
+
+/// Small JSON helpers: fast hand-written bodies for the hot paths, Codable for the rest.
+enum JSON {
+    static func response(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    static func encode<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        response(String(decoding: try StoreRendering.jsonEncoder(pretty: false).encode(value), as: UTF8.self), status: status)
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ reason: String) -> Response {
+        response("{\"error\":{\"status\":\(status.code),\"reason\":\(quote(reason))}}", status: status)
+    }
+
+    /// `text` as a JSON string literal.
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        out.reserveCapacity(text.utf8.count + 2)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// `{"id":...,"version":...,"vector":[...]}` straight from the mapped floats.
+    static func vectorObject(id: String, version: String, _ v: UnsafeBufferPointer<Float>, into out: inout String) {
+        out += "{\"id\":" + quote(id) + ",\"version\":" + quote(version) + ",\"vector\":["
+        for (i, x) in v.enumerated() {
+            if i > 0 { out += "," }
+            out += x.description
+        }
+        out += "]}"
+    }
+}
+
+/// Constant-time comparison of a presented token with the configured one.
+func tokensMatch(_ presented: String, _ expected: String) -> Bool {
+    let a = Array(presented.utf8), b = Array(expected.utf8)
+    var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
+    for i in 0..<b.count { difference |= (i < a.count ? a[i] : 0) ^ b[i] }
+    return difference == 0
+}
+
+struct PublishRequest: Decodable {
+    var table: String
+    var name: String
+    var version: String?
+    var validFrom: String?
+    var validTo: String?
+    var description: String?
+    var owner: String?
+    var tags: [String]?
+    var lineage: [String]?
+    var aliases: [String]?
+}
+
+struct BatchRequest: Decodable { var ids: [String] }
+struct AliasRequest: Decodable { var version: String }
+struct StatusRequest: Decodable { var status: VersionStatus }
+
+extension EmbeddingServer {
+    /// Checks the bearer token when `write` or reads are gated. Throws 401/403 as JSON.
+    func authorize(_ request: Request, write: Bool) throws {
+        guard write || configuration.readsNeedToken else { return }
+        guard let token = configuration.token else {
+            throw HTTPError(.forbidden, message: "writes are disabled: start the server with --token-file")
+        }
+        let header = request.headers[.authorization] ?? ""
+        guard header.hasPrefix("Bearer "), tokensMatch(String(header.dropFirst(7)), token) else {
+            throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "missing or wrong bearer token")
+        }
+    }
+
+    /// The version selector from `version=`, `alias=` or `as_of=` (at most one).
+    func selector(_ request: Request) throws -> VersionSelector {
+        let q = request.uri.queryParameters
+        let given = [("version", q.get("version")), ("alias", q.get("alias")), ("as_of", q.get("as_of"))].filter { $0.1 != nil }
+        guard given.count <= 1 else { throw HTTPError(.badRequest, message: "give at most one of version, alias, as_of") }
+        guard let (key, value) = given.first, let value else { return .latest }
+        switch key {
+        case "version": try StoreNames.validate(value, as: "version"); return .version(value)
+        case "alias": try StoreNames.validate(value, as: "alias"); return .alias(value)
+        default:
+            guard let t = Timestamp.parse(value) else {
+                throw HTTPError(.badRequest, message: "as_of \(value.debugDescription) is neither ISO-8601 nor seconds since 1970")
+            }
+            return .asOf(t)
+        }
+    }
+
+    func name(_ context: BasicRequestContext) throws -> String {
+        let name = try context.parameters.require("name")
+        try StoreNames.validate(name, as: "embedding name")
+        return name
+    }
+
+    func id(_ context: BasicRequestContext) throws -> String {
+        let id = try context.parameters.require("id")
+        try StoreNames.validateID(id)
+        return id
+    }
+
+    func body<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+        var request = request
+        let buffer: ByteBuffer
+        do { buffer = try await request.collectBody(upTo: configuration.maxBodyBytes) } catch {
+            throw HTTPError(.contentTooLarge, message: "request body over \(configuration.maxBodyBytes) bytes")
+        }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        do { return try decoder.decode(T.self, from: Data(String(buffer: buffer).utf8)) } catch {
+            throw HTTPError(.badRequest, message: "request body is not the expected JSON: \(error)")
+        }
+    }
+
+    func addAPIRoutes(to router: Router<BasicRequestContext>) {
+        router.get("/openapi.json") { _, _ in JSON.response(OpenAPI.document) }
+        router.get("/healthz") { _, _ in JSON.response("{\"status\":\"ok\"}") }
+        router.get("/v1/embeddings") { request, _ in
+            try authorize(request, write: false)
+            let q = request.uri.queryParameters
+            let found = try store.embeddings(search: q.get("q"), tag: q.get("tag"), entityType: q.get("entity_type"), owner: q.get("owner"))
+            return try JSON.encode(["embeddings": found])
+        }
+        router.get("/v1/embeddings/{name}") { request, context in
+            try authorize(request, write: false)
+            return try JSON.encode(try store.embedding(try name(context)))
+        }
+        router.get("/v1/embeddings/{name}/vectors/{id}") { request, context in
+            try authorize(request, write: false)
+            let id = try id(context)
+            let version = try online.version(of: try name(context), try selector(request))
+            guard let row = version.row(of: id) else {
+                throw FeatureStoreError(.notFound, "\(version.record.reference) has no id \(id.debugDescription)")
+            }
+            var out = ""
+            out.reserveCapacity(16 * version.dimension + 64)
+            version.withVector(atRow: row) { JSON.vectorObject(id: id, version: version.record.version, $0, into: &out) }
+            return JSON.response(out)
+        }
+        router.post("/v1/embeddings/{name}/vectors") { request, context in
+            try authorize(request, write: false)
+            let name = try name(context)
+            let ids = try await body(BatchRequest.self, request).ids
+            guard ids.count <= configuration.maxBatchIDs else {
+                throw HTTPError(.contentTooLarge, message: "\(ids.count) ids; at most \(configuration.maxBatchIDs) per request")
+            }
+            for id in ids { try StoreNames.validateID(id) }
+            let version = try online.version(of: name, try selector(request))
+            var out = "{\"version\":" + JSON.quote(version.record.version) + ",\"vectors\":["
+            out.reserveCapacity(ids.count * (16 * version.dimension + 32))
+            var missing = [String]()
+            var first = true
+            for id in ids {
+                guard let row = version.row(of: id) else { missing.append(id); continue }
+                if !first { out += "," }
+                first = false
+                version.withVector(atRow: row) { JSON.vectorObject(id: id, version: version.record.version, $0, into: &out) }
+            }
+            out += "],\"missing\":[" + missing.map(JSON.quote).joined(separator: ",") + "]}"
+            return JSON.response(out)
+        }
+        router.get("/v1/embeddings/{name}/neighbors/{id}") { request, context in
+            try authorize(request, write: false)
+            let id = try id(context)
+            let kText = request.uri.queryParameters.get("k") ?? "10"
+            guard let k = Int(kText), (1...1000).contains(k) else {
+                throw HTTPError(.badRequest, message: "k \(kText.debugDescription) must be an integer from 1 to 1000")
+            }
+            let version = try online.version(of: try name(context), try selector(request))
+            let neighbors = try Neighbours.find(id: id, k: k, in: version)
+            return try JSON.encode(neighbors)
+        }
+        router.post("/v1/embeddings") { request, _ in
+            try authorize(request, write: true)
+            let p = try await body(PublishRequest.self, request)
+            func time(_ text: String?, _ key: String) throws -> Double? {
+                guard let text else { return nil }
+                guard let t = Timestamp.parse(text) else { throw HTTPError(.badRequest, message: "\(key) \(text.debugDescription) is not a timestamp") }
+                return t
+            }
+            let result = try store.publish(table: URL(fileURLWithPath: p.table), options: PublishOptions(
+                name: p.name, version: p.version, validFrom: try time(p.validFrom, "valid_from"), validTo: try time(p.validTo, "valid_to"),
+                description: p.description, owner: p.owner, tags: p.tags, lineage: p.lineage ?? [], aliases: p.aliases ?? []))
+            _ = try? online.refresh()
+            return try JSON.encode(PublishReply(created: result.created, version: result.version), status: result.created ? .created : .ok)
+        }
+        router.put("/v1/embeddings/{name}/aliases/{alias}") { request, context in
+            try authorize(request, write: true)
+            let name = try name(context), alias = try context.parameters.require("alias")
+            let version = try await body(AliasRequest.self, request).version
+            try store.setAlias(alias, of: name, to: version)
+            _ = try? online.refresh()
+            return try JSON.encode(try store.embedding(name).aliases)
+        }
+        router.delete("/v1/embeddings/{name}/aliases/{alias}") { request, context in
+            try authorize(request, write: true)
+            let name = try name(context)
+            try store.removeAlias(try context.parameters.require("alias"), of: name)
+            return try JSON.encode(try store.embedding(name).aliases)
+        }
+        router.put("/v1/embeddings/{name}/versions/{version}/status") { request, context in
+            try authorize(request, write: true)
+            let name = try name(context), version = try context.parameters.require("version")
+            let status = try await body(StatusRequest.self, request).status
+            try store.setStatus(status, of: name, version: version)
+            return try JSON.encode(try store.resolve(name, .version(version)))
+        }
+    }
+}
+
+struct PublishReply: Encodable {
+    var created: Bool
+    var version: VersionRecord
+}
+
+/// The neighbour list the API and the explorer page show.
+struct NeighbourList: Encodable {
+    struct Item: Encodable { var id: String; var similarity: Float }
+    var id: String
+    var version: String
+    var k: Int
+    var method: String
+    var neighbors: [Item]
+}
+
+enum Neighbours {
+    /// The `k` nearest ids to `id` by cosine similarity, exact scan over the mapped version.
+    static func find(id: String, k: Int, in version: OnlineVersion) throws -> NeighbourList {
+        guard let row = version.row(of: id) else {
+            throw FeatureStoreError(.notFound, "\(version.record.reference) has no id \(id.debugDescription)")
+        }
+        let found = version.exactNeighbors(of: version.vector(atRow: row), k: k, skip: row)
+        return NeighbourList(id: id, version: version.record.version, k: k, method: "exact-cosine",
+                             neighbors: found.map { .init(id: version.id(atRow: $0.row), similarity: $0.similarity) })
+    }
+}

@@ -1,0 +1,112 @@
+import EmbeddingStore
+import Foundation
+import Testing
+@testable import Pipelines
+
+/// A temporary directory with a small event file and a spec writer.
+struct PipelineFixture {
+    let dir: URL
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("pipelines-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var lines = ["# three groups of 20 accounts interacting over 200 days"]
+        var state: UInt64 = 12345
+        func next() -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) }
+        for _ in 0..<3000 {
+            let a = next() % 60, g = a / 20
+            let b = next() % 10 == 0 ? next() % 60 : g * 20 + next() % 20
+            if a != b { lines.append("u\(a)\tu\(b)\t\(1_000_000_000 + next() % (200 * 86_400))") }
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("events.tsv"), atomically: true, encoding: .utf8)
+    }
+    var store: URL { dir.appendingPathComponent("store") }
+
+    func spec(dim: Int = 4, middle: String = "") throws -> PipelineSpec {
+        let text = """
+        name: test-dynamic
+        steps:
+          - name: events
+            kind: select
+            with: {input: events.tsv, min_degree: 2}
+          - name: clean
+            kind: preprocess
+            uses: [events]
+        \(middle)
+          - name: windows
+            kind: fit
+            uses: [clean]
+            with: {method: temporal-windows, window: 60d, step: 60d, dim: \(dim)}
+          - name: count
+            kind: command
+            uses: [windows]
+            run: [sh, -c, "ls {input:windows}/windows > {output}/listing.txt"]
+            outputs: [listing.txt]
+        """
+        try text.write(to: dir.appendingPathComponent("spec.yaml"), atomically: true, encoding: .utf8)
+        return try PipelineSpec.load(path: dir.appendingPathComponent("spec.yaml").path)
+    }
+}
+
+@Suite struct PipelineTests {
+    @Test func unchangedRerunIsCachedAndOneParameterReRunsOnlyTheStepsAfterIt() throws {
+        let f = try PipelineFixture()
+        defer { try? FileManager.default.removeItem(at: f.dir) }
+        let runner = PipelineRunner(store: f.store)
+        let first = try runner.run(try f.spec(dim: 4))
+        #expect(first.status == "succeeded" && first.steps.allSatisfy { !$0.cached })
+        let listing = try String(contentsOfFile: first.steps[3].output + "/listing.txt", encoding: .utf8)
+        #expect(listing.contains("window-000") && listing.contains("drift.json"))
+
+        let again = try runner.run(try f.spec(dim: 4))
+        #expect(again.steps.allSatisfy { $0.cached })
+        #expect(again.steps.map(\.outputHash) == first.steps.map(\.outputHash))
+
+        let changed = try runner.run(try f.spec(dim: 3))
+        #expect(changed.steps.map(\.cached) == [true, true, false, false])
+        #expect(changed.steps[2].key != first.steps[2].key)
+
+        let forced = try PipelineRunner(store: f.store, force: true).run(try f.spec(dim: 3))
+        #expect(forced.steps.allSatisfy { !$0.cached })
+        // Lineage: the fit step names its upstream output, and `show` finds the run.
+        #expect(forced.steps[2].upstream["clean"] == forced.steps[1].outputHash)
+        #expect(try runner.record(forced.run) == forced)
+        #expect(PipelineRunner.describe(forced).contains("<- step clean"))
+    }
+
+    @Test func failingMiddleStepIsNamedStopsTheRunAndLeavesNoOutput() throws {
+        let f = try PipelineFixture()
+        defer { try? FileManager.default.removeItem(at: f.dir) }
+        let middle = """
+          - name: broken
+            kind: command
+            uses: [clean]
+            run: [sh, -c, "echo partial > {output}/half.txt; echo 'no such model' >&2; exit 3"]
+        """
+        let spec = try f.spec(middle: middle)
+        let runner = PipelineRunner(store: f.store)
+        let error = #expect(throws: PipelineError.self) { try runner.run(spec) }
+        #expect(error?.step == "broken")
+        #expect(error?.message.contains("step 3 of 5, `broken`") == true)
+        #expect(error?.message.contains("exited with status 3: no such model") == true)
+        let record = try runner.record("latest")
+        #expect(record.status == "failed" && record.failedStep == "broken")
+        #expect(record.steps.map(\.name) == ["events", "clean"])  // nothing after the failure ran
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: f.store.appendingPathComponent("steps").path)
+        #expect(leftovers.count == 2)  // only the two steps that succeeded; no temporary or partial output
+    }
+
+    @Test func specErrorsNameTheStepAndTheKey() throws {
+        func message(_ yaml: String) -> String? {
+            do { _ = try PipelineSpec.parse(yaml, name: "s.yaml"); return nil } catch { return "\(error)" }
+        }
+        #expect(message("name: x\nsteps:\n  - name: a\n    kind: selekt\n")?.contains("s.yaml: step 1 (a): `kind` must be one of") == true)
+        #expect(message("name: x\nsteps:\n  - name: a\n    kind: fit\n    uses: [b]\n")?.contains("`uses` names `b`") == true)
+        #expect(message("name: x\nsteps:\n  - name: a\n    kind: fit\n    colour: red\n")?.contains("unknown key `colour`") == true)
+        #expect(message("name: x\nsteps: [")?.contains("not valid YAML") == true)
+        var p = Parameters(step: "fit", values: ["dim": .string("many"), "dimm": .int(3)])
+        #expect(throws: PipelineError.self) { _ = try p.int("dim", default: 1) }
+        var q = Parameters(step: "fit", values: ["dimm": .int(3)])
+        _ = try q.int("dim", default: 1)
+        #expect(throws: PipelineError.self) { try q.finish() }
+    }
+}
