@@ -126,7 +126,7 @@ let package = Package(
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings"]),
         // Reliability (issue 12): the tools as child processes under memory limits and kill -9,
         // run-level atomic output, bad inputs.
-        .testTarget(name: "ReliabilityTests", dependencies: ["FollowGraph", "GraphData", "EmbeddingStore", "LinearAlgebra"]),
+        .testTarget(name: "ReliabilityTests", dependencies: ["FollowGraph", "GraphData", "EmbeddingStore", "LinearAlgebra", "Solvers"]),
 
         // Word embeddings (issue 15): layer 4 module, layer 5 tool, tests.
         .target(name: "WordEmbeddings", dependencies: ["LinearAlgebra", "Solvers", "EmbeddingStore", "Evaluation"]),
