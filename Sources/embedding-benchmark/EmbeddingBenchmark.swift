@@ -19,7 +19,7 @@ struct EmbeddingBenchmark: ParsableCommand {
           embedding-benchmark prediction --embeddings emb/consumers --labels labels.tsv --json scores.json
           embedding-benchmark jaccard --embeddings emb/consumers --edges edges.tsv --pairs 20000
         """,
-        subcommands: [Prediction.self, Jaccard.self])
+        subcommands: [Prediction.self, Jaccard.self, Candidates.self])
 
     static func main() {
         BLAS.useAVX512KernelsIfAvailable()
