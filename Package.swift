@@ -17,10 +17,16 @@ let package = Package(
         .executable(name: "embedding-benchmark", targets: ["embedding-benchmark"]),
         .executable(name: "compression-eval", targets: ["compression-eval"]),
         .executable(name: "als-embed", targets: ["als-embed"]),
+        // Neighbours (issue 13).
+        .library(name: "Neighbors", targets: ["Neighbors"]),
+        .executable(name: "embedding-neighbors", targets: ["embedding-neighbors"]),
         // Feature store (issue 14).
         .library(name: "FeatureStore", targets: ["FeatureStore"]),
         .library(name: "EmbeddingServer", targets: ["EmbeddingServer"]),
         .executable(name: "embedding-store", targets: ["embedding-store"]),
+        // Word embeddings (issue 15).
+        .library(name: "WordEmbeddings", targets: ["WordEmbeddings"]),
+        .executable(name: "word-embed", targets: ["word-embed"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -45,14 +51,18 @@ let package = Package(
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
-        // Layer 3: solvers (randomized SVD, block Krylov, ARPACK eigensolvers and svds, ALS).
-        .target(name: "Solvers", dependencies: ["LinearAlgebra", "CLinearAlgebra"]),
+        // Layer 3: solvers filed by problem (SVD/, Eigen/, ALS/, Common/).
+        .target(name: "Solvers", dependencies: ["LinearAlgebra"]),
         // Layer 4: the embeddings domain.
         .target(name: "GraphData", dependencies: ["LinearAlgebra"]),
         .target(name: "EmbeddingStore", dependencies: ["LinearAlgebra"]),
-        .target(name: "Evaluation", dependencies: ["LinearAlgebra", "EmbeddingStore", "GraphData"]),
-        .target(name: "FollowGraph", dependencies: ["LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore"]),
-        .target(name: "Compression", dependencies: ["LinearAlgebra", "EmbeddingStore"]),
+        .target(name: "Evaluation", dependencies: [
+            "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", .product(name: "RealModule", package: "swift-numerics"),
+        ]),
+        .target(name: "FollowGraph", dependencies: [
+            "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", "Evaluation", .product(name: "RealModule", package: "swift-numerics"),
+        ]),
+        .target(name: "Compression", dependencies: ["LinearAlgebra", "Solvers"]),
         // Umbrella.
         .target(name: "Embeddings", dependencies: [
             "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", "Evaluation", "FollowGraph", "Compression",
@@ -60,21 +70,29 @@ let package = Package(
 
         // Layer 5: thin tools.
         .executableTarget(name: "follow-graph-svd", dependencies: [
-            "FollowGraph", "Evaluation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "FollowGraph", "EmbeddingStore", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "follow-graph-generate", dependencies: [
-            "FollowGraph", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "FollowGraph", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "embedding-benchmark", dependencies: [
-            "Evaluation", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Evaluation", "EmbeddingStore", "GraphData", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "CandidateGeneration", "Neighbors",
         ]),
         .executableTarget(name: "als-embed", dependencies: [
-            "Solvers", "GraphData", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LinearAlgebra", "Solvers", "Evaluation", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "compression-eval", dependencies: [
-            "Compression", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Compression", "EmbeddingStore", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Neighbours (issue 13): the index library, its tool, the candidate-generation benchmark.
+        .target(name: "Neighbors", dependencies: ["LinearAlgebra", "EmbeddingStore"]),
+        .target(name: "CandidateGeneration", dependencies: ["Neighbors", "FollowGraph", "Solvers", "GraphData", "EmbeddingStore"]),
+        .executableTarget(name: "embedding-neighbors", dependencies: [
+            "Neighbors", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "NeighborsTests", dependencies: ["Neighbors", "CandidateGeneration", "EmbeddingStore", "LinearAlgebra"]),
         // Feature store (issue 14): layer 4 registry (no HTTP), layer 5 server and tool.
         .target(name: "FeatureStore", dependencies: [
             "EmbeddingStore", "LinearAlgebra", .product(name: "GRDB", package: "GRDB.swift"),
@@ -96,12 +114,22 @@ let package = Package(
 
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
         .testTarget(name: "GraphDataTests", dependencies: ["GraphData", "LinearAlgebra"]),
-        .testTarget(name: "SolversTests", dependencies: ["Solvers", "LinearAlgebra", "GraphData"]),
+        .testTarget(name: "SolversTests", dependencies: ["Solvers", "LinearAlgebra"]),
         .testTarget(name: "EmbeddingStoreTests", dependencies: ["EmbeddingStore"]),
-        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Solvers", "GraphData"]),
         .testTarget(name: "FollowGraphTests", dependencies: ["FollowGraph", "GraphData", "EmbeddingStore", "Solvers"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings"]),
+        // Reliability (issue 12): the tools as child processes under memory limits and kill -9,
+        // run-level atomic output, bad inputs.
+        .testTarget(name: "ReliabilityTests", dependencies: ["FollowGraph", "GraphData", "EmbeddingStore", "LinearAlgebra"]),
+
+        // Word embeddings (issue 15): layer 4 module, layer 5 tool, tests.
+        .target(name: "WordEmbeddings", dependencies: ["LinearAlgebra", "Solvers", "EmbeddingStore", "Evaluation"]),
+        .executableTarget(name: "word-embed", dependencies: [
+            "WordEmbeddings", "Evaluation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "WordEmbeddingsTests", dependencies: ["WordEmbeddings", "Evaluation", "EmbeddingStore", "LinearAlgebra"]),
 
         // Layer 6: the Swift side of Benchmarks/solvers_vs_python.sh.
         .executableTarget(name: "solvers-compare", dependencies: ["Solvers", "GraphData"], path: "Benchmarks/SolversCompare"),

@@ -49,6 +49,7 @@ fi
 
 echo "== building the tools (release)"
 (cd "$root" && swift build -c release --product follow-graph-svd && swift build -c release --product embedding-benchmark)
+(cd "$root" && swift build -c release --product embedding-neighbors)   # 13-neighbors
 for nb in "${notebooks[@]}"; do
     if [[ "$(basename "$nb")" == 03-* ]] && [ "$KERNELS_LIVE" != 0 ]; then
         echo "== building the Kernels benchmarks (release) for the live run in $(basename "$nb")"

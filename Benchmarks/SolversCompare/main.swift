@@ -68,7 +68,7 @@ if !flag("--skip-svds") {
     let r = svd.relativeResiduals(a)
     emit(["tool": "swift", "method": "swift-arpack-svds", "seconds": seconds, "runs": runs,
           "max_residual": max(r.left.max() ?? 0, r.right.max() ?? 0), "k": rank, "tol": tolerance,
-          "operator_applications": svd.diagnostics.passes])
+          "operator_applications": svd.diagnostics.operatorApplications])
 }
 
 if !flag("--skip-eigsh") {

@@ -1,5 +1,6 @@
 import Foundation
 import LinearAlgebra
+import Solvers
 
 /// A principal-component projection `z = V' (x - mean)` onto the top `d` eigenvectors of the
 /// feature covariance: the linear compression that the learned bottleneck is compared with.
@@ -24,11 +25,12 @@ public struct PCAProjection<Scalar: BLASScalar>: Sendable {
     /// The covariance `C = X X'/n - mean mean'` is formed densely (`inputs x inputs`; one GEMM
     /// for dense features, one outer product per sample's entries for sparse ones). Up to
     /// `exactLimit` inputs, its top `d` eigenvectors come from LAPACK's symmetric
-    /// eigensolver (`syevd`); above, from a randomized subspace iteration (Gaussian start of
-    /// `d + 10` columns drawn from `seed`, `powerIterations` multiplications by `C` with QR in
-    /// between) followed by a Rayleigh-Ritz step (`syevd` on the small projected matrix).
+    /// eigensolver (`syevd`); above, from ``Solvers/RandomizedSVD`` of `C` (rank `d`,
+    /// `powerIterations` power iterations, seeded by `seed`): for a symmetric positive
+    /// semidefinite `C` the singular triplets are the eigenpairs.
     /// - Precondition: `0 < d <= features.dimension`, rows non-empty and in range.
-    /// - Throws: ``LAPACKError`` when the eigensolver fails (e.g. NaN features).
+    /// - Throws: ``LAPACKError`` when the eigensolver fails, ``Solvers/SolverError`` when the
+    /// randomized SVD does (e.g. NaN features).
     /// - Complexity: covariance O(inputs^2 n) dense; eigen O(inputs^3) exact or
     ///   O(inputs^2 (d + 10) powerIterations) randomized.
     public static func fit(_ features: FeatureMatrix<Scalar>, rows: [Int], dimension d: Int,
@@ -68,17 +70,12 @@ public struct PCAProjection<Scalar: BLASScalar>: Sendable {
             values = top.map { eig.values[$0] }
             randomized = false
         } else {
-            let l = min(p, d + 10)
-            var q = try Matrix<Scalar>.gaussian(rows: p, columns: l, seed: seed).orthonormalized()
-            for _ in 0..<max(1, powerIterations) { q = try (cov * q).orthonormalized() }
-            let small = Matrix.product(q, .transpose, cov * q)
-            var sym = small
-            for j in 0..<l { for i in 0..<l { sym[i, j] = (small[i, j] + small[j, i]) / 2 } }
-            let eig = try sym.symmetricEigen()
-            let top = Array((l - d)..<l).reversed()
-            let ritz = Matrix(columns: top.map { eig.vectors.column($0) })
-            vectors = q * ritz
-            values = top.map { eig.values[$0] }
+            // C is symmetric positive semidefinite: its top eigenpairs are its top singular
+            // triplets, which the package's randomized SVD finds (Cholesky-QR normaliser, p = 10).
+            let svd = try RandomizedSVD.compute(cov, .init(rank: d, powerIterations: max(1, powerIterations), seed: seed,
+                                                           computeResiduals: false))
+            vectors = svd.u
+            values = svd.s
             randomized = true
         }
         return PCAProjection(mean: mean, components: vectors, variances: values, randomized: randomized)

@@ -32,7 +32,9 @@ public struct EmbeddingTable: Sendable {
     public let vectors: Matrix<Float>
     /// Metadata; `count` and `dimension` are kept equal to the vectors' shape by ``init(ids:vectors:metadata:)``.
     public var metadata: EmbeddingMetadata
-    let rowByID: [String: Int]
+    /// Rows keyed by the ids' UTF-8 bytes: ids are bytes, and `String`'s `==` (canonical
+    /// equivalence) would merge an NFC and an NFD spelling that the readers keep apart.
+    let rowByID: [[UInt8]: Int]
 
     /// A table over `vectors` whose rows are the entities `ids`.
     ///
@@ -43,12 +45,12 @@ public struct EmbeddingTable: Sendable {
         guard ids.count == vectors.rows else {
             throw EmbeddingStoreError(path: "<table>", problem: "\(ids.count) ids for \(vectors.rows) vector rows")
         }
-        var index = [String: Int](minimumCapacity: ids.count)
+        var index = [[UInt8]: Int](minimumCapacity: ids.count)
         for (i, id) in ids.enumerated() {
             if id.isEmpty || id.utf8.contains(where: { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
                 throw EmbeddingStoreError(path: "<table>", problem: "id of row \(i) (\(id.debugDescription)) is empty or contains a tab or line break")
             }
-            if let previous = index.updateValue(i, forKey: id) {
+            if let previous = index.updateValue(i, forKey: Array(id.utf8)) {
                 throw EmbeddingStoreError(path: "<table>", problem: "id \(id.debugDescription) appears on rows \(previous) and \(i)")
             }
         }
@@ -70,14 +72,14 @@ public struct EmbeddingTable: Sendable {
     public var dimension: Int { vectors.columns }
 
     /// The row of entity `id`, or `nil`. Cost: O(1) expected.
-    public func row(of id: String) -> Int? { rowByID[id] }
+    public func row(of id: String) -> Int? { rowByID[Array(id.utf8)] }
 
     /// A copy of row `row`'s vector. Cost: O(dimension), strided.
     /// - Precondition: `0 <= row < count`.
     public func vector(at row: Int) -> [Float] { vectors.row(row) }
 
     /// The vector of entity `id`, or `nil` when the table has no such entity.
-    public func vector(for id: String) -> [Float]? { rowByID[id].map { vectors.row($0) } }
+    public func vector(for id: String) -> [Float]? { rowByID[Array(id.utf8)].map { vectors.row($0) } }
 
     /// The Euclidean norm of every row, accumulated in `Double`. Cost: O(count * dimension).
     public func rowNorms() -> [Double] {
@@ -181,8 +183,9 @@ public struct EmbeddingTable: Sendable {
                     let box = UnsafeSendableBox(sp.baseAddress!)
                     Parallel.forEachChunk(count: b) { range in
                         for local in range {
-                            out.value[first + local] = Self.topK(box.value + local * n, count: n, k: k,
-                                                                 skip: excludeSelf ? block[local] : -1)
+                            out.value[first + local] = TopK.largest(box.value + local * n, count: n, k: k,
+                                                                    excluding: excludeSelf ? block[local] : -1)
+                                .map { Neighbor(row: $0.index, similarity: $0.score) }
                         }
                     }
                 }
@@ -190,37 +193,5 @@ public struct EmbeddingTable: Sendable {
             }
         }
         return results
-    }
-
-    /// The `k` largest of `scores[0..<count]` (skipping index `skip`), best first, ties by lower index.
-    static func topK(_ scores: UnsafePointer<Float>, count: Int, k: Int, skip: Int) -> [Neighbor] {
-        if k == 0 { return [] }
-        // Min-heap on (score, -row): the root is the worst kept candidate.
-        var heap = [(Float, Int)]()
-        heap.reserveCapacity(k)
-        func worse(_ a: (Float, Int), _ b: (Float, Int)) -> Bool { a.0 < b.0 || (a.0 == b.0 && a.1 > b.1) }
-        for i in 0..<count where i != skip {
-            let item = (scores[i], i)
-            if heap.count < k {
-                heap.append(item)
-                var c = heap.count - 1
-                while c > 0 {
-                    let p = (c - 1) / 2
-                    if worse(heap[c], heap[p]) { heap.swapAt(c, p); c = p } else { break }
-                }
-            } else if worse(heap[0], item) {
-                heap[0] = item
-                var p = 0
-                while true {
-                    let l = 2 * p + 1, r = l + 1
-                    var m = p
-                    if l < heap.count && worse(heap[l], heap[m]) { m = l }
-                    if r < heap.count && worse(heap[r], heap[m]) { m = r }
-                    if m == p { break }
-                    heap.swapAt(p, m); p = m
-                }
-            }
-        }
-        return heap.sorted { worse($1, $0) }.map { Neighbor(row: $0.1, similarity: $0.0) }
     }
 }

@@ -172,11 +172,28 @@ public struct EmbeddingMetadata: Codable, Sendable, Equatable {
 
     /// The JSON text of this metadata: pretty-printed, keys sorted, trailing newline.
     /// - Throws: `EncodingError` if a score is not finite.
-    public func jsonData() throws -> Data {
+    public func jsonData() throws -> Data { try JSONReport.data(self) }
+}
+
+/// A typed report a tool writes with `--report`: any `Encodable` value as pretty-printed JSON
+/// with sorted keys (the same text style as `meta.json`).
+public enum JSONReport {
+    /// The JSON text of `value`, with a trailing newline.
+    /// - Throws: `EncodingError` if a number is not finite.
+    public static func data<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(self)
+        var data = try encoder.encode(value)
         data.append(0x0A)
         return data
+    }
+
+    /// Writes `value` to `url` through a temporary file renamed into place, so a failed run
+    /// never leaves half a report.
+    /// - Throws: ``EmbeddingStoreError`` naming the file when it cannot be written.
+    public static func write<T: Encodable>(_ value: T, to url: URL) throws {
+        do { try data(value).write(to: url, options: .atomic) } catch {
+            throw EmbeddingStoreError(path: url.path, problem: "cannot write the report: \(error)")
+        }
     }
 }

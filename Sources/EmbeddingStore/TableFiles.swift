@@ -43,6 +43,20 @@ enum AtomicFiles {
         }
     }
 
+    /// Atomically swaps two existing paths with Linux's `renameat2(RENAME_EXCHANGE)`; false when
+    /// the call is unavailable or the file system cannot exchange (the paths are then unchanged).
+    static func exchange(_ a: URL, _ b: URL) -> Bool {
+        #if os(Linux)
+        typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>, Int32, UnsafePointer<CChar>, UInt32) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "renameat2") else { return false }
+        let renameat2 = unsafeBitCast(symbol, to: RenameAt2.self)
+        let atCurrentDirectory: Int32 = -100, exchange: UInt32 = 2
+        return renameat2(atCurrentDirectory, a.path, atCurrentDirectory, b.path, exchange) == 0
+        #else
+        return false
+        #endif
+    }
+
     /// Writes `data` to a temporary sibling of `url`, flushes it and renames it over `url`, so
     /// readers see either the old or the new file, never a partial one.
     static func replaceFile(at url: URL, with data: Data) throws {
@@ -60,66 +74,41 @@ enum AtomicFiles {
 }
 
 extension EmbeddingTable {
+    /// The files a table directory holds; a directory holding only these (or nothing) may be
+    /// replaced by ``write(to:)``.
+    public static let fileNames: Set<String> = [vectorsFileName, idsFileName, metadataFileName]
+
     /// Writes the table as a directory (`vectors.npy`, `ids.tsv`, `meta.json`), atomically.
     ///
-    /// The files go into a temporary sibling `.<name>.tmp-XXXXXXXX`, each flushed with `fsync`,
-    /// and the directory is then renamed to `directory`. If `directory` already exists it must be
-    /// an embedding table (it holds `meta.json`) or empty: it is first renamed to
-    /// `.<name>.old-XXXXXXXX`, the new table renamed into place, and the old one deleted; if the
-    /// second rename fails the old table is put back. Readers therefore never see a half-written
-    /// table at `directory` (between the two renames the path is briefly absent). Missing parent
-    /// directories are created.
+    /// The files go into a hidden staging sibling `.<name>.staging-<pid>-<random>`, each flushed
+    /// with `fsync`, and the staging directory then takes `directory`'s place in one atomic
+    /// exchange (``OutputRun``): readers see the old table or the new one, never a mix or
+    /// nothing. An existing `directory` must be empty or hold only the table files: anything
+    /// else in it is left untouched and the write refused. Missing parent directories are created.
     ///
     /// Cost: O(count * dimension) time; extra memory O(64K floats + ids).
-    /// - Throws: ``EmbeddingStoreError`` or ``NPYError`` when a file cannot be written, or when
-    ///   `directory` exists and is not an embedding table or empty directory (it is left untouched).
+    /// - Throws: ``EmbeddingStoreError`` when a file cannot be written, or when `directory`
+    ///   exists and is not a table directory (nothing is changed).
     public func write(to directory: URL) throws {
-        let fm = FileManager.default
-        let target = directory.standardizedFileURL
-        let parent = target.deletingLastPathComponent()
-        let name = target.lastPathComponent
-        do { try fm.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
-            throw EmbeddingStoreError(path: parent.path, problem: "cannot create parent directory: \(error.localizedDescription)")
-        }
-        var isDirectory: ObjCBool = false
-        let exists = fm.fileExists(atPath: target.path, isDirectory: &isDirectory)
-        if exists {
-            guard isDirectory.boolValue else {
-                throw EmbeddingStoreError(path: target.path, problem: "exists and is not a directory; refusing to replace it")
-            }
-            let contents = (try? fm.contentsOfDirectory(atPath: target.path)) ?? []
-            guard contents.isEmpty || contents.contains(Self.metadataFileName) else {
-                throw EmbeddingStoreError(path: target.path, problem: "exists and is neither empty nor an embedding table (no \(Self.metadataFileName)); refusing to replace it")
-            }
-        }
-        let temporary = parent.appendingPathComponent(".\(name).tmp-\(AtomicFiles.randomSuffix())")
+        let run = try OutputRun(destination: directory, tool: "embedding table", entries: Self.fileNames, marked: false)
         do {
-            do { try fm.createDirectory(at: temporary, withIntermediateDirectories: false) } catch {
-                throw EmbeddingStoreError(path: temporary.path, problem: "cannot create temporary directory: \(error.localizedDescription)")
-            }
-            try NPY.write(vectors, to: temporary.appendingPathComponent(Self.vectorsFileName))
-            var idText = ids.joined(separator: "\n")
-            if !ids.isEmpty { idText += "\n" }
-            try AtomicFiles.writeSynced(Data(idText.utf8), to: temporary.appendingPathComponent(Self.idsFileName))
-            try AtomicFiles.writeSynced(try encodedMetadata(path: target.path),
-                                        to: temporary.appendingPathComponent(Self.metadataFileName))
-            AtomicFiles.sync(temporary.path)
-            if exists {
-                let old = parent.appendingPathComponent(".\(name).old-\(AtomicFiles.randomSuffix())")
-                try AtomicFiles.rename(target, old)
-                do { try AtomicFiles.rename(temporary, target) } catch {
-                    try? AtomicFiles.rename(old, target)
-                    throw error
-                }
-                try? fm.removeItem(at: old)
-            } else {
-                try AtomicFiles.rename(temporary, target)
-            }
-            AtomicFiles.sync(parent.path)
+            try writeFiles(into: run.staging)
+            try run.commit()
         } catch {
-            try? fm.removeItem(at: temporary)
+            run.discard()
             throw error
         }
+    }
+
+    /// Writes `vectors.npy`, `ids.tsv` and `meta.json` into an existing directory (an
+    /// ``OutputRun``'s staging directory), each flushed. Not atomic by itself.
+    public func writeFiles(into directory: URL) throws {
+        try NPY.write(vectors, to: directory.appendingPathComponent(Self.vectorsFileName))
+        var idText = ids.joined(separator: "\n")
+        if !ids.isEmpty { idText += "\n" }
+        try AtomicFiles.writeSynced(Data(idText.utf8), to: directory.appendingPathComponent(Self.idsFileName))
+        try AtomicFiles.writeSynced(try encodedMetadata(path: directory.path),
+                                    to: directory.appendingPathComponent(Self.metadataFileName))
     }
 
     func encodedMetadata(path: String) throws -> Data {
@@ -225,5 +214,174 @@ extension EmbeddingTable {
         }
         try AtomicFiles.replaceFile(at: metaURL, with: data)
         return metadata
+    }
+}
+
+/// One run's output directory, written as a whole: everything goes into a hidden staging
+/// directory beside it, which then takes the destination's place in one atomic step.
+///
+/// The one atomic writer of the package (embedding tables, multi-table runs such as
+/// `follow-graph-svd`'s `consumers`/`producers`/`nodes`, generated graphs):
+///
+/// 1. ``init(destination:tool:entries:marked:)`` checks the destination before any work:
+///    it must be absent, empty, or hold only entries this writer makes (`entries`, or those a
+///    marked previous run lists in its `.embeddings-run` marker); anything else there (a
+///    user's file) makes it refuse, so a tool deletes only what it wrote. It removes staging
+///    directories left by killed runs (`.<name>.staging-<pid>-*` whose process is gone) and
+///    creates a fresh staging directory.
+/// 2. The caller writes into ``staging``.
+/// 3. ``commit()`` writes the marker (when `marked`), flushes, and swaps staging and
+///    destination with `renameat2(RENAME_EXCHANGE)` (one atomic step on Linux: the path
+///    always holds a complete old or new run), then deletes the old content. Where the file
+///    system cannot exchange, it falls back to two renames.
+///
+/// A run killed at any point leaves the previous output complete; its staging directory is
+/// removed by the next run into the same destination.
+public final class OutputRun: @unchecked Sendable {
+    /// The marker file of a marked run directory: the tool and the entries it wrote.
+    public static let markerName = ".embeddings-run"
+
+    /// Where the output appears on ``commit()``.
+    public let destination: URL
+    /// The hidden directory to write into.
+    public let staging: URL
+    let tool: String
+    let entries: Set<String>
+    let marked: Bool
+    private var done = false
+
+    /// Prepares a run into `destination` (see the type's description).
+    /// - Parameters:
+    ///   - tool: named in errors and in the marker.
+    ///   - entries: names this writer may create inside `destination` (and so may replace).
+    ///   - marked: whether the committed directory gets an `.embeddings-run` marker.
+    /// - Throws: ``EmbeddingStoreError`` when `destination` is a file, holds entries this writer
+    ///   did not make, or the staging directory cannot be created.
+    public init(destination: URL, tool: String, entries: Set<String>, marked: Bool = true) throws {
+        let fm = FileManager.default
+        let target = destination.standardizedFileURL
+        let parent = target.deletingLastPathComponent()
+        let name = target.lastPathComponent
+        do { try fm.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
+            throw EmbeddingStoreError(path: parent.path, problem: "cannot create parent directory: \(error.localizedDescription)")
+        }
+        Self.removeStaleStaging(in: parent, name: name)
+        try Self.checkReplaceable(target, tool: tool, entries: entries)
+        let staging = parent.appendingPathComponent(".\(name).staging-\(getpid())-\(AtomicFiles.randomSuffix())")
+        do { try fm.createDirectory(at: staging, withIntermediateDirectories: false) } catch {
+            throw EmbeddingStoreError(path: staging.path, problem: "cannot create staging directory: \(error.localizedDescription)")
+        }
+        self.destination = target
+        self.staging = staging
+        self.tool = tool
+        self.entries = entries
+        self.marked = marked
+    }
+
+    deinit { if !done { discard() } }
+
+    /// Throws unless `target` is absent, an empty directory, or a directory whose entries this
+    /// writer makes.
+    static func checkReplaceable(_ target: URL, tool: String, entries: Set<String>) throws {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: target.path, isDirectory: &isDirectory) else { return }
+        guard isDirectory.boolValue else {
+            throw EmbeddingStoreError(path: target.path, problem: "exists and is not a directory; refusing to replace it")
+        }
+        let contents = (try? fm.contentsOfDirectory(atPath: target.path)) ?? []
+        var ours = entries
+        ours.insert(markerName)
+        ours.formUnion(markedEntries(in: target))
+        let foreign = contents.filter { !ours.contains($0) }.sorted()
+        if !foreign.isEmpty {
+            let shown = foreign.prefix(3).map { "\"\($0)\"" }.joined(separator: ", ") + (foreign.count > 3 ? " and \(foreign.count - 3) more" : "")
+            throw EmbeddingStoreError(path: target.path, problem: "exists and holds \(shown), which \(tool) does not write; refusing to replace it (choose another output, or remove it yourself)")
+        }
+    }
+
+    /// The entries a marked run directory's marker lists (empty without a marker).
+    static func markedEntries(in directory: URL) -> [String] {
+        guard let text = try? String(contentsOf: directory.appendingPathComponent(markerName), encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { $0.hasPrefix("entry ") ? String($0.dropFirst(6)) : nil }
+    }
+
+    /// Removes `.<name>.staging-<pid>-*` siblings whose process no longer runs.
+    static func removeStaleStaging(in parent: URL, name: String) {
+        let fm = FileManager.default
+        let prefix = ".\(name).staging-"
+        for entry in (try? fm.contentsOfDirectory(atPath: parent.path)) ?? [] where entry.hasPrefix(prefix) {
+            let rest = entry.dropFirst(prefix.count)
+            guard let dash = rest.firstIndex(of: "-"), let pid = Int32(rest[..<dash]) else { continue }
+            if pid == getpid() { continue }
+            if kill(pid, 0) == 0 || errno == EPERM { continue }  // still running
+            try? fm.removeItem(at: parent.appendingPathComponent(entry))
+        }
+    }
+
+    /// Adds the marker (when marked), flushes, and puts the staged directory in place.
+    /// - Throws: ``EmbeddingStoreError`` when the swap fails (the destination is unchanged).
+    public func commit() throws {
+        let fm = FileManager.default
+        if marked {
+            let written = ((try? fm.contentsOfDirectory(atPath: staging.path)) ?? []).filter { $0 != Self.markerName }.sorted()
+            let text = "embeddings-run 1\ntool \(tool)\n" + written.map { "entry \($0)\n" }.joined()
+            try AtomicFiles.writeSynced(Data(text.utf8), to: staging.appendingPathComponent(Self.markerName))
+        }
+        for entry in (try? fm.contentsOfDirectory(atPath: staging.path)) ?? [] {
+            AtomicFiles.sync(staging.appendingPathComponent(entry).path)
+        }
+        AtomicFiles.sync(staging.path)
+        let parent = destination.deletingLastPathComponent()
+        if fm.fileExists(atPath: destination.path) {
+            try Self.checkReplaceable(destination, tool: tool, entries: entries)  // re-check: it may have changed
+            if AtomicFiles.exchange(staging, destination) {
+                // `staging` now holds the previous output.
+                done = true
+                AtomicFiles.sync(parent.path)
+                try? fm.removeItem(at: staging)
+                return
+            }
+            // No atomic exchange on this file system: move the old output aside, then rename.
+            let old = parent.appendingPathComponent(".\(destination.lastPathComponent).staging-\(getpid())-\(AtomicFiles.randomSuffix())")
+            try AtomicFiles.rename(destination, old)
+            do { try AtomicFiles.rename(staging, destination) } catch {
+                try? AtomicFiles.rename(old, destination)
+                throw error
+            }
+            done = true
+            AtomicFiles.sync(parent.path)
+            try? fm.removeItem(at: old)
+            return
+        }
+        try AtomicFiles.rename(staging, destination)
+        done = true
+        AtomicFiles.sync(parent.path)
+    }
+
+    /// Removes the staging directory (the destination is untouched).
+    public func discard() {
+        done = true
+        try? FileManager.default.removeItem(at: staging)
+    }
+}
+
+extension OutputRun {
+    /// Checks, before any work, that a file can later be written at `path` (a report): its
+    /// directory exists and is writable, and `path` is not a directory.
+    /// - Throws: ``EmbeddingStoreError`` saying what is wrong.
+    public static func checkWritableFile(_ path: String) throws {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw EmbeddingStoreError(path: url.path, problem: "is a directory, not a file")
+        }
+        let parent = url.deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw EmbeddingStoreError(path: url.path, problem: "its directory \(parent) does not exist")
+        }
+        guard access(parent, W_OK) == 0 else {
+            throw EmbeddingStoreError(path: url.path, problem: "its directory \(parent) is not writable")
+        }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import LinearAlgebra
 import RealModule
+import Solvers
 
 /// L2-regularised binary logistic regression with an unregularised intercept, fitted by L-BFGS.
 ///
@@ -76,7 +77,9 @@ public struct LogisticRegression: Sendable {
                             let logOdds = Double.log((Double(positives) + 0.5) / (Double(y.count - positives) + 0.5))
                             out.value[l] = LogisticRegressionModel(
                                 weights: [Double](repeating: 0, count: x.columns), intercept: logOdds,
-                                iterations: 0, converged: true, gradientNorm: 0, objective: .nan, constant: true)
+                                diagnostics: SolverDiagnostics(method: "constant (single class)", requested: 1, converged: 1,
+                                                               threads: 1),
+                                constant: true)
                         } else {
                             out.value[l] = config.fitUnchecked(x: x, y: y)
                         }
@@ -134,15 +137,22 @@ public struct LogisticRegression: Sendable {
         let C = self.C
         var z = [Double](repeating: 0, count: n)
         var residual = [Double](repeating: 0, count: n)
+        var evaluations = 0
         func evaluate(_ theta: [Double], _ gradient: inout [Double]) -> Double {
-            Self.objective(x: x, y: y, C: C, theta: theta, z: &z, residual: &residual, gradient: &gradient)
+            evaluations += 1
+            return Self.objective(x: x, y: y, C: C, theta: theta, z: &z, residual: &residual, gradient: &gradient)
         }
+        let start = Date()
         var result = LBFGS.minimize(dimension: p, start: [Double](repeating: 0, count: p),
                                     tolerance: tolerance, maxIterations: maxIterations, memory: memory, evaluate)
         let intercept = result.x.removeLast()
-        return LogisticRegressionModel(weights: result.x, intercept: intercept, iterations: result.iterations,
-                                       converged: result.converged, gradientNorm: result.gradientNorm,
-                                       objective: result.value * Double(n), constant: false)
+        var diagnostics = SolverDiagnostics(
+            method: "L-BFGS (m = \(memory))", requested: 1, converged: result.converged ? 1 : 0, iterations: result.iterations,
+            operatorApplications: evaluations,
+            relativeResiduals: [result.initialGradientNorm > 0 ? result.gradientNorm / result.initialGradientNorm : 0],
+            phases: [SolverPhase(name: "L-BFGS", seconds: Date().timeIntervalSince(start))], threads: 1)
+        diagnostics.objective = [result.value * Double(n)]
+        return LogisticRegressionModel(weights: result.x, intercept: intercept, diagnostics: diagnostics, constant: false)
     }
 }
 
@@ -152,14 +162,12 @@ public struct LogisticRegressionModel: Sendable {
     public let weights: [Double]
     /// The intercept `b`.
     public let intercept: Double
-    /// L-BFGS iterations used.
-    public let iterations: Int
-    /// Whether the gradient criterion was met.
-    public let converged: Bool
-    /// The largest absolute gradient component of the scaled objective `L / n` at the solution.
-    public let gradientNorm: Double
-    /// The objective `L(w, b)` at the solution (NaN for a constant model).
-    public let objective: Double
+    /// How the fit went: L-BFGS iterations, objective and gradient evaluations
+    /// (``SolverDiagnostics/operatorApplications``), `converged` 1 when the gradient criterion
+    /// (largest absolute component of the scaled objective's gradient `<= tolerance`) was met,
+    /// the final over the initial gradient norm as the relative residual, and the final
+    /// objective `L` in ``SolverDiagnostics/objective``.
+    public let diagnostics: SolverDiagnostics
     /// Whether this is a constant model for a label with a single class in training.
     public let constant: Bool
 
@@ -206,6 +214,8 @@ enum LBFGS {
         var x: [Double]
         var value: Double
         var gradientNorm: Double
+        /// The gradient norm at the start, for the relative residual.
+        var initialGradientNorm: Double
         var iterations: Int
         var converged: Bool
     }
@@ -226,6 +236,7 @@ enum LBFGS {
         var sList = [[Double]](), yList = [[Double]](), rhoList = [Double]()
         var iteration = 0
         var gNorm = maxAbs(g)
+        let initialNorm = gNorm
         var newG = [Double](repeating: 0, count: p)
         var stalled = 0
         while gNorm > tolerance && iteration < maxIterations {
@@ -276,7 +287,8 @@ enum LBFGS {
             stalled = decrease <= 0 ? stalled + 1 : 0
             if stalled >= 10 { break }
         }
-        return Result(x: x, value: f, gradientNorm: gNorm, iterations: iteration, converged: gNorm <= tolerance)
+        return Result(x: x, value: f, gradientNorm: gNorm, initialGradientNorm: initialNorm, iterations: iteration,
+                      converged: gNorm <= tolerance)
     }
 
     /// Strong-Wolfe line search along `direction`; returns the step and the new value, with the

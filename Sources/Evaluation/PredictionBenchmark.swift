@@ -101,8 +101,8 @@ public enum PredictionBenchmark {
             standardize(train: &train, test: &test)
             let fitted = try model.fitOneVsRest(x: train, targets: truth.map { t in split.train.map { t[$0] } })
             for m in fitted.models where !m.constant {
-                worstIterations = max(worstIterations, m.iterations)
-                allConverged = allConverged && m.converged
+                worstIterations = max(worstIterations, m.diagnostics.iterations)
+                allConverged = allConverged && m.diagnostics.allConverged
             }
             let scores = fitted.decisionFunction(test)
             let testTruth = truth.map { t in split.test.map { t[$0] } }

@@ -128,3 +128,14 @@ extension Xoshiro256 {
         }
     }
 }
+
+/// Summary statistics of measurements.
+public enum Summary {
+    /// The median of `values` (the mean of the two middle values for an even count); 0 when empty.
+    /// Cost: O(n log n).
+    public static func median(_ values: [Double]) -> Double {
+        if values.isEmpty { return 0 }
+        let sorted = values.sorted()
+        return (sorted[(sorted.count - 1) / 2] + sorted[sorted.count / 2]) / 2
+    }
+}

@@ -106,7 +106,7 @@ public enum FollowGraphSVD {
             svd = try ARPACKSVD.compute(op, .init(rank: c.dimension, seed: c.seed))
         }
         let solveSeconds = Date().timeIntervalSince(solveStart)
-        log("\(svd.diagnostics.method) SVD of rank \(svd.rank) in \(format(solveSeconds)) s, \(svd.diagnostics.passes) passes, max relative residual \(String(format: "%.3g", svd.diagnostics.maxRelativeResidual))")
+        log("\(svd.diagnostics.method) SVD of rank \(svd.rank) in \(format(solveSeconds)) s, \(svd.diagnostics.operatorApplications) passes, max relative residual \(String(format: "%.3g", svd.diagnostics.maxRelativeResidual))")
 
         let roots = svd.s.map { Swift.max($0, 0).squareRoot() }
         var left = svd.u
@@ -125,7 +125,7 @@ public enum FollowGraphSVD {
             "min_following": .int(Int64(c.selection.minFollowing)),
             "singular_values": .array(svd.s.map { .double(Double($0)) }),
             "max_relative_residual": .double(svd.diagnostics.maxRelativeResidual),
-            "passes": .int(Int64(svd.diagnostics.passes)),
+            "passes": .int(Int64(svd.diagnostics.operatorApplications)),
         ]
         if c.solver == .randomized {
             parameters["oversamples"] = .int(Int64(c.oversamples))

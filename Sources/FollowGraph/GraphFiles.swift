@@ -1,3 +1,4 @@
+import EmbeddingStore
 import Foundation
 
 extension GeneratedGraph {
@@ -7,54 +8,61 @@ extension GeneratedGraph {
     ///   `src<TAB>dst` line per edge, ids as decimal text;
     /// - `labels.tsv`: one `node<TAB>community` line per node, no header.
     ///
-    /// Each file is written to a temporary sibling (`.edges.tsv.tmp-XXXXXXXX`), flushed with
-    /// `fsync` and renamed over the final name, so a reader never sees a partial file.
+    /// Both files are written into a hidden staging directory and appear together, in one atomic
+    /// exchange with `directory` (``EmbeddingStore/OutputRun``): a reader or a killed run never
+    /// leaves a partial file or a new `edges.tsv` beside an old `labels.tsv`. An existing
+    /// `directory` may hold only these two files; anything else makes the write refuse.
     /// Cost: O(edges + nodes), with a 4 MiB output buffer.
-    /// - Throws: ``FollowGraphError`` naming the file when it cannot be created, written or renamed.
+    /// - Throws: ``FollowGraphError`` naming the file when it cannot be created, written or
+    ///   renamed, or when `directory` holds other files.
     public func write(to directory: URL) throws {
-        do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
-            throw FollowGraphError("\(directory.path): cannot create directory: \(error.localizedDescription)")
+        let run: OutputRun
+        do {
+            run = try OutputRun(destination: directory, tool: "follow-graph-generate",
+                                entries: ["edges.tsv", "labels.tsv"], marked: false)
+        } catch {
+            throw FollowGraphError("\(error)")
         }
-        try Self.writeAtomically(directory.appendingPathComponent("edges.tsv")) { out in
-            out.append(contentsOf: Array((parameters.headerLine + "\n").utf8))
-            for e in sources.indices {
-                out.appendDecimal(sources[e]); out.append(0x09)
-                out.appendDecimal(targets[e]); out.append(0x0A)
-                try out.flushIfFull()
+        do {
+            try Self.writeSynced(run.staging.appendingPathComponent("edges.tsv"), shownAs: directory.appendingPathComponent("edges.tsv")) { out in
+                out.append(contentsOf: Array((parameters.headerLine + "\n").utf8))
+                for e in sources.indices {
+                    out.appendDecimal(sources[e]); out.append(0x09)
+                    out.appendDecimal(targets[e]); out.append(0x0A)
+                    try out.flushIfFull()
+                }
             }
-        }
-        try Self.writeAtomically(directory.appendingPathComponent("labels.tsv")) { out in
-            for (node, label) in labels.enumerated() {
-                out.appendDecimal(Int32(node)); out.append(0x09)
-                out.appendDecimal(label); out.append(0x0A)
-                try out.flushIfFull()
+            try Self.writeSynced(run.staging.appendingPathComponent("labels.tsv"), shownAs: directory.appendingPathComponent("labels.tsv")) { out in
+                for (node, label) in labels.enumerated() {
+                    out.appendDecimal(Int32(node)); out.append(0x09)
+                    out.appendDecimal(label); out.append(0x0A)
+                    try out.flushIfFull()
+                }
             }
+            do { try run.commit() } catch { throw FollowGraphError("\(error)") }
+        } catch {
+            run.discard()
+            throw error
         }
     }
 
-    static func writeAtomically(_ url: URL, _ body: (inout BufferedOutput) throws -> Void) throws {
-        var suffixSource = SystemRandomNumberGenerator()
-        let suffix = String(UInt32.random(in: 0 ... .max, using: &suffixSource), radix: 16)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(suffix)")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw FollowGraphError("\(temporary.path): cannot create file")
+    /// Writes a new file at `url` through a 4 MiB buffer and flushes it; errors name `shownAs`.
+    static func writeSynced(_ url: URL, shownAs: URL, _ body: (inout BufferedOutput) throws -> Void) throws {
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw FollowGraphError("\(shownAs.path): cannot create file")
         }
         do {
-            let handle = try FileHandle(forWritingTo: temporary)
+            let handle = try FileHandle(forWritingTo: url)
             defer { try? handle.close() }
-            var out = BufferedOutput(handle: handle, path: url.path)
+            var out = BufferedOutput(handle: handle, path: shownAs.path)
             try body(&out)
             try out.flush()
             do { try handle.synchronize() } catch {
-                throw FollowGraphError("\(url.path): fsync failed: \(error.localizedDescription)")
-            }
-            if rename(temporary.path, url.path) != 0 {
-                throw FollowGraphError("\(url.path): cannot rename \(temporary.path) to it: \(String(cString: strerror(errno)))")
+                throw FollowGraphError("\(shownAs.path): fsync failed: \(error.localizedDescription)")
             }
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
             if let error = error as? FollowGraphError { throw error }
-            throw FollowGraphError("\(url.path): \(error.localizedDescription)")
+            throw FollowGraphError("\(shownAs.path): \(error.localizedDescription)")
         }
     }
 }

@@ -63,7 +63,7 @@ where RawSignificand: FixedWidthInteger {
                            _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
                            _ b: UnsafeMutablePointer<Self>, _ ldb: Int32) -> Int32
 
-    // MARK: ARPACK reverse communication (arpack-ng C API; not reentrant, see ARPACKLock)
+    // MARK: ARPACK reverse communication (arpack-ng C API; not reentrant: Solvers serialises calls with ARPACK.withLock)
     static func arpackSaupd(_ ido: UnsafeMutablePointer<Int32>, _ bmat: UnsafePointer<CChar>, _ n: Int32,
                             _ which: UnsafePointer<CChar>, _ nev: Int32, _ tol: Self,
                             _ resid: UnsafeMutablePointer<Self>, _ ncv: Int32,

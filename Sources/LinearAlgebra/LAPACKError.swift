@@ -1,4 +1,4 @@
-/// A LAPACK or ARPACK routine reported failure (`info != 0`).
+/// A LAPACK routine reported failure (`info != 0`). (ARPACK failures are Solvers' `SolverError.arpack`.)
 public struct LAPACKError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The routine, e.g. `"dpotrf"`.
     public let routine: String

@@ -2,6 +2,7 @@ import ArgumentParser
 import Compression
 import EmbeddingStore
 import Foundation
+import LinearAlgebra
 
 /// Measures what feature compression buys: a full model on raw features against online heads
 /// over stored bottleneck embeddings (and PCA projections), on Fashion-MNIST and MUSAE Facebook.
@@ -31,6 +32,11 @@ struct CompressionEval: ParsableCommand {
     var embeddingsDir: String?
     @Flag(help: "Small smoke run: subsampled data, few epochs, d in {8, 32}, fewer latency requests.")
     var quick = false
+
+    static func main() {
+        BLAS.useAVX512KernelsIfAvailable()
+        main(nil)
+    }
 
     func run() throws {
         var config = CompressionConfiguration()

@@ -3,7 +3,14 @@ import FollowGraph
 import Foundation
 import LinearAlgebra
 
+/// `follow-graph-generate`: argument parsing for FollowGraph's ``FollowGraphGenerator``.
+@main
 struct FollowGraphGenerate: ParsableCommand {
+    static func main() {
+        BLAS.useAVX512KernelsIfAvailable()
+        main(nil)
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "follow-graph-generate",
         abstract: "Generate a power-law follow graph with planted communities (degree-corrected block model).",
@@ -66,4 +73,3 @@ struct FollowGraphGenerate: ParsableCommand {
     }
 }
 
-FollowGraphGenerate.main()

@@ -1,13 +1,11 @@
 import ArgumentParser
 import EmbeddingStore
-import Evaluation
 import FollowGraph
 import Foundation
-import GraphData
 import LinearAlgebra
 
-BLAS.useAVX512KernelsIfAvailable()
-
+/// `follow-graph-svd`: argument parsing for ``FollowGraphRun``, which does the work.
+@main
 struct FollowGraphSVDCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "follow-graph-svd",
@@ -95,6 +93,11 @@ struct FollowGraphSVDCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print progress lines on stderr even when it is not a terminal.")
     var verbose = false
 
+    static func main() {
+        BLAS.useAVX512KernelsIfAvailable()
+        main(nil)
+    }
+
     mutating func validate() throws {
         if demo && edges != nil { throw ValidationError("give either an edge list or --demo, not both") }
         if !demo && edges == nil { throw ValidationError("missing the edge list (or --demo to run on a generated graph)") }
@@ -110,129 +113,26 @@ struct FollowGraphSVDCommand: ParsableCommand {
     func run() throws {
         if let t = threads { Parallel.threads = t; BLAS.threads = t }
         let progress = verbose || isatty(STDERR_FILENO) != 0
-        let log: (String) -> Void = { if progress { FileHandle.standardError.write(Data(("follow-graph-svd: " + $0 + "\n").utf8)) } }
-        let outputURL = URL(fileURLWithPath: output)
-        let totalStart = Date()
-
-        var edgePath = edges ?? ""
-        var labelPath = labels
-        var directed = !undirected
-        if demo {
-            let input = outputURL.appendingPathComponent("demo-input")
-            log("generating a synthetic follow graph with planted topics in \(input.path)")
-            let files = try DemoGraph.write(to: input, seed: seed)
-            edgePath = files.edges.path
-            labelPath = files.labels.path
-            directed = true
-        }
-
-        var configuration = FollowGraphSVDConfiguration()
-        configuration.dimension = dim
-        configuration.solver = solver
-        configuration.oversamples = oversamples
-        configuration.powerIterations = powerIterations
-        configuration.seed = seed
-        configuration.directed = directed
-        configuration.selection = NodeSelection(minFollowers: minFollowers, minFollowing: minFollowing, maxNodes: maxNodes)
-        configuration.weighting = weighting
-        configuration.normalization = normalization
-        configuration.degreeRegularization = degreeRegularization
-
-        let readStart = Date()
-        var options = EdgeListReader.Options()
-        options.directed = directed
-        options.selfLoops = keepSelfLoops ? .keep : .drop
-        options.duplicates = weighting == .log ? .sum : .keepOne
-        let graph = try EdgeList.read(path: edgePath, options: options)
-        let readSeconds = Date().timeIntervalSince(readStart)
-        log("read \(graph.edgeCount) edges over \(graph.nodeCount) nodes from \(edgePath) in \(String(format: "%.2f", readSeconds)) s")
-
-        var embedding = try FollowGraphSVD.embed(edges: graph, configuration: configuration,
-                                                 inputFile: URL(fileURLWithPath: edgePath), log: log)
-
-        var scoreRows: [(table: String, benchmark: String, value: Double)] = []
-        if let labelPath {
-            let labelTable = try LabelTable.read(path: labelPath, options: .init(unknownNodes: .skip))
-            // Every account has a row in the both-sides table of a directed graph.
-            let evaluated = embedding.nodes ?? embedding.consumers
-            let result = try PredictionBenchmark.run(embeddings: evaluated, labels: labelTable.labelNamesByNode, seed: seed)
-            if embedding.nodes != nil {
-                embedding.nodes!.metadata.scores["prediction_macro_auc"] = result.macroAUC
-                embedding.nodes!.metadata.scores["prediction_micro_auc"] = result.microAUC
-            } else {
-                embedding.consumers.metadata.scores["prediction_macro_auc"] = result.macroAUC
-                embedding.consumers.metadata.scores["prediction_micro_auc"] = result.microAUC
+        var c = FollowGraphSVDConfiguration()
+        c.dimension = dim; c.solver = solver; c.oversamples = oversamples; c.powerIterations = powerIterations
+        c.seed = seed; c.directed = !undirected; c.weighting = weighting; c.normalization = normalization
+        c.selection = NodeSelection(minFollowers: minFollowers, minFollowing: minFollowing, maxNodes: maxNodes)
+        c.degreeRegularization = degreeRegularization
+        let options = FollowGraphRunOptions(edges: edges.map { URL(fileURLWithPath: $0) }, demo: demo,
+                                            output: URL(fileURLWithPath: output), configuration: c,
+                                            keepSelfLoops: keepSelfLoops, labels: labels.map { URL(fileURLWithPath: $0) })
+        if let report { try OutputRun.checkWritableFile(report) }
+        let result: FollowGraphReport
+        do {
+            result = try FollowGraphRun.run(options) { line in
+                if progress { FileHandle.standardError.write(Data(("follow-graph-svd: " + line + "\n").utf8)) }
             }
-            scoreRows.append(("nodes", "label prediction macro ROC-AUC", result.macroAUC))
-            scoreRows.append(("nodes", "label prediction micro ROC-AUC", result.microAUC))
-            log("label prediction (\(result.folds)-fold logistic regression): macro AUC \(String(format: "%.4f", result.macroAUC)), micro AUC \(String(format: "%.4f", result.microAUC))")
-        }
-        if directed && (demo || labelPath != nil) {
-            let followed = try FollowSets(rowOffsets: embedding.adjacency.rowOffsets, columnIndices: embedding.adjacency.columnIndices)
-            let jaccard = try JaccardBenchmark.run(embeddings: embedding.nodes ?? embedding.consumers, followed: followed,
-                                                   rowIDs: graph.sourceIDs.ids, seed: seed)
-            if embedding.nodes != nil { embedding.nodes!.metadata.scores["jaccard_spearman"] = jaccard.spearman } else { embedding.consumers.metadata.scores["jaccard_spearman"] = jaccard.spearman }
-            scoreRows.append(("nodes", "follow-Jaccard Spearman rho", jaccard.spearman))
-        }
-
-        let writeStart = Date()
-        if directed {
-            try embedding.consumers.write(to: outputURL.appendingPathComponent("consumers"))
-            try embedding.producers.write(to: outputURL.appendingPathComponent("producers"))
-            if let nodes = embedding.nodes { try nodes.write(to: outputURL.appendingPathComponent("nodes")) }
-        } else {
-            try embedding.consumers.write(to: outputURL.appendingPathComponent("nodes"))
-        }
-        let writeSeconds = Date().timeIntervalSince(writeStart)
-        let totalSeconds = Date().timeIntervalSince(totalStart)
-        let peak = peakResidentMemoryBytes()
-
-        let svd = embedding.svd
-        print("follow-graph-svd: \(graph.nodeCount) nodes, \(graph.edgeCount) edges -> \(embedding.rows) x \(embedding.columns) matrix, \(embedding.nonzeros) nonzeros")
-        print("  \(svd.diagnostics.method): rank \(svd.rank), s1 = \(svd.s.first ?? 0), s\(svd.rank) = \(svd.s.last ?? 0), max relative residual \(String(format: "%.3g", svd.diagnostics.maxRelativeResidual))")
-        print(String(format: "  seconds: read %.2f  build %.2f  solve %.2f  write %.2f  total %.2f", readSeconds, embedding.buildSeconds, embedding.solveSeconds, writeSeconds, totalSeconds))
-        if let peak { print(String(format: "  peak memory: %.1f MiB", Double(peak) / 1_048_576)) }
-        print("  wrote " + (directed ? "\(output)/consumers (\(embedding.consumers.count) x \(dim)), \(output)/producers (\(embedding.producers.count) x \(dim)) and \(output)/nodes (\(embedding.nodes?.count ?? 0) x \(2 * dim), both sides)" : "\(output)/nodes (\(embedding.consumers.count) x \(dim))"))
-        if !scoreRows.isEmpty {
-            print("")
-            print("  table      benchmark                          score")
-            for row in scoreRows {
-                print("  " + row.table.padding(toLength: 10, withPad: " ", startingAt: 0) + " " +
-                      row.benchmark.padding(toLength: 34, withPad: " ", startingAt: 0) + " " + String(format: "%.4f", row.value))
-            }
-        }
-
-        if let report {
-            var object: [String: Any] = [
-                "nodes": graph.nodeCount, "edges": graph.edgeCount,
-                "matrix": ["rows": embedding.rows, "columns": embedding.columns, "nonzeros": embedding.nonzeros],
-                "seconds": ["read": readSeconds, "build": embedding.buildSeconds, "solve": embedding.solveSeconds,
-                            "write": writeSeconds, "total": totalSeconds],
-                "singular_values": svd.s.map { Double($0) },
-                "max_relative_residual": svd.diagnostics.maxRelativeResidual,
-                "solver": svd.diagnostics.method, "passes": svd.diagnostics.passes, "seed": seed,
-                "solver_phases": Dictionary(svd.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +),
-                "dimension": dim, "directed": directed,
-                "weighting": weighting.rawValue, "normalization": normalization.rawValue,
-                "peak_memory_bytes": peak ?? -1,
-            ]
-            if !scoreRows.isEmpty {
-                object["scores"] = Dictionary(scoreRows.map { ("\($0.table): \($0.benchmark)", $0.value) }, uniquingKeysWith: { a, _ in a })
-            }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: URL(fileURLWithPath: report), options: .atomic)
-        }
+        } catch let error as MemoryBudgetError { error.exitImmediately() }
+        result.summary.forEach { print($0) }
+        if let report { try JSONReport.write(result, to: URL(fileURLWithPath: report)) }
     }
 }
 
 extension FollowGraphSolver: ExpressibleByArgument {}
 extension EdgeWeighting: ExpressibleByArgument {}
 extension GraphNormalization: ExpressibleByArgument {}
-
-/// Runs the command, printing library errors (which name file, line and problem) without a stack trace.
-do {
-    var command = try FollowGraphSVDCommand.parseAsRoot()
-    try command.run()
-} catch {
-    FollowGraphSVDCommand.exit(withError: error)
-}

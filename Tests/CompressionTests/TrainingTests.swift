@@ -97,7 +97,7 @@ private func blobs(classes: Int, perClass: Int, dimension: Int, seed: UInt64) ->
         for s in 0..<200 { centred[i, s] -= m }
     }
     let svd = try centred.svd()
-    for exactLimit in [100, 4] { // exact syevd path, then randomized subspace iteration
+    for exactLimit in [100, 4] { // exact syevd path, then the RandomizedSVD path
         let pca = try PCAProjection.fit(.dense(x), rows: Array(0..<200), dimension: 3, exactLimit: exactLimit, powerIterations: 20, seed: 62)
         #expect(pca.randomized == (exactLimit == 4))
         for j in 0..<3 {

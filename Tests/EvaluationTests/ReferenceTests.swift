@@ -58,7 +58,7 @@ enum Reference {
         var x = Matrix<Double>(rows: n, columns: d)
         for i in 0..<n { for j in 0..<d { x[i, j] = Reference.lrXRowMajor[i * d + j] } }
         let model = try LogisticRegression(C: C, tolerance: 1e-10).fit(x: x, y: Reference.lrY)
-        #expect(model.converged)
+        #expect(model.diagnostics.allConverged)
         let coef = C == 1 ? Reference.lrCoefC1 : Reference.lrCoefC005
         let intercept = C == 1 ? Reference.lrInterceptC1 : Reference.lrInterceptC005
         let probabilities = C == 1 ? Reference.lrProbabilityC1 : Reference.lrProbabilityC005

@@ -149,7 +149,7 @@ struct SVDCase: Sendable, CustomStringConvertible {
         let (left, right) = svd.relativeResiduals(op)
         if ProcessInfo.processInfo.environment["SVD_SUITE_REPORT"] != nil {
             let err = (0..<k).map { (exact.s[$0] - Double(svd.s[$0])) / s1 }.max()!
-            print("REPORT \(where_): max s error \(err), max residual \(svd.diagnostics.maxRelativeResidual), passes \(svd.diagnostics.passes)")
+            print("REPORT \(where_): max s error \(err), max residual \(svd.diagnostics.maxRelativeResidual), passes \(svd.diagnostics.operatorApplications)")
         }
         #expect(left == svd.diagnostics.leftResiduals && right == svd.diagnostics.rightResiduals)
         #expect(svd.diagnostics.maxRelativeResidual <= residualTolerance,
@@ -177,6 +177,6 @@ struct SVDCase: Sendable, CustomStringConvertible {
         #expect((again.u - svd.u).maxAbs <= vectorTolerance, "\(where_): U not reproducible")
         #expect((again.vt - svd.vt).maxAbs <= vectorTolerance, "\(where_): V' not reproducible")
         #expect(svd.diagnostics.seed == 42)
-        #expect(svd.diagnostics.passes > 0 && !svd.diagnostics.phases.isEmpty)
+        #expect(svd.diagnostics.operatorApplications > 0 && !svd.diagnostics.phases.isEmpty)
     }
 }

@@ -1,0 +1,329 @@
+import Dispatch
+import Foundation
+import LinearAlgebra
+
+// The ARPACK binding, in one place (as Arpack.jl's libarpack.jl): the options every ARPACK
+// solver takes, the process-wide lock, the reverse-communication loop with the symmetric and
+// general drivers, and ARPACK's error codes turned into messages.
+
+/// The settings every ARPACK-based solver shares (``SymmetricEigensolver``,
+/// ``GeneralEigensolver``, ``ARPACKSVD``), validated in one place; as KrylovKit's `Lanczos` and
+/// `Arnoldi` values.
+public struct ARPACKOptions: Sendable, Equatable {
+    /// Lanczos/Arnoldi basis size `ncv`; `nil` (default) uses `max(2 nev + 1, 20)` capped at the
+    /// problem size. Must satisfy `nev < ncv <= n` (symmetric) or `nev + 2 <= ncv <= n` (general).
+    public var subspaceSize: Int?
+    /// ARPACK's relative tolerance on the Ritz values, `||A x - λ x|| <= tol |λ|`; 0 (default)
+    /// means the machine precision of the scalar type.
+    public var tolerance: Double
+    /// Maximum restarts; `nil` (default) uses `max(10 n, 100)`, as scipy.
+    public var maxIterations: Int?
+    /// Seed of the starting vector (default 0). ARPACK's own random start is not reproducible
+    /// across calls, so the package always passes a seeded one.
+    public var seed: UInt64
+
+    /// Options; every parameter has the documented default.
+    public init(subspaceSize: Int? = nil, tolerance: Double = 0, maxIterations: Int? = nil, seed: UInt64 = 0) {
+        self.subspaceSize = subspaceSize; self.tolerance = tolerance; self.maxIterations = maxIterations; self.seed = seed
+    }
+
+    /// Checks the options against a problem of size `n` asking for `nev` values (`what` names the
+    /// count in messages, e.g. `"count"` or `"rank"`) and returns the basis size and restart
+    /// budget to pass to ARPACK. `gap` is ARPACK's minimum `ncv - nev`: 1 for the symmetric
+    /// driver, 2 for the general one.
+    /// - Throws: ``SolverError/invalidConfiguration(_:)`` naming `solver` and the bad value.
+    func resolved(nev: Int, what: String, n: Int, gap: Int, solver: String) throws -> (ncv: Int, maxIterations: Int) {
+        if nev < 1 || nev > n - gap {
+            throw SolverError.invalidConfiguration("\(solver): \(what) \(nev) must be in 1...\(n - gap) for a problem of size \(n) (ARPACK needs \(gap == 1 ? "NEV < N" : "NCV - NEV >= 2 with NCV <= N"); use the dense LAPACK routines for all of them)")
+        }
+        let ncv = subspaceSize ?? min(max(2 * nev + 1, 20), n)
+        if ncv < nev + gap || ncv > n {
+            throw SolverError.invalidConfiguration("\(solver): subspaceSize \(ncv) must satisfy \(what) + \(gap) <= subspaceSize <= \(n) (\(what) \(nev), problem size \(n))")
+        }
+        if let it = maxIterations, it < 1 {
+            throw SolverError.invalidConfiguration("\(solver): maxIterations must be >= 1, got \(it)")
+        }
+        if !(tolerance >= 0) {
+            throw SolverError.invalidConfiguration("\(solver): tolerance must be finite and >= 0, got \(tolerance)")
+        }
+        return (ncv, maxIterations ?? max(10 * n, 100))
+    }
+}
+
+/// The process-wide ARPACK lock and ARPACK's error messages.
+///
+/// ARPACK keeps its state in Fortran `SAVE` variables, so two reverse-communication loops must
+/// never interleave, even on different threads: every aupd/eupd sequence in the package runs
+/// inside ``withLock(_:)``. Do not call an ARPACK solver from inside an operator or a `solve`
+/// closure that ARPACK is calling: it would deadlock.
+public enum ARPACK {
+    private static let lock = NSLock()
+
+    /// Runs `body` while holding the process-wide ARPACK lock.
+    public static func withLock<R>(_ body: () throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    /// The ``SolverError/arpack(routine:info:message:)`` for `info` returned by `routine`
+    /// (`"saupd"`, `"seupd"`, `"naupd"` or `"neupd"`; the precision letter is added from `Scalar`).
+    static func error<Scalar: BLASScalar>(_ routine: String, info: Int32, scalar _: Scalar.Type) -> SolverError {
+        let name = (Scalar.self == Float.self ? "s" : "d") + routine
+        return .arpack(routine: name, info: info, message: message(routine, info))
+    }
+
+    /// ARPACK's words for `info` from `routine` (`"saupd"`, `"seupd"`, `"naupd"` or `"neupd"`,
+    /// without precision letter), from arpack-ng's `dsaupd.f`, `dseupd.f`, `dnaupd.f`, `dneupd.f`.
+    public static func message(_ routine: String, _ info: Int32) -> String {
+        let symmetric = routine.hasPrefix("s")
+        switch (routine, info) {
+        case (_, 1) where routine.hasSuffix("aupd"):
+            return "Maximum number of iterations taken. All possible eigenvalues of OP has been found. IPARAM(5) returns the number of wanted converged Ritz values."
+        case ("neupd", 1):
+            return "The Schur form computed by LAPACK routine dlahqr could not be reordered by LAPACK routine dtrsen. Re-enter subroutine dneupd with IPARAM(5)=NCV and increase the size of the arrays DR and DI to have dimension at least dimension NCV and allocate at least NCV columns for Z."
+        case (_, 2) where routine.hasSuffix("aupd"):
+            return "No longer an informational error. Deprecated starting with release 2 of ARPACK."
+        case (_, 3) where routine.hasSuffix("aupd"):
+            return "No shifts could be applied during a cycle of the Implicitly restarted Arnoldi iteration. One possibility is to increase the size of NCV relative to NEV."
+        case (_, -1): return "N must be positive."
+        case (_, -2): return "NEV must be positive."
+        case (_, -3):
+            return symmetric ? "NCV must be greater than NEV and less than or equal to N."
+                             : "NCV-NEV >= 2 and less than or equal to N."
+        case (_, -4) where routine.hasSuffix("aupd"):
+            return "The maximum number of Arnoldi update iterations allowed must be greater than zero."
+        case (_, -5):
+            return symmetric ? "WHICH must be one of 'LM', 'SM', 'LA', 'SA' or 'BE'."
+                             : "WHICH must be one of 'LM', 'SM', 'LR', 'SR', 'LI', 'SI'."
+        case (_, -6): return "BMAT must be one of 'I' or 'G'."
+        case (_, -7): return "Length of private work array WORKL is not sufficient."
+        case ("saupd", -8), ("seupd", -8):
+            return "Error return from trid. eigenvalue calculation; Informational error from LAPACK routine dsteqr."
+        case ("naupd", -8): return "Error return from LAPACK eigenvalue calculation."
+        case ("neupd", -8):
+            return "Error return from calculation of a real Schur form. Informational error from LAPACK routine dlahqr."
+        case ("neupd", -9):
+            return "Error return from calculation of eigenvectors. Informational error from LAPACK routine dtrevc."
+        case (_, -9): return "Starting vector is zero."
+        case (_, -10): return symmetric ? "IPARAM(7) must be 1,2,3,4,5." : "IPARAM(7) must be 1,2,3,4."
+        case (_, -11): return "IPARAM(7) = 1 and BMAT = 'G' are incompatible."
+        case ("saupd", -12), ("naupd", -12): return "IPARAM(1) must be equal to 0 or 1."
+        case ("seupd", -12): return "NEV and WHICH = 'BE' are incompatible."
+        case ("neupd", -12): return "HOWMNY = 'S' not yet implemented."
+        case ("saupd", -13): return "NEV and WHICH = 'BE' are incompatible."
+        case ("neupd", -13): return "HOWMNY must be one of 'A' or 'P' if RVEC = .true."
+        case ("seupd", -14), ("neupd", -14):
+            return "\(symmetric ? "DSAUPD" : "DNAUPD") did not find any eigenvalues to sufficient accuracy."
+        case ("seupd", -15): return "HOWMNY must be one of 'A' or 'S' if RVEC = .true."
+        case ("seupd", -16): return "HOWMNY = 'S' not yet implemented."
+        case ("seupd", -17), ("neupd", -15):
+            let r = symmetric ? "DSEUPD" : "DNEUPD", a = symmetric ? "DSAUPD" : "DNAUPD"
+            return "\(r) got a different count of the number of converged Ritz values than \(a) got. This indicates the user probably made an error in passing data from \(a) to \(r) or that the data was modified before entering \(r)."
+        case (_, -9999):
+            return "Could not build an Arnoldi factorization. IPARAM(5) returns the size of the current Arnoldi factorization. The user is advised to check that enough workspace and array storage has been allocated."
+        default:
+            return "Unknown ARPACK error (info = \(info))."
+        }
+    }
+}
+
+// MARK: - The reverse-communication drivers
+
+/// The ARPACK answer before packaging.
+struct ARPACKOutput<S: BLASScalar> {
+    var values: [S]
+    var imaginary: [S]
+    var vectors: Matrix<S>
+    var imaginaryVectors: Matrix<S>?
+    var iterations: Int
+    var operatorApplications: Int
+    /// Seconds spent inside `applyOP` (the rest of the ARPACK phase is ARPACK's own work).
+    var operatorSeconds: Double = 0
+}
+
+
+/// A closure applying `op` to one vector stored at a raw pointer (what ARPACK hands out).
+func vectorApply<Op: LinearOperator>(_ op: Op) -> (UnsafePointer<Op.Scalar>, UnsafeMutablePointer<Op.Scalar>) throws -> Void {
+    let n = op.columns, m = op.rows
+    return { x, y in
+        let xm = Matrix<Op.Scalar>(rows: n, columns: 1, elements: Array(UnsafeBufferPointer(start: x, count: n)))
+        var ym = Matrix<Op.Scalar>(rows: m, columns: 1)
+        op.apply(xm, into: &ym)
+        ym.elements.withUnsafeBufferPointer { y.update(from: $0.baseAddress!, count: m) }
+    }
+}
+
+/// `||A x_i - λ_i x_i||` for real or complex pairs, accumulated in `Double`. Cost: one block
+
+enum ARPACKDriver<S: BLASScalar> {
+    static func cString(_ s: String) -> [CChar] { s.utf8.map { CChar(bitPattern: $0) } + [0] }
+
+    /// A seeded, normalised Gaussian starting vector (ARPACK's own random start is not reproducible
+    /// across calls because its seed lives in a SAVE variable).
+    static func startVector(_ n: Int, seed: UInt64) -> [S] {
+        var rng = Xoshiro256(seed: seed)
+        var v = [S](repeating: 0, count: n)
+        v.withUnsafeMutableBufferPointer { rng.fillGaussian($0) }
+        return v
+    }
+
+    /// ARPACK's reverse-communication loop, shared by every driver: `step` makes one `?saupd` or
+    /// `?naupd` call and returns its `ido` with the 0-based offsets of `x` and `y` in `workd`
+    /// (`ipntr(1) - 1`, `ipntr(2) - 1`). Applies `y = OP x` for `ido = -1, 1` and `y = B x = x`
+    /// for `ido = 2` (standard problems only); returns when ARPACK asks for nothing more, with the
+    /// nanoseconds spent in `applyOP`. Throws ``SolverError/nonFinite(_:)`` as soon as `OP x`
+    /// holds NaN or infinity (one O(n) check per application).
+    static func reverseCommunication(n: Int, workd: UnsafeMutablePointer<S>,
+                                     applyOP: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void,
+                                     step: () -> (ido: Int32, x: Int, y: Int)) throws -> UInt64 {
+        var nanoseconds: UInt64 = 0
+        while true {
+            let (ido, x, y) = step()
+            if ido == -1 || ido == 1 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try applyOP(workd + x, workd + y)
+                nanoseconds &+= DispatchTime.now().uptimeNanoseconds &- start
+                // NaN or infinity would make ARPACK iterate to its restart budget and return
+                // garbage: stop at the first application that produces one.
+                if !S.kernelAllFinite(workd + y, count: n) {
+                    throw SolverError.nonFinite("the operator applied to ARPACK's vector \(ido == -1 ? "(initial)" : "(Lanczos/Arnoldi step)") contains NaN or infinity; check the operator's input")
+                }
+            } else if ido == 2 {
+                (workd + y).update(from: workd + x, count: n)
+            } else {
+                return nanoseconds
+            }
+        }
+    }
+
+    /// One `?saupd` loop and `?seupd` call, under ``ARPACK/withLock(_:)``. Values ascending.
+    static func symmetric(n: Int, nev: Int, which: String, ncv: Int, tolerance: S, maxIterations: Int,
+                          seed: UInt64, mode: Int32, sigma: S,
+                          applyOP: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void) throws -> ARPACKOutput<S> {
+        let lworkl = ncv * (ncv + 8)
+        var resid = startVector(n, seed: seed)
+        var v = [S](repeating: 0, count: n * ncv)
+        var workd = [S](repeating: 0, count: 3 * n)
+        var workl = [S](repeating: 0, count: lworkl)
+        var iparam = [Int32](repeating: 0, count: 11)
+        var ipntr = [Int32](repeating: 0, count: 14)
+        iparam[0] = 1                                   // exact shifts
+        iparam[2] = Int32(clamping: maxIterations)
+        iparam[3] = 1                                   // block size (must be 1)
+        iparam[6] = mode
+        let bmat = cString("I"), whichC = cString(which), howmny = cString("A")
+        let n32 = Int32(n), nev32 = Int32(nev), ncv32 = Int32(ncv), lworkl32 = Int32(lworkl)
+        var ido: Int32 = 0, info: Int32 = 1             // info = 1: use resid as the start vector
+
+        return try ARPACK.withLock {
+            try resid.withUnsafeMutableBufferPointer { pr in
+            try v.withUnsafeMutableBufferPointer { pv in
+            try workd.withUnsafeMutableBufferPointer { pd in
+            try workl.withUnsafeMutableBufferPointer { pl in
+                let operatorNanoseconds = try reverseCommunication(n: n, workd: pd.baseAddress!, applyOP: applyOP) {
+                    S.arpackSaupd(&ido, bmat, n32, whichC, nev32, tolerance, pr.baseAddress!, ncv32, pv.baseAddress!, n32,
+                                  &iparam, &ipntr, pd.baseAddress!, pl.baseAddress!, lworkl32, &info)
+                    return (ido, Int(ipntr[0] - 1), Int(ipntr[1] - 1))
+                }
+                if info != 0 && info != 1 { throw ARPACK.error("saupd", info: info, scalar: S.self) }
+                let iterations = Int(iparam[2]), applications = Int(iparam[8])
+                let operatorSeconds = Double(operatorNanoseconds) / 1e9
+                if iparam[4] == 0 {                 // nothing converged: dseupd would fail with -14
+                    return ARPACKOutput(values: [], imaginary: [], vectors: Matrix(rows: n, columns: 0),
+                                        imaginaryVectors: nil, iterations: iterations, operatorApplications: applications, operatorSeconds: operatorSeconds)
+                }
+                var select = [Int32](repeating: 0, count: ncv)
+                var d = [S](repeating: 0, count: nev)
+                var z = Matrix<S>(rows: n, columns: nev)
+                var info2: Int32 = 0
+                z.withUnsafeMutableBufferPointer { pz in
+                    S.arpackSeupd(1, howmny, &select, &d, pz.baseAddress!, n32, sigma, bmat, n32, whichC, nev32, tolerance,
+                                  pr.baseAddress!, ncv32, pv.baseAddress!, n32, &iparam, &ipntr, pd.baseAddress!,
+                                  pl.baseAddress!, lworkl32, &info2)
+                }
+                if info2 != 0 { throw ARPACK.error("seupd", info: info2, scalar: S.self) }
+                let nconv = min(Int(iparam[4]), nev)
+                // Sort ascending and keep the converged ones.
+                let order = (0..<nconv).sorted { d[$0] < d[$1] }
+                var vectors = Matrix<S>(rows: n, columns: nconv)
+                for (j, src) in order.enumerated() {
+                    vectors.elements.replaceSubrange((j * n)..<((j + 1) * n), with: z.elements[(src * n)..<((src + 1) * n)])
+                }
+                return ARPACKOutput(values: order.map { d[$0] }, imaginary: [], vectors: vectors, imaginaryVectors: nil,
+                                    iterations: iterations, operatorApplications: applications, operatorSeconds: operatorSeconds)
+            }}}}
+        }
+    }
+
+    /// One `?naupd` loop and `?neupd` call, under ``ARPACK/withLock(_:)``. Values in ARPACK's order
+    /// (conjugate pairs adjacent, positive imaginary part first).
+    static func general(n: Int, nev: Int, which: String, ncv: Int, tolerance: S, maxIterations: Int,
+                        seed: UInt64, applyOP: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void) throws -> ARPACKOutput<S> {
+        let lworkl = 3 * ncv * ncv + 6 * ncv
+        var resid = startVector(n, seed: seed)
+        var v = [S](repeating: 0, count: n * ncv)
+        var workd = [S](repeating: 0, count: 3 * n)
+        var workl = [S](repeating: 0, count: lworkl)
+        var iparam = [Int32](repeating: 0, count: 11)
+        var ipntr = [Int32](repeating: 0, count: 14)
+        iparam[0] = 1
+        iparam[2] = Int32(clamping: maxIterations)
+        iparam[3] = 1
+        iparam[6] = 1
+        let bmat = cString("I"), whichC = cString(which), howmny = cString("A")
+        let n32 = Int32(n), nev32 = Int32(nev), ncv32 = Int32(ncv), lworkl32 = Int32(lworkl)
+        var ido: Int32 = 0, info: Int32 = 1
+
+        return try ARPACK.withLock {
+            try resid.withUnsafeMutableBufferPointer { pr in
+            try v.withUnsafeMutableBufferPointer { pv in
+            try workd.withUnsafeMutableBufferPointer { pd in
+            try workl.withUnsafeMutableBufferPointer { pl in
+                let operatorNanoseconds = try reverseCommunication(n: n, workd: pd.baseAddress!, applyOP: applyOP) {
+                    S.arpackNaupd(&ido, bmat, n32, whichC, nev32, tolerance, pr.baseAddress!, ncv32, pv.baseAddress!, n32,
+                                  &iparam, &ipntr, pd.baseAddress!, pl.baseAddress!, lworkl32, &info)
+                    return (ido, Int(ipntr[0] - 1), Int(ipntr[1] - 1))
+                }
+                if info != 0 && info != 1 { throw ARPACK.error("naupd", info: info, scalar: S.self) }
+                let iterations = Int(iparam[2]), applications = Int(iparam[8])
+                let operatorSeconds = Double(operatorNanoseconds) / 1e9
+                if iparam[4] == 0 {
+                    return ARPACKOutput(values: [], imaginary: [], vectors: Matrix(rows: n, columns: 0),
+                                        imaginaryVectors: Matrix(rows: n, columns: 0), iterations: iterations,
+                                        operatorApplications: applications, operatorSeconds: operatorSeconds)
+                }
+                var select = [Int32](repeating: 0, count: ncv)
+                var dr = [S](repeating: 0, count: nev + 1)
+                var di = [S](repeating: 0, count: nev + 1)
+                var workev = [S](repeating: 0, count: 3 * ncv)
+                var z = Matrix<S>(rows: n, columns: nev + 1)
+                var info2: Int32 = 0
+                z.withUnsafeMutableBufferPointer { pz in
+                    S.arpackNeupd(1, howmny, &select, &dr, &di, pz.baseAddress!, n32, 0, 0, &workev, bmat, n32, whichC,
+                                  nev32, tolerance, pr.baseAddress!, ncv32, pv.baseAddress!, n32, &iparam, &ipntr,
+                                  pd.baseAddress!, pl.baseAddress!, lworkl32, &info2)
+                }
+                if info2 != 0 { throw ARPACK.error("neupd", info: info2, scalar: S.self) }
+                let nconv = min(Int(iparam[4]), nev + 1)
+                // Unpack: a real value owns column j; a conjugate pair (di[j] != 0) shares columns
+                // j (real part) and j + 1 (imaginary part): x_j = z_j + i z_{j+1}, x_{j+1} = conj(x_j).
+                var re = Matrix<S>(rows: n, columns: nconv), im = Matrix<S>(rows: n, columns: nconv)
+                var j = 0
+                while j < nconv {
+                    let zr = z.column(j)
+                    if di[j] == 0 {
+                        re.setColumn(j, zr); j += 1; continue
+                    }
+                    let zi = j + 1 < nev + 1 ? z.column(j + 1) : [S](repeating: 0, count: n)
+                    re.setColumn(j, zr); im.setColumn(j, zi)
+                    if j + 1 < nconv { re.setColumn(j + 1, zr); im.setColumn(j + 1, zi.map { -$0 }) }
+                    j += 2
+                }
+                return ARPACKOutput(values: Array(dr[0..<nconv]), imaginary: Array(di[0..<nconv]), vectors: re,
+                                    imaginaryVectors: im, iterations: iterations, operatorApplications: applications, operatorSeconds: operatorSeconds)
+            }}}}
+        }
+    }
+}
+

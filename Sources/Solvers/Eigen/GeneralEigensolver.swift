@@ -1,0 +1,111 @@
+import LinearAlgebra
+
+/// A few eigenvalues and eigenvectors of a large general (nonsymmetric) real operator by ARPACK's
+/// implicitly restarted Arnoldi method (`snaupd`/`sneupd`, `dnaupd`/`dneupd`), as scipy's `eigs`.
+/// Eigenvalues and eigenvectors may be complex; they are returned as real and imaginary parts.
+///
+/// ```swift
+/// let r = try GeneralEigensolver.compute(a, .init(count: 4, which: .largestMagnitude))
+/// // eigenvalue j: r.real[j] + i r.imaginary[j], eigenvector: r.vectorsReal column j + i r.vectorsImaginary column j
+/// ```
+///
+/// Every call holds the ARPACK lock (``ARPACK/withLock(_:)``) for its whole reverse-communication loop.
+public enum GeneralEigensolver {
+    /// Which eigenvalues to find (ARPACK's `WHICH`).
+    public enum Which: String, Sendable, CaseIterable {
+        /// Largest magnitude (`LM`).
+        case largestMagnitude = "LM"
+        /// Smallest magnitude (`SM`).
+        case smallestMagnitude = "SM"
+        /// Largest real part (`LR`).
+        case largestReal = "LR"
+        /// Smallest real part (`SR`).
+        case smallestReal = "SR"
+        /// Largest imaginary part in magnitude (`LI`).
+        case largestImaginary = "LI"
+        /// Smallest imaginary part in magnitude (`SI`).
+        case smallestImaginary = "SI"
+    }
+
+    /// The parameters of a run.
+    public struct Configuration: Sendable, Equatable {
+        /// The number of eigenvalues wanted, `nev`: `1 <= count <= n - 2` (ARPACK needs `ncv - nev >= 2`).
+        public var count: Int
+        /// Which eigenvalues (default ``Which/largestMagnitude``).
+        public var which: Which
+        /// Basis size, tolerance, restart budget and seed (see ``ARPACKOptions``; the basis must
+        /// satisfy `count + 2 <= ncv <= n`).
+        public var arpack: ARPACKOptions
+        /// Whether to compute the relative residuals `||A x_i - λ_i x_i|| / max |λ|` (default `true`).
+        public var computeResiduals: Bool
+
+        /// A configuration; every parameter but the first has the documented default (the middle
+        /// four are ``ARPACKOptions``'s).
+        public init(count: Int, which: Which = .largestMagnitude, subspaceSize: Int? = nil, tolerance: Double = 0,
+                    maxIterations: Int? = nil, seed: UInt64 = 0, computeResiduals: Bool = true) {
+            self.count = count; self.which = which
+            self.arpack = ARPACKOptions(subspaceSize: subspaceSize, tolerance: tolerance, maxIterations: maxIterations, seed: seed)
+            self.computeResiduals = computeResiduals
+        }
+    }
+
+    /// Computes `count` eigenpairs of the square operator `op`.
+    ///
+    /// - Returns: eigenvalues sorted by the `which` criterion (best first; a conjugate pair stays
+    ///   adjacent, positive imaginary part first) with their eigenvectors; at most `count` of them.
+    ///   When ARPACK stops at `maxIterations` with only some converged, those are returned and
+    ///   ``SolverDiagnostics/allConverged`` is `false`.
+    /// - Throws: ``SolverError/invalidConfiguration(_:)`` for a non-square operator or counts
+    ///   outside ARPACK's limits; ``SolverError/arpack(routine:info:message:)`` for other ARPACK failures.
+    /// - Complexity: about `iterations * (ncv - count)` applications of `op` to one vector, plus
+    ///   O(n ncv^2) Arnoldi work and O(ncv^3) for the Schur form.
+    public static func compute<Op: LinearOperator>(_ op: Op, _ configuration: Configuration) throws
+        -> GeneralEigenResult<Op.Scalar>
+    {
+        typealias S = Op.Scalar
+        let c = configuration
+        if op.rows != op.columns {
+            throw SolverError.invalidConfiguration("GeneralEigensolver: the operator is \(op.rows) x \(op.columns); it must be square")
+        }
+        let n = op.rows
+        let (ncv, maxIterations) = try c.arpack.resolved(nev: c.count, what: "count", n: n, gap: 2, solver: "GeneralEigensolver")
+        var clock = PhaseClock()
+        let out = try clock.measure("ARPACK") {
+            try ARPACKDriver<S>.general(n: n, nev: c.count, which: c.which.rawValue, ncv: ncv, tolerance: S(c.arpack.tolerance),
+                                        maxIterations: maxIterations, seed: c.arpack.seed, applyOP: vectorApply(op))
+        }
+        // Sort by the criterion; the keys of conjugates are equal, so a stable sort keeps pairs together.
+        func key(_ j: Int) -> Double {
+            let re = Double(out.values[j]), im = Double(out.imaginary[j])
+            switch c.which {
+            case .largestMagnitude: return -(re * re + im * im).squareRoot()
+            case .smallestMagnitude: return (re * re + im * im).squareRoot()
+            case .largestReal: return -re
+            case .smallestReal: return re
+            case .largestImaginary: return -abs(im)
+            case .smallestImaginary: return abs(im)
+            }
+        }
+        let indices = Array(0..<out.values.count)
+        let order = zip(indices, indices.map(key)).sorted { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }
+            .map(\.0).prefix(c.count)
+        let imaginaryVectors = out.imaginaryVectors ?? Matrix(rows: n, columns: out.values.count)
+        var vr = Matrix<S>(rows: n, columns: order.count), vi = Matrix<S>(rows: n, columns: order.count)
+        for (j, src) in order.enumerated() {
+            vr.setColumn(j, out.vectors.column(src)); vi.setColumn(j, imaginaryVectors.column(src))
+        }
+        var result = GeneralEigenResult(
+            real: order.map { out.values[$0] }, imaginary: order.map { out.imaginary[$0] },
+            vectorsReal: vr, vectorsImaginary: vi,
+            diagnostics: SolverDiagnostics(arpack: out, method: "ARPACK Arnoldi (regular)", requested: c.count,
+                                           returned: order.count, which: c.which.rawValue, subspaceSize: ncv, options: c.arpack))
+        if c.computeResiduals && !order.isEmpty {
+            result.diagnostics.relativeResiduals = clock.measure("residuals") {
+                eigenRelativeResiduals(op, values: result.real, imaginary: result.imaginary, vectors: vr, imaginaryVectors: vi)
+            }
+        }
+        result.diagnostics.phases = clock.phases
+        return result
+    }
+}
+

@@ -1,0 +1,132 @@
+import Dispatch
+import LinearAlgebra
+
+/// A few eigenvalues and eigenvectors of a large symmetric operator by ARPACK's implicitly
+/// restarted Lanczos method (`ssaupd`/`sseupd`, `dsaupd`/`dseupd`), as scipy's `eigsh`.
+///
+/// ```swift
+/// let top = try SymmetricEigensolver.compute(laplacian, .init(count: 8, which: .smallestAlgebraic))
+/// let interior = try SymmetricEigensolver.shiftInvert(laplacian, sigma: 1.5,
+///     solve: { try shifted.solve($0) }, .init(count: 4))
+/// ```
+///
+/// Every call holds the ARPACK lock (``ARPACK/withLock(_:)``) for the whole reverse-communication
+/// loop, so concurrent calls run one after the other. Do not call an ARPACK solver from inside the operator or the `solve`
+/// closure: it would deadlock.
+public enum SymmetricEigensolver {
+    /// Which eigenvalues to find (ARPACK's `WHICH`). In shift-invert mode it refers to the
+    /// transformed values `1 / (λ - σ)`, so ``largestMagnitude`` finds the eigenvalues nearest `σ`.
+    public enum Which: String, Sendable, CaseIterable {
+        /// Largest algebraic (`LA`).
+        case largestAlgebraic = "LA"
+        /// Smallest algebraic (`SA`).
+        case smallestAlgebraic = "SA"
+        /// Largest magnitude (`LM`).
+        case largestMagnitude = "LM"
+        /// Smallest magnitude (`SM`); slow to converge, prefer shift-invert with `σ = 0`.
+        case smallestMagnitude = "SM"
+        /// Half from each end of the spectrum, one more from the high end when the count is odd (`BE`).
+        case bothEnds = "BE"
+    }
+
+    /// The parameters of a run.
+    public struct Configuration: Sendable, Equatable {
+        /// The number of eigenpairs wanted, `nev`: `1 <= count < n`.
+        public var count: Int
+        /// Which end of the spectrum (default ``Which/largestMagnitude``, as scipy).
+        public var which: Which
+        /// Basis size, tolerance, restart budget and seed (see ``ARPACKOptions``; the basis must
+        /// satisfy `count < ncv <= n`).
+        public var arpack: ARPACKOptions
+        /// Whether to compute the relative residuals `||A v_i - λ_i v_i|| / max |λ|` for the
+        /// diagnostics (one extra pass; default `true`).
+        public var computeResiduals: Bool
+
+        /// A configuration; every parameter but the first has the documented default (the middle
+        /// four are ``ARPACKOptions``'s).
+        public init(count: Int, which: Which = .largestMagnitude, subspaceSize: Int? = nil, tolerance: Double = 0,
+                    maxIterations: Int? = nil, seed: UInt64 = 0, computeResiduals: Bool = true) {
+            self.count = count; self.which = which
+            self.arpack = ARPACKOptions(subspaceSize: subspaceSize, tolerance: tolerance, maxIterations: maxIterations, seed: seed)
+            self.computeResiduals = computeResiduals
+        }
+    }
+
+    /// Eigenvalues in ascending order, their orthonormal eigenvectors (`n x converged`), and the
+    /// diagnostics. Raises ``SolverError/invalidConfiguration(_:)`` for a non-square operator or
+    /// counts outside ARPACK's limits, ``SolverError/arpack(routine:info:message:)`` for any other ARPACK failure. When ARPACK
+    /// reaches `maxIterations` with only some pairs converged, those are returned and
+    /// ``SolverDiagnostics/allConverged`` is `false`.
+    ///
+    /// Cost: about `iterations * (ncv - count)` applications of `op` to one vector, plus
+    /// O(n ncv^2) of Lanczos work; one more block application for the residuals.
+    public static func compute<Op: LinearOperator>(_ op: Op, _ configuration: Configuration) throws
+        -> SymmetricEigenResult<Op.Scalar>
+    {
+        let limits = try validate(rows: op.rows, columns: op.columns, configuration)
+        return try run(op, configuration, limits, mode: 1, sigma: 0, description: "regular", applyOP: vectorApply(op))
+    }
+
+    /// Shift-invert mode (ARPACK mode 3): eigenvalues of `A` nearest `sigma` (with the default
+    /// `which`), found as the largest eigenvalues of `(A - σ I)^-1`. Use it for interior
+    /// eigenvalues and for the smallest ones (`σ = 0` or just below the spectrum).
+    ///
+    /// - Parameters:
+    ///   - op: the symmetric `A`; used only for the residual diagnostics.
+    ///   - sigma: the shift `σ`.
+    ///   - solve: returns `X` with `(A - σ I) X = B` for an `n x r` block `B` (e.g. a sparse
+    ///     Cholesky or LU solve you factored once beforehand). Errors it throws are passed on.
+    ///   - configuration: as for ``compute(_:_:)``; `which` applies to `1 / (λ - σ)`.
+    /// - Returns: the eigenvalues of `A` (back-transformed by ARPACK), ascending, and their vectors.
+    /// - Throws: as ``compute(_:_:)``, and whatever `solve` throws.
+    public static func shiftInvert<Op: LinearOperator>(
+        _ op: Op, sigma: Op.Scalar, solve: (Matrix<Op.Scalar>) throws -> Matrix<Op.Scalar>,
+        _ configuration: Configuration
+    ) throws -> SymmetricEigenResult<Op.Scalar> {
+        typealias S = Op.Scalar
+        let limits = try validate(rows: op.rows, columns: op.columns, configuration)
+        let n = op.rows
+        let apply: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void = { x, y in
+            let b = Matrix<S>(rows: n, columns: 1, elements: Array(UnsafeBufferPointer(start: x, count: n)))
+            let solution = try solve(b)
+            guard solution.rows == n, solution.columns == 1 else {
+                throw SolverError.invalidInput("SymmetricEigensolver.shiftInvert: solve returned a \(solution.rows) x \(solution.columns) matrix for a \(n) x 1 right-hand side")
+            }
+            solution.elements.withUnsafeBufferPointer { y.update(from: $0.baseAddress!, count: n) }
+        }
+        return try run(op, configuration, limits, mode: 3, sigma: sigma, description: "shift-invert (σ = \(sigma))", applyOP: apply)
+    }
+
+    /// Checks the shape and the configuration; returns ARPACK's basis size and restart budget.
+    static func validate(rows: Int, columns: Int, _ c: Configuration) throws -> (ncv: Int, maxIterations: Int) {
+        if rows != columns {
+            throw SolverError.invalidConfiguration("SymmetricEigensolver: the operator is \(rows) x \(columns); it must be square (and symmetric)")
+        }
+        return try c.arpack.resolved(nev: c.count, what: "count", n: rows, gap: 1, solver: "SymmetricEigensolver")
+    }
+
+    static func run<Op: LinearOperator>(
+        _ op: Op, _ c: Configuration, _ limits: (ncv: Int, maxIterations: Int), mode: Int32, sigma: Op.Scalar,
+        description: String, applyOP: (UnsafePointer<Op.Scalar>, UnsafeMutablePointer<Op.Scalar>) throws -> Void
+    ) throws -> SymmetricEigenResult<Op.Scalar> {
+        typealias S = Op.Scalar
+        var clock = PhaseClock()
+        let output = try clock.measure("ARPACK") {
+            try ARPACKDriver<S>.symmetric(n: op.rows, nev: c.count, which: c.which.rawValue, ncv: limits.ncv,
+                                          tolerance: S(c.arpack.tolerance), maxIterations: limits.maxIterations,
+                                          seed: c.arpack.seed, mode: mode, sigma: sigma, applyOP: applyOP)
+        }
+        var result = SymmetricEigenResult(
+            values: output.values, vectors: output.vectors,
+            diagnostics: SolverDiagnostics(arpack: output, method: "ARPACK Lanczos (\(description))", requested: c.count,
+                                           returned: output.values.count, which: c.which.rawValue,
+                                           subspaceSize: limits.ncv, options: c.arpack))
+        if c.computeResiduals && !output.values.isEmpty {
+            result.diagnostics.relativeResiduals = clock.measure("residuals") {
+                eigenRelativeResiduals(op, values: output.values, imaginary: nil, vectors: output.vectors, imaginaryVectors: nil)
+            }
+        }
+        result.diagnostics.phases = clock.phases
+        return result
+    }
+}

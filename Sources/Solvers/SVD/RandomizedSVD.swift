@@ -1,0 +1,137 @@
+import LinearAlgebra
+
+/// Randomized truncated SVD (Halko, Martinsson and Tropp 2011, algorithms 4.4 and 5.1), as
+/// scikit-learn's `randomized_svd`.
+///
+/// With `l = rank + oversamples`: draw a Gaussian `n x l` block `Ω`, form `Y = A Ω`, run `q`
+/// power iterations `Y = A (A' Y)` with a normaliser after every application, orthonormalise
+/// `Q = qr(Y)`, and finish with the SVD of the small `B = Q'A` (computed as `(A'Q)'`).
+///
+/// ```swift
+/// let svd = try RandomizedSVD.compute(adjacency, .init(rank: 64, seed: 7))
+/// print(svd.s, svd.diagnostics.maxRelativeResidual)
+/// ```
+///
+/// Cost: `2q + 2` passes over `A` with `l` vectors, plus O((m + n) l^2) of dense work
+/// (QR/LU of the blocks, SVD of `A'Q`), plus two more passes for the residual diagnostics.
+/// When `l >= min(m, n)` the operator is densified and LAPACK's `gesdd` is used instead.
+public enum RandomizedSVD {
+    /// What to do to the block between power-iteration passes, so that the columns do not all
+    /// collapse onto the leading singular vector (and, in `Float`, do not overflow).
+    public enum Normalizer: String, Sendable, CaseIterable {
+        /// Orthonormalise with Cholesky QR (`Y'Y = LL'`, `Y L^-T`): two GEMMs, many times faster
+        /// than Householder QR on tall blocks; falls back to Householder QR when the block is too
+        /// ill-conditioned for it. The final basis uses two passes (CholeskyQR2). The default.
+        case choleskyQR
+        /// Orthonormalise with Householder QR (most stable, but memory-bound on tall blocks).
+        case qr
+        /// Replace the block by the permuted lower factor of its LU factorization (scikit-learn's
+        /// default; cheaper than QR, nearly as good).
+        case lu
+        /// No normalisation: fastest, but loses the smaller singular directions to rounding when
+        /// there are many power iterations, and may overflow.
+        case none
+    }
+
+    /// The parameters of a run.
+    public struct Configuration: Sendable, Equatable {
+        /// The number of singular triplets wanted, `k`. Must be in `1...min(m, n)`.
+        public var rank: Int
+        /// Extra columns of the random block, `p` (default 10).
+        public var oversamples: Int
+        /// Power iterations `q`; `nil` (default) chooses as scikit-learn does: 7 when
+        /// `rank < 0.1 min(m, n)`, else 4.
+        public var powerIterations: Int?
+        /// The normaliser between passes (default ``Normalizer/choleskyQR``).
+        public var normalizer: Normalizer
+        /// Seed of the Gaussian test matrix (default 0).
+        public var seed: UInt64
+        /// Whether to compute the per-triplet residuals of ``SolverDiagnostics`` (two extra passes;
+        /// default `true`).
+        public var computeResiduals: Bool
+        /// Power iterations for the a-posteriori estimate of `||A - U S V'||`; 0 (default) skips it.
+        public var residualNormEstimateIterations: Int
+
+        /// A configuration; every parameter but the first has the documented default.
+        public init(rank: Int, oversamples: Int = 10, powerIterations: Int? = nil,
+                    normalizer: Normalizer = .choleskyQR, seed: UInt64 = 0, computeResiduals: Bool = true,
+                    residualNormEstimateIterations: Int = 0) {
+            self.rank = rank; self.oversamples = oversamples; self.powerIterations = powerIterations
+            self.normalizer = normalizer; self.seed = seed; self.computeResiduals = computeResiduals
+            self.residualNormEstimateIterations = residualNormEstimateIterations
+        }
+
+        /// The power iterations used for an `m x n` operator (the explicit value, or the default rule).
+        public func resolvedPowerIterations(rows m: Int, columns n: Int) -> Int {
+            if let q = powerIterations { return q }
+            return Double(rank) < 0.1 * Double(min(m, n)) ? 7 : 4
+        }
+    }
+
+    /// Computes the rank-`k` truncated SVD of `op`.
+    ///
+    /// - Parameters:
+    ///   - op: the `m x n` operator `A`.
+    ///   - configuration: see ``Configuration``.
+    /// - Returns: `U` (`m x k`), `s` (descending), `V'` (`k x n`) with the sign convention of
+    ///   ``TruncatedSVD``, and diagnostics (residuals, passes, phase times, seed).
+    /// - Throws: ``SolverError/invalidConfiguration(_:)`` for a rank outside `1...min(m, n)`, a
+    ///   negative oversampling or power-iteration count; ``SolverError/nonFinite(_:)`` when the
+    ///   operator produces NaN or infinity; ``LAPACKError`` when a factorization fails.
+    public static func compute<Op: LinearOperator>(_ op: Op, _ configuration: Configuration) throws
+        -> TruncatedSVD<Op.Scalar>
+    {
+        typealias S = Op.Scalar
+        let c = configuration
+        try TruncatedSVD<S>.validate(op, rank: c.rank, residualNormEstimateIterations: c.residualNormEstimateIterations,
+                                     solver: "RandomizedSVD")
+        if c.oversamples < 0 { throw SolverError.invalidConfiguration("RandomizedSVD: oversamples must be >= 0, got \(c.oversamples)") }
+        if let q = c.powerIterations, q < 0 { throw SolverError.invalidConfiguration("RandomizedSVD: powerIterations must be >= 0, got \(q)") }
+        let m = op.rows, n = op.columns
+        let l = c.rank + c.oversamples
+        let q = c.resolvedPowerIterations(rows: m, columns: n)
+        var clock = PhaseClock()
+
+        if l >= min(m, n) {
+            return try TruncatedSVD<S>.denseFallback(op, rank: c.rank, seed: c.seed, clock: &clock,
+                                                     computeResiduals: c.computeResiduals,
+                                                     normEstimateIterations: c.residualNormEstimateIterations)
+        }
+
+        let omega: Matrix<S> = clock.measure("random test matrix") { parallelGaussian(rows: n, columns: l, seed: c.seed) }
+        var passes = 0
+        let basis: Matrix<S> = try clock.measure("range finder") {
+            var y = op.apply(omega); passes += 1
+            try checkFinite(y, "A Ω")
+            for _ in 0..<q {
+                y = try normalize(y, c.normalizer)
+                var z = op.applyTranspose(y); passes += 1
+                z = try normalize(z, c.normalizer)
+                y = op.apply(z); passes += 1
+                try checkFinite(y, "a power iteration")
+            }
+            // The basis for Rayleigh-Ritz must be orthonormal to rounding: Householder for .qr,
+            // CholeskyQR2 (with its Householder fallback) otherwise.
+            return c.normalizer == .qr ? try y.orthonormalized() : try choleskyOrthonormalized(y, passes: 2)
+        }
+        let (u, s, vt) = try clock.measure("Rayleigh-Ritz") {
+            try rayleighRitz(op, basis: basis, rank: c.rank)
+        }
+        passes += 1
+        let d = SolverDiagnostics(method: "randomized (\(c.normalizer.rawValue), q = \(q), p = \(c.oversamples))",
+                                  requested: c.rank, converged: s.count, iterations: q, operatorApplications: passes, seed: c.seed)
+        return try TruncatedSVD.finish(op, u: u, s: s, vt: vt, diagnostics: d, clock: &clock,
+                                       computeResiduals: c.computeResiduals,
+                                       normEstimateIterations: c.residualNormEstimateIterations)
+    }
+
+    /// Applies a normaliser to a block.
+    static func normalize<S: BLASScalar>(_ y: Matrix<S>, _ normalizer: Normalizer) throws -> Matrix<S> {
+        switch normalizer {
+        case .choleskyQR: return try choleskyOrthonormalized(y, passes: 1)
+        case .qr: return try y.orthonormalized()
+        case .lu: return try y.lu().permutedLower
+        case .none: return y
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import EmbeddingStore
+import Foundation
+import LinearAlgebra
+import Neighbors
+
+extension Metric: ExpressibleByArgument {}
+extension NeighborIndexKind: ExpressibleByArgument {}
+
+struct Build: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build an index over an embedding table and save it.",
+        discussion: """
+        --kind exact: blocked GEMM with a fused top-k (no parameters). --kind ivf: k-means coarse \
+        quantiser with --lists lists (default round(sqrt(n))), seeded k-means++. --kind hnsw: \
+        navigable small-world graph with --m links per vector (2M at level 0) and beam width \
+        --ef-construction while inserting; built on --threads threads (deterministic with one).
+        """)
+
+    @Option(help: "The embedding table directory (vectors.npy, ids.tsv, meta.json).")
+    var embeddings: String?
+    @Option(help: "Instead of --embeddings: a .npy float32 matrix, one vector a row; ids are the row numbers 0, 1, ...")
+    var vectors: String?
+    @Option(help: "Index kind: exact, ivf or hnsw.")
+    var kind: NeighborIndexKind = .hnsw
+    @Option(help: "Metric: cosine, ip (inner product) or l2 (squared Euclidean distance).")
+    var metric: Metric = .cosine
+    @Option(help: "HNSW: links per vector.")
+    var m: Int = 16
+    @Option(help: "HNSW: beam width while inserting.")
+    var efConstruction: Int = 200
+    @Option(help: "IVF: number of lists (0: round(sqrt(n))).")
+    var lists: Int = 0
+    @Option(help: "Seed of the HNSW levels or the k-means sampling and seeding.")
+    var seed: UInt64 = 0
+    @Option(help: "Threads (default: all cores, or EMBEDDINGS_THREADS).")
+    var threads: Int?
+    @Option(help: "The index file to write.")
+    var output: String
+
+    func run() throws {
+        let t = try applyThreads(threads)
+        let start = Date()
+        guard (embeddings == nil) != (vectors == nil) else { throw ValidationError("give exactly one of --embeddings, --vectors") }
+        let table: EmbeddingTable
+        if let embeddings {
+            table = try EmbeddingTable.read(from: URL(fileURLWithPath: embeddings))
+        } else {
+            let m = try NPY.read(Float.self, from: URL(fileURLWithPath: vectors!))
+            table = try EmbeddingTable(ids: (0..<m.rows).map(String.init), vectors: m,
+                                       metadata: EmbeddingMetadata(entityType: "row", algorithm: "npy"))
+        }
+        FileHandle.standardError.write("read \(table.count) x \(table.dimension) vectors in \(String(format: "%.2f", Date().timeIntervalSince(start))) s; building \(kind.rawValue) (\(metric.rawValue)) on \(t) threads\n".data(using: .utf8)!)
+        let index = try NeighborIndexes.make(kind: kind, dimension: table.dimension, metric: metric, m: m,
+                                             efConstruction: efConstruction, lists: lists, seed: seed)
+        try index.add(table, threads: t)
+        try index.save(to: URL(fileURLWithPath: output))
+        let bytes = fileSize(output)
+        print(String(format: "%@ index of %d vectors built in %.2f s; %@: %d bytes (%.1f per vector)",
+                     kind.rawValue, index.count, index.buildSeconds, output, bytes, Double(bytes) / Double(max(1, index.count))))
+    }
+}

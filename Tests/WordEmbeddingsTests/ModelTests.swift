@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+import LinearAlgebra
+@testable import WordEmbeddings
+
+/// A corpus with planted topics: every sentence draws its words from one topic.
+func plantedTopicCorpus(topics: Int, wordsPerTopic: Int, sentences: Int, length: Int, seed: UInt64) throws -> Corpus {
+    var rng = Xoshiro256(seed: seed)
+    var lines = [String]()
+    for _ in 0..<sentences {
+        let topic = Int(rng.next() % UInt64(topics))
+        lines.append((0..<length).map { _ in "t\(topic)w\(rng.next() % UInt64(wordsPerTopic))" }.joined(separator: " "))
+    }
+    return try Corpus(text: lines.joined(separator: "\n"), options: .init(tokenizer: .tweet, sentences: .lines, minCount: 1))
+}
+
+/// Mean cosine within topics and across topics (topic of a word = its "tK" prefix).
+func topicSeparation(_ corpus: Corpus, _ v: Matrix<Float>) -> (within: Double, across: Double, nearestSameTopic: Double) {
+    let words = corpus.vocabulary.words
+    let n = v.rows, d = v.columns
+    func cos(_ a: Int, _ b: Int) -> Double {
+        var dot = 0.0, na = 0.0, nb = 0.0
+        for k in 0..<d {
+            let x = Double(v[a, k]), y = Double(v[b, k])
+            dot += x * y; na += x * x; nb += y * y
+        }
+        return dot / (na * nb).squareRoot()
+    }
+    let topic = words.map { $0.split(separator: "w")[0] }
+    var within = [Double](), across = [Double]()
+    var hits = 0
+    for a in 0..<n {
+        var best = -2.0, bestRow = -1
+        for b in 0..<n where b != a {
+            let c = cos(a, b)
+            if topic[a] == topic[b] { within.append(c) } else { across.append(c) }
+            if c > best { best = c; bestRow = b }
+        }
+        if topic[bestRow] == topic[a] { hits += 1 }
+    }
+    return (within.reduce(0, +) / Double(within.count), across.reduce(0, +) / Double(across.count), Double(hits) / Double(n))
+}
+
+@Suite struct SkipGramTests {
+    @Test func plantedTopicsEndUpTogether() throws {
+        let corpus = try plantedTopicCorpus(topics: 4, wordsPerTopic: 12, sentences: 1_500, length: 12, seed: 11)
+        let result = try SkipGram.train(corpus, .init(dimension: 16, window: 3, negative: 5, sample: 0, epochs: 5, threads: 1, seed: 5))
+        let s = topicSeparation(corpus, result.vectors)
+        #expect(s.within > s.across + 0.3, "within \(s.within), across \(s.across)")
+        #expect(s.nearestSameTopic >= 0.95)
+        #expect(result.epochLoss.count == 5 && result.epochLoss.last! < result.epochLoss.first!)
+        #expect(result.epochEffectiveWords.allSatisfy { $0 == corpus.ids.count })   // sample 0 keeps all
+    }
+
+    @Test func oneThreadIsReproducibleToTheBit() throws {
+        let corpus = try plantedTopicCorpus(topics: 3, wordsPerTopic: 8, sentences: 300, length: 10, seed: 2)
+        let c = SkipGram.Configuration(dimension: 20, window: 4, negative: 3, sample: 1e-3, epochs: 2, threads: 1, seed: 9)
+        let a = try SkipGram.train(corpus, c), b = try SkipGram.train(corpus, c)
+        #expect(a.vectors.elements == b.vectors.elements)
+        #expect(a.epochLoss == b.epochLoss)
+        var other = c
+        other.seed = 10
+        #expect(try SkipGram.train(corpus, other).vectors.elements != a.vectors.elements)
+    }
+
+    @Test func hogwildThreadsLearnTheSameStructure() throws {
+        let corpus = try plantedTopicCorpus(topics: 4, wordsPerTopic: 12, sentences: 1_500, length: 12, seed: 11)
+        let result = try SkipGram.train(corpus, .init(dimension: 16, window: 3, sample: 0, epochs: 5, threads: 2, seed: 5, addContextVectors: true))
+        let s = topicSeparation(corpus, result.vectors)
+        #expect(s.within > s.across + 0.3 && s.nearestSameTopic >= 0.95)
+        #expect(result.vectors.elements.allSatisfy { $0.isFinite })
+    }
+}
+
+@Suite struct PPMITests {
+    /// Corpus "a b c a b" / "c a": window 2, dynamic weights (1, 0.5).
+    static let text = "a b c a b\nc a\n"
+
+    @Test func cooccurrenceCountsByHand() throws {
+        let corpus = try Corpus(text: Self.text, options: .init(tokenizer: .letters, sentences: .lines, minCount: 1))
+        #expect(corpus.vocabulary.words == ["a", "b", "c"])
+        let c = PPMISVD.cooccurrences(corpus, window: 2, weighting: .dynamic, threads: 2).toDense()
+        // Sentence 1: a b c a b (positions 0..4); sentence 2: c a.
+        // d=1 pairs: ab, bc, ca, ab | ca -> weight 1; d=2 pairs: ac, ba, cb -> weight 0.5 (each both ways).
+        let expected: [[Double]] = [
+            // a      b      c
+            [0.0, 2.5, 2.5],   // a: b(1+1) + b(0.5, d=2 from "b c a"), c(1 + 1 + 0.5)
+            [2.5, 0.0, 1.5],   // b: a, c(1) + c(0.5)
+            [2.5, 1.5, 0.0],
+        ]
+        for i in 0..<3 { for j in 0..<3 { #expect(abs(c[i, j] - expected[i][j]) < 8 * Double.ulpOfOne, "(\(i), \(j)): \(c[i, j])") } }
+        let uniform = PPMISVD.cooccurrences(corpus, window: 2, weighting: .uniform, threads: 1).toDense()
+        #expect(uniform[0, 1] == 3 && uniform[0, 2] == 3 && uniform[1, 2] == 2 && uniform[0, 0] == 0)
+    }
+
+    @Test func ppmiByHand() throws {
+        let corpus = try Corpus(text: Self.text, options: .init(tokenizer: .letters, sentences: .lines, minCount: 1))
+        let counts = PPMISVD.cooccurrences(corpus, window: 2, weighting: .dynamic, threads: 1)
+        let dense = counts.toDense()
+        for shift in [1.0, 1.2] {
+            let p = PPMISVD.ppmi(counts, contextSmoothing: 0.75, shift: shift, threads: 2).toDense()
+            // Row sums 5, 4, 4; smoothed column sums 5^.75, 4^.75, 4^.75.
+            let rows = [5.0, 4, 4], cols = [5.0, 4, 4].map { pow($0, 0.75) }
+            let total = cols.reduce(0, +)
+            for i in 0..<3 {
+                for j in 0..<3 {
+                    let pmi = dense[i, j] > 0 ? log(dense[i, j] * total / (rows[i] * cols[j])) - log(shift) : 0
+                    let expected = Float(max(pmi, 0))
+                    #expect(abs(p[i, j] - expected) <= 4 * Float.ulpOfOne * max(1, expected), "(\(i), \(j)) shift \(shift): \(p[i, j]) vs \(expected)")
+                }
+            }
+        }
+    }
+
+    @Test func largerCountsMatchANaiveDenseCount() throws {
+        let corpus = try plantedTopicCorpus(topics: 3, wordsPerTopic: 10, sentences: 200, length: 9, seed: 4)
+        let v = corpus.vocabulary.count
+        var naive = [Double](repeating: 0, count: v * v)
+        let s = corpus.sentenceStarts
+        for k in 0..<(s.count - 1) {
+            for i in s[k]..<s[k + 1] {
+                for d in 1...4 where i + d < s[k + 1] {
+                    let a = Int(corpus.ids[i]), b = Int(corpus.ids[i + d])
+                    naive[a * v + b] += 1 / Double(d); naive[b * v + a] += 1 / Double(d)
+                }
+            }
+        }
+        let sparse = PPMISVD.cooccurrences(corpus, window: 4, weighting: .harmonic, threads: 2)
+        let dense = sparse.toDense()
+        for a in 0..<v { for b in 0..<v { #expect(abs(dense[a, b] - naive[a * v + b]) <= 1e-12 * max(1, naive[a * v + b])) } }
+        // The CSR is canonical: columns strictly increasing in each row.
+        #expect(throws: Never.self) { try CSRMatrix(rows: v, columns: v, rowOffsets: sparse.rowOffsets, columnIndices: sparse.columnIndices, values: sparse.values) }
+    }
+
+    @Test func plantedTopicsEndUpTogether() throws {
+        let corpus = try plantedTopicCorpus(topics: 4, wordsPerTopic: 12, sentences: 1_500, length: 12, seed: 11)
+        let result = try PPMISVD.train(corpus, .init(dimension: 8, window: 3, seed: 1, threads: 2))
+        let s = topicSeparation(corpus, result.vectors)
+        #expect(s.within > s.across + 0.3, "within \(s.within), across \(s.across)")
+        #expect(s.nearestSameTopic >= 0.95)
+        #expect(result.singularValues.count == 8 && zip(result.singularValues, result.singularValues.dropFirst()).allSatisfy { $0 >= $1 })
+    }
+}
