@@ -109,6 +109,8 @@ let package = Package(
         .executableTarget(name: "embedding-store", dependencies: [
             "FeatureStore", "EmbeddingServer", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Layer 6: the Swift side of Benchmarks/store/store_vs_feast.sh.
+        .executableTarget(name: "store-bench", dependencies: ["FeatureStore"], path: "Benchmarks/store/StoreBench"),
         .testTarget(name: "FeatureStoreTests", dependencies: [
             "FeatureStore", "EmbeddingStore", "LinearAlgebra", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
