@@ -104,7 +104,7 @@ let package = Package(
             "EmbeddingStore", "LinearAlgebra", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .target(name: "EmbeddingServer", dependencies: [
-            "FeatureStore", "EmbeddingStore", .product(name: "Hummingbird", package: "hummingbird"),
+            "FeatureStore", "EmbeddingStore", "LinearAlgebra", "Neighbors", .product(name: "Hummingbird", package: "hummingbird"),
         ]),
         .executableTarget(name: "embedding-store", dependencies: [
             "FeatureStore", "EmbeddingServer", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -2,6 +2,9 @@ import EmbeddingStore
 import FeatureStore
 import Foundation
 import Hummingbird
+import LinearAlgebra
+import Neighbors
+import Synchronization
 
 /// Turns every error into a JSON body `{"error": {"status": 404, "reason": "..."}}`.
 struct JSONErrorMiddleware: RouterMiddleware {
@@ -213,7 +216,7 @@ extension EmbeddingServer {
                 throw HTTPError(.badRequest, message: "k \(kText.debugDescription) must be an integer from 1 to 1000")
             }
             let version = try online.version(of: try name(context), try selector(request))
-            let neighbors = try Neighbours.find(id: id, k: k, in: version)
+            let neighbors = try neighbours.find(id: id, k: k, in: version)
             return try JSON.encode(neighbors)
         }
         router.post("/v1/embeddings") { request, _ in
@@ -269,14 +272,51 @@ struct NeighbourList: Encodable {
     var neighbors: [Item]
 }
 
-enum Neighbours {
-    /// The `k` nearest ids to `id` by cosine similarity, exact scan over the mapped version.
-    static func find(id: String, k: Int, in version: OnlineVersion) throws -> NeighbourList {
+/// Neighbour search through the Neighbors module: one exact cosine index (fused GEMM top-k) per
+/// served version, built on first use from the mapped vectors and kept until the version changes.
+final class NeighbourIndexes: Sendable {
+    private let indexes = Mutex<[String: IndexBox]>([:])
+
+    final class IndexBox: @unchecked Sendable {
+        // Searches are serialised by the lock: the index is not documented as safe for concurrent searches.
+        private let index: ExactIndex
+        private let lock = NSLock()
+        init(_ index: ExactIndex) { self.index = index }
+        func search(_ query: Matrix<Float>, _ parameters: SearchParameters) throws -> [Neighbor] {
+            lock.lock()
+            defer { lock.unlock() }
+            return try index.search(query, parameters: parameters)[0]
+        }
+    }
+
+    func index(for version: OnlineVersion) throws -> IndexBox {
+        let key = version.record.reference + version.record.vectorsChecksum
+        if let box = indexes.withLock({ $0[key] }) { return box }
+        let n = version.count, d = version.dimension
+        var matrix = Matrix<Float>(rows: n, columns: d)
+        version.withVectors { v in
+            for r in 0..<n { for j in 0..<d { matrix.elements[r + j * n] = v[r * d + j] } }
+        }
+        let index = try ExactIndex(dimension: d, metric: .cosine)
+        try index.add(ids: (0..<n).map(version.id(atRow:)), vectors: matrix, threads: nil)
+        let box = IndexBox(index)
+        indexes.withLock { map in
+            map = map.filter { $0.key.hasPrefix(version.record.embedding + "@") == false }   // drop older versions of this embedding
+            map[key] = box
+        }
+        return box
+    }
+
+    /// The `k` nearest ids to `id` by cosine similarity (the id itself left out).
+    func find(id: String, k: Int, in version: OnlineVersion) throws -> NeighbourList {
         guard let row = version.row(of: id) else {
             throw FeatureStoreError(.notFound, "\(version.record.reference) has no id \(id.debugDescription)")
         }
-        let found = version.exactNeighbors(of: version.vector(atRow: row), k: k, skip: row)
-        return NeighbourList(id: id, version: version.record.version, k: k, method: "exact-cosine",
-                             neighbors: found.map { .init(id: version.id(atRow: $0.row), similarity: $0.similarity) })
+        let box = try index(for: version)
+        let query = Matrix<Float>(rows: 1, columns: version.dimension, elements: version.vector(atRow: row))
+        let found = try box.search(query, SearchParameters(k: min(k + 1, version.count), threads: 1))
+        let items = found.filter { $0.id != id }.prefix(k).map { NeighbourList.Item(id: $0.id, similarity: $0.score) }
+        return NeighbourList(id: id, version: version.record.version, k: k, method: "exact-cosine (Neighbors.ExactIndex)",
+                             neighbors: Array(items))
     }
 }

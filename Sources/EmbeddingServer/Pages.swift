@@ -112,7 +112,7 @@ extension EmbeddingServer {
                 let k = min(max(Int(kText ?? "10") ?? 10, 1), 100)
                 do {
                     try StoreNames.validateID(explore)
-                    let list = try Neighbours.find(id: explore, k: k, in: latest)
+                    let list = try neighbours.find(id: explore, k: k, in: latest)
                     body += "<table id=\"neighbors\"><thead><tr><th>#</th><th>Id</th><th>Cosine</th></tr></thead><tbody>"
                     for (i, n) in list.neighbors.enumerated() {
                         body += "<tr><td>\(i + 1)</td><td><a href=\"/embeddings/\(urlEncode(name))?id=\(urlEncode(n.id))&k=\(k)\">\(esc(n.id))</a></td><td>\(String(format: "%.4f", n.similarity))</td></tr>"

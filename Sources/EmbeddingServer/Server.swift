@@ -59,6 +59,7 @@ public struct EmbeddingServer: Sendable {
     /// Settings.
     public let configuration: ServerConfiguration
     let maps = MapCache()
+    let neighbours = NeighbourIndexes()
 
     /// A server for `store`.
     public init(store: FeatureStore, configuration: ServerConfiguration = ServerConfiguration()) {

@@ -144,7 +144,6 @@ public final class OnlineVersion: Sendable {
     let idsFile: MappedFile
     let dataOffset: Int
     let index: IDIndex
-    let norms = NormCache()
 
     /// Maps the version in `directory` (as registered by `record`).
     /// - Throws: ``FeatureStoreError`` when a file is missing, its header disagrees with the
