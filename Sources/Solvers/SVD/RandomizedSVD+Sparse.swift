@@ -14,7 +14,9 @@ extension RandomizedSVD {
         let m = a.rows, n = a.columns, l = c.rank + c.oversamples
         // The same Ω as the generic path (column j from stream j), held transposed.
         let omegaT: Matrix<S> = clock.measure("random test matrix") {
-            parallelGaussian(rows: n, columns: l, seed: c.seed).transposed()
+            // Transposed by a GEMM with the identity (exact, and specialised BLAS work even when
+            // this generic code runs unspecialised, where an element loop would not be).
+            Matrix.product(Matrix<S>.identity(l), .none, parallelGaussian(rows: n, columns: l, seed: c.seed), .transpose)
         }
         var passes = 0
         let qt: Matrix<S> = try clock.measure("range finder") {
@@ -40,13 +42,8 @@ extension RandomizedSVD {
             let k = min(c.rank, small.s.count)
             let w = small.u.columns(0..<k).copy()        // l x k
             let u = Matrix.product(qt, .transpose, w, .none)   // U = Q W, m x k
-            var vt = Matrix<S>(rows: k, columns: n)          // the first k rows of X'
-            let ld = small.vt.rows
-            small.vt.withUnsafeBufferPointer { src in
-                vt.withUnsafeMutableBufferPointer { dst in
-                    for j in 0..<n { (dst.baseAddress! + j * k).update(from: src.baseAddress! + j * ld, count: k) }
-                }
-            }
+            // The first k rows of X', selected by a GEMM with [I_k 0] (exact; see Ω above).
+            let vt = Matrix.product(Matrix<S>.identity(small.vt.rows).columns(0..<k), .transpose, small.vt, .none)
             return (u, Array(small.s[0..<k]), vt, w)
         }
         passes += 1
@@ -118,28 +115,22 @@ func sparseTransposeProduct<S: BLASScalar>(_ a: CSRMatrix<S>, _ xt: Matrix<S>, i
 
 /// `||A v_i - s_i u_i|| / s_1` (one product of `A` with `V`, which `vt` holds row-major) and
 /// `||A' u_i - s_i v_i|| / s_1` from `rightImage = (A'U)'` (`k x n`) the caller already has.
+/// Every step is a BLAS call or a specialised element kernel (the norms are the diagonal of a
+/// `k x k` Gram matrix), so it runs at full speed from unspecialised generic code.
 func sparseResiduals<S: BLASScalar>(_ a: CSRMatrix<S>, u: Matrix<S>, s: [S], vt: Matrix<S>, rightImage: Matrix<S>)
     -> (left: [Double], right: [Double]) {
-    let k = s.count, m = u.rows, n = vt.columns
-    var avt = Matrix<S>(rows: k, columns: m)             // (A V)'
-    sparseProduct(a, vt, into: &avt)
+    let k = s.count, m = u.rows
+    var left = Matrix<S>(rows: k, columns: m)             // (A V)' - S U'
+    sparseProduct(a, vt, into: &left)
+    left.axpy(-1, Matrix.product(Matrix<S>.diagonal(s), .none, u, .transpose))
+    var right = rightImage                                // (A' U)' - S V'
+    right.axpy(-1, vt.scaledRows(by: s))
     let s1 = Double(s[0]) > 0 ? Double(s[0]) : 1
-    func norms(_ image: Matrix<S>, _ vectors: Matrix<S>, vectorsTransposed: Bool, count: Int) -> [Double] {
-        var sums = [Double](repeating: 0, count: k)
-        image.withUnsafeBufferPointer { img in
-            vectors.withUnsafeBufferPointer { vec in
-                for i in 0..<count {
-                    for j in 0..<k {
-                        let v = vectorsTransposed ? vec[j + i * k] : vec[i + j * count]
-                        let r = Double(img[j + i * k]) - Double(s[j]) * Double(v)
-                        sums[j] += r * r
-                    }
-                }
-            }
-        }
-        return sums.map { $0.squareRoot() / s1 }
+    func rowNorms(_ r: Matrix<S>) -> [Double] {
+        let gram = Matrix.product(r, .none, r, .transpose)
+        return (0..<k).map { Double(gram[$0, $0]).squareRoot() / s1 }
     }
-    return (norms(avt, u, vectorsTransposed: false, count: m), norms(rightImage, vt, vectorsTransposed: true, count: n))
+    return (rowNorms(left), rowNorms(right))
 }
 
 /// The rows of the wide `yt` (`l x m`, `m >= l`) orthonormalised by Cholesky QR of `Y = yt'`:
