@@ -11,13 +11,22 @@ Peers, all on the same CSR adjacency built from an edge list, float32, 2 threads
 The residual reported is the one the Swift solvers report in SVDDiagnostics.maxRelativeResidual:
 max_i max(||A v_i - s_i u_i||, ||A' u_i - s_i v_i||) / s_1, and for eigsh max_i ||N x_i - l_i x_i|| / max|l|.
 
-Usage (from the repository root; the script makes its own venv in Benchmarks/.venv-bench):
+Usage (from the repository root; PYTHON=... picks an interpreter that has numpy, scipy,
+scikit-learn and threadpoolctl, else the script makes its own venv in Benchmarks/.venv-bench):
+  swift build -c release --product solvers-compare
+  Benchmarks/solvers_vs_python.sh --standard              # slashdot, 200k/4M and 1M/20M, medians of 3
   Benchmarks/solvers_vs_python.sh --edges ../shared/data/slashdot/edges.txt
   Benchmarks/solvers_vs_python.sh --generate-powerlaw 1000000 20000000 Benchmarks/.data/powerlaw-1m-20m.tsv
-  Benchmarks/solvers_vs_python.sh --edges A.tsv --swift-command 'swift run -c release follow-graph-svd bench --edges {edges}'
 
---swift-command is run once per edge list with {edges} replaced; every stdout line that is a JSON
-object with keys tool, method, seconds, max_residual is added to the side-by-side table.
+--standard benchmarks ../shared/data/slashdot/edges.txt and the seeded power-law graphs of 200k
+nodes / 4M edges and 1M nodes / 20M edges (generated into Benchmarks/.data on first use), with
+--repeats 3. Unless --swift-command is given, the Swift side is .build/release/solvers-compare
+(same rank, oversampling, power iterations, tolerance, repeats and threads) when it exists.
+--swift-command is run once per edge list with {edges} and {repeats} replaced; every stdout line
+that is a JSON object with keys method, seconds, max_residual is added to the side-by-side table.
+The table pairs each Swift solver with its peer: ratio = Swift time / peer time (below 1: faster),
+residuals side by side. ARPACK operator applications are counted on both sides (for scipy in a
+separate, untimed run through a counting LinearOperator).
 Results are also written as JSON lines to --output (default Benchmarks/.results/solvers_vs_python.jsonl).
 """
 import argparse
@@ -34,7 +43,7 @@ for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402  (after the thread variables)
 import scipy.sparse as sp  # noqa: E402
-from scipy.sparse.linalg import eigsh, svds  # noqa: E402
+from scipy.sparse.linalg import LinearOperator, eigsh, svds  # noqa: E402
 from sklearn.utils.extmath import randomized_svd  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
@@ -115,21 +124,49 @@ def run_python_peers(a, args, name):
         if not args.skip_svds:
             med, times, (u, s, vt) = timed(lambda: svds(a, k=k, tol=args.tol, solver="arpack",
                                                         random_state=0), args.repeats)
+            counter = CountingOperator(a)
+            svds(counter, k=k, tol=args.tol, solver="arpack", random_state=0)
             results.append(dict(tool="python", method="scipy-svds", input=name, seconds=med, runs=times,
-                                max_residual=svd_residual(a, u, s, vt), k=k, tol=args.tol))
+                                max_residual=svd_residual(a, u, s, vt), k=k, tol=args.tol,
+                                operator_applications=counter.products))
         if not args.skip_eigsh:
             nrm = normalized_symmetric(a)
             rng = np.random.default_rng(0)
             v0 = rng.standard_normal(nrm.shape[0]).astype(np.float32)
             med, times, (w, x) = timed(lambda: eigsh(nrm, k=k, which="LA", tol=args.tol, v0=v0), args.repeats)
             res = np.linalg.norm(nrm @ x - x * w, axis=0).max() / np.abs(w).max()
+            counter = CountingOperator(nrm)
+            eigsh(counter, k=k, which="LA", tol=args.tol, v0=v0)
             results.append(dict(tool="python", method="scipy-eigsh", input=name, seconds=med, runs=times,
-                                max_residual=float(res), k=k, tol=args.tol))
+                                max_residual=float(res), k=k, tol=args.tol, operator_applications=counter.products))
     return results
 
 
-def run_swift(command_template, edges, name):
-    cmd = command_template.replace("{edges}", shlex.quote(edges))
+class CountingOperator(LinearOperator):
+    """A sparse matrix as a LinearOperator that counts its one-vector products (A x and A' x), as
+    the Swift side counts them: 2 per Lanczos step of svds (A' A x), 1 per step of eigsh."""
+
+    def __init__(self, a):
+        super().__init__(dtype=a.dtype, shape=a.shape)
+        self.a, self.at, self.products = a, a.T.tocsr(), 0
+
+    def _matvec(self, x):
+        self.products += 1
+        return self.a @ x
+
+    def _rmatvec(self, x):
+        self.products += 1
+        return self.at @ x
+
+    def _matmat(self, x):  # block products (svds' final U = A V) are not one-vector products
+        return self.a @ x
+
+    def _rmatmat(self, x):
+        return self.at @ x
+
+
+def run_swift(command_template, edges, name, repeats):
+    cmd = command_template.replace("{edges}", shlex.quote(edges)).replace("{repeats}", str(repeats))
     proc = subprocess.run(cmd, shell=True, capture_output=True, text=True)
     if proc.returncode != 0:
         print(f"swift command failed ({proc.returncode}): {cmd}\n{proc.stderr}", file=sys.stderr)
@@ -150,49 +187,82 @@ def run_swift(command_template, edges, name):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--edges", action="append", default=[], help="edge list file (repeatable)")
-    ap.add_argument("--generate-powerlaw", nargs=3, metavar=("NODES", "EDGES", "PATH"),
-                    help="write a seeded power-law edge list to PATH (if absent) and benchmark it")
+    ap.add_argument("--generate-powerlaw", nargs=3, metavar=("NODES", "EDGES", "PATH"), action="append", default=[],
+                    help="write a seeded power-law edge list to PATH (if absent) and benchmark it (repeatable)")
+    ap.add_argument("--standard", action="store_true",
+                    help="slashdot, 200k/4M and 1M/20M power-law graphs, medians of 3 (see above)")
     ap.add_argument("--rank", type=int, default=64)
     ap.add_argument("--oversamples", type=int, default=10)
     ap.add_argument("--power-iterations", type=int, default=4)
     ap.add_argument("--tol", type=float, default=0.0, help="ARPACK tolerance for svds and eigsh (0: machine precision)")
-    ap.add_argument("--repeats", type=int, default=1, help="runs per solver; the median is reported")
+    ap.add_argument("--repeats", type=int, default=None, help="runs per solver; the median is reported (default 1, 3 with --standard)")
     ap.add_argument("--skip-svds", action="store_true")
     ap.add_argument("--skip-eigsh", action="store_true")
-    ap.add_argument("--swift-command", help="command printing JSON result lines; {edges} is replaced")
+    ap.add_argument("--swift-command", help="command printing JSON result lines; {edges} and {repeats} are replaced")
+    ap.add_argument("--skip-python", action="store_true", help="run only the Swift side")
     ap.add_argument("--output", default=os.path.join(os.path.dirname(__file__), ".results", "solvers_vs_python.jsonl"))
     args = ap.parse_args()
 
+    here = os.path.dirname(os.path.abspath(__file__))
     inputs = list(args.edges)
-    if args.generate_powerlaw:
-        nodes, edges, path = int(args.generate_powerlaw[0]), int(args.generate_powerlaw[1]), args.generate_powerlaw[2]
+    graphs = list(args.generate_powerlaw)
+    if args.standard:
+        inputs.append(os.path.join(here, "..", "..", "shared", "data", "slashdot", "edges.txt"))
+        graphs += [("200000", "4000000", os.path.join(here, ".data", "powerlaw-200k-4m.tsv")),
+                   ("1000000", "20000000", os.path.join(here, ".data", "powerlaw-1m-20m.tsv"))]
+    if args.repeats is None:
+        args.repeats = 3 if args.standard else 1
+    for nodes, edges, path in graphs:
         if not os.path.exists(path):
             t0 = time.perf_counter()
-            generate_powerlaw(nodes, edges, path)
+            generate_powerlaw(int(nodes), int(edges), path)
             print(f"generated {path} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
         inputs.append(path)
     if not inputs:
-        ap.error("give --edges and/or --generate-powerlaw")
+        ap.error("give --edges, --generate-powerlaw or --standard")
+    if not args.swift_command:
+        binary = os.path.join(here, "..", ".build", "release", "solvers-compare")
+        if os.path.exists(binary):
+            flags = f"--rank {args.rank} --oversamples {args.oversamples} --power-iterations {args.power_iterations} --tol {args.tol} --threads {THREADS} --repeats {{repeats}}"
+            flags += " --skip-svds" if args.skip_svds else ""
+            flags += " --skip-eigsh" if args.skip_eigsh else ""
+            args.swift_command = f"{shlex.quote(binary)} --edges {{edges}} {flags}"
+        else:
+            print(f"no Swift side: {binary} is not built (swift build -c release --product solvers-compare)", file=sys.stderr)
 
     all_results = []
     for path in inputs:
         if not os.path.exists(path):
             print(f"skipping {path}: not found", file=sys.stderr)
             continue
-        a, load = read_edges(path)
         name = os.path.relpath(path)
-        print(f"{name}: {a.shape[0]} nodes, {a.nnz} nonzeros, read in {load:.1f} s", file=sys.stderr)
-        all_results += run_python_peers(a, args, name)
+        if not args.skip_python:
+            a, load = read_edges(path)
+            print(f"{name}: {a.shape[0]} nodes, {a.nnz} nonzeros, read in {load:.1f} s", file=sys.stderr)
+            all_results += run_python_peers(a, args, name)
+            del a
         if args.swift_command:
-            all_results += run_swift(args.swift_command, path, name)
+            all_results += run_swift(args.swift_command, path, name, args.repeats)
 
     os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
     with open(args.output, "a") as f:
         for r in all_results:
             f.write(json.dumps(r) + "\n")
-    print(f"{'input':<40} {'tool':<7} {'method':<28} {'seconds':>9} {'max rel. residual':>18}")
+    print(f"medians of {args.repeats}, {THREADS} threads a side, float32, k = {args.rank}, p = {args.oversamples}, "
+          f"q = {args.power_iterations}, ARPACK tol = {args.tol}")
+    print(f"{'input':<40} {'tool':<7} {'method':<24} {'seconds':>9} {'max rel. residual':>18} {'applications':>12}")
     for r in all_results:
-        print(f"{r['input']:<40} {r['tool']:<7} {r['method']:<28} {r['seconds']:>9.2f} {r['max_residual']:>18.3g}")
+        apps = r.get("operator_applications", "")
+        print(f"{r['input']:<40} {r['tool']:<7} {r['method']:<24} {r['seconds']:>9.2f} {r['max_residual']:>18.3g} {apps:>12}")
+    peers = {"swift-randomized": "sklearn-randomized_svd", "swift-arpack-svds": "scipy-svds", "swift-eigsh": "scipy-eigsh"}
+    print(f"\n{'input':<40} {'solver':<20} {'swift s':>8} {'peer s':>8} {'ratio':>6} {'swift resid.':>12} {'peer resid.':>12}")
+    for r in all_results:
+        if r.get("tool") != "swift" or r["method"] not in peers:
+            continue
+        for p in all_results:
+            if p.get("tool") == "python" and p["method"] == peers[r["method"]] and p["input"] == r["input"]:
+                print(f"{r['input']:<40} {r['method'][6:]:<20} {r['seconds']:>8.2f} {p['seconds']:>8.2f} "
+                      f"{r['seconds'] / p['seconds']:>6.2f} {r['max_residual']:>12.3g} {p['max_residual']:>12.3g}")
 
 
 if __name__ == "__main__":

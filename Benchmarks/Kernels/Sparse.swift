@@ -1,34 +1,63 @@
 import Benchmark
+import Foundation
 import LinearAlgebra
 
-/// SpMM, the hot kernel of every solver: a 1M x 1M CSR matrix with 10M uniformly placed
-/// nonzeros times a 64-column Float block, as `A X` (row gathers) and `A' X` (row scatters,
-/// without building `A'`), on 1 thread and on all of `EMBEDDINGS_THREADS` (default: all cores).
+/// SpMM and SpMV, the hot kernels of every solver: a 1M x 1M CSR matrix with 10M uniformly
+/// placed nonzeros times a 64-column Float block (`A X`; `A' X` as a gather over the transposed
+/// index, the default, and as the scatter used without it) and times one vector (ARPACK's
+/// products, through the pointer entry points), on 1 thread and on all of `EMBEDDINGS_THREADS`.
 ///
-/// Traffic counted per product: the CSR arrays (8-byte row offsets, 4-byte column index and
-/// 4-byte value per nonzero), one 256-byte dense row per nonzero, and the 256-byte output rows.
+/// Two rates per product, each also as a percentage of the machine's stream-triad bandwidth
+/// (`STREAM_TRIAD_GBS`, default 50: measured on the project's 2-core machine, see DESIGN.md):
+/// - "MB/s moved": the bytes a product must move at least, the floor: the CSR arrays (8-byte
+///   offsets, 4-byte index and 4-byte value per nonzero), the input block read once and the
+///   output block written once. At the triad rate this is the bandwidth floor of the product.
+/// - "MB/s gathered": the CSR arrays plus one dense row of the input per nonzero (what the
+///   kernel loads, from cache or memory), plus the output: the figure scipy-style kernels quote.
 func registerSparseBenchmarks() {
-    let n = 1_000_000, nnz = 10_000_000, k = 64
-    let megabytes = (Double(8 * (n + 1)) + Double(8 * nnz) + Double(nnz * k * 4) + Double(n * k * 4)) / 1e6
+    let n = 1_000_000, nnz = 10_000_000
+    let triad = ProcessInfo.processInfo.environment["STREAM_TRIAD_GBS"].flatMap(Double.init) ?? 50
+    let moved = BenchmarkMetric.custom("MB/s moved", polarity: .prefersLarger, useScalingFactor: false)
+    let gathered = BenchmarkMetric.custom("MB/s gathered", polarity: .prefersLarger, useScalingFactor: false)
+    let ofTriad = BenchmarkMetric.custom("% of triad, gathered", polarity: .prefersLarger, useScalingFactor: false)
     let allThreads = Parallel.threads
-    for threads in Set([1, allThreads]).sorted() {
-        for transpose in [false, true] {
-            let name = "SpMM Float 1Mx1M nnz=10M k=64 \(transpose ? "A'X" : "AX") threads=\(threads)"
-            Benchmark(name, configuration: configuration(seconds: 15, iterations: 15, rate: byteRate)) { benchmark, inputs in
-                var y = Matrix<Float>(rows: n, columns: k)
-                for _ in benchmark.scaledIterations {
-                    timed(benchmark, byteRate, work: megabytes) {
-                        if transpose {
-                            inputs.0.applyTranspose(inputs.1, into: &y, threads: threads)
-                        } else {
-                            inputs.0.apply(inputs.1, into: &y, threads: threads)
+    enum Product: String, CaseIterable { case ax = "AX", atxGather = "A'X gather", atxScatter = "A'X scatter" }
+    for k in [64, 1] {
+        let scalar = 4.0
+        let indexBytes = Double(8 * (n + 1)) + Double(8 * nnz)
+        let movedGB = (indexBytes + scalar * Double(k) * Double(2 * n)) / 1e9
+        let gatheredGB = (indexBytes + scalar * Double(k) * Double(nnz + n)) / 1e9
+        for threads in Set([1, allThreads]).sorted() {
+            for product in Product.allCases {
+                let name = "Sp\(k == 1 ? "MV" : "MM") Float 1Mx1M nnz=10M k=\(k) \(product.rawValue) threads=\(threads)"
+                Benchmark(name, configuration: .init(metrics: [.wallClock, moved, gathered, ofTriad], timeUnits: .milliseconds,
+                                                     warmupIterations: 1, maxDuration: .seconds(15),
+                                                     maxIterations: k == 1 ? 50 : 15)) { benchmark, inputs in
+                    var (a, x) = inputs
+                    a.automaticTransposeIndex = product != .atxScatter
+                    if product == .atxGather { a.buildTransposeIndex() }
+                    var y = [Float](repeating: 0, count: n * k)
+                    for _ in benchmark.scaledIterations {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        x.withUnsafeBufferPointer { xp in
+                            y.withUnsafeMutableBufferPointer { yp in
+                                if product == .ax {
+                                    a.multiply(rowMajor: xp, columns: k, into: yp, threads: threads)
+                                } else {
+                                    a.multiplyTranspose(rowMajor: xp, columns: k, into: yp, threads: threads)
+                                }
+                            }
                         }
+                        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                        benchmark.measurement(moved, Int(1000 * movedGB / seconds))
+                        benchmark.measurement(gathered, Int(1000 * gatheredGB / seconds))
+                        benchmark.measurement(ofTriad, Int(100 * gatheredGB / seconds / triad))
+                        blackHole(y)
                     }
-                    blackHole(y)
+                } setup: {
+                    (try CSRMatrix<Float>.randomUniform(rows: n, columns: n, nonzeros: nnz, seed: 1),
+                     Matrix<Float>.gaussian(rows: n, columns: k, seed: 2).elements)
                 }
-            } setup: {
-                (try CSRMatrix<Float>.randomUniform(rows: n, columns: n, nonzeros: nnz, seed: 1),
-                 Matrix<Float>.gaussian(rows: n, columns: k, seed: 2))
             }
         }
     }

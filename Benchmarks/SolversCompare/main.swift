@@ -12,6 +12,8 @@ import GraphData
 import LinearAlgebra
 import Solvers
 
+BLAS.useAVX512KernelsIfAvailable()   // as the tools do (scipy's bundled OpenBLAS picks its AVX-512 kernels itself)
+
 func argument(_ name: String, _ fallback: String? = nil) -> String? {
     let args = CommandLine.arguments
     if let i = args.firstIndex(of: name), i + 1 < args.count { return args[i + 1] }
@@ -59,7 +61,8 @@ let (seconds, runs, svd) = try timed {
 }
 let r = svd.relativeResiduals(a)
 emit(["tool": "swift", "method": "swift-randomized", "seconds": seconds, "runs": runs,
-      "max_residual": max(r.left.max() ?? 0, r.right.max() ?? 0), "k": rank, "p": oversamples, "q": powerIterations])
+      "max_residual": max(r.left.max() ?? 0, r.right.max() ?? 0), "k": rank, "p": oversamples, "q": powerIterations,
+      "phases": Dictionary(svd.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)])
 
 if !flag("--skip-svds") {
     let (seconds, runs, svd) = try timed {
@@ -68,7 +71,8 @@ if !flag("--skip-svds") {
     let r = svd.relativeResiduals(a)
     emit(["tool": "swift", "method": "swift-arpack-svds", "seconds": seconds, "runs": runs,
           "max_residual": max(r.left.max() ?? 0, r.right.max() ?? 0), "k": rank, "tol": tolerance,
-          "operator_applications": svd.diagnostics.operatorApplications])
+          "operator_applications": svd.diagnostics.operatorApplications - 1,   // one-vector products (the final block pass excluded)
+          "phases": Dictionary(svd.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)])
 }
 
 if !flag("--skip-eigsh") {
@@ -97,5 +101,7 @@ if !flag("--skip-eigsh") {
     let scale = Double(eig.values.map { abs($0) }.max() ?? 1)
     let residual = difference.columnNorms().map { Double($0) / scale }.max() ?? 0
     emit(["tool": "swift", "method": "swift-eigsh", "seconds": seconds, "runs": runs, "max_residual": residual,
-          "k": rank, "tol": tolerance, "operator_applications": eig.diagnostics.operatorApplications])
+          "k": rank, "tol": tolerance, "operator_applications": eig.diagnostics.operatorApplications,
+          "phases": Dictionary(eig.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +),
+          "operator_seconds": eig.diagnostics.operatorSeconds ?? 0])
 }

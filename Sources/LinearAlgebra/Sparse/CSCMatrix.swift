@@ -75,7 +75,20 @@ public struct CSCMatrix<Scalar: BLASScalar>: Sendable, Equatable {
 
     /// `A'` in CSR form, which has exactly this matrix's arrays. Cost: O(1) (arrays are shared, copy-on-write).
     public var transposeAsCSR: CSRMatrix<Scalar> {
-        CSRMatrix(uncheckedRows: columns, columns: rows, rowOffsets: columnOffsets, columnIndices: rowIndices, values: values)
+        var t = CSRMatrix(uncheckedRows: columns, columns: rows, rowOffsets: columnOffsets, columnIndices: rowIndices, values: values)
+        t.transposeIndex = rowIndex
+        return t
+    }
+
+    /// The CSR arrays of this matrix, built by `A X` products (as ``CSRMatrix``'s transposed
+    /// index: at the first product of eight or more columns or the second of any width) so that
+    /// they run as gathers; shared by copies, replaced on mutation.
+    var rowIndex = TransposeIndex<Scalar>()
+
+    /// Equal shape and equal arrays (the cached row index is not compared).
+    public static func == (a: CSCMatrix, b: CSCMatrix) -> Bool {
+        a.rows == b.rows && a.columns == b.columns && a.columnOffsets == b.columnOffsets
+            && a.rowIndices == b.rowIndices && a.values == b.values
     }
 
     /// The entries as triplets, in column-major order. Cost: O(nnz).
@@ -125,11 +138,13 @@ public struct CSCMatrix<Scalar: BLASScalar>: Sendable, Equatable {
     public mutating func scaleRows(by d: [Scalar]) {
         precondition(d.count == rows, "CSCMatrix.scaleRows: \(d.count) factors for \(rows) rows")
         scaleMinor(&values, indices: rowIndices, by: d)
+        rowIndex = TransposeIndex()
     }
     /// `A diag(d)` in place. Cost: O(nnz). - Precondition: `d.count == columns`.
     public mutating func scaleColumns(by d: [Scalar]) {
         precondition(d.count == columns, "CSCMatrix.scaleColumns: \(d.count) factors for \(columns) columns")
         scaleMajor(&values, offsets: columnOffsets, by: d)
+        rowIndex = TransposeIndex()
     }
     /// `diag(d) A` as a new matrix. - Precondition: `d.count == rows`.
     public func scaledRows(by d: [Scalar]) -> CSCMatrix { var m = self; m.scaleRows(by: d); return m }

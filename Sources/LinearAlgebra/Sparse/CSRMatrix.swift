@@ -4,8 +4,10 @@
 /// zeros may be stored).
 ///
 /// It is a ``LinearOperator``: ``apply(_:into:)`` (SpMM, `A X`) and ``applyTranspose(_:into:)``
-/// (`A' X`, without materialising `A'`) run on `Parallel.threads` threads with SIMD
-/// accumulators, the package's hot kernel.
+/// (`A' X`) run on `Parallel.threads` threads with SIMD accumulators, the package's hot kernel.
+/// `A' X` gathers over a transposed copy of the index arrays, built once when a product needs
+/// it (``automaticTransposeIndex``); ``multiply(rowMajor:columns:into:threads:)`` and
+/// ``multiply(_:into:threads:)`` take blocks and single vectors in the kernels' own layout.
 ///
 /// ```swift
 /// var coo = COOMatrix<Float>(rows: 2, columns: 3)
@@ -25,6 +27,37 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
     public private(set) var columnIndices: [Int32]
     /// Value of each stored entry.
     public private(set) var values: [Scalar]
+    /// The CSC arrays (the CSR arrays of `A'`), built on demand by the transposed products and
+    /// shared by copies; see ``hasTransposeIndex``.
+    var transposeIndex = TransposeIndex<Scalar>()
+
+    /// Whether `A' X` products build and use a transposed copy of the index arrays
+    /// (`nnz * (4 + size of Scalar) + 8 * (columns + 1)` bytes, built once, shared by copies) so
+    /// that they run as gathers on every thread, like `A X`, instead of scatters. Default `true`:
+    /// the copy is made at the first `A' X` of eight or more columns, or the second of any width
+    /// (a one-off `A' x` does not pay for it).
+    public var automaticTransposeIndex = true
+
+    /// Whether the transposed index arrays exist (see ``automaticTransposeIndex``).
+    public var hasTransposeIndex: Bool { transposeIndex.built != nil }
+
+    /// Builds the transposed index now (if absent), so that every `A' X` is a gather.
+    /// Cost: O(nnz + columns) time, the memory of a second copy of the matrix.
+    public func buildTransposeIndex() { _ = transposedArrays() }
+
+    /// The transposed arrays, built if needed.
+    func transposedArrays() -> (offsets: [Int64], indices: [Int32], values: [Scalar]) {
+        transposeIndex.get {
+            transposeCompressed(majorCount: rows, minorCount: columns, offsets: rowOffsets,
+                                indices: columnIndices, values: values)
+        }
+    }
+
+    /// Equal shape and equal arrays (the transposed index and its policy are not compared).
+    public static func == (a: CSRMatrix, b: CSRMatrix) -> Bool {
+        a.rows == b.rows && a.columns == b.columns && a.rowOffsets == b.rowOffsets
+            && a.columnIndices == b.columnIndices && a.values == b.values
+    }
 
     /// A CSR matrix over the given arrays, validated. Cost: O(rows + nnz).
     /// - Throws: ``SparseMatrixError`` if the shape is negative or above `Int32.max`, the
@@ -99,17 +132,21 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
 
     /// The same matrix in CSC form. Cost: O(nnz + columns) (a counting sort), rows sorted within columns.
     public func toCSC() -> CSCMatrix<Scalar> {
-        let t = transposeCompressed(majorCount: rows, minorCount: columns, offsets: rowOffsets,
-                                    indices: columnIndices, values: values)
+        let t = transposeIndex.built ?? transposeCompressed(majorCount: rows, minorCount: columns, offsets: rowOffsets,
+                                                            indices: columnIndices, values: values)
         return CSCMatrix(uncheckedRows: rows, columns: columns, columnOffsets: t.offsets, rowIndices: t.indices, values: t.values)
     }
 
-    /// The transpose `A'` (`columns x rows`), materialised. Cost: O(nnz + columns).
-    /// To multiply by `A'` use ``applyTranspose(_:into:)``, which needs no copy.
+    /// The transpose `A'` (`columns x rows`), materialised. Cost: O(nnz + columns), or O(1)
+    /// when the transposed index exists (the arrays are shared, and the result's own transposed
+    /// index is this matrix). To multiply by `A'` use ``applyTranspose(_:into:)``.
     public func transposed() -> CSRMatrix {
-        let t = transposeCompressed(majorCount: rows, minorCount: columns, offsets: rowOffsets,
-                                    indices: columnIndices, values: values)
-        return CSRMatrix(uncheckedRows: columns, columns: rows, rowOffsets: t.offsets, columnIndices: t.indices, values: t.values)
+        let t = transposeIndex.built ?? transposeCompressed(majorCount: rows, minorCount: columns, offsets: rowOffsets,
+                                                            indices: columnIndices, values: values)
+        var result = CSRMatrix(uncheckedRows: columns, columns: rows, rowOffsets: t.offsets, columnIndices: t.indices, values: t.values)
+        result.transposeIndex = TransposeIndex(prebuilt: (rowOffsets, columnIndices, values))
+        result.automaticTransposeIndex = automaticTransposeIndex
+        return result
     }
 
     /// The entries as triplets, in row-major order. Cost: O(nnz).
@@ -195,12 +232,24 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
     public mutating func scaleRows(by d: [Scalar]) {
         precondition(d.count == rows, "CSRMatrix.scaleRows: \(d.count) factors for \(rows) rows")
         scaleMajor(&values, offsets: rowOffsets, by: d)
+        if var t = transposeIndex.built {
+            scaleMinor(&t.values, indices: t.indices, by: d)
+            transposeIndex = TransposeIndex(prebuilt: t)
+        } else {
+            transposeIndex = TransposeIndex()
+        }
     }
     /// `A diag(d)` in place: column `j` is multiplied by `d[j]`. Cost: O(nnz).
     /// - Precondition: `d.count == columns`.
     public mutating func scaleColumns(by d: [Scalar]) {
         precondition(d.count == columns, "CSRMatrix.scaleColumns: \(d.count) factors for \(columns) columns")
         scaleMinor(&values, indices: columnIndices, by: d)
+        if var t = transposeIndex.built {
+            scaleMajor(&t.values, offsets: t.offsets, by: d)
+            transposeIndex = TransposeIndex(prebuilt: t)
+        } else {
+            transposeIndex = TransposeIndex()
+        }
     }
     /// `diag(d) A` as a new matrix. Cost: O(nnz). - Precondition: `d.count == rows`.
     public func scaledRows(by d: [Scalar]) -> CSRMatrix { var m = self; m.scaleRows(by: d); return m }
@@ -230,7 +279,7 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
         return apply(Matrix(rows: columns, columns: 1, elements: x)).elements
     }
 
-    /// `A' x` without forming `A'`. Cost: O(columns + nnz) (each thread reads the index arrays).
+    /// `A' x`. Cost: O(columns + nnz).
     /// - Precondition: `x.count == rows`.
     public func multiplyTranspose(vector x: [Scalar]) -> [Scalar] {
         precondition(x.count == rows, "CSRMatrix.multiplyTranspose(vector:): vector has \(x.count) entries, matrix has \(rows) rows")
@@ -253,8 +302,8 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
     }
 
     /// `Y = A' X` for row-major blocks: `x` is `rows x k`, `y` is `columns x k`, leading
-    /// dimension `k`. No transpose of `A` is formed. Cost: O(nnz * k) plus each thread reading
-    /// the index arrays once.
+    /// dimension `k`. A gather over the transposed index when it exists (see
+    /// ``automaticTransposeIndex``), else a scatter. Cost: O(nnz * k).
     /// - Precondition: `x.count >= rows * k`, `y.count >= columns * k`, and the two do not overlap.
     public func multiplyTranspose(rowMajor x: UnsafeBufferPointer<Scalar>, columns k: Int, into y: UnsafeMutableBufferPointer<Scalar>,
                                   threads: Int = Parallel.threads) {
@@ -263,7 +312,44 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
         let xv = DenseView(base: UnsafeMutablePointer(mutating: x.baseAddress ?? UnsafePointer(bitPattern: 8)!),
                            rows: rows, columns: k, rowStride: k, columnStride: 1)
         let yv = DenseView(base: y.baseAddress!, rows: columns, columns: k, rowStride: k, columnStride: 1)
-        withView { compressedScatter($0, nonzeros: nonzeroCount, x: xv, y: yv, threads: threads) }
+        transposeProduct(x: xv, y: yv, threads: threads)
+    }
+
+    /// `y = A x` for one vector at raw pointers: no allocation, no copy (ARPACK's reverse
+    /// communication hands out such pointers). Cost: O(rows + nnz), parallel over row blocks.
+    /// - Precondition: `x` holds `columns` elements, `y` holds `rows`, and they do not overlap.
+    public func multiply(_ x: UnsafePointer<Scalar>, into y: UnsafeMutablePointer<Scalar>, threads: Int = Parallel.threads) {
+        multiply(rowMajor: UnsafeBufferPointer(start: x, count: columns), columns: 1,
+                 into: UnsafeMutableBufferPointer(start: y, count: rows), threads: threads)
+    }
+
+    /// `y = A' x` for one vector at raw pointers: no allocation, no copy; a gather on every
+    /// thread once the transposed index exists (see ``automaticTransposeIndex``).
+    /// - Precondition: `x` holds `rows` elements, `y` holds `columns`, and they do not overlap.
+    public func multiplyTranspose(_ x: UnsafePointer<Scalar>, into y: UnsafeMutablePointer<Scalar>, threads: Int = Parallel.threads) {
+        multiplyTranspose(rowMajor: UnsafeBufferPointer(start: x, count: rows), columns: 1,
+                          into: UnsafeMutableBufferPointer(start: y, count: columns), threads: threads)
+    }
+
+    /// `Y = A' X`: a gather over the transposed index when it exists or the policy builds it,
+    /// else a scatter over `A`'s own arrays.
+    func transposeProduct(x: DenseView<Scalar>, y: DenseView<Scalar>, threads: Int) {
+        if transposeIndex.shouldUse(width: x.columns, automatic: automaticTransposeIndex) {
+            let t = transposedArrays()
+            t.offsets.withUnsafeBufferPointer { o in
+                t.indices.withUnsafeBufferPointer { i in
+                    t.values.withUnsafeBufferPointer { v in
+                        let view = CompressedView(offsets: o.baseAddress!,
+                                                  indices: i.baseAddress ?? UnsafePointer(bitPattern: 4)!,
+                                                  values: v.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                                  majorCount: columns, minorCount: rows)
+                        compressedGather(view, nonzeros: nonzeroCount, x: x, y: y, threads: threads)
+                    }
+                }
+            }
+        } else {
+            withView { compressedScatter($0, nonzeros: nonzeroCount, x: x, y: y, threads: threads) }
+        }
     }
 }
 
@@ -294,10 +380,11 @@ extension CSRMatrix: LinearOperator {
         }
     }
 
-    /// `Y = A' X` without forming `A'`: threads own disjoint ranges of output rows (balanced
-    /// by nonzero count), scatter `A[i, j] X[i, :]` into a row-major accumulator, then write
-    /// their rows of the column-major `y`. No per-thread copies of the output, no reduction.
-    /// Cost: O(nnz * k + (rows + columns) * k), plus each thread reading the index arrays.
+    /// `Y = A' X`. With the transposed index (built automatically, see
+    /// ``automaticTransposeIndex``) this is the gather of ``apply(_:into:)`` on `A'`'s arrays,
+    /// parallel over output rows. Without it, threads own disjoint ranges of output rows
+    /// (balanced by nonzero count), scatter `A[i, j] X[i, :]` into a row-major accumulator, then
+    /// write their rows of the column-major `y`. Cost: O(nnz * k + (rows + columns) * k).
     /// - Precondition: `x.rows == rows`, `y` is `columns x x.columns`.
     public func applyTranspose(_ x: Matrix<Scalar>, into y: inout Matrix<Scalar>) {
         applyTranspose(x, into: &y, threads: Parallel.threads)
@@ -315,7 +402,7 @@ extension CSRMatrix: LinearOperator {
                 let xv = DenseView(base: UnsafeMutablePointer(mutating: xb.baseAddress ?? UnsafePointer(bitPattern: 8)!),
                                    rows: m, columns: k, rowStride: 1, columnStride: m)
                 let yv = DenseView(base: yb.baseAddress!, rows: n, columns: k, rowStride: 1, columnStride: n)
-                withView { compressedScatter($0, nonzeros: nonzeroCount, x: xv, y: yv, threads: threads) }
+                transposeProduct(x: xv, y: yv, threads: threads)
             }
         }
     }

@@ -123,6 +123,16 @@ where V.Scalar: BinaryFloatingPoint {
                 t += values[p] * x[Int(indices[p]) * k + c0]
             }
             yr[c0 * yc] = t
+        } else if tail > 1 && k >= w {
+            // The last w columns as one vector window (overlapping columns already done), so the
+            // tail runs in SIMD instead of lane by lane; only its last `tail` lanes are stored.
+            let base = k - w
+            var t = V()
+            for p in lo..<hi {
+                if distance > 0 && p + distance < end { cla_prefetch_read(x + Int(indices[p + distance]) * k + base) }
+                t += V(repeating: values[p]) * loadVector(x + Int(indices[p]) * k + base, V.self)
+            }
+            for l in (w - tail)..<w { yr[(base + l) * yc] = t[l] }
         } else if tail > 1 {
             var t = V()
             for p in lo..<hi {

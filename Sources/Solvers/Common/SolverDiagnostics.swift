@@ -7,9 +7,21 @@ public struct SolverPhase: Sendable, Equatable, Codable, CustomStringConvertible
     public var name: String
     /// Wall-clock seconds it took.
     public var seconds: Double
+    /// The bytes the phase must move through memory at least (sparse index arrays, each dense
+    /// block read and written once), where the solver models them; `nil` elsewhere.
+    public var bytes: Double?
     /// Creates the value from its fields.
-    public init(name: String, seconds: Double) { self.name = name; self.seconds = seconds }
-    public var description: String { "\(name): \(seconds) s" }
+    public init(name: String, seconds: Double, bytes: Double? = nil) { self.name = name; self.seconds = seconds; self.bytes = bytes }
+
+    /// `bytes / seconds` in GB/s, when the bytes are known.
+    public var gigabytesPerSecond: Double? { bytes.map { $0 / max(seconds, 1e-12) / 1e9 } }
+    /// The bandwidth floor of the phase: `bytes` at ``MemoryTraffic/streamTriadBytesPerSecond``.
+    public var floorSeconds: Double? { bytes.map { $0 / MemoryTraffic.streamTriadBytesPerSecond } }
+
+    public var description: String {
+        guard let bytes, let rate = gigabytesPerSecond, let floor = floorSeconds else { return "\(name): \(seconds) s" }
+        return "\(name): \(seconds) s, \(bytes / 1e9) GB at \(rate) GB/s (floor \(floor) s, \(seconds / max(floor, 1e-12))x)"
+    }
 }
 
 /// What an iterative solver did and how good its answer is: the one convergence record every

@@ -14,7 +14,8 @@ public struct ARPACKOptions: Sendable, Equatable {
     /// problem size. Must satisfy `nev < ncv <= n` (symmetric) or `nev + 2 <= ncv <= n` (general).
     public var subspaceSize: Int?
     /// ARPACK's relative tolerance on the Ritz values, `||A x - λ x|| <= tol |λ|`; 0 (default)
-    /// means the machine precision of the scalar type.
+    /// means the machine precision of the scalar type, `Scalar.ulpOfOne` (2^-23 for `Float`),
+    /// the value scipy's ARPACK uses for `tol=0`.
     public var tolerance: Double
     /// Maximum restarts; `nil` (default) uses `max(10 n, 100)`, as scipy.
     public var maxIterations: Int?
@@ -143,8 +144,14 @@ struct ARPACKOutput<S: BLASScalar> {
 }
 
 
-/// A closure applying `op` to one vector stored at a raw pointer (what ARPACK hands out).
+/// A closure applying `op` to one vector stored at a raw pointer (what ARPACK hands out). A
+/// sparse operator (``CSRRepresentable``) runs the SpMV kernel on the pointers themselves: no
+/// allocation, no copy.
 func vectorApply<Op: LinearOperator>(_ op: Op) -> (UnsafePointer<Op.Scalar>, UnsafeMutablePointer<Op.Scalar>) throws -> Void {
+    if let sparse = op as? any CSRRepresentable<Op.Scalar> {
+        let a = sparse.csrMatrix()
+        return { x, y in a.multiply(x, into: y) }
+    }
     let n = op.columns, m = op.rows
     return { x, y in
         let xm = Matrix<Op.Scalar>(rows: n, columns: 1, elements: Array(UnsafeBufferPointer(start: x, count: n)))
@@ -201,6 +208,9 @@ enum ARPACKDriver<S: BLASScalar> {
     static func symmetric(n: Int, nev: Int, which: String, ncv: Int, tolerance: S, maxIterations: Int,
                           seed: UInt64, mode: Int32, sigma: S,
                           applyOP: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void) throws -> ARPACKOutput<S> {
+        // Tolerance 0 is the scalar's machine epsilon (2^-23 for Float), as scipy's ARPACK reads it;
+        // Fortran ARPACK's own default (LAPACK `?lamch("E")`) is half that.
+        let tolerance = tolerance > 0 ? tolerance : S.ulpOfOne
         let lworkl = ncv * (ncv + 8)
         var resid = startVector(n, seed: seed)
         var v = [S](repeating: 0, count: n * ncv)
@@ -260,6 +270,9 @@ enum ARPACKDriver<S: BLASScalar> {
     /// (conjugate pairs adjacent, positive imaginary part first).
     static func general(n: Int, nev: Int, which: String, ncv: Int, tolerance: S, maxIterations: Int,
                         seed: UInt64, applyOP: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void) throws -> ARPACKOutput<S> {
+        // Tolerance 0 is the scalar's machine epsilon (2^-23 for Float), as scipy's ARPACK reads it;
+        // Fortran ARPACK's own default (LAPACK `?lamch("E")`) is half that.
+        let tolerance = tolerance > 0 ? tolerance : S.ulpOfOne
         let lworkl = 3 * ncv * ncv + 6 * ncv
         var resid = startVector(n, seed: seed)
         var v = [S](repeating: 0, count: n * ncv)

@@ -74,7 +74,25 @@ public enum ARPACKSVD {
         let dimension: Int
         let apply: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void
         let rightSide = n <= m     // normal equations: eigenvectors of A'A (right) or AA' (left)
+        // A sparse operator runs the SpMV kernels on ARPACK's own vectors (no allocation or copy
+        // per step; A' x gathers over the transposed index).
+        let sparse = (op as? any CSRRepresentable<S>).map { $0.csrMatrix() }
+        sparse?.buildTransposeIndex()
+        let buffer = UnsafeMutablePointer<S>.allocate(capacity: max(m, n))
+        defer { buffer.deallocate() }
+        let scratch = UnsafeSendableBox(buffer)
         switch c.mode {
+        case .normalEquations where sparse != nil:
+            dimension = min(m, n)
+            let a = sparse!
+            apply = { x, y in
+                if rightSide { a.multiply(x, into: scratch.value); a.multiplyTranspose(UnsafePointer(scratch.value), into: y) }
+                else { a.multiplyTranspose(x, into: scratch.value); a.multiply(UnsafePointer(scratch.value), into: y) }
+            }
+        case .augmented where sparse != nil:
+            dimension = m + n
+            let a = sparse!
+            apply = { x, y in a.multiply(x + m, into: y); a.multiplyTranspose(x, into: y + m) }
         case .normalEquations:
             dimension = min(m, n)
             let inner = rightSide ? m : n
