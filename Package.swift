@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Documentation only (scripts/build-docs.sh); no target depends on it, so it never reaches consumers.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // Layer 1: the C bindings. Nothing else includes a C header.
@@ -42,7 +45,7 @@ let package = Package(
         .target(name: "Solvers", dependencies: ["LinearAlgebra"]),
         // Layer 4: the embeddings domain.
         .target(name: "GraphData", dependencies: ["LinearAlgebra"]),
-        .target(name: "EmbeddingStore", dependencies: ["LinearAlgebra"]),
+        .target(name: "EmbeddingStore", dependencies: ["LinearAlgebra", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Evaluation", dependencies: [
             "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", .product(name: "RealModule", package: "swift-numerics"),
         ]),
