@@ -41,6 +41,9 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Documentation only (scripts/build-docs.sh); no target depends on it, so it never reaches consumers.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // Layer 1: the C bindings. Nothing else includes a C header.
@@ -61,7 +64,7 @@ let package = Package(
         .target(name: "Solvers", dependencies: ["LinearAlgebra"]),
         // Layer 4: the embeddings domain.
         .target(name: "GraphData", dependencies: ["LinearAlgebra"]),
-        .target(name: "EmbeddingStore", dependencies: ["LinearAlgebra"]),
+        .target(name: "EmbeddingStore", dependencies: ["LinearAlgebra", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Evaluation", dependencies: [
             "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", .product(name: "RealModule", package: "swift-numerics"),
         ]),

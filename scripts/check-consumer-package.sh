@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs Tests/ConsumerPackage: a separate package that depends on this one by path and
 # compiles the README's library example with only `import Embeddings` (plus a check that every
-# library module is reachable through the umbrella). CI runs it (.ci/run).
+# library module is reachable through the umbrella).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 consumer="$root/Tests/ConsumerPackage"

@@ -98,7 +98,7 @@ public struct EmbeddingMetadata: Codable, Sendable, Equatable {
     public var parameters: [String: JSONValue]
     /// Path of the input file the embeddings were computed from, if any.
     public var inputFile: String?
-    /// Checksum of the input file, written `"sha256:<64 hex digits>"` (see ``SHA256``).
+    /// Checksum of the input file, written `"sha256:<64 hex digits>"` (see ``FileChecksum``).
     public var inputChecksum: String?
     /// Creation time, ISO-8601 with a time zone, e.g. `"2024-05-01T12:00:00Z"`.
     public var createdAt: String
@@ -159,7 +159,7 @@ public struct EmbeddingMetadata: Codable, Sendable, Equatable {
     /// - Throws: ``EmbeddingStoreError`` if the file cannot be read.
     public mutating func recordInput(_ url: URL) throws {
         inputFile = url.path
-        inputChecksum = "sha256:" + (try SHA256.hash(fileAt: url)).hex
+        inputChecksum = "sha256:" + (try FileChecksum.sha256(of: url))
     }
 
     /// `date` as ISO-8601 in UTC, e.g. `"2024-05-01T12:00:00Z"`.

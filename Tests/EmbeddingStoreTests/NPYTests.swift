@@ -125,36 +125,24 @@ func makeScratchDirectory(_ label: String) throws -> URL {
     }
 }
 
-@Suite struct SHA256Tests {
-    @Test func standardVectors() {
-        #expect(SHA256.hash([UInt8]()).hex == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(SHA256.hash(Array("abc".utf8)).hex == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)).hex
-                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        #expect(SHA256.hash([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)).hex
-                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
-    }
-
-    @Test func chunkedUpdatesAndFilesAgree() throws {
-        var rng = Xoshiro256(seed: 5)
-        let bytes = (0..<10_007).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-        let whole = SHA256.hash(bytes)
-        var chunked = SHA256()
-        var offset = 0
-        while offset < bytes.count {
-            let length = min(bytes.count - offset, Int(rng.next() % 150))
-            if length % 2 == 0 {
-                chunked.update(bytes[offset..<(offset + length)])
-            } else {
-                bytes[offset..<(offset + length)].withUnsafeBytes { chunked.update($0) }
-            }
-            offset += length
-        }
-        #expect(chunked.finalize() == whole)
+@Suite struct FileChecksumTests {
+    @Test func standardVectorsFromFiles() throws {
         let dir = try makeScratchDirectory("sha")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("bytes")
-        try Data(bytes).write(to: url)
-        #expect(try SHA256.hash(fileAt: url) == whole)
+        let vectors: [([UInt8], String)] = [
+            ([], "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            (Array("abc".utf8), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            (Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8),
+             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+            ([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"),
+            // Two and a bit of the reader's 1 MiB chunks (digest from Python's hashlib).
+            ([UInt8](repeating: UInt8(ascii: "a"), count: 2_500_000), "38a637965059125eeb67f54c30e7f48a61859a467a800ba09740ba48a924f2b9"),
+        ]
+        for (k, (bytes, digest)) in vectors.enumerated() {
+            let url = dir.appendingPathComponent("v\(k)")
+            try Data(bytes).write(to: url)
+            #expect(try FileChecksum.sha256(of: url) == digest)
+        }
+        #expect(throws: EmbeddingStoreError.self) { try FileChecksum.sha256(of: dir.appendingPathComponent("missing")) }
     }
 }

@@ -51,6 +51,39 @@ public struct ARPACKOptions: Sendable, Equatable {
     }
 }
 
+/// A `WHICH` rule of an ARPACK eigensolver (``SymmetricEigensolver/Which``,
+/// ``GeneralEigensolver/Which``): its raw value is ARPACK's two-letter code.
+public protocol ARPACKWhich: RawRepresentable<String>, Sendable, Equatable {
+    /// Largest magnitude (`LM`), the default of both solvers (as scipy).
+    static var largestMagnitude: Self { get }
+}
+
+/// The parameters of an ARPACK eigensolver run, shared by ``SymmetricEigensolver`` and
+/// ``GeneralEigensolver`` (each names it `Configuration`).
+public struct ARPACKEigenConfiguration<Which: ARPACKWhich>: Sendable, Equatable {
+    /// The number of eigenpairs wanted, `nev`: `1 <= count < n` for the symmetric solver,
+    /// `1 <= count <= n - 2` for the general one.
+    public var count: Int
+    /// Which eigenvalues (default ``ARPACKWhich/largestMagnitude``, as scipy). In shift-invert
+    /// mode it refers to the transformed values `1 / (λ - σ)`.
+    public var which: Which
+    /// Basis size, tolerance, restart budget and seed (see ``ARPACKOptions``; the basis must
+    /// satisfy `count < ncv <= n`, or `count + 2 <= ncv <= n` for the general solver).
+    public var arpack: ARPACKOptions
+    /// Whether to compute the relative residuals `||A x_i - λ_i x_i|| / max |λ|` for the
+    /// diagnostics (one extra block application; default `true`).
+    public var computeResiduals: Bool
+
+    /// A configuration; every parameter but the first has the documented default (the middle
+    /// four are ``ARPACKOptions``'s).
+    public init(count: Int, which: Which = .largestMagnitude, subspaceSize: Int? = nil, tolerance: Double = 0,
+                maxIterations: Int? = nil, seed: UInt64 = 0, computeResiduals: Bool = true) {
+        self.count = count; self.which = which
+        self.arpack = ARPACKOptions(subspaceSize: subspaceSize, tolerance: tolerance, maxIterations: maxIterations, seed: seed)
+        self.computeResiduals = computeResiduals
+    }
+}
+
 /// The process-wide ARPACK lock and ARPACK's error messages.
 ///
 /// ARPACK keeps its state in Fortran `SAVE` variables, so two reverse-communication loops must
@@ -204,6 +237,56 @@ enum ARPACKDriver<S: BLASScalar> {
         }
     }
 
+    /// ARPACK's arrays for one aupd/eupd sequence, allocated once and freed with the value (no
+    /// nested `withUnsafe...` closures): the start vector `resid` (seeded, see
+    /// ``startVector(_:seed:)``), the basis `v` (`n x ncv`), `workd`, `workl`, `iparam`, `ipntr`,
+    /// and the reverse-communication flags. `iparam` holds exact shifts, the restart budget, block
+    /// size 1 and `mode`; `info = 1` tells ARPACK to start from `resid`.
+    final class Workspace {
+        let n: Int, nev: Int, ncv: Int, lworkl: Int
+        let resid: UnsafeMutablePointer<S>, v: UnsafeMutablePointer<S>
+        let workd: UnsafeMutablePointer<S>, workl: UnsafeMutablePointer<S>
+        let iparam: UnsafeMutablePointer<Int32>, ipntr: UnsafeMutablePointer<Int32>
+        let bmat: [CChar], which: [CChar], howmny: [CChar]
+        var ido: Int32 = 0, info: Int32 = 1
+
+        init(n: Int, nev: Int, ncv: Int, lworkl: Int, which: String, seed: UInt64, maxIterations: Int, mode: Int32) {
+            self.n = n; self.nev = nev; self.ncv = ncv; self.lworkl = lworkl
+            func zeros<T: Numeric>(_ count: Int) -> UnsafeMutablePointer<T> {
+                let p = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
+                p.initialize(repeating: 0, count: max(count, 1))
+                return p
+            }
+            resid = zeros(n); v = zeros(n * ncv); workd = zeros(3 * n); workl = zeros(lworkl)
+            iparam = zeros(11); ipntr = zeros(14)
+            bmat = cString("I"); self.which = cString(which); howmny = cString("A")
+            let start = ARPACKDriver.startVector(n, seed: seed)
+            let residual = resid
+            start.withUnsafeBufferPointer { residual.update(from: $0.baseAddress!, count: n) }
+            iparam[0] = 1                                   // exact shifts
+            iparam[2] = Int32(clamping: maxIterations)
+            iparam[3] = 1                                   // block size (must be 1)
+            iparam[6] = mode
+        }
+
+        deinit {
+            for p in [resid, v, workd, workl] { p.deallocate() }
+            iparam.deallocate(); ipntr.deallocate()
+        }
+
+        /// Runs the reverse-communication loop with `call` making one aupd call; throws ARPACK's
+        /// error for `routine` unless it ends with `info` 0 or 1.
+        func iterate(_ routine: String, applyOP: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void,
+                     call: (Workspace) -> Void) throws -> (iterations: Int, applications: Int, operatorSeconds: Double, converged: Int) {
+            let nanoseconds = try reverseCommunication(n: n, workd: workd, applyOP: applyOP) {
+                call(self)
+                return (ido, Int(ipntr[0] - 1), Int(ipntr[1] - 1))
+            }
+            if info != 0 && info != 1 { throw ARPACK.error(routine, info: info, scalar: S.self) }
+            return (Int(iparam[2]), Int(iparam[8]), Double(nanoseconds) / 1e9, Int(iparam[4]))
+        }
+    }
+
     /// One `?saupd` loop and `?seupd` call, under ``ARPACK/withLock(_:)``. Values ascending.
     static func symmetric(n: Int, nev: Int, which: String, ncv: Int, tolerance: S, maxIterations: Int,
                           seed: UInt64, mode: Int32, sigma: S,
@@ -211,58 +294,38 @@ enum ARPACKDriver<S: BLASScalar> {
         // Tolerance 0 is the scalar's machine epsilon (2^-23 for Float), as scipy's ARPACK reads it;
         // Fortran ARPACK's own default (LAPACK `?lamch("E")`) is half that.
         let tolerance = tolerance > 0 ? tolerance : S.ulpOfOne
-        let lworkl = ncv * (ncv + 8)
-        var resid = startVector(n, seed: seed)
-        var v = [S](repeating: 0, count: n * ncv)
-        var workd = [S](repeating: 0, count: 3 * n)
-        var workl = [S](repeating: 0, count: lworkl)
-        var iparam = [Int32](repeating: 0, count: 11)
-        var ipntr = [Int32](repeating: 0, count: 14)
-        iparam[0] = 1                                   // exact shifts
-        iparam[2] = Int32(clamping: maxIterations)
-        iparam[3] = 1                                   // block size (must be 1)
-        iparam[6] = mode
-        let bmat = cString("I"), whichC = cString(which), howmny = cString("A")
-        let n32 = Int32(n), nev32 = Int32(nev), ncv32 = Int32(ncv), lworkl32 = Int32(lworkl)
-        var ido: Int32 = 0, info: Int32 = 1             // info = 1: use resid as the start vector
-
+        let w = Workspace(n: n, nev: nev, ncv: ncv, lworkl: ncv * (ncv + 8), which: which, seed: seed,
+                          maxIterations: maxIterations, mode: mode)
+        let n32 = Int32(n), nev32 = Int32(nev), ncv32 = Int32(ncv), lworkl32 = Int32(w.lworkl)
         return try ARPACK.withLock {
-            try resid.withUnsafeMutableBufferPointer { pr in
-            try v.withUnsafeMutableBufferPointer { pv in
-            try workd.withUnsafeMutableBufferPointer { pd in
-            try workl.withUnsafeMutableBufferPointer { pl in
-                let operatorNanoseconds = try reverseCommunication(n: n, workd: pd.baseAddress!, applyOP: applyOP) {
-                    S.arpackSaupd(&ido, bmat, n32, whichC, nev32, tolerance, pr.baseAddress!, ncv32, pv.baseAddress!, n32,
-                                  &iparam, &ipntr, pd.baseAddress!, pl.baseAddress!, lworkl32, &info)
-                    return (ido, Int(ipntr[0] - 1), Int(ipntr[1] - 1))
-                }
-                if info != 0 && info != 1 { throw ARPACK.error("saupd", info: info, scalar: S.self) }
-                let iterations = Int(iparam[2]), applications = Int(iparam[8])
-                let operatorSeconds = Double(operatorNanoseconds) / 1e9
-                if iparam[4] == 0 {                 // nothing converged: dseupd would fail with -14
-                    return ARPACKOutput(values: [], imaginary: [], vectors: Matrix(rows: n, columns: 0),
-                                        imaginaryVectors: nil, iterations: iterations, operatorApplications: applications, operatorSeconds: operatorSeconds)
-                }
-                var select = [Int32](repeating: 0, count: ncv)
-                var d = [S](repeating: 0, count: nev)
-                var z = Matrix<S>(rows: n, columns: nev)
-                var info2: Int32 = 0
-                z.withUnsafeMutableBufferPointer { pz in
-                    S.arpackSeupd(1, howmny, &select, &d, pz.baseAddress!, n32, sigma, bmat, n32, whichC, nev32, tolerance,
-                                  pr.baseAddress!, ncv32, pv.baseAddress!, n32, &iparam, &ipntr, pd.baseAddress!,
-                                  pl.baseAddress!, lworkl32, &info2)
-                }
-                if info2 != 0 { throw ARPACK.error("seupd", info: info2, scalar: S.self) }
-                let nconv = min(Int(iparam[4]), nev)
-                // Sort ascending and keep the converged ones.
-                let order = (0..<nconv).sorted { d[$0] < d[$1] }
-                var vectors = Matrix<S>(rows: n, columns: nconv)
-                for (j, src) in order.enumerated() {
-                    vectors.elements.replaceSubrange((j * n)..<((j + 1) * n), with: z.elements[(src * n)..<((src + 1) * n)])
-                }
-                return ARPACKOutput(values: order.map { d[$0] }, imaginary: [], vectors: vectors, imaginaryVectors: nil,
-                                    iterations: iterations, operatorApplications: applications, operatorSeconds: operatorSeconds)
-            }}}}
+            let run = try w.iterate("saupd", applyOP: applyOP) { w in
+                S.arpackSaupd(&w.ido, w.bmat, n32, w.which, nev32, tolerance, w.resid, ncv32, w.v, n32,
+                              w.iparam, w.ipntr, w.workd, w.workl, lworkl32, &w.info)
+            }
+            if run.converged == 0 {                 // nothing converged: ?seupd would fail with -14
+                return ARPACKOutput(values: [], imaginary: [], vectors: Matrix(rows: n, columns: 0), imaginaryVectors: nil,
+                                    iterations: run.iterations, operatorApplications: run.applications,
+                                    operatorSeconds: run.operatorSeconds)
+            }
+            var select = [Int32](repeating: 0, count: ncv)
+            var d = [S](repeating: 0, count: nev)
+            var z = Matrix<S>(rows: n, columns: nev)
+            var info: Int32 = 0
+            z.withUnsafeMutableBufferPointer { pz in
+                S.arpackSeupd(1, w.howmny, &select, &d, pz.baseAddress!, n32, sigma, w.bmat, n32, w.which, nev32, tolerance,
+                              w.resid, ncv32, w.v, n32, w.iparam, w.ipntr, w.workd, w.workl, lworkl32, &info)
+            }
+            if info != 0 { throw ARPACK.error("seupd", info: info, scalar: S.self) }
+            let nconv = min(Int(w.iparam[4]), nev)
+            // Sort ascending and keep the converged ones.
+            let order = (0..<nconv).sorted { d[$0] < d[$1] }
+            var vectors = Matrix<S>(rows: n, columns: nconv)
+            for (j, src) in order.enumerated() {
+                vectors.elements.replaceSubrange((j * n)..<((j + 1) * n), with: z.elements[(src * n)..<((src + 1) * n)])
+            }
+            return ARPACKOutput(values: order.map { d[$0] }, imaginary: [], vectors: vectors, imaginaryVectors: nil,
+                                iterations: run.iterations, operatorApplications: run.applications,
+                                operatorSeconds: run.operatorSeconds)
         }
     }
 
@@ -273,70 +336,48 @@ enum ARPACKDriver<S: BLASScalar> {
         // Tolerance 0 is the scalar's machine epsilon (2^-23 for Float), as scipy's ARPACK reads it;
         // Fortran ARPACK's own default (LAPACK `?lamch("E")`) is half that.
         let tolerance = tolerance > 0 ? tolerance : S.ulpOfOne
-        let lworkl = 3 * ncv * ncv + 6 * ncv
-        var resid = startVector(n, seed: seed)
-        var v = [S](repeating: 0, count: n * ncv)
-        var workd = [S](repeating: 0, count: 3 * n)
-        var workl = [S](repeating: 0, count: lworkl)
-        var iparam = [Int32](repeating: 0, count: 11)
-        var ipntr = [Int32](repeating: 0, count: 14)
-        iparam[0] = 1
-        iparam[2] = Int32(clamping: maxIterations)
-        iparam[3] = 1
-        iparam[6] = 1
-        let bmat = cString("I"), whichC = cString(which), howmny = cString("A")
-        let n32 = Int32(n), nev32 = Int32(nev), ncv32 = Int32(ncv), lworkl32 = Int32(lworkl)
-        var ido: Int32 = 0, info: Int32 = 1
-
+        let w = Workspace(n: n, nev: nev, ncv: ncv, lworkl: 3 * ncv * ncv + 6 * ncv, which: which, seed: seed,
+                          maxIterations: maxIterations, mode: 1)
+        let n32 = Int32(n), nev32 = Int32(nev), ncv32 = Int32(ncv), lworkl32 = Int32(w.lworkl)
         return try ARPACK.withLock {
-            try resid.withUnsafeMutableBufferPointer { pr in
-            try v.withUnsafeMutableBufferPointer { pv in
-            try workd.withUnsafeMutableBufferPointer { pd in
-            try workl.withUnsafeMutableBufferPointer { pl in
-                let operatorNanoseconds = try reverseCommunication(n: n, workd: pd.baseAddress!, applyOP: applyOP) {
-                    S.arpackNaupd(&ido, bmat, n32, whichC, nev32, tolerance, pr.baseAddress!, ncv32, pv.baseAddress!, n32,
-                                  &iparam, &ipntr, pd.baseAddress!, pl.baseAddress!, lworkl32, &info)
-                    return (ido, Int(ipntr[0] - 1), Int(ipntr[1] - 1))
+            let run = try w.iterate("naupd", applyOP: applyOP) { w in
+                S.arpackNaupd(&w.ido, w.bmat, n32, w.which, nev32, tolerance, w.resid, ncv32, w.v, n32,
+                              w.iparam, w.ipntr, w.workd, w.workl, lworkl32, &w.info)
+            }
+            if run.converged == 0 {
+                return ARPACKOutput(values: [], imaginary: [], vectors: Matrix(rows: n, columns: 0),
+                                    imaginaryVectors: Matrix(rows: n, columns: 0), iterations: run.iterations,
+                                    operatorApplications: run.applications, operatorSeconds: run.operatorSeconds)
+            }
+            var select = [Int32](repeating: 0, count: ncv)
+            var dr = [S](repeating: 0, count: nev + 1)
+            var di = [S](repeating: 0, count: nev + 1)
+            var workev = [S](repeating: 0, count: 3 * ncv)
+            var z = Matrix<S>(rows: n, columns: nev + 1)
+            var info: Int32 = 0
+            z.withUnsafeMutableBufferPointer { pz in
+                S.arpackNeupd(1, w.howmny, &select, &dr, &di, pz.baseAddress!, n32, 0, 0, &workev, w.bmat, n32, w.which,
+                              nev32, tolerance, w.resid, ncv32, w.v, n32, w.iparam, w.ipntr, w.workd, w.workl, lworkl32, &info)
+            }
+            if info != 0 { throw ARPACK.error("neupd", info: info, scalar: S.self) }
+            let nconv = min(Int(w.iparam[4]), nev + 1)
+            // Unpack: a real value owns column j; a conjugate pair (di[j] != 0) shares columns
+            // j (real part) and j + 1 (imaginary part): x_j = z_j + i z_{j+1}, x_{j+1} = conj(x_j).
+            var re = Matrix<S>(rows: n, columns: nconv), im = Matrix<S>(rows: n, columns: nconv)
+            var j = 0
+            while j < nconv {
+                let zr = z.column(j)
+                if di[j] == 0 {
+                    re.setColumn(j, zr); j += 1; continue
                 }
-                if info != 0 && info != 1 { throw ARPACK.error("naupd", info: info, scalar: S.self) }
-                let iterations = Int(iparam[2]), applications = Int(iparam[8])
-                let operatorSeconds = Double(operatorNanoseconds) / 1e9
-                if iparam[4] == 0 {
-                    return ARPACKOutput(values: [], imaginary: [], vectors: Matrix(rows: n, columns: 0),
-                                        imaginaryVectors: Matrix(rows: n, columns: 0), iterations: iterations,
-                                        operatorApplications: applications, operatorSeconds: operatorSeconds)
-                }
-                var select = [Int32](repeating: 0, count: ncv)
-                var dr = [S](repeating: 0, count: nev + 1)
-                var di = [S](repeating: 0, count: nev + 1)
-                var workev = [S](repeating: 0, count: 3 * ncv)
-                var z = Matrix<S>(rows: n, columns: nev + 1)
-                var info2: Int32 = 0
-                z.withUnsafeMutableBufferPointer { pz in
-                    S.arpackNeupd(1, howmny, &select, &dr, &di, pz.baseAddress!, n32, 0, 0, &workev, bmat, n32, whichC,
-                                  nev32, tolerance, pr.baseAddress!, ncv32, pv.baseAddress!, n32, &iparam, &ipntr,
-                                  pd.baseAddress!, pl.baseAddress!, lworkl32, &info2)
-                }
-                if info2 != 0 { throw ARPACK.error("neupd", info: info2, scalar: S.self) }
-                let nconv = min(Int(iparam[4]), nev + 1)
-                // Unpack: a real value owns column j; a conjugate pair (di[j] != 0) shares columns
-                // j (real part) and j + 1 (imaginary part): x_j = z_j + i z_{j+1}, x_{j+1} = conj(x_j).
-                var re = Matrix<S>(rows: n, columns: nconv), im = Matrix<S>(rows: n, columns: nconv)
-                var j = 0
-                while j < nconv {
-                    let zr = z.column(j)
-                    if di[j] == 0 {
-                        re.setColumn(j, zr); j += 1; continue
-                    }
-                    let zi = j + 1 < nev + 1 ? z.column(j + 1) : [S](repeating: 0, count: n)
-                    re.setColumn(j, zr); im.setColumn(j, zi)
-                    if j + 1 < nconv { re.setColumn(j + 1, zr); im.setColumn(j + 1, zi.map { -$0 }) }
-                    j += 2
-                }
-                return ARPACKOutput(values: Array(dr[0..<nconv]), imaginary: Array(di[0..<nconv]), vectors: re,
-                                    imaginaryVectors: im, iterations: iterations, operatorApplications: applications, operatorSeconds: operatorSeconds)
-            }}}}
+                let zi = j + 1 < nev + 1 ? z.column(j + 1) : [S](repeating: 0, count: n)
+                re.setColumn(j, zr); im.setColumn(j, zi)
+                if j + 1 < nconv { re.setColumn(j + 1, zr); im.setColumn(j + 1, zi.map { -$0 }) }
+                j += 2
+            }
+            return ARPACKOutput(values: Array(dr[0..<nconv]), imaginary: Array(di[0..<nconv]), vectors: re,
+                                imaginaryVectors: im, iterations: run.iterations, operatorApplications: run.applications,
+                                operatorSeconds: run.operatorSeconds)
         }
     }
 }
-

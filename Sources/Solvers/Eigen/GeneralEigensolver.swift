@@ -12,7 +12,7 @@ import LinearAlgebra
 /// Every call holds the ARPACK lock (``ARPACK/withLock(_:)``) for its whole reverse-communication loop.
 public enum GeneralEigensolver {
     /// Which eigenvalues to find (ARPACK's `WHICH`).
-    public enum Which: String, Sendable, CaseIterable {
+    public enum Which: String, ARPACKWhich, CaseIterable {
         /// Largest magnitude (`LM`).
         case largestMagnitude = "LM"
         /// Smallest magnitude (`SM`).
@@ -27,27 +27,8 @@ public enum GeneralEigensolver {
         case smallestImaginary = "SI"
     }
 
-    /// The parameters of a run.
-    public struct Configuration: Sendable, Equatable {
-        /// The number of eigenvalues wanted, `nev`: `1 <= count <= n - 2` (ARPACK needs `ncv - nev >= 2`).
-        public var count: Int
-        /// Which eigenvalues (default ``Which/largestMagnitude``).
-        public var which: Which
-        /// Basis size, tolerance, restart budget and seed (see ``ARPACKOptions``; the basis must
-        /// satisfy `count + 2 <= ncv <= n`).
-        public var arpack: ARPACKOptions
-        /// Whether to compute the relative residuals `||A x_i - λ_i x_i|| / max |λ|` (default `true`).
-        public var computeResiduals: Bool
-
-        /// A configuration; every parameter but the first has the documented default (the middle
-        /// four are ``ARPACKOptions``'s).
-        public init(count: Int, which: Which = .largestMagnitude, subspaceSize: Int? = nil, tolerance: Double = 0,
-                    maxIterations: Int? = nil, seed: UInt64 = 0, computeResiduals: Bool = true) {
-            self.count = count; self.which = which
-            self.arpack = ARPACKOptions(subspaceSize: subspaceSize, tolerance: tolerance, maxIterations: maxIterations, seed: seed)
-            self.computeResiduals = computeResiduals
-        }
-    }
+    /// The parameters of a run (see ``ARPACKEigenConfiguration``).
+    public typealias Configuration = ARPACKEigenConfiguration<Which>
 
     /// Computes `count` eigenpairs of the square operator `op`.
     ///

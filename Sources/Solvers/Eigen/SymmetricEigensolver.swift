@@ -16,7 +16,7 @@ import LinearAlgebra
 public enum SymmetricEigensolver {
     /// Which eigenvalues to find (ARPACK's `WHICH`). In shift-invert mode it refers to the
     /// transformed values `1 / (λ - σ)`, so ``largestMagnitude`` finds the eigenvalues nearest `σ`.
-    public enum Which: String, Sendable, CaseIterable {
+    public enum Which: String, ARPACKWhich, CaseIterable {
         /// Largest algebraic (`LA`).
         case largestAlgebraic = "LA"
         /// Smallest algebraic (`SA`).
@@ -29,28 +29,8 @@ public enum SymmetricEigensolver {
         case bothEnds = "BE"
     }
 
-    /// The parameters of a run.
-    public struct Configuration: Sendable, Equatable {
-        /// The number of eigenpairs wanted, `nev`: `1 <= count < n`.
-        public var count: Int
-        /// Which end of the spectrum (default ``Which/largestMagnitude``, as scipy).
-        public var which: Which
-        /// Basis size, tolerance, restart budget and seed (see ``ARPACKOptions``; the basis must
-        /// satisfy `count < ncv <= n`).
-        public var arpack: ARPACKOptions
-        /// Whether to compute the relative residuals `||A v_i - λ_i v_i|| / max |λ|` for the
-        /// diagnostics (one extra pass; default `true`).
-        public var computeResiduals: Bool
-
-        /// A configuration; every parameter but the first has the documented default (the middle
-        /// four are ``ARPACKOptions``'s).
-        public init(count: Int, which: Which = .largestMagnitude, subspaceSize: Int? = nil, tolerance: Double = 0,
-                    maxIterations: Int? = nil, seed: UInt64 = 0, computeResiduals: Bool = true) {
-            self.count = count; self.which = which
-            self.arpack = ARPACKOptions(subspaceSize: subspaceSize, tolerance: tolerance, maxIterations: maxIterations, seed: seed)
-            self.computeResiduals = computeResiduals
-        }
-    }
+    /// The parameters of a run (see ``ARPACKEigenConfiguration``).
+    public typealias Configuration = ARPACKEigenConfiguration<Which>
 
     /// Eigenvalues in ascending order, their orthonormal eigenvectors (`n x converged`), and the
     /// diagnostics. Raises ``SolverError/invalidConfiguration(_:)`` for a non-square operator or
