@@ -109,6 +109,8 @@ let package = Package(
         .executableTarget(name: "embedding-store", dependencies: [
             "FeatureStore", "EmbeddingServer", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Layer 6: the Swift side of Benchmarks/store/store_vs_feast.sh.
+        .executableTarget(name: "store-bench", dependencies: ["FeatureStore"], path: "Benchmarks/store/StoreBench"),
         .testTarget(name: "FeatureStoreTests", dependencies: [
             "FeatureStore", "EmbeddingStore", "LinearAlgebra", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
@@ -126,7 +128,7 @@ let package = Package(
         .testTarget(name: "EmbeddingsTests", dependencies: ["Embeddings"]),
         // Reliability (issue 12): the tools as child processes under memory limits and kill -9,
         // run-level atomic output, bad inputs.
-        .testTarget(name: "ReliabilityTests", dependencies: ["FollowGraph", "GraphData", "EmbeddingStore", "LinearAlgebra"]),
+        .testTarget(name: "ReliabilityTests", dependencies: ["FollowGraph", "GraphData", "EmbeddingStore", "LinearAlgebra", "Solvers"]),
 
         // Word embeddings (issue 15): layer 4 module, layer 5 tool, tests.
         .target(name: "WordEmbeddings", dependencies: ["LinearAlgebra", "Solvers", "EmbeddingStore", "Evaluation"]),

@@ -32,6 +32,7 @@ needs() {
     case "$(basename "$1")" in
         01-*) echo "twitter-follow-bofa" ;;
         02-*) echo "blogcatalog deezer-europe twitter-follow-bofa" ;;
+        06-*) echo "sx-mathoverflow" ;;
         15-*) echo "text" ;;
         *) echo "" ;;
     esac
@@ -49,7 +50,8 @@ if [ ! -f "$venv/.installed" ] || [ "$(cat "$venv/.installed")" != "$packages" ]
 fi
 
 echo "== building the tools (release)"
-(cd "$root" && swift build -c release --product follow-graph-svd && swift build -c release --product embedding-benchmark)
+(cd "$root" && swift build -c release --product follow-graph-svd && swift build -c release --product embedding-benchmark \
+    && swift build -c release --product embedding-temporal)
 (cd "$root" && swift build -c release --product embedding-neighbors)   # 13-neighbors
 (cd "$root" && swift build -c release --product word-embed)            # 15-word-embeddings
 for nb in "${notebooks[@]}"; do

@@ -68,7 +68,17 @@ def fmt(x, f="{:,.0f}"):
     return "" if x is None else f.format(x)
 
 
-datasets = sorted({os.path.basename(p).rsplit("-", 1)[0] for p in glob.glob(os.path.join(results, "*-peers.json"))})
+def complete(ds):
+    """A dataset whose peer run finished (a run in progress leaves an empty file)."""
+    try:
+        json.load(open(os.path.join(results, f"{ds}-peers.json")))
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+datasets = sorted(ds for ds in {os.path.basename(p).rsplit("-", 1)[0] for p in glob.glob(os.path.join(results, "*-peers.json"))}
+                  if complete(ds))
 print("| vectors | method | setting | recall@10 | QPS 1 thread | QPS 2 threads | build s (2 thr) | bytes/vector |")
 print("|---|---|---|---|---|---|---|---|")
 gemm = []

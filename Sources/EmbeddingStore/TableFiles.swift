@@ -178,12 +178,16 @@ extension EmbeddingTable {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw EmbeddingStoreError(path: url.path, problem: "file does not exist or cannot be read")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard String(data: data, encoding: .utf8) != nil else {
             throw EmbeddingStoreError(path: url.path, problem: "not valid UTF-8")
         }
-        if text.isEmpty { return [] }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
+        if data.isEmpty { return [] }
+        // Split on the bytes: in a String, "\r\n" is one Character and never equals "\n", so a
+        // CRLF file would read as a single id. A UTF-8 byte-order mark is dropped.
+        var bytes = [UInt8](data)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map { line -> String in
+            String(decoding: line.last == 0x0D ? line.dropLast() : line[...], as: UTF8.self)
         }
         if lines.last == "" { lines.removeLast() }
         if let empty = lines.firstIndex(of: "") {

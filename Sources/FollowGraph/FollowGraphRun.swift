@@ -23,6 +23,11 @@ public struct FollowGraphRunOptions: Sendable {
     public var keepSelfLoops: Bool
     /// Labels (`node<TAB>label`): run the label-prediction benchmark and store its scores.
     public var labels: URL?
+    /// The edge list's first line is a header (otherwise one is skipped only when detection is
+    /// certain, and then said on stderr).
+    public var header: Bool = false
+    /// Accept zero, negative and subnormal weights (rejected with file and line by default).
+    public var allowNonPositiveWeights: Bool = false
 
     /// Options; everything but the output defaults to a plain run on `edges`.
     public init(edges: URL?, demo: Bool = false, output: URL, configuration: FollowGraphSVDConfiguration = .init(),
@@ -136,7 +141,12 @@ public enum FollowGraphRun {
         readOptions.directed = c.directed
         readOptions.selfLoops = options.keepSelfLoops ? .keep : .drop
         readOptions.duplicates = c.weighting == .log ? .sum : .keepOne
+        readOptions.header = options.header ? .present : .auto
+        readOptions.allowNonPositiveWeights = options.allowNonPositiveWeights
         let graph = try EdgeList.read(path: edgeURL.path, options: readOptions)
+        if graph.statistics.headerSkipped && !options.header {
+            FileHandle.standardError.write(Data("follow-graph-svd: \(edgeURL.path): the first line names the columns; skipped it as a header\n".utf8))
+        }
         let readSeconds = Date().timeIntervalSince(readStart)
         log("read \(graph.edgeCount) edges over \(graph.nodeCount) nodes from \(edgeURL.path) in \(String(format: "%.2f", readSeconds)) s")
 
@@ -144,6 +154,9 @@ public enum FollowGraphRun {
         budget.lines.forEach(log)
         try budget.check()
         var embedding = try FollowGraphSVD.embed(edges: graph, configuration: c, inputFile: edgeURL, log: log)
+        if let warning = embedding.rankWarning {
+            FileHandle.standardError.write(Data("follow-graph-svd: warning: \(warning)\n".utf8))
+        }
         var scores: [String: Double] = [:]
         func record(_ metaKey: String, _ benchmark: String, _ value: Double) {
             embedding.benchmarkedTable.metadata.scores[metaKey] = value

@@ -17,10 +17,12 @@ import LinearAlgebra
 public enum EdgeListReader {
     /// How the reader treats a possible header line.
     public enum HeaderMode: Sendable, Equatable {
-        /// The first data line is a header when its third column is not a number
-        /// (`source,target,weight`), when both id columns are common column names
-        /// (`src dst`, `source target`, `from to`, `FromNodeId ToNodeId`, …), or when both id
-        /// columns are non-numeric while both ids of the next data line are numbers.
+        /// The first data line is a header only when that is certain: both id columns are common
+        /// column names (`src dst`, `source target`, `from to`, `FromNodeId ToNodeId`, …), or
+        /// both id columns are non-numeric while both ids of the next data line are numbers.
+        /// (A first line whose only oddity is a non-numeric weight is an error, not a header:
+        /// the same text on line 2 would be one too.) ``EdgeListStatistics/headerSkipped`` says
+        /// when a line was skipped; tools say it on stderr.
         case auto
         /// The first non-comment, non-blank line is a header; it is skipped unread.
         case present
@@ -79,12 +81,17 @@ public enum EdgeListReader {
         /// Input under 1 MiB per thread is parsed with fewer threads. On a machine whose cores
         /// are busy with other work, 1 is faster.
         public var threads: Int? = nil
+        /// When false (the default), a weight that is not a positive normal `Float` (`0`, `-1`,
+        /// `1e-50`, which underflows) is an error naming the file and line; true accepts any
+        /// finite weight (signed networks).
+        public var allowNonPositiveWeights: Bool = false
 
         /// Options with the defaults above, any of which may be overridden here.
         public init(directed: Bool = true, selfLoops: SelfLoopPolicy = .keep,
                     duplicates: DuplicatePolicy = .keepOne, header: HeaderMode = .auto,
                     weighted: WeightMode = .auto, separateIDMaps: Bool = false,
-                    threads: Int? = nil) {
+                    threads: Int? = nil, allowNonPositiveWeights: Bool = false) {
+            self.allowNonPositiveWeights = allowNonPositiveWeights
             self.directed = directed
             self.selfLoops = selfLoops
             self.duplicates = duplicates
@@ -129,7 +136,6 @@ public enum EdgeListReader {
     static func isHeader(_ buf: TextBuffer, _ first: (start: Int, fields: LineFields, next: Int)) -> Bool {
         let f = first.fields
         if f.count < 2 { return false }
-        if f.count == 3 && !isNumber(f.p2, f.l2) { return true }
         if headerWords.contains(fieldString(f.p0, f.l0).lowercased())
             && headerWords.contains(fieldString(f.p1, f.l1).lowercased()) { return true }
         if !isNumber(f.p0, f.l0) && !isNumber(f.p1, f.l1),
@@ -157,7 +163,7 @@ public enum EdgeListReader {
 
     /// Parses the lines in `range` (line-aligned) into `src`/`dst`/`w`, numbering ids with the
     /// given tables (the same object when the map is shared). Stops at the first bad line.
-    static func parseChunk(_ buf: TextBuffer, _ range: Range<Int>, columns: Int,
+    static func parseChunk(_ buf: TextBuffer, _ range: Range<Int>, columns: Int, allowAnyWeight: Bool,
                            _ src: UnsafeMutablePointer<Int32>, _ dst: UnsafeMutablePointer<Int32>,
                            _ w: UnsafeMutablePointer<Float>?,
                            _ srcTable: IDTable, _ dstTable: IDTable) -> ChunkOutcome {
@@ -194,6 +200,11 @@ public enum EdgeListReader {
                     guard let x = LineScanner.parseFloat(f.p2, f.l2) else {
                         out.errorOffset = lineStart - base
                         out.problem = .badWeight(fieldString(f.p2, f.l2))
+                        break
+                    }
+                    if !allowAnyWeight && !(x >= Float.leastNormalMagnitude) {
+                        out.errorOffset = lineStart - base
+                        out.problem = .nonPositiveWeight(fieldString(f.p2, f.l2))
                         break
                     }
                     w[n + k] = x
@@ -242,6 +253,7 @@ public enum EdgeListReader {
             throw GraphDataError(file: buf.name, line: nil, lineText: nil, problem: .invalidOptions(
                 "an undirected graph needs one id map shared by sources and targets (separateIDMaps = false)"))
         }
+        try buf.prepareText()
         // Header and weight detection look at the first one or two data lines.
         var dataStart = 0
         var headerSkipped = false
@@ -306,15 +318,16 @@ public enum EdgeListReader {
                   _ w: UnsafeMutablePointer<Float>?) throws(GraphDataError) -> Int {
             var outcomes = [ChunkOutcome](repeating: ChunkOutcome(), count: chunks)
             if chunks == 1 {
-                outcomes[0] = parseChunk(buf, dataStart..<buf.count, columns: columns, src, dst, w,
+                outcomes[0] = parseChunk(buf, dataStart..<buf.count, columns: columns, allowAnyWeight: options.allowNonPositiveWeights, src, dst, w,
                                          srcTables[0], dstTables[0])
             } else {
+                let allowAny = options.allowNonPositiveWeights
                 outcomes.withUnsafeMutableBufferPointer { oc in
                     let box = UnsafeSendableBox((oc.baseAddress!, bounds, starts, buf, src, dst, w,
                                                  srcTables, dstTables))
                     DispatchQueue.concurrentPerform(iterations: chunks) { c in
                         let (out, b, s, text, sp, dp, wp, st, dt) = box.value
-                        out[c] = parseChunk(text, b[c]..<b[c + 1], columns: columns,
+                        out[c] = parseChunk(text, b[c]..<b[c + 1], columns: columns, allowAnyWeight: allowAny,
                                             sp + s[c], dp + s[c], wp.map { $0 + s[c] }, st[c], dt[c])
                     }
                 }

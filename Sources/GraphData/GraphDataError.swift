@@ -15,6 +15,11 @@ public struct GraphDataError: Error, Equatable, Sendable, CustomStringConvertibl
         case tooManyColumns(found: Int, expected: Int, names: String)
         /// The weight column is not a finite decimal number that fits a `Float`.
         case badWeight(String)
+        /// The weight is zero, negative or too small for a normal `Float` (the readers' default
+        /// accepts positive normal weights only; see `allowNonPositiveWeights`).
+        case nonPositiveWeight(String)
+        /// The file is gzip-compressed and cannot be read as text.
+        case compressed(String)
         /// An id (or label) column is empty, e.g. `a,,1` or a line starting with a comma.
         case emptyID
         /// An id is longer than ``GraphDataError/maximumIDLength`` bytes.
@@ -54,7 +59,21 @@ public struct GraphDataError: Error, Equatable, Sendable, CustomStringConvertibl
         if let line { s += ":\(line)" }
         s += ": " + problemDescription
         if let lineText { s += ": \"\(lineText)\"" }
-        return s
+        return GraphDataError.escaped(s)
+    }
+
+    /// `text` with control characters (C0 but tab, DEL, C1) shown as `\u{XX}`, so that a bad line's
+    /// bytes cannot move the cursor or change a terminal's state.
+    public static func escaped(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if (scalar.value < 0x20 && scalar.value != 0x09) || (scalar.value >= 0x7F && scalar.value < 0xA0) {
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     /// The problem in words, without file and line.
@@ -66,7 +85,12 @@ public struct GraphDataError: Error, Equatable, Sendable, CustomStringConvertibl
         case .tooManyColumns(let found, let expected, let names):
             return "too many columns: expected \(expected) \(names), found \(found)"
         case .badWeight(let text):
-            return text.isEmpty ? "empty weight" : "bad weight \"\(text)\": not a finite decimal number"
+            if text.isEmpty { return "empty weight" }
+            return "bad weight \"\(text)\": not a finite decimal number" + (line == 1 ? " (if line 1 is a header, say so: header .present, --header)" : "")
+        case .nonPositiveWeight(let text):
+            return "weight \"\(text)\" is not a positive number (zero, negative or below \(Float.leastNormalMagnitude)); allow such weights explicitly (allowNonPositiveWeights, --allow-nonpositive-weights) if they are meant"
+        case .compressed(let format):
+            return "the file is \(format)-compressed; decompress it first (e.g. gunzip -k FILE) and read the result"
         case .emptyID: return "empty id"
         case .idTooLong(let length):
             return "id of \(length) bytes is longer than \(GraphDataError.maximumIDLength) bytes"

@@ -126,6 +126,7 @@ public struct LabelTable: Sendable {
     }
 
     static func read(_ buf: TextBuffer, _ nodes: IDMap?, _ options: LabelReader.Options) throws(GraphDataError) -> LabelTable {
+        try buf.prepareText()
         var dataStart = 0
         var headerSkipped = false
         if let first = EdgeListReader.nextDataLine(buf, from: 0) {

@@ -105,6 +105,19 @@ final class TextBuffer: @unchecked Sendable {
         return TextBuffer(name: path, base: p, used: used)
     }
 
+    /// Makes the text ready for the line scanners: a UTF-8 byte-order mark at the start is
+    /// blanked (three spaces, so it is neither part of the first id nor shifts line numbers);
+    /// gzip data is refused with ``GraphDataError/Problem/compressed(_:)`` instead of being
+    /// parsed as garbage lines.
+    func prepareText() throws(GraphDataError) {
+        if count >= 2 && base[0] == 0x1F && base[1] == 0x8B {
+            throw GraphDataError(file: name, line: nil, lineText: nil, problem: .compressed("gzip"))
+        }
+        if count >= 3 && base[0] == 0xEF && base[1] == 0xBB && base[2] == 0xBF {
+            base[0] = 0x20; base[1] = 0x20; base[2] = 0x20
+        }
+    }
+
     /// Offset of the first byte after the `'\n'` that ends the line containing `offset`.
     func nextLineStart(after offset: Int) -> Int {
         if offset >= count { return count }

@@ -48,7 +48,7 @@ struct FollowGraphSVDCommand: ParsableCommand {
     @Option(help: "Randomized SVD: power iterations (default: 7 when dim < 0.1 min(m, n), else 4, as scikit-learn).")
     var powerIterations: Int?
 
-    @Option(help: "Seed of every random draw; the same seed gives the same embedding.")
+    @Option(help: "Seed of every random draw. The same seed, input, --threads and machine give the same bits; another thread count changes float32 rounding in parallel sums (relative differences near 1e-4).")
     var seed: UInt64 = 0
 
     @Option(help: "Threads for sparse products and BLAS (default: all cores, or EMBEDDINGS_THREADS).")
@@ -62,6 +62,12 @@ struct FollowGraphSVDCommand: ParsableCommand {
 
     @Flag(help: "Keep self-loops (dropped by default: following oneself says nothing).")
     var keepSelfLoops = false
+
+    @Flag(help: "The first line is a header (without it, a header is skipped only when certain, and then said on stderr).")
+    var header = false
+
+    @Flag(help: "Accept zero, negative and subnormal weights in a third column (an error naming file and line by default).")
+    var allowNonpositiveWeights = false
 
     @Option(help: "Keep only accounts with at least this many followers.")
     var minFollowers: Int = 1
@@ -118,9 +124,10 @@ struct FollowGraphSVDCommand: ParsableCommand {
         c.seed = seed; c.directed = !undirected; c.weighting = weighting; c.normalization = normalization
         c.selection = NodeSelection(minFollowers: minFollowers, minFollowing: minFollowing, maxNodes: maxNodes)
         c.degreeRegularization = degreeRegularization
-        let options = FollowGraphRunOptions(edges: edges.map { URL(fileURLWithPath: $0) }, demo: demo,
+        var options = FollowGraphRunOptions(edges: edges.map { URL(fileURLWithPath: $0) }, demo: demo,
                                             output: URL(fileURLWithPath: output), configuration: c,
                                             keepSelfLoops: keepSelfLoops, labels: labels.map { URL(fileURLWithPath: $0) })
+        options.header = header; options.allowNonPositiveWeights = allowNonpositiveWeights
         if let report { try OutputRun.checkWritableFile(report) }
         let result: FollowGraphReport
         do {

@@ -61,9 +61,10 @@ func expectError(_ text: String, name: String = "edges.tsv", options: EdgeListRe
 
     @Test func weightsAutoYesNo() throws {
         let weighted = "a b 0.5\nb c 2\nc a -1e-2\n"
-        let g = try EdgeList.read(string: weighted, options: .init(duplicates: .keepAll))
+        expectError(weighted, line: 3, lineText: "c a -1e-2", .nonPositiveWeight("-1e-2"))
+        let g = try EdgeList.read(string: weighted, options: .init(duplicates: .keepAll, allowNonPositiveWeights: true))
         #expect(g.weights == [0.5, 2, -0.01])
-        let g2 = try EdgeList.read(string: weighted, options: .init(duplicates: .keepAll, weighted: .yes))
+        let g2 = try EdgeList.read(string: weighted, options: .init(duplicates: .keepAll, weighted: .yes, allowNonPositiveWeights: true))
         #expect(g2.weights == g.weights)
         expectError(weighted, options: .init(weighted: .no), line: 1, lineText: "a b 0.5",
                     .tooManyColumns(found: 3, expected: 2, names: "(source, target)"))

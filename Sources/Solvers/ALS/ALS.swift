@@ -201,9 +201,15 @@ public enum ALS {
                 try ALSEngine.solveAll(rows: itemUsers, target: &items, fixed: users,
                                        configuration: configuration, threads: threads)
             }
+            // Divergence stops the fit rather than returning garbage factors.
+            if let bad = users.firstIndex(where: { !$0.isFinite }) ?? items.firstIndex(where: { !$0.isFinite }).map({ -1 - $0 }) {
+                throw SolverError.als("diverged in sweep \(sweep + 1): a \(bad >= 0 ? "user" : "item") factor became non-finite; lower alpha, raise the regularization or rescale the values")
+            }
             if configuration.computeLoss {
-                losses.append(ALSEngine.loss(interactions: interactions, itemUsers: itemUsers, users: users,
-                                             items: items, configuration: configuration, threads: threads))
+                let loss = ALSEngine.loss(interactions: interactions, itemUsers: itemUsers, users: users,
+                                          items: items, configuration: configuration, threads: threads)
+                guard loss.isFinite else { throw SolverError.als("diverged in sweep \(sweep + 1): the loss is \(loss)") }
+                losses.append(loss)
             }
         }
         let gram = ALSEngine.parallelGram(items, count: interactions.columns, factors: f, threads: threads)
@@ -220,6 +226,9 @@ public enum ALS {
                         interactions: interactions, itemUsers: itemUsers, diagnostics: diagnostics, itemGram: gram)
     }
 
+    /// The largest value whose square (and confidence products) stay finite in float32.
+    static let maximumValue: Float = 1e18
+
     /// Throws unless the matrix is non-empty with values valid for `feedback`.
     static func validateInteractions(_ m: CSRMatrix<Float>, feedback: ALSConfiguration.Feedback) throws {
         guard m.rows > 0, m.columns > 0 else {
@@ -231,7 +240,7 @@ public enum ALS {
         let bad: Int? = m.values.withUnsafeBufferPointer { v in
             for p in 0..<v.count {
                 let x = v[p]
-                if !x.isFinite || (feedback == .implicit && x < 0) { return p }
+                if !x.isFinite || abs(x) > maximumValue || (feedback == .implicit && x < 0) { return p }
             }
             return nil
         }
@@ -247,6 +256,9 @@ public enum ALS {
             let value = m.values[p], column = Int(m.columnIndices[p])
             if !value.isFinite {
                 throw SolverError.als("the value at (row \(row), column \(column)) is \(value); values must be finite")
+            }
+            if abs(value) > maximumValue {
+                throw SolverError.als("the value at (row \(row), column \(column)) is \(value); values above \(maximumValue) overflow float32 products: rescale them")
             }
             throw SolverError.als("implicit feedback needs non-negative values, but (row \(row), column \(column)) is \(value)")
         }
