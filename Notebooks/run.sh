@@ -33,6 +33,7 @@ needs() {
         01-*) echo "twitter-follow-bofa" ;;
         02-*) echo "blogcatalog deezer-europe twitter-follow-bofa" ;;
         06-*) echo "sx-mathoverflow" ;;
+        15-*) echo "text" ;;
         *) echo "" ;;
     esac
 }
@@ -51,6 +52,8 @@ fi
 echo "== building the tools (release)"
 (cd "$root" && swift build -c release --product follow-graph-svd && swift build -c release --product embedding-benchmark \
     && swift build -c release --product embedding-temporal)
+(cd "$root" && swift build -c release --product embedding-neighbors)   # 13-neighbors
+(cd "$root" && swift build -c release --product word-embed)            # 15-word-embeddings
 for nb in "${notebooks[@]}"; do
     if [[ "$(basename "$nb")" == 03-* ]] && [ "$KERNELS_LIVE" != 0 ]; then
         echo "== building the Kernels benchmarks (release) for the live run in $(basename "$nb")"

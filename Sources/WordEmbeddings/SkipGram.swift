@@ -103,7 +103,7 @@ public enum SkipGram {
         let vocabularySize = corpus.vocabulary.count
         try c.validate(vocabulary: vocabularySize)
         let d = c.dimension
-        let lanes = (d + 15) / 16                 // SIMD16 chunks per row; padding stays zero
+        let lanes = (d + 7) / 8                   // SIMD8 chunks per row; padding stays zero
         let model = SGNSModel(rows: vocabularySize, lanes: lanes)
         defer { model.deallocate() }
         model.initialise(dimension: d, seed: c.seed)
@@ -186,17 +186,17 @@ struct ThreadStats {
     var examples = 0
 }
 
-/// The two weight matrices, rows of `lanes` SIMD16 vectors, 64-byte aligned.
+/// The two weight matrices, rows of `lanes` SIMD8 vectors, 64-byte aligned.
 struct SGNSModel {
     let rows: Int, lanes: Int
-    let input: UnsafeMutablePointer<SIMD16<Float>>
-    let output: UnsafeMutablePointer<SIMD16<Float>>
+    let input: UnsafeMutablePointer<SIMD8<Float>>
+    let output: UnsafeMutablePointer<SIMD8<Float>>
 
     init(rows: Int, lanes: Int) {
         self.rows = rows; self.lanes = lanes
-        let bytes = rows * lanes * MemoryLayout<SIMD16<Float>>.stride
-        input = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64).bindMemory(to: SIMD16<Float>.self, capacity: rows * lanes)
-        output = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64).bindMemory(to: SIMD16<Float>.self, capacity: rows * lanes)
+        let bytes = rows * lanes * MemoryLayout<SIMD8<Float>>.stride
+        input = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64).bindMemory(to: SIMD8<Float>.self, capacity: rows * lanes)
+        output = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64).bindMemory(to: SIMD8<Float>.self, capacity: rows * lanes)
         input.initialize(repeating: .zero, count: rows * lanes)
         output.initialize(repeating: .zero, count: rows * lanes)
     }
@@ -296,8 +296,8 @@ struct SGNSJob {
     let ids: UnsafePointer<Int32>
     let sentences: UnsafeBufferPointer<Int>
     let shares: [Int]
-    let syn0: UnsafeMutablePointer<SIMD16<Float>>
-    let syn1: UnsafeMutablePointer<SIMD16<Float>>
+    let syn0: UnsafeMutablePointer<SIMD8<Float>>
+    let syn1: UnsafeMutablePointer<SIMD8<Float>>
     let lanes: Int
     let prob: UnsafePointer<UInt64>
     let alias: UnsafePointer<Int32>
@@ -324,7 +324,7 @@ struct SGNSJob {
         var random = rng[t]
         var st = stats[t]
         let kept = UnsafeMutablePointer<Int32>.allocate(capacity: Self.piece)
-        let work = UnsafeMutablePointer<SIMD16<Float>>.allocate(capacity: lanes)
+        let work = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: lanes)
         defer { kept.deallocate(); work.deallocate() }
         let shareLength = Double(hi - lo)
         let totalWork = shareLength * Double(epochs)
@@ -376,9 +376,12 @@ struct SGNSJob {
                             label = 0
                         }
                         let l2 = syn1 + target * L
-                        var acc = SIMD16<Float>.zero
+                        var acc = SIMD8<Float>.zero
                         for k in 0..<L { acc += l1[k] * l2[k] }
-                        let f = acc.sum()
+                        // Tree reduction (a serial lane sum would be a long dependency chain).
+                        let acc4 = acc.lowHalf + acc.highHalf
+                        let acc2 = acc4.lowHalf + acc4.highHalf
+                        let f = acc2[0] + acc2[1]
                         // σ(f) and the example's loss -log σ(±f).
                         let sigma: Float
                         let logLikelihood: Double
@@ -395,7 +398,7 @@ struct SGNSJob {
                         st.loss -= logLikelihood
                         st.examples += 1
                         let g = (label - sigma) * lr
-                        let gv = SIMD16<Float>(repeating: g)
+                        let gv = SIMD8<Float>(repeating: g)
                         for k in 0..<L {
                             work[k] += gv * l2[k]
                             l2[k] += gv * l1[k]

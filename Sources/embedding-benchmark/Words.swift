@@ -67,7 +67,7 @@ struct WordsBenchmark: ParsableCommand {
             for s in result.similarity { if let rho = s.spearman { scores["words.\(s.name)"] = rho } }
             if let a = result.add.overall.accuracy { scores["words.analogy_3cosadd"] = a }
             if let a = result.mul.overall.accuracy { scores["words.analogy_3cosmul"] = a }
-            try EmbeddingTable.updateScores(in: URL(fileURLWithPath: embeddings), scores: scores)
+            _ = try EmbeddingTable.updateScores(in: URL(fileURLWithPath: embeddings), scores: scores)
         }
     }
 }

@@ -47,7 +47,7 @@ struct WordEmbedCommand: ParsableCommand {
     @Option(help: "ppmi-svd: context-distribution smoothing exponent.") var cds: Double = 0.75
     @Option(help: "ppmi-svd: eigenvalue weighting p of U S^p.") var eig: Double = 0.5
     @Option(help: "ppmi-svd: context weights dynamic, uniform or harmonic.") var weighting: String = "dynamic"
-    @Option(help: "ppmi-svd: power iterations of the randomized SVD.") var powerIterations: Int = 3
+    @Option(help: "ppmi-svd: power iterations of the randomized SVD.") var powerIterations: Int = 7
     @Option(help: "tweet or letters.") var tokenizer: String = TokenizerMode.tweet.rawValue
     @Option(help: "Sentence boundaries: chunks (of --chunk-tokens) or lines.") var sentences: String = "chunks"
     @Option(help: "Tokens per sentence chunk.") var chunkTokens: Int = 10_000
