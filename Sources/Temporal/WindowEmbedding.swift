@@ -109,7 +109,7 @@ public struct WindowEmbedding: Sendable {
     public let symmetric: Bool
     /// Matrix size, nonzeros and solver diagnostics.
     public let rows: Int, columns: Int, nonzeros: Int
-    public let diagnostics: SVDDiagnostics
+    public let diagnostics: SolverDiagnostics
     /// Seconds to prepare the matrix and to solve.
     public let buildSeconds: Double, solveSeconds: Double
 }
