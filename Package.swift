@@ -145,17 +145,20 @@ let package = Package(
             "LinearAlgebra", "Solvers", "GraphData", "FollowGraph", "EmbeddingStore", "Evaluation",
         ]),
         .executableTarget(name: "embedding-temporal", dependencies: [
-            "Temporal", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Temporal", "EmbeddingStore", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TemporalTests", dependencies: ["Temporal", "LinearAlgebra", "EmbeddingStore", "GraphData"]),
         // Pipelines (issue 17): declarative cached runs from YAML (layer 5 library and tool).
         .target(name: "Pipelines", dependencies: [
-            "Temporal", "FollowGraph", "Evaluation", "GraphData", "EmbeddingStore", .product(name: "Yams", package: "Yams"),
+            "Temporal", "FollowGraph", "Evaluation", "GraphData", "EmbeddingStore", "FeatureStore",
+            .product(name: "Yams", package: "Yams"), .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .executableTarget(name: "embedding-pipeline", dependencies: [
-            "Pipelines", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "Pipelines", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "EmbeddingStore"]),
+        .testTarget(name: "PipelinesTests", dependencies: [
+            "Pipelines", "EmbeddingStore", "FeatureStore", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
 
         // Layer 6: the Swift side of Benchmarks/solvers_vs_python.sh.
         .executableTarget(name: "solvers-compare", dependencies: ["Solvers", "GraphData"], path: "Benchmarks/SolversCompare"),

@@ -57,11 +57,13 @@ public struct PipelineRunner {
     public static let toolVersion = "embedding-pipeline 1"
 
     public let store: URL
+    /// The feature store publish steps write to (default `STORE/feature-store`).
+    public var featureStore: URL?
     public var force = false
     public var log: (String) -> Void = { _ in }
 
-    public init(store: URL, force: Bool = false, log: @escaping (String) -> Void = { _ in }) {
-        self.store = store; self.force = force; self.log = log
+    public init(store: URL, featureStore: URL? = nil, force: Bool = false, log: @escaping (String) -> Void = { _ in }) {
+        self.store = store; self.featureStore = featureStore; self.force = force; self.log = log
     }
 
     /// Runs `spec`; writes and returns its record.
@@ -78,6 +80,7 @@ public struct PipelineRunner {
                                started: EmbeddingMetadata.timestamp(start), seconds: 0, status: "running", failedStep: nil,
                                error: nil, steps: [], toolVersion: Self.toolVersion)
         var outputs = [String: (dir: URL, hash: String)]()
+        var keys = [String: String]()
         var hashes = FileHashCache(url: store.appendingPathComponent("file-hashes.json"))
         defer { hashes.save() }
         for (i, step) in spec.steps.enumerated() {
@@ -109,6 +112,10 @@ public struct PipelineRunner {
                     try? fm.removeItem(at: temporary)
                     try fm.createDirectory(at: temporary, withIntermediateDirectories: true)
                     let context = StepContext(spec: step, output: temporary, upstream: step.uses.reduce(into: [:]) { $0[$1] = outputs[$1]!.dir },
+                                              runID: runID, specPath: specPath, specChecksum: spec.checksum,
+                                              upstreamKeys: step.uses.reduce(into: [:]) { $0[$1] = keys[$1]! },
+                                              featureStore: featureStore ?? store.appendingPathComponent("feature-store"),
+                                              lineageDirectory: runsDir,
                                               specDirectory: spec.directory, log: { self.log("    \(step.name): \($0)") })
                     let summary: [String: JSONValue]
                     do { summary = try Steps.run(context) } catch {
@@ -127,6 +134,7 @@ public struct PipelineRunner {
                     log("    \(step.name) done in \(String(format: "%.2f", stepRecord.seconds)) s")
                 }
                 outputs[step.name] = (dir, stepRecord.outputHash)
+                keys[step.name] = key
                 record.steps.append(stepRecord)
             } catch {
                 record.status = "failed"

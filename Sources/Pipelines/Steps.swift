@@ -1,5 +1,6 @@
 import EmbeddingStore
 import Evaluation
+import FeatureStore
 import FollowGraph
 import Foundation
 import GraphData
@@ -12,6 +13,14 @@ public struct StepContext {
     public let output: URL
     /// Output directories of the steps named in `uses`, by name.
     public let upstream: [String: URL]
+    /// The run's id, the spec's path and checksum, and the upstream steps' cache keys (lineage of publishes).
+    public let runID: String
+    public let specPath: String
+    public let specChecksum: String
+    public let upstreamKeys: [String: String]
+    /// The default feature store of publish steps, and where run lineage files live.
+    public let featureStore: URL
+    public let lineageDirectory: URL
     /// The spec's directory: relative paths resolve from here.
     public let specDirectory: URL
     public let log: (String) -> Void
@@ -52,8 +61,7 @@ public enum Steps {
         case .fit: summary = try fit(c, &p)
         case .benchmark: summary = try benchmark(c, &p)
         case .command: summary = try command(c, &p)
-        case .publish:
-            throw PipelineError("step `\(c.spec.name)`: publish needs the FeatureStore module, which this build does not have yet", step: c.spec.name)
+        case .publish: summary = try publish(c, &p)
         }
         try p.finish()
         return summary
@@ -102,10 +110,8 @@ public enum Steps {
     }
 
     static func date(_ text: String, _ step: String) throws -> Int64 {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX"); f.timeZone = TimeZone(identifier: "UTC"); f.dateFormat = "yyyy-MM-dd"
-        guard let d = f.date(from: text) else { throw PipelineError("step `\(step)`: `\(text)` is not a date (yyyy-mm-dd)", step: step) }
-        return Int64(d.timeIntervalSince1970)
+        guard let t = TimeWindow.parseTime(text) else { throw PipelineError("step `\(step)`: `\(text)` is not a date (yyyy-mm-dd) or unix seconds", step: step) }
+        return t
     }
 
     // MARK: preprocess
@@ -206,6 +212,52 @@ public enum Steps {
         }
         try TemporalOutput.writeJSON(scores, to: c.output.appendingPathComponent("scores.json"))
         return scores
+    }
+
+    // MARK: publish
+
+    /// Publishes an upstream table (or every window of a temporal fit, each with its `valid_from` and
+    /// `valid_to`) to a feature store, with the run, the spec and the upstream steps as lineage.
+    static func publish(_ c: StepContext, _ p: inout Parameters) throws -> [String: JSONValue] {
+        let name = try p.string("name")
+        let tablePath = try p.string("table", default: "tables/nodes")
+        let storePath = try p.string("store", default: "")
+        let description = try p.string("description", default: "")
+        let owner = try p.string("owner", default: "")
+        let tags = try p.stringList("tags", default: [])
+        try p.finish()
+        let store = try FeatureStore(directory: storePath.isEmpty ? c.featureStore : c.resolve(storePath), create: true)
+        // The run's lineage as a file in the step's output, so that the store records it with its checksum.
+        let lineage = c.lineageDirectory.appendingPathComponent("\(c.runID)-\(c.spec.name).lineage.json")
+        try TemporalOutput.writeJSON(["run": c.runID, "spec": c.specPath, "spec_checksum": c.specChecksum,
+                                      "upstream_steps": c.upstreamKeys.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")],
+                                     to: lineage)
+        let root = try c.upstreamFile(tablePath)
+        var tables = [URL]()
+        if FileManager.default.fileExists(atPath: root.appendingPathComponent(EmbeddingTable.metadataFileName).path) {
+            tables = [root]
+        } else {
+            tables = try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasPrefix("window-") }.sorted()
+                .map { root.appendingPathComponent($0) }
+        }
+        guard !tables.isEmpty else { throw PipelineError("step `\(c.spec.name)`: \(tablePath) holds no embedding table", step: c.spec.name) }
+        var published = [JSONValue]()
+        for table in tables {
+            let meta = try EmbeddingTable.readMetadata(table.appendingPathComponent(EmbeddingTable.metadataFileName))
+            func time(_ key: String) -> Double? {
+                if case .int(let t)? = meta.parameters[key] { return Double(t) }
+                return nil
+            }
+            var options = PublishOptions(name: name, validFrom: time("window_start"), validTo: time("window_end"),
+                                         description: description.isEmpty ? nil : description, owner: owner.isEmpty ? nil : owner,
+                                         tags: tags.isEmpty ? nil : tags, lineage: [lineage.path])
+            options.link = true
+            let result = try store.publish(table: table, options: options)
+            published.append(.string("\(name)@\(result.version.version)"))
+            c.log("\(result.created ? "published" : "already published as") \(name)@\(result.version.version) (\(table.lastPathComponent))")
+        }
+        try TemporalOutput.writeJSON(published, to: c.output.appendingPathComponent("published.json"))
+        return ["published": .array(published), "store": .string(store.directory.path)]
     }
 
     // MARK: command

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LinearAlgebra
 import Pipelines
 
 /// `embedding-pipeline`: declarative, cached embedding runs from a YAML spec.
@@ -20,10 +21,17 @@ struct EmbeddingPipeline: ParsableCommand {
           embedding-pipeline show latest --store runs
         """,
         subcommands: [Run.self, Show.self])
+
+    static func main() {
+        BLAS.useAVX512KernelsIfAvailable()
+        main(nil)
+    }
 }
 
 struct StoreOption: ParsableArguments {
     @Option(help: "Store directory: step outputs (steps/KEY/) and run records (runs/RUN.json).") var store = "pipeline-store"
+    @Option(name: .customLong("feature-store"), help: "Feature store that publish steps write to (default: STORE/feature-store; a step's `store:` overrides).")
+    var featureStore: String?
 }
 
 struct Run: ParsableCommand {
@@ -35,7 +43,7 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let parsed = try PipelineSpec.load(path: spec)
-        let runner = PipelineRunner(store: URL(fileURLWithPath: store.store), force: force,
+        let runner = PipelineRunner(store: URL(fileURLWithPath: store.store), featureStore: store.featureStore.map { URL(fileURLWithPath: $0) }, force: force,
                                     log: { line in if !quiet { FileHandle.standardError.write(Data(("embedding-pipeline: " + line + "\n").utf8)) } })
         do {
             let record = try runner.run(parsed, specPath: spec)

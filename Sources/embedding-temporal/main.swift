@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LinearAlgebra
 import EmbeddingStore
 import Temporal
 
@@ -18,6 +19,11 @@ struct EmbeddingTemporal: ParsableCommand {
           embedding-temporal drift run/window-003 run/window-004
         """,
         subcommands: [Windows.self, Drift.self, LinkPred.self, FoldIn.self])
+
+    static func main() {
+        BLAS.useAVX512KernelsIfAvailable()
+        main(nil)
+    }
 }
 
 struct EmbeddingOptions: ParsableArguments {

@@ -1,4 +1,5 @@
 import EmbeddingStore
+import FeatureStore
 import Foundation
 import Testing
 @testable import Pipelines
@@ -108,5 +109,43 @@ struct PipelineFixture {
         var q = Parameters(step: "fit", values: ["dimm": .int(3)])
         _ = try q.int("dim", default: 1)
         #expect(throws: PipelineError.self) { try q.finish() }
+    }
+
+    @Test func publishesEveryWindowWithItsValidityAndLineageOnce() throws {
+        let f = try PipelineFixture()
+        defer { try? FileManager.default.removeItem(at: f.dir) }
+        let text = """
+        name: publish-windows
+        steps:
+          - name: events
+            kind: select
+            with: {input: events.tsv}
+          - name: windows
+            kind: fit
+            uses: [events]
+            with: {method: temporal-windows, window: 60d, step: 60d, dim: 3}
+          - name: publish
+            kind: publish
+            uses: [windows]
+            with: {name: test-dynamic, table: windows, owner: temporal, tags: [dynamic]}
+        """
+        try text.write(to: f.dir.appendingPathComponent("publish.yaml"), atomically: true, encoding: .utf8)
+        let spec = try PipelineSpec.load(path: f.dir.appendingPathComponent("publish.yaml").path)
+        let runner = PipelineRunner(store: f.store)
+        let record = try runner.run(spec)
+        let store = try FeatureStore(directory: f.store.appendingPathComponent("feature-store"))
+        let versions = try store.activeVersions("test-dynamic")
+        #expect(versions.count == 4)  // 200 days in 60-day windows
+        for v in versions {
+            let validTo = try #require(v.validTo)
+            #expect(validTo - v.validFrom == 60 * 86_400)
+            let found = try store.resolve("test-dynamic", .asOf((v.validFrom + validTo) / 2))
+            #expect(found.version == v.version)
+            #expect(v.lineage.contains { $0.reference.hasSuffix("\(record.run)-publish.lineage.json") && $0.checksum != nil })
+        }
+        // An unchanged re-run is all cache hits and publishes nothing new.
+        let again = try runner.run(spec)
+        #expect(again.steps.allSatisfy { $0.cached })
+        #expect(try store.activeVersions("test-dynamic").count == 4)
     }
 }
