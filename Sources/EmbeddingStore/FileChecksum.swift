@@ -22,3 +22,28 @@ public enum FileChecksum {
         return hash.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }
+
+extension FileChecksum {
+    /// The SHA-256 of `bytes` as 64 lower-case hexadecimal digits.
+    public static func sha256<C: Collection>(bytes: C) -> String where C.Element == UInt8 {
+        var hasher = Hasher()
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+
+    /// An incremental SHA-256 over several parts (e.g. a cache key made of names and file
+    /// checksums), so that callers need not import swift-crypto themselves.
+    public struct Hasher: Sendable {
+        private var hash = SHA256()
+        /// A hasher that has seen no bytes.
+        public init() {}
+        /// Feeds `bytes`.
+        public mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+            hash.update(data: Array(bytes))
+        }
+        /// The digest of everything fed so far, as 64 lower-case hexadecimal digits.
+        public func finalize() -> String {
+            hash.finalize().map { String(format: "%02x", $0) }.joined()
+        }
+    }
+}

@@ -132,8 +132,8 @@ extension FeatureStore {
 
         let vectorsChecksum: String, idsChecksum: String
         do {
-            vectorsChecksum = "sha256:" + (try SHA256.hash(fileAt: staging.appendingPathComponent(EmbeddingTable.vectorsFileName))).hex
-            idsChecksum = "sha256:" + (try SHA256.hash(fileAt: staging.appendingPathComponent(EmbeddingTable.idsFileName))).hex
+            vectorsChecksum = "sha256:" + (try FileChecksum.sha256(of: staging.appendingPathComponent(EmbeddingTable.vectorsFileName)))
+            idsChecksum = "sha256:" + (try FileChecksum.sha256(of: staging.appendingPathComponent(EmbeddingTable.idsFileName)))
         } catch {
             throw FeatureStoreError(.storage, "\(error)")
         }
@@ -265,7 +265,7 @@ extension FeatureStore {
             if FileManager.default.fileExists(atPath: reference) {
                 let url = URL(fileURLWithPath: reference).standardizedFileURL
                 let digest: String
-                do { digest = "sha256:" + (try SHA256.hash(fileAt: url)).hex } catch {
+                do { digest = "sha256:" + (try FileChecksum.sha256(of: url)) } catch {
                     throw FeatureStoreError(.invalid, "lineage \(reference): \(error)")
                 }
                 entries.append(LineageEntry(kind: "file", reference: url.path, checksum: digest))

@@ -98,7 +98,7 @@ public struct PipelineRunner {
                     "inputs": .object(inputFiles.mapValues { .string($0) }), "upstream": .object(upstream.mapValues { .string($0) }),
                     "tool_version": .string(Self.toolVersion),
                 ]
-                let key = SHA256.hash(try Self.canonicalJSON(keyMaterial)).hex
+                let key = FileChecksum.sha256(bytes: try Self.canonicalJSON(keyMaterial))
                 let dir = stepsDir.appendingPathComponent(key)
                 let recordURL = dir.appendingPathComponent(".step.json")
                 var stepRecord: StepRecord
@@ -204,7 +204,7 @@ public struct PipelineRunner {
 
     /// SHA-256 over the sorted relative paths and contents of every file under `dir` (but `.step.json`).
     static func directoryHash(_ dir: URL) throws -> String {
-        var hasher = SHA256()
+        var hasher = FileChecksum.Hasher()
         let fm = FileManager.default
         let files = (fm.enumerator(atPath: dir.path)?.compactMap { $0 as? String } ?? []).filter { path in
             var isDirectory: ObjCBool = false
@@ -212,9 +212,9 @@ public struct PipelineRunner {
         }.sorted()
         for file in files {
             hasher.update(Array(file.utf8) + [0])
-            hasher.update(try SHA256.hash(fileAt: dir.appendingPathComponent(file)).bytes)
+            hasher.update(Array(try FileChecksum.sha256(of: dir.appendingPathComponent(file)).utf8))
         }
-        return hasher.finalize().hex
+        return hasher.finalize()
     }
 
     static func compactTimestamp(_ date: Date) -> String {
@@ -242,7 +242,7 @@ struct FileHashCache {
         let size = (attributes[.size] as? NSNumber)?.int64Value ?? -1
         let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
         if let e = entries[file.path], e.size == size, e.modified == modified { return e.hash }
-        let h = try SHA256.hash(fileAt: file).hex
+        let h = try FileChecksum.sha256(of: file)
         entries[file.path] = Entry(size: size, modified: modified, hash: h)
         changed = true
         return h

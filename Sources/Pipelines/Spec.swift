@@ -116,7 +116,7 @@ public struct PipelineSpec: Sendable {
                                   inputs: try strings(s["inputs"], "\(at) (\(stepName)): `inputs`"),
                                   outputs: try strings(s["outputs"], "\(at) (\(stepName)): `outputs`")))
         }
-        return PipelineSpec(name: pipelineName, steps: steps, text: text, checksum: SHA256.hash(Array(text.utf8)).hex, directory: directory)
+        return PipelineSpec(name: pipelineName, steps: steps, text: text, checksum: FileChecksum.sha256(bytes: Array(text.utf8)), directory: directory)
     }
 
     static func dictionary(_ value: Any?) -> [String: Any]? {

@@ -53,7 +53,7 @@ import Testing
         let first = try store.publish(table: url, options: PublishOptions(name: "users", description: "follow graph users",
                                                                             owner: "graph-team", tags: ["graph", "svd"]))
         #expect(first.created && first.version.version == "v1" && first.version.count == 40 && first.version.dimension == 5)
-        #expect(first.version.vectorsChecksum == "sha256:" + (try SHA256.hash(fileAt: url.appendingPathComponent("vectors.npy"))).hex)
+        #expect(first.version.vectorsChecksum == "sha256:" + (try FileChecksum.sha256(of: url.appendingPathComponent("vectors.npy"))))
         #expect(first.version.lineage == [LineageEntry(kind: "file", reference: "/data/edges-1.tsv")])
         #expect(first.version.scores["blogcatalog.macro_auc"] == 0.51)
         let again = try store.publish(table: url, options: PublishOptions(name: "users"))
@@ -85,7 +85,7 @@ import Testing
         let mismatch = message { try store.publish(table: url, options: PublishOptions(name: "ok")) }
         #expect(mismatch.contains("SHA-256") && mismatch.contains("vectors.npy"))
         // The right checksum passes.
-        meta["vectors_checksum"] = "sha256:" + (try SHA256.hash(fileAt: url.appendingPathComponent("vectors.npy"))).hex
+        meta["vectors_checksum"] = "sha256:" + (try FileChecksum.sha256(of: url.appendingPathComponent("vectors.npy")))
         try JSONSerialization.data(withJSONObject: meta).write(to: url.appendingPathComponent("meta.json"))
         #expect(try store.publish(table: url, options: PublishOptions(name: "ok")).created)
         // A duplicated id names its line.
