@@ -54,6 +54,20 @@ public struct JaccardResult: Sendable, Codable, Equatable {
     public let usersMissing: Int
     /// The sampling seed.
     public let seed: UInt64
+    /// How the pairs were drawn.
+    public let sampling: JaccardSampling
+}
+
+/// How ``JaccardBenchmark`` draws its pairs.
+public enum JaccardSampling: String, Sendable, Codable, CaseIterable {
+    /// The toolkit's sampling: among users in the table who follow someone; a shared pair picks an
+    /// account uniformly among those with two such followers, then two of its followers.
+    case accounts
+    /// The judge's sampling (`../shared/judge/peer_eval.py`): every row of the follow sets is a
+    /// user (those missing from the table, or with a zero vector, get cosine 0); a shared pair draws
+    /// a follow edge `(u, w)` uniformly among edges whose account `w` has at least two followers,
+    /// then another follower `v` of `w` uniformly; random pairs are two distinct rows uniformly.
+    case judge
 }
 
 /// The "follow-Jaccard" task: do users with similar embeddings follow similar accounts?
@@ -85,7 +99,8 @@ public enum JaccardBenchmark {
     ///   indices equal).
     /// - Complexity: O(rows + nonzeros) to prepare, O(pairs * (followed-set sizes + dimension)) to score.
     public static func run(embeddings: EmbeddingTable, followed: FollowSets, rowIDs: [String]? = nil,
-                           pairs: Int = 20_000, seed: UInt64 = 0) throws -> JaccardResult {
+                           pairs: Int = 20_000, seed: UInt64 = 0,
+                           sampling: JaccardSampling = .accounts) throws -> JaccardResult {
         guard pairs >= 4 else { throw EvaluationError("JaccardBenchmark: needs at least 4 pairs, got \(pairs)") }
         let rows = followed.rows
         // Table row of each follow-set row (-1: not in the table).
@@ -110,12 +125,12 @@ public enum JaccardBenchmark {
         var columns = [Int32]()
         columns.reserveCapacity(followed.columnIndices.count)
         followed.columnIndices.withUnsafeBufferPointer { c in
-            for r in 0..<rows where tableRow[r] >= 0 {
+            for r in 0..<rows where tableRow[r] >= 0 || sampling == .judge {
                 let lo = Int(followed.rowOffsets[r]), hi = Int(followed.rowOffsets[r + 1])
-                if lo == hi { continue }
+                if lo == hi && sampling == .accounts { continue }
                 var set = Array(c[lo..<hi])
                 var sorted = true
-                for k in 1..<set.count where set[k] <= set[k - 1] { sorted = false; break }
+                for k in 1..<max(1, set.count) where set[k] <= set[k - 1] { sorted = false; break }
                 if !sorted {
                     set.sort()
                     var unique = [Int32]()
@@ -152,8 +167,25 @@ public enum JaccardBenchmark {
         let shared = pairs / 2
         var first = [Int](), second = [Int]()
         first.reserveCapacity(pairs); second.reserveCapacity(pairs)
+        // Judge sampling: follow edges (slots of the transposed adjacency) of accounts with >= 2 followers.
+        var edgeSlots = [Int]()
+        var accountOfSlot = [Int32]()
+        if sampling == .judge {
+            accountOfSlot = [Int32](repeating: 0, count: followers.count)
+            for a in 0..<accounts {
+                for slot in followerOffsets[a]..<followerOffsets[a + 1] { accountOfSlot[slot] = Int32(a) }
+                if followerOffsets[a + 1] - followerOffsets[a] >= 2 { edgeSlots.append(contentsOf: followerOffsets[a]..<followerOffsets[a + 1]) }
+            }
+        }
         for p in 0..<pairs {
-            if p < shared {
+            if p < shared && sampling == .judge {
+                let slot = edgeSlots[rng.nextInt(below: edgeSlots.count)]
+                let a = Int(accountOfSlot[slot])
+                let lo = followerOffsets[a], count = followerOffsets[a + 1] - lo
+                let i = slot - lo
+                let j = (i + 1 + rng.nextInt(below: count - 1)) % count
+                first.append(Int(followers[slot])); second.append(Int(followers[lo + j]))
+            } else if p < shared {
                 let a = popular[rng.nextInt(below: popular.count)]
                 let lo = followerOffsets[a], count = followerOffsets[a + 1] - lo
                 let i = rng.nextInt(below: count)
@@ -174,8 +206,11 @@ public enum JaccardBenchmark {
                                            offsets[second[p]]..<offsets[second[p] + 1])
             }
         }
-        let cosine = embeddings.cosineSimilarities(rowsA: first.map { tableRow[eligible[$0]] },
-                                                   rowsB: second.map { tableRow[eligible[$0]] })
+        // Users missing from the table (judge sampling only) get cosine 0, as a zero vector does.
+        let present = zip(first, second).map { tableRow[eligible[$0]] >= 0 && tableRow[eligible[$1]] >= 0 }
+        var cosine = embeddings.cosineSimilarities(rowsA: first.map { Swift.max(0, tableRow[eligible[$0]]) },
+                                                   rowsB: second.map { Swift.max(0, tableRow[eligible[$0]]) })
+        for p in 0..<pairs where !present[p] { cosine[p] = 0 }
         let rho: Double
         do { rho = try Ranking.spearman(cosine, jaccard) } catch let error as EvaluationError {
             throw EvaluationError("JaccardBenchmark: \(error.problem)")
@@ -185,7 +220,7 @@ public enum JaccardBenchmark {
             spearman: rho, pairs: pairs, sharedPairs: shared, randomPairs: pairs - shared,
             meanJaccardShared: mean(jaccard[..<shared]), meanJaccardRandom: mean(jaccard[shared...]),
             meanCosineShared: mean(cosine[..<shared]), meanCosineRandom: mean(cosine[shared...]),
-            eligibleUsers: users, usersMissing: missing, seed: seed)
+            eligibleUsers: users, usersMissing: missing, seed: seed, sampling: sampling)
     }
 
     /// The Jaccard index of two sorted, duplicate-free ranges of `c`, by a sorted merge.

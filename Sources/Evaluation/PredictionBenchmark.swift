@@ -34,6 +34,37 @@ public struct PredictionResult: Sendable, Codable, Equatable {
     public let C: Double
     /// The seed of the fold shuffles.
     public let seed: UInt64
+    /// Labels left out because they had fewer positives than ``PredictionProtocol/minimumPositives``
+    /// (by default the number of folds), with their positive counts; sorted by name.
+    public let labelsLeftOut: [String: Int]
+    /// Labelled nodes left out because all their labels were left out.
+    public let nodesLeftOut: Int
+    /// The protocol used.
+    public let evaluationProtocol: PredictionProtocol
+}
+
+/// How ``PredictionBenchmark`` prepares features and folds. The default is the toolkit's own
+/// protocol; ``judge`` is the one of `../shared/judge/peer_eval.py` (raw vectors, folds stratified
+/// on each node's first label), so that both report the same numbers.
+public struct PredictionProtocol: Sendable, Codable, Equatable {
+    /// Standardise every feature on the fold's training rows (mean 0, unit variance) before fitting.
+    public var standardize: Bool = true
+    /// `true`: stratify multi-label data on each node's first label (by label name order), as
+    /// scikit-learn's `StratifiedKFold` on the first label; `false`: iterative stratification.
+    public var stratifyOnFirstLabel: Bool = false
+    /// Labels with fewer positives are left out (named in the result); `nil`: the number of folds,
+    /// so that every fold can hold a positive.
+    public var minimumPositives: Int? = nil
+
+    public init(standardize: Bool = true, stratifyOnFirstLabel: Bool = false, minimumPositives: Int? = nil) {
+        self.standardize = standardize; self.stratifyOnFirstLabel = stratifyOnFirstLabel
+        self.minimumPositives = minimumPositives
+    }
+
+    /// The toolkit's protocol: standardised features, iterative stratification.
+    public static let standard = PredictionProtocol()
+    /// The judge's protocol: raw features, stratified on the first label.
+    public static let judge = PredictionProtocol(standardize: false, stratifyOnFirstLabel: true)
 }
 
 /// Node-label prediction from embeddings: one-vs-rest L2 logistic regression under stratified
@@ -54,17 +85,35 @@ public enum PredictionBenchmark {
     ///   - seed: seed of the fold shuffles.
     ///   - C: inverse regularisation strength.
     ///   - tolerance, maxIterations: L-BFGS stopping rule (see ``LogisticRegression``).
+    ///   - evaluationProtocol: feature standardisation, stratification and the minimum positives
+    ///     of a label (labels with fewer are left out and named in ``PredictionResult/labelsLeftOut``).
     /// - Returns: the scores and what was evaluated (missing nodes are counted, not fatal).
-    /// - Throws: ``EvaluationError`` if no labelled node is in the table, there are fewer than two
-    ///   label names, fewer nodes than folds, or a fold's test set has no label with both classes.
+    /// - Throws: ``EvaluationError`` if no labelled node is in the table, fewer than two labels
+    ///   have enough positives, there are fewer nodes than folds, or a fold's test set has no label
+    ///   with both classes.
     /// - Complexity: `folds * L` logistic-regression fits on about `n (folds-1)/folds x d` data.
     public static func run(embeddings: EmbeddingTable, labels: [String: [String]], folds: Int = 5,
                            seed: UInt64 = 0, C: Double = 1, tolerance: Double = 1e-6,
-                           maxIterations: Int = 1000) throws -> PredictionResult {
-        let labelled = labels.filter { !$0.value.isEmpty }
+                           maxIterations: Int = 1000,
+                           evaluationProtocol: PredictionProtocol = .standard) throws -> PredictionResult {
+        let given = labels.filter { !$0.value.isEmpty }
+        // Positives per label among the nodes in the table; labels with too few are left out.
+        var positives = [String: Int]()
+        for (node, names) in given where embeddings.row(of: node) != nil {
+            for name in Set(names) { positives[name, default: 0] += 1 }
+        }
+        let minimum = evaluationProtocol.minimumPositives ?? folds
+        let leftOut = positives.filter { $0.value < minimum }
+        var labelled = [String: [String]]()
+        var nodesLeftOut = 0
+        for (node, names) in given {
+            let kept = names.filter { leftOut[$0] == nil }
+            if kept.isEmpty { nodesLeftOut += 1 } else { labelled[node] = kept }
+        }
         let labelNames = Set(labelled.values.joined()).sorted()
         guard labelNames.count >= 2 else {
-            throw EvaluationError("PredictionBenchmark: needs at least 2 distinct labels, got \(labelNames)")
+            let note = leftOut.isEmpty ? "" : " (\(leftOut.count) labels with fewer than \(minimum) positives were left out)"
+            throw EvaluationError("PredictionBenchmark: needs at least 2 distinct labels, got \(labelNames)\(note)")
         }
         let labelIndex = Dictionary(uniqueKeysWithValues: labelNames.enumerated().map { ($1, $0) })
         var present = [(node: String, row: Int)]()
@@ -88,7 +137,8 @@ public enum PredictionBenchmark {
         for (i, s) in sets.enumerated() { for l in s { truth[l][i] = true } }
         let singleLabel = sets.allSatisfy { $0.count == 1 }
         let splitter = StratifiedKFold(folds: folds, seed: seed)
-        let splits = singleLabel ? try splitter.split(classes: sets.map { $0[0] }) : try splitter.split(labelSets: sets)
+        let splits = singleLabel || evaluationProtocol.stratifyOnFirstLabel
+            ? try splitter.split(classes: sets.map { $0[0] }) : try splitter.split(labelSets: sets)
         let model = LogisticRegression(C: C, tolerance: tolerance, maxIterations: maxIterations)
 
         var foldMacro = [Double](), foldMicro = [Double]()
@@ -98,7 +148,7 @@ public enum PredictionBenchmark {
         for (f, split) in splits.enumerated() {
             var train = gatherRows(features, split.train)
             var test = gatherRows(features, split.test)
-            standardize(train: &train, test: &test)
+            if evaluationProtocol.standardize { standardize(train: &train, test: &test) }
             let fitted = try model.fitOneVsRest(x: train, targets: truth.map { t in split.train.map { t[$0] } })
             for m in fitted.models where !m.constant {
                 worstIterations = max(worstIterations, m.diagnostics.iterations)
@@ -124,7 +174,8 @@ public enum PredictionBenchmark {
             foldMacroAUC: foldMacro, foldMicroAUC: foldMicro, folds: folds, labels: labelNames,
             perLabel: perLabel, singleLabel: singleLabel, nodesEvaluated: n, nodesMissing: missing.count,
             missingExamples: Array(missing.prefix(5)), maxIterations: worstIterations,
-            allConverged: allConverged, C: C, seed: seed)
+            allConverged: allConverged, C: C, seed: seed, labelsLeftOut: leftOut,
+            nodesLeftOut: nodesLeftOut, evaluationProtocol: evaluationProtocol)
     }
 
     /// Runs the benchmark with labels given as `(node, label)` pairs, e.g. the lines of a
@@ -133,11 +184,12 @@ public enum PredictionBenchmark {
     /// - Throws: as the dictionary form.
     public static func run(embeddings: EmbeddingTable, labelPairs: [(node: String, label: String)], folds: Int = 5,
                            seed: UInt64 = 0, C: Double = 1, tolerance: Double = 1e-6,
-                           maxIterations: Int = 1000) throws -> PredictionResult {
+                           maxIterations: Int = 1000,
+                           evaluationProtocol: PredictionProtocol = .standard) throws -> PredictionResult {
         var labels = [String: [String]]()
         for pair in labelPairs { labels[pair.node, default: []].append(pair.label) }
         return try run(embeddings: embeddings, labels: labels, folds: folds, seed: seed, C: C,
-                       tolerance: tolerance, maxIterations: maxIterations)
+                       tolerance: tolerance, maxIterations: maxIterations, evaluationProtocol: evaluationProtocol)
     }
 
     /// The rows `rows` of `x` as a new matrix.

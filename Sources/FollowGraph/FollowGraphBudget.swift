@@ -40,8 +40,8 @@ extension FollowGraphSVD {
         // Build: the adjacency's values and offsets, the selected, weighted, normalised copy
         // (offsets, indices, values) and degree vectors.
         let build = held + m * 4 + n * 8 + (m * 8 + rows * 8) + (rows + columns) * 8
-        let solve: Int
-        let solveDetail: String
+        var solve: Int
+        var solveDetail: String
         switch c.solver {
         case .randomized:
             let l = k + c.oversamples
@@ -54,6 +54,12 @@ extension FollowGraphSVD {
             // Lanczos basis in Double, workd, the converged vectors and the other side's.
             solve = build + 8 * ncv * columns + 8 * 3 * columns + 4 * k * (rows + columns) * 2
             solveDetail = "\(ncv) Lanczos vectors of \(columns) doubles"
+        }
+        if c.method == .spectral && !c.directed {
+            // Spectral propagation: the proximity values, A + I (indices, values, offsets) and the
+            // filter's blocks (initial, three recurrence terms, sum, product, thin SVD's U).
+            solve += 4 * m + 8 * (m + rows) + 8 * rows + 7 * 4 * k * rows
+            solveDetail += ", plus the spectral filter's blocks of \(k) columns"
         }
         // Write: both factors, the both-sides table (directed), ids as strings (about 48 B).
         let both = c.directed ? 2 * k * (rows + columns) : 0

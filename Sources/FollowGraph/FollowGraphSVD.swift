@@ -15,6 +15,10 @@ public enum FollowGraphSolver: String, CaseIterable, Sendable, Codable {
 /// Everything that determines a follow-graph embedding. Defaults are the settings measured best on
 /// the real graphs in `../shared/data` (see the README's quality table).
 public struct FollowGraphSVDConfiguration: Sendable, Equatable {
+    /// The embedding method (default ``FollowGraphMethod/spectral``; `.svd` is the plain SVD).
+    public var method: FollowGraphMethod = .spectral
+    /// Settings of the spectral method's propagation (ProNE's published values).
+    public var spectral = SpectralPropagationConfiguration()
     /// Embedding dimension (the SVD rank).
     public var dimension: Int = 64
     /// The SVD back-end.
@@ -31,7 +35,7 @@ public struct FollowGraphSVDConfiguration: Sendable, Equatable {
     public var selection = NodeSelection()
     /// Edge weighting.
     public var weighting: EdgeWeighting = .binary
-    /// Matrix normalisation.
+    /// Matrix normalisation of the `.svd` method (the spectral method normalises as it describes).
     public var normalization: GraphNormalization = .degree
     /// `tau` of the degree normalisation (`nil`: the mean degree; 0: unregularised).
     public var degreeRegularization: Float? = nil
@@ -86,7 +90,7 @@ public enum FollowGraphSVD {
                                              columnIndices: arrays.columnIndices, values: arrays.values)
         let prepared = try FollowGraphPreprocessing.prepare(
             adjacency: adjacency, directed: c.directed, selection: c.selection,
-            weighting: c.weighting, normalization: c.normalization,
+            weighting: c.weighting, normalization: c.method == .svd ? c.normalization : .none,
             degreeRegularization: c.degreeRegularization)
         let m = prepared.matrix.rows, k = prepared.matrix.columns
         guard c.dimension <= min(m, k) else {
@@ -96,25 +100,55 @@ public enum FollowGraphSVD {
         log("built \(m) x \(k) matrix with \(prepared.matrix.nonzeroCount) nonzeros in \(format(buildSeconds)) s (weighting \(c.weighting.rawValue), normalization \(c.normalization.rawValue))")
 
         let solveStart = Date()
-        let op = prepared.linearOperator
         let svd: TruncatedSVD<Float>
-        switch c.solver {
-        case .randomized:
-            svd = try RandomizedSVD.compute(op, .init(rank: c.dimension, oversamples: c.oversamples,
-                                                      powerIterations: c.powerIterations, seed: c.seed))
-        case .arpack:
-            svd = try ARPACKSVD.compute(op, .init(rank: c.dimension, seed: c.seed))
+        // consumers / producers tables, and the two halves of the directed both-sides table.
+        var left: Matrix<Float>, right: Matrix<Float>, nodeLeft: Matrix<Float>, nodeRight: Matrix<Float>
+        func solve<Op: LinearOperator>(_ op: Op) throws -> TruncatedSVD<Float> where Op.Scalar == Float {
+            switch c.solver {
+            case .randomized:
+                return try RandomizedSVD.compute(op, .init(rank: c.dimension, oversamples: c.oversamples,
+                                                           powerIterations: c.powerIterations, seed: c.seed))
+            case .arpack:
+                return try ARPACKSVD.compute(op, .init(rank: c.dimension, seed: c.seed))
+            }
+        }
+        func factors(_ svd: TruncatedSVD<Float>, power: Float) -> (Matrix<Float>, Matrix<Float>) {
+            let weights = svd.s.map { power == 1 ? Swift.max($0, 0) : Swift.max($0, 0).squareRoot() }
+            var u = svd.u, v = svd.vt.transposed()
+            u.scaleColumns(by: weights); v.scaleColumns(by: weights)
+            return (u, v)
+        }
+        switch (c.method, c.directed) {
+        case (.svd, _):
+            svd = try solve(prepared.linearOperator)
+            (left, right) = factors(svd, power: 0.5)
+            (nodeLeft, nodeRight) = (left, right)
+        case (.spectral, true):
+            // The both-sides table and producers: U S^1/2, V S^1/2 of the regularised
+            // degree-normalised adjacency (the label task); followers: U S of D_out^-1/2 A (cosines
+            // of follow sets, the similarity task). Two SVDs of the same cost.
+            let normalised = try FollowGraphPreprocessing.prepare(
+                adjacency: adjacency, directed: true, selection: c.selection, weighting: c.weighting,
+                normalization: .degree, degreeRegularization: c.degreeRegularization)
+            svd = try solve(normalised.linearOperator)
+            (nodeLeft, nodeRight) = factors(svd, power: 0.5)
+            right = nodeRight
+            let rowScale = SpectralEmbedding.inverseSquareRootRowSums(prepared.matrix)
+            (left, _) = factors(try solve(prepared.matrix.diagonallyScaled(left: rowScale, right: nil)), power: 1)
+            EmbeddingScaling.unitRMS(&left)
+        case (.spectral, false):
+            let result = try SpectralEmbedding.propagated(adjacency: prepared.matrix, dimension: c.dimension,
+                                                          oversamples: c.oversamples, powerIterations: c.powerIterations,
+                                                          seed: c.seed, settings: c.spectral)
+            svd = result.proximitySVD
+            (left, right) = (result.embedding, result.embedding)
+            (nodeLeft, nodeRight) = (left, right)
         }
         let solveSeconds = Date().timeIntervalSince(solveStart)
-        log("\(svd.diagnostics.method) SVD of rank \(svd.rank) in \(format(solveSeconds)) s, \(svd.diagnostics.operatorApplications) passes, max relative residual \(String(format: "%.3g", svd.diagnostics.maxRelativeResidual))")
-
-        let roots = svd.s.map { Swift.max($0, 0).squareRoot() }
-        var left = svd.u
-        left.scaleColumns(by: roots)
-        var right = svd.vt.transposed()
-        right.scaleColumns(by: roots)
+        log("\(c.method.rawValue): \(svd.diagnostics.method) SVD of rank \(svd.rank) and propagation in \(format(solveSeconds)) s, \(svd.diagnostics.operatorApplications) SVD passes")
 
         var parameters: [String: JSONValue] = [
+            "method": .string(c.method.rawValue),
             "solver": .string(c.solver.rawValue),
             "dimension": .int(Int64(c.dimension)),
             "directed": .bool(c.directed),
@@ -143,8 +177,11 @@ public enum FollowGraphSVD {
                                          count: vectors.rows, dimension: vectors.columns)
             return try EmbeddingTable(ids: nodes.map { edges.sourceIDs[Int($0)] }, vectors: vectors, metadata: meta)
         }
-        let consumers = try table(left, nodes: prepared.consumers, entity: c.directed ? "consumer" : "node", factor: "U S^1/2")
-        let producers = try table(right, nodes: prepared.producers, entity: c.directed ? "producer" : "node", factor: "V S^1/2")
+        let spectralDirected = c.method == .spectral && c.directed
+        let consumerFactor = c.method == .svd ? "U S^1/2" : spectralDirected ? "U S of D_out^-1/2 A" : "spectral propagation"
+        let producerFactor = c.method == .svd || spectralDirected ? "V S^1/2" : "spectral propagation"
+        let consumers = try table(left, nodes: prepared.consumers, entity: c.directed ? "consumer" : "node", factor: consumerFactor)
+        let producers = try table(right, nodes: prepared.producers, entity: c.directed ? "producer" : "node", factor: producerFactor)
         var nodes: EmbeddingTable? = nil
         if c.directed {
             // Accounts on either side, in order of first appearance in the input.
@@ -157,13 +194,13 @@ public enum FollowGraphSVD {
             var both = Matrix<Float>(rows: order.count, columns: 2 * d)
             let rowsBoth = order.count
             both.withUnsafeMutableBufferPointer { out in
-                left.withUnsafeBufferPointer { l in
+                nodeLeft.withUnsafeBufferPointer { l in
                     for (i, node) in prepared.consumers.enumerated() {
                         let r = Int(rowOf[Int(node)])
                         for j in 0..<d { out[r + j * rowsBoth] = l[i + j * m] }
                     }
                 }
-                right.withUnsafeBufferPointer { rt in
+                nodeRight.withUnsafeBufferPointer { rt in
                     for (i, node) in prepared.producers.enumerated() {
                         let r = Int(rowOf[Int(node)])
                         for j in 0..<d { out[r + (d + j) * rowsBoth] = rt[i + j * k] }

@@ -43,6 +43,8 @@ struct CommonOptions: ParsableArguments {
     @Option(help: "Threads for the parallel parts (default: all cores, or EMBEDDINGS_THREADS).")
     var threads: Int?
 
+    @Option(name: .customLong("protocol"), help: BenchmarkProtocol.help) var evaluationProtocol: BenchmarkProtocol = .standard
+
     func setUp() throws -> EmbeddingTable {
         if let t = threads {
             guard t >= 1 else { throw ValidationError("--threads must be at least 1") }
@@ -84,10 +86,11 @@ extension EmbeddingBenchmark {
         func run() throws {
             guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
             guard c > 0 else { throw ValidationError("--C must be positive") }
-            let table = try common.setUp()
-            let labelTable = try LabelTable.read(path: labels)
+            let table = try common.setUp(), labelTable = try LabelTable.read(path: labels)
             let result = try PredictionBenchmark.run(embeddings: table, labels: labelTable.labelNamesByNode,
-                                                     folds: folds, seed: common.seed, C: c)
+                                                     folds: folds, seed: common.seed, C: c,
+                                                     evaluationProtocol: common.evaluationProtocol.prediction)
+            warnLeftOut(result.labelsLeftOut, folds: folds)
             print("prediction: \(result.nodesEvaluated) nodes, \(result.labels.count) labels, \(result.folds) folds")
             print(String(format: "  macro ROC-AUC %.4f   micro ROC-AUC %.4f", result.macroAUC, result.microAUC))
             if result.nodesMissing > 0 {
@@ -122,12 +125,12 @@ extension EmbeddingBenchmark {
             let table = try common.setUp()
             var options = EdgeListReader.Options()
             options.directed = !undirected
-            options.selfLoops = .drop
+            options.selfLoops = common.evaluationProtocol == .judge ? .keep : .drop
             let graph = try EdgeList.read(path: edges, options: options)
             let csr: (rowOffsets: [Int64], columnIndices: [Int32], values: [Float]) = graph.adjacencyCSR()
             let followed = try FollowSets(rowOffsets: csr.rowOffsets, columnIndices: csr.columnIndices)
             let result = try JaccardBenchmark.run(embeddings: table, followed: followed, rowIDs: graph.sourceIDs.ids,
-                                                  pairs: pairs, seed: common.seed)
+                                                  pairs: pairs, seed: common.seed, sampling: common.evaluationProtocol.sampling)
             print("jaccard: \(result.pairs) pairs (\(result.sharedPairs) sharing a followed account, \(result.randomPairs) random)")
             print(String(format: "  Spearman rho %.4f", result.spearman))
             let report = JaccardReport(result, seed: common.seed)

@@ -36,6 +36,9 @@ struct FollowGraphSVDCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Directory that receives the embedding tables.")
     var output: String
 
+    @Option(help: "spectral (default): undirected, ProNE-style spectral propagation of a log-proximity SVD; directed, U S of D_out^-1/2 A for DIR/consumers (follow-Jaccard; unit RMS), DIR/producers and DIR/nodes as svd. svd: U S^1/2 of the --normalization'd adjacency.")
+    var method: FollowGraphMethod = .spectral
+
     @Option(help: "Embedding dimension (SVD rank).")
     var dim: Int = 64
 
@@ -81,7 +84,7 @@ struct FollowGraphSVDCommand: ParsableCommand {
     @Option(help: "Edge weighting: binary, log (1 + log multiplicity) or idf (down-weights popular accounts).")
     var weighting: EdgeWeighting = .binary
 
-    @Option(help: "Normalisation: none, or degree: (D_out + tau)^-1/2 A (D_in + tau)^-1/2 with tau from --degree-regularization.")
+    @Option(help: "--method svd: normalisation none, or degree: (D_out + tau)^-1/2 A (D_in + tau)^-1/2 with tau from --degree-regularization.")
     var normalization: GraphNormalization = .degree
 
     @Option(help: "Degree normalisation: tau added to every degree, (D + tau)^-1/2 (default: the mean degree; 0: none).")
@@ -120,7 +123,7 @@ struct FollowGraphSVDCommand: ParsableCommand {
         if let t = threads { Parallel.threads = t; BLAS.threads = t }
         let progress = verbose || isatty(STDERR_FILENO) != 0
         var c = FollowGraphSVDConfiguration()
-        c.dimension = dim; c.solver = solver; c.oversamples = oversamples; c.powerIterations = powerIterations
+        c.method = method; c.dimension = dim; c.solver = solver; c.oversamples = oversamples; c.powerIterations = powerIterations
         c.seed = seed; c.directed = !undirected; c.weighting = weighting; c.normalization = normalization
         c.selection = NodeSelection(minFollowers: minFollowers, minFollowing: minFollowing, maxNodes: maxNodes)
         c.degreeRegularization = degreeRegularization
@@ -141,5 +144,6 @@ struct FollowGraphSVDCommand: ParsableCommand {
 }
 
 extension FollowGraphSolver: ExpressibleByArgument {}
+extension FollowGraphMethod: ExpressibleByArgument {}
 extension EdgeWeighting: ExpressibleByArgument {}
 extension GraphNormalization: ExpressibleByArgument {}

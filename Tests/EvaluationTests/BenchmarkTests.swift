@@ -111,6 +111,43 @@ func table(_ vectors: Matrix<Float>, ids: [String]? = nil) throws -> EmbeddingTa
         #expect(result.folds == 3)
     }
 
+    @Test func labelsWithFewerPositivesThanFoldsAreLeftOutAndNamed() throws {
+        let (vectors, labels) = separableData(n: 600, seed: 5)
+        var extended = labels
+        // 3 singleton labels, and a label with 2 positives: fewer than 5 folds can hold.
+        extended["u0"]!.append("solo-a"); extended["u1"]!.append("solo-b"); extended["u2"]!.append("solo-c")
+        extended["u3"]!.append("pair"); extended["u4"]!.append("pair")
+        extended["u5"] = ["solo-d"] // its only label is left out: the node is too
+        let result = try PredictionBenchmark.run(embeddings: table(vectors), labels: extended, folds: 5, seed: 1)
+        #expect(result.labelsLeftOut == ["solo-a": 1, "solo-b": 1, "solo-c": 1, "solo-d": 1, "pair": 2])
+        #expect(result.labels == ["music", "other", "rare", "sports"])
+        #expect(result.nodesLeftOut == 1 && result.nodesEvaluated == 599)
+        // The rest is scored as without the rare labels (u5 aside).
+        var without = labels
+        without["u5"] = nil
+        let reference = try PredictionBenchmark.run(embeddings: table(vectors), labels: without, folds: 5, seed: 1)
+        #expect(result.macroAUC == reference.macroAUC)
+        #expect(reference.labelsLeftOut.isEmpty)
+        // With 2 folds the pair label is kept (2 positives), singletons still left out.
+        let twoFolds = try PredictionBenchmark.run(embeddings: table(vectors), labels: extended, folds: 2, seed: 1)
+        #expect(twoFolds.labelsLeftOut.keys.sorted() == ["solo-a", "solo-b", "solo-c", "solo-d"])
+        #expect(twoFolds.labels.contains("pair"))
+    }
+
+    @Test func judgeProtocolUsesRawFeatures() throws {
+        let (vectors, labels) = separableData(n: 400, seed: 6)
+        // The informative columns tiny, the noise columns large.
+        var scaled = vectors
+        scaled.scaleColumns(by: [1e-4, 1e-4, 1e-4, 1, 10, 10])
+        let standard = try PredictionBenchmark.run(embeddings: table(scaled), labels: labels, folds: 5, seed: 1)
+        let raw = try PredictionBenchmark.run(embeddings: table(scaled), labels: labels, folds: 5, seed: 1,
+                                              evaluationProtocol: .judge)
+        // Standardised features ignore the scale; raw tiny features are swamped by the L2 penalty.
+        #expect(standard.perLabel["sports"]! > 0.95)
+        #expect(raw.perLabel["sports"]! < standard.perLabel["sports"]! - 0.1)
+        #expect(raw.evaluationProtocol == .judge)
+    }
+
     @Test func noOverlapOrOneLabelThrows() throws {
         let t = try table(.gaussian(rows: 10, columns: 2, seed: 1))
         #expect(throws: EvaluationError.self) {

@@ -69,11 +69,13 @@ func plantedEdgeList() -> String {
 }
 
 @Suite struct FollowGraphSVDTests {
-    @Test func embeddingsFactorTheOperatorAndSeparatePlantedGroups() throws {
+    @Test(arguments: FollowGraphMethod.allCases)
+    func embeddingsFactorTheOperatorAndSeparatePlantedGroups(method: FollowGraphMethod) throws {
         let edges = try EdgeList.read(string: plantedEdgeList(), options: .init(selfLoops: .drop))
         var c = FollowGraphSVDConfiguration()
         c.dimension = 4
         c.seed = 3
+        c.method = method
         let e = try FollowGraphSVD.embed(edges: edges, configuration: c)
         #expect(e.consumers.count == 40 && e.producers.count == 20)
         #expect(e.consumers.dimension == 4 && e.nodes?.dimension == 8 && e.nodes?.count == 60)
@@ -91,10 +93,15 @@ func plantedEdgeList() -> String {
         // The both-sides table holds each side in its half, zeros where an account is absent.
         let nodes = e.nodes!
         let u1 = nodes.vector(for: "u1")!, a0 = nodes.vector(for: "a0")!
-        #expect(Array(u1[0..<4]) == e.consumers.vector(for: "u1")!)
+        if method == .svd { #expect(Array(u1[0..<4]) == e.consumers.vector(for: "u1")!) }
         #expect(u1[4..<8].allSatisfy { $0 == 0 })      // u1 has no followers
         #expect(a0[0..<4].allSatisfy { $0 == 0 })      // a0 follows nobody
         #expect(Array(a0[4..<8]) == e.producers.vector(for: "a0")!)
+        if method == .spectral {
+            // Followers: U S of D_out^-1/2 A, scaled to unit RMS entries.
+            let rms = (e.consumers.vectors.elements.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(40 * 4)).squareRoot()
+            #expect(abs(rms - 1) < 1e-4)
+        }
         // Same seed, same embedding.
         let again = try FollowGraphSVD.embed(edges: edges, configuration: c)
         #expect((again.consumers.vectors - e.consumers.vectors).maxAbs <= 1e-4)
@@ -105,10 +112,14 @@ func plantedEdgeList() -> String {
         var c = FollowGraphSVDConfiguration()
         c.dimension = 3
         c.directed = false
-        let e = try FollowGraphSVD.embed(edges: edges, configuration: c)
-        #expect(e.nodes == nil)
-        #expect(e.consumers.ids == e.producers.ids)
-        #expect(e.consumers.count == 60)
+        for method in FollowGraphMethod.allCases {
+            c.method = method
+            let e = try FollowGraphSVD.embed(edges: edges, configuration: c)
+            #expect(e.nodes == nil)
+            #expect(e.consumers.ids == e.producers.ids)
+            #expect(e.consumers.count == 60)
+            #expect(e.consumers.vectors.allFinite)
+        }
     }
 
     @Test func dimensionLargerThanTheGraphIsAClearError() throws {

@@ -1,0 +1,201 @@
+// Spectral methods for follow-graph embeddings beyond the plain SVD: ProNE's sparse log-proximity
+// matrix (Zhang et al., IJCAI 2019) and its spectral propagation, a Gaussian band-pass filter of
+// the graph Laplacian applied to a tall embedding block by a Chebyshev expansion (a few SpMMs).
+import Foundation
+import LinearAlgebra
+import RealModule
+
+/// The random-walk transition operator of a graph with self-loops added, `P = (D + I)^-1 (A + I)`,
+/// where `D` holds the row sums of `A` (ProNE's propagation matrix). `A` is not copied beyond the
+/// one CSR with the diagonal added.
+public struct RandomWalkOperator: LinearOperator {
+    public typealias Scalar = Float
+    /// `A + I` (square).
+    public let withLoops: CSRMatrix<Float>
+    /// `1 / (row sums of A + 1)`.
+    public let inverseDegrees: [Float]
+
+    /// - Precondition: `adjacency` is square with non-negative weights.
+    /// - Complexity: O(nnz + n).
+    public init(adjacency: CSRMatrix<Float>) {
+        precondition(adjacency.rows == adjacency.columns, "RandomWalkOperator: adjacency is \(adjacency.rows) x \(adjacency.columns)")
+        let n = adjacency.rows
+        var offsets = [Int64](repeating: 0, count: n + 1)
+        var columns = [Int32](), values = [Float]()
+        columns.reserveCapacity(adjacency.nonzeroCount + n)
+        values.reserveCapacity(adjacency.nonzeroCount + n)
+        for i in 0..<n {
+            var diagonal: Float = 1
+            let lo = Int(adjacency.rowOffsets[i]), hi = Int(adjacency.rowOffsets[i + 1])
+            for p in lo..<hi where Int(adjacency.columnIndices[p]) == i { diagonal += adjacency.values[p] }
+            var placed = false
+            for p in lo..<hi where Int(adjacency.columnIndices[p]) != i {
+                if !placed && Int(adjacency.columnIndices[p]) > i { columns.append(Int32(i)); values.append(diagonal); placed = true }
+                columns.append(adjacency.columnIndices[p]); values.append(adjacency.values[p])
+            }
+            if !placed { columns.append(Int32(i)); values.append(diagonal) }
+            offsets[i + 1] = Int64(columns.count)
+        }
+        withLoops = CSRMatrix(uncheckedRows: n, columns: n, rowOffsets: offsets, columnIndices: columns, values: values)
+        inverseDegrees = withLoops.rowSums().map { $0 > 0 ? 1 / $0 : 0 }
+    }
+
+    public var rows: Int { withLoops.rows }
+    public var columns: Int { withLoops.columns }
+    public func apply(_ x: Matrix<Float>, into y: inout Matrix<Float>) {
+        withLoops.apply(x, into: &y)
+        y.scaleRows(by: inverseDegrees)
+    }
+    public func applyTranspose(_ x: Matrix<Float>, into y: inout Matrix<Float>) {
+        withLoops.applyTranspose(x.scaledRows(by: inverseDegrees), into: &y)
+    }
+}
+
+/// ProNE's band-pass filter of the graph Laplacian `L = I - P`,
+/// `g(L) = exp(-theta ((L - mu I)^2 / 2 - I))`, a Gaussian in the eigenvalues of `L` centred at
+/// `mu`, as an operator. It is applied by the Chebyshev expansion of `exp(-theta x)` in
+/// `X = (L - mu I)^2 / 2 - I`, whose coefficients are modified Bessel functions,
+/// `exp(-theta x) = I_0(theta) + 2 sum_k (-1)^k I_k(theta) T_k(x)`; `I_k(theta)` falls like
+/// `(theta/2)^k / k!`, so the series is cut where a coefficient drops below `1e-6` of `I_0`
+/// (6 terms for `theta = 0.5`), each term costing two products of `P` with the block.
+///
+/// `P`'s eigenvalues lie in `[-1, 1]`, so `L`'s lie in `[0, 2]` and the filter is evaluated where
+/// its expansion converges. `applyTranspose` applies the same polynomial in `P'`.
+public struct ChebyshevBandPass<Base: LinearOperator>: LinearOperator where Base.Scalar == Float {
+    public typealias Scalar = Float
+    /// `P`, square.
+    public let base: Base
+    /// Centre of the pass band in the spectrum of `L` (ProNE: 0.2).
+    public let mu: Float
+    /// Width parameter (ProNE: 0.5; larger is narrower).
+    public let theta: Float
+    /// The expansion's coefficients `c_k` (`c_0 = I_0(theta)`, `c_k = 2 (-1)^k I_k(theta)`).
+    public let coefficients: [Double]
+
+    /// - Parameters:
+    ///   - maxTerms: upper bound on the number of Chebyshev terms (default 10, ProNE's step count).
+    /// - Precondition: `base` is square, `theta > 0`.
+    public init(_ base: Base, mu: Float = 0.2, theta: Float = 0.5, maxTerms: Int = 10) {
+        precondition(base.rows == base.columns, "ChebyshevBandPass: operator is \(base.rows) x \(base.columns)")
+        precondition(theta > 0 && maxTerms >= 2, "ChebyshevBandPass: theta must be positive and maxTerms >= 2")
+        self.base = base; self.mu = mu; self.theta = theta
+        let i0 = Self.besselI(0, Double(theta))
+        var c = [i0]
+        for k in 1..<maxTerms {
+            let ik = Self.besselI(k, Double(theta))
+            if ik < 1e-6 * i0 { break }
+            c.append(2 * ik * (k % 2 == 0 ? 1 : -1))
+        }
+        coefficients = c
+    }
+
+    public var rows: Int { base.rows }
+    public var columns: Int { base.columns }
+
+    /// Modified Bessel function of the first kind, `I_k(x) = sum_m (x/2)^(2m+k) / (m! (m+k)!)`.
+    public static func besselI(_ k: Int, _ x: Double) -> Double {
+        var term = 1.0
+        for j in 1...max(1, k) where k > 0 { term *= (x / 2) / Double(j) }
+        var sum = 0.0, m = 0
+        while true {
+            sum += term
+            m += 1
+            term *= (x / 2) * (x / 2) / (Double(m) * Double(m + k))
+            if term < 1e-17 * sum || m > 200 { return sum }
+        }
+    }
+
+    public func apply(_ x: Matrix<Float>, into y: inout Matrix<Float>) { evaluate(base, x, into: &y) }
+    public func applyTranspose(_ x: Matrix<Float>, into y: inout Matrix<Float>) { evaluate(base.transposedOperator, x, into: &y) }
+
+    /// `sum_k c_k T_k(X) x` by the three-term recurrence `T_k = 2 X T_(k-1) - T_(k-2)`.
+    func evaluate<Op: LinearOperator>(_ p: Op, _ x: Matrix<Float>, into y: inout Matrix<Float>) where Op.Scalar == Float {
+        precondition(x.rows == columns && y.rows == rows && y.columns == x.columns, "ChebyshevBandPass: shape mismatch")
+        var scratch = Matrix<Float>(rows: x.rows, columns: x.columns)
+        // M v = (L - mu I) v = (1 - mu) v - P v.
+        func shifted(_ v: Matrix<Float>) -> Matrix<Float> {
+            p.apply(v, into: &scratch)
+            var out = v
+            out.scale(by: 1 - mu)
+            out.axpy(-1, scratch)
+            return out
+        }
+        // X v = M^2 v / 2 - v.
+        func recurrenceStep(_ v: Matrix<Float>) -> Matrix<Float> {
+            var out = shifted(shifted(v))
+            out.scale(by: 0.5)
+            out.axpy(-1, v)
+            return out
+        }
+        var previous = x
+        y = x
+        y.scale(by: Float(coefficients[0]))
+        guard coefficients.count > 1 else { return }
+        var current = recurrenceStep(x)
+        y.axpy(Float(coefficients[1]), current)
+        for k in 2..<coefficients.count {
+            var next = recurrenceStep(current)
+            next.scale(by: 2)
+            next.axpy(-1, previous)
+            y.axpy(Float(coefficients[k]), next)
+            previous = current
+            current = next
+        }
+    }
+}
+
+/// ProNE's sparse proximity matrix: for every edge `(i, j)` of a graph with adjacency `A` (row sums
+/// `d`), `M_ij = log(A_ij / d_i) - log(A_ij n_j)`, where `n_j` is the negative-sampling
+/// distribution `(sum_i A_ij / d_i)^0.75`, normalised to sum 1. It is the sparse part of the
+/// shifted PMI matrix that skip-gram with negative sampling factorises (one step of the walk), kept
+/// only where edges are, so it costs O(nnz) to build and as much as `A` to apply.
+public enum ProximityMatrix {
+    /// - Parameters:
+    ///   - adjacency: square, non-negative weights.
+    ///   - exponent: the negative-sampling exponent (0.75, as word2vec and ProNE).
+    /// - Complexity: O(nnz + n).
+    public static func prone(adjacency a: CSRMatrix<Float>, exponent: Float = 0.75) -> CSRMatrix<Float> {
+        let rowSums = a.rowSums()
+        let inverse = rowSums.map { $0 > 0 ? 1 / $0 : 0 }
+        let walk = a.scaledRows(by: inverse)
+        var negative = walk.columnSums().map { Float.pow(Swift.max($0, 0), exponent) }
+        let total = negative.reduce(0, +)
+        if total > 0 { negative = negative.map { $0 / total } }
+        var values = [Float](repeating: 0, count: a.nonzeroCount)
+        for i in 0..<a.rows {
+            for p in Int(a.rowOffsets[i])..<Int(a.rowOffsets[i + 1]) {
+                let w = a.values[p], j = Int(a.columnIndices[p])
+                let transition = w * inverse[i], noise = w * negative[j]
+                // As ProNE: a non-positive entry contributes log 1 = 0.
+                values[p] = (transition > 0 ? Float.log(transition) : 0) - (noise > 0 ? Float.log(noise) : 0)
+            }
+        }
+        return CSRMatrix(uncheckedRows: a.rows, columns: a.columns, rowOffsets: a.rowOffsets,
+                         columnIndices: a.columnIndices, values: values)
+    }
+}
+
+/// Row-wise helpers on embedding blocks.
+public enum EmbeddingScaling {
+    /// Divides every non-zero row by its Euclidean norm.
+    public static func normalizeRows(_ x: inout Matrix<Float>) {
+        let m = x.rows
+        var norms = [Float](repeating: 0, count: m)
+        x.withUnsafeBufferPointer { b in
+            for j in 0..<x.columns { for i in 0..<m { norms[i] += b[i + j * m] * b[i + j * m] } }
+        }
+        x.scaleRows(by: norms.map { $0 > 0 ? 1 / $0.squareRoot() : 0 })
+    }
+
+    /// Scales the whole block (one factor, so cosines and directions are unchanged) so that its
+    /// entries have unit root-mean-square: rows then have squared norm `columns` on average, the
+    /// scale at which raw vectors suit default-regularised linear models.
+    public static func unitRMS(_ x: inout Matrix<Float>) {
+        let count = x.rows * x.columns
+        guard count > 0 else { return }
+        var sum = 0.0
+        x.withUnsafeBufferPointer { b in for v in b { sum += Double(v) * Double(v) } }
+        guard sum > 0 else { return }
+        x.scale(by: Float((Double(count) / sum).squareRoot()))
+    }
+}
