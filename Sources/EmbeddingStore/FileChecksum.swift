@@ -33,7 +33,7 @@ extension FileChecksum {
 
     /// An incremental SHA-256 over several parts (e.g. a cache key made of names and file
     /// checksums), so that callers need not import swift-crypto themselves.
-    public struct Hasher: Sendable {
+    public struct Hasher {
         private var hash = SHA256()
         /// A hasher that has seen no bytes.
         public init() {}
