@@ -96,6 +96,11 @@ public enum CandidateGenerationBenchmark {
 
         // 2. Embed the training graph.
         var svdConfig = FollowGraphSVDConfiguration()
+        // A consumer vector queries the producer index, so both sides must come from one
+        // factorisation (U S^1/2 and V S^1/2); the spectral default builds its consumer side
+        // from a second, differently normalised SVD, whose vectors are not comparable with the
+        // producers'.
+        svdConfig.method = .svd
         svdConfig.dimension = c.dimension
         svdConfig.seed = c.seed
         let embedding = try FollowGraphSVD.embed(edges: training, configuration: svdConfig, log: log)
