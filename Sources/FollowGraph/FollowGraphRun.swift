@@ -82,7 +82,7 @@ public struct FollowGraphReport: Codable, Sendable, Equatable {
     public var summary: [String] {
         var lines = [
             "follow-graph-svd: \(nodes) nodes, \(edges) edges -> \(matrix.rows) x \(matrix.columns) matrix, \(matrix.nonzeros) nonzeros",
-            "  \(solver): rank \(singularValues.count), s1 = \(singularValues.first ?? 0), s\(singularValues.count) = \(singularValues.last ?? 0), max relative residual \(String(format: "%.3g", maxRelativeResidual))",
+            "  \(solver): rank \(singularValues.count), s1 = \(String(format: "%.4g", singularValues.first ?? 0)), s\(singularValues.count) = \(String(format: "%.4g", singularValues.last ?? 0)), max relative residual \(String(format: "%.3g", maxRelativeResidual))",
             String(format: "  seconds: read %.2f  build %.2f  solve %.2f  write %.2f  total %.2f",
                    seconds.read, seconds.build, seconds.solve, seconds.write, seconds.total),
         ]
