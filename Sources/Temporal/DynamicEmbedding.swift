@@ -134,3 +134,18 @@ public enum DynamicEmbedding {
         return result
     }
 }
+
+extension DynamicEmbedding {
+    /// The anchor ids of a file with one id per line (`\n` or `\r\n`; blank lines skipped), for
+    /// ``Options/anchors``.
+    /// - Throws: ``TemporalError`` naming the file when it cannot be read or holds no id.
+    public static func readAnchors(_ url: URL) throws -> Set<String> {
+        let text: String
+        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+            throw TemporalError(file: url.path, "cannot read the anchor file (\(error.localizedDescription))")
+        }
+        let ids = text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map(String.init).filter { !$0.isEmpty }
+        guard !ids.isEmpty else { throw TemporalError(file: url.path, "the anchor file holds no id") }
+        return Set(ids)
+    }
+}

@@ -230,3 +230,16 @@ public enum LinkPrediction {
                                     splits: results, meanAUC: mean, seed: o.seed)
     }
 }
+
+extension LinkPrediction {
+    /// The split times a user gives (each `yyyy-mm-dd` or unix seconds), or `count`
+    /// ``defaultSplits(_:count:horizon:)`` when none are given.
+    /// - Throws: ``TemporalError`` naming the first time that does not parse.
+    public static func splitTimes(_ events: TemporalEvents, given: [String], count: Int, horizon: TimeSpan) throws -> [Int64] {
+        if given.isEmpty { return defaultSplits(events, count: count, horizon: horizon) }
+        return try given.map {
+            guard let t = TimeWindow.parseTime($0) else { throw TemporalError("time \($0): expected yyyy-mm-dd or unix seconds") }
+            return t
+        }
+    }
+}

@@ -40,6 +40,17 @@ public enum WindowKind: Sendable, Equatable, CustomStringConvertible {
     /// recent interactions count most, old ones fade but never vanish.
     case decayed(step: TimeSpan, halfLife: TimeSpan)
 
+    /// The kind a user names (`sliding`, `cumulative` or `decayed`), with the spans that kind
+    /// uses; `nil` for any other name.
+    public init?(named name: String, width: TimeSpan, step: TimeSpan, halfLife: TimeSpan) {
+        switch name {
+        case "sliding": self = .sliding(width: width, step: step)
+        case "cumulative": self = .cumulative(step: step)
+        case "decayed": self = .decayed(step: step, halfLife: halfLife)
+        default: return nil
+        }
+    }
+
     /// Tumbling windows: `sliding(width: width, step: width)`.
     public static func tumbling(_ width: TimeSpan) -> WindowKind { .sliding(width: width, step: width) }
 

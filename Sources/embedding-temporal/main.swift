@@ -68,14 +68,14 @@ struct Windows: ParsableCommand {
     @OptionGroup var options: EmbeddingOptions
 
     func run() throws {
-        let kinds: [String: WindowKind] = ["sliding": .sliding(width: window, step: step), "cumulative": .cumulative(step: step),
-                                           "decayed": .decayed(step: step, halfLife: halfLife)]
-        guard let k = kinds[kind] else { throw ValidationError("--kind must be sliding, cumulative or decayed (got \(kind))") }
+        guard let k = WindowKind(named: kind, width: window, step: step, halfLife: halfLife) else {
+            throw ValidationError("--kind must be sliding, cumulative or decayed (got \(kind))")
+        }
         let list = try options.read(events)
         var o = DynamicEmbedding.Options(windowing: Windowing(kind: k))
         o.embedding = options.configuration
         o.drift.seed = options.seed
-        if let anchors { o.anchors = Set(try String(contentsOfFile: anchors, encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)) }
+        if let anchors { o.anchors = try DynamicEmbedding.readAnchors(URL(fileURLWithPath: anchors)) }
         let result = try DynamicEmbedding.run(list, options: o, log: options.log)
         try TemporalOutput.write(result, events: list, options: o, to: URL(fileURLWithPath: output))
         print(TemporalOutput.driftTable(result.drift))
@@ -137,10 +137,7 @@ struct FoldIn: ParsableCommand {
 
     func run() throws {
         let list = try options.read(events)
-        let ends = try end.isEmpty ? LinkPrediction.defaultSplits(list, count: 4, horizon: horizon) : end.map {
-            guard let t = TimeWindow.parseTime($0) else { throw ValidationError("--end \($0): expected yyyy-mm-dd or unix seconds") }
-            return t
-        }
+        let ends = try LinkPrediction.splitTimes(list, given: end, count: 4, horizon: horizon)
         let reports = try ends.map { try Temporal.FoldIn.benchmark(list, end: $0, recent: recent, horizon: horizon, setting: setting,
                                                                     configuration: options.configuration, refoldChanged: !newOnly,
                                                                     seed: options.seed, log: options.log) }

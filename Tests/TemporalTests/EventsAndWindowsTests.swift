@@ -112,3 +112,35 @@ import Testing
         #expect(run.tableWindows == [0, 3])
     }
 }
+
+@Suite struct ToolInputTests {
+    @Test func windowKindsByName() {
+        let w = TimeSpan(seconds: 100), s = TimeSpan(seconds: 50), h = TimeSpan(seconds: 70)
+        #expect(WindowKind(named: "sliding", width: w, step: s, halfLife: h) == .sliding(width: w, step: s))
+        #expect(WindowKind(named: "cumulative", width: w, step: s, halfLife: h) == .cumulative(step: s))
+        #expect(WindowKind(named: "decayed", width: w, step: s, halfLife: h) == .decayed(step: s, halfLife: h))
+        #expect(WindowKind(named: "tumbling", width: w, step: s, halfLife: h) == nil)
+    }
+
+    @Test func anchorFilesReadOneIDPerLineAndRejectEmptyOnes() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("anchors-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let good = dir.appendingPathComponent("a.txt"), empty = dir.appendingPathComponent("e.txt")
+        try "u1\r\nu2\n\nu3\n".write(to: good, atomically: true, encoding: .utf8)
+        try "\n\n".write(to: empty, atomically: true, encoding: .utf8)
+        #expect(try DynamicEmbedding.readAnchors(good) == ["u1", "u2", "u3"])
+        #expect(throws: TemporalError.self) { try DynamicEmbedding.readAnchors(empty) }
+        #expect(throws: TemporalError.self) { try DynamicEmbedding.readAnchors(dir.appendingPathComponent("missing.txt")) }
+    }
+}
+
+@Suite struct SplitTimeTests {
+    @Test func givenTimesParseAndBadOnesAreNamed() throws {
+        let e = try TemporalEvents.read(string: "a\tb\t0\nb\tc\t86400000\n", name: "ev.tsv")
+        #expect(try LinkPrediction.splitTimes(e, given: ["1970-01-02", "5"], count: 4, horizon: TimeSpan(seconds: 10)) == [86_400, 5])
+        #expect(try LinkPrediction.splitTimes(e, given: [], count: 3, horizon: TimeSpan(seconds: 10))
+                == LinkPrediction.defaultSplits(e, count: 3, horizon: TimeSpan(seconds: 10)))
+        #expect(throws: TemporalError.self) { try LinkPrediction.splitTimes(e, given: ["soon"], count: 4, horizon: TimeSpan(seconds: 10)) }
+    }
+}
