@@ -32,6 +32,8 @@ let package = Package(
         .executable(name: "embedding-temporal", targets: ["embedding-temporal"]),
         .library(name: "Pipelines", targets: ["Pipelines"]),
         .executable(name: "embedding-pipeline", targets: ["embedding-pipeline"]),
+        // Beyond one machine (issue 18): MPI.
+        .library(name: "Distributed", targets: ["Distributed"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -159,6 +161,14 @@ let package = Package(
         .testTarget(name: "PipelinesTests", dependencies: [
             "Pipelines", "EmbeddingStore", "FeatureStore", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+
+        // Beyond one machine (issue 18): Open MPI and PARPACK (layer 1, only Distributed imports
+        // it), row-partitioned operators and solvers (layer 3), the check tool the tests run
+        // under mpirun, and the tests.
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin", "libparpack2-dev"])]),
+        .target(name: "Distributed", dependencies: ["CMPI", "LinearAlgebra", "Solvers", "EmbeddingStore", "FollowGraph"]),
+        .executableTarget(name: "distributed-check", dependencies: ["Distributed", "LinearAlgebra", "Solvers", "GraphData", "FollowGraph", "EmbeddingStore"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "LinearAlgebra", "Solvers", "distributed-check"]),
 
         // Layer 6: the Swift side of Benchmarks/solvers_vs_python.sh.
         .executableTarget(name: "solvers-compare", dependencies: ["Solvers", "GraphData"], path: "Benchmarks/SolversCompare"),

@@ -4,7 +4,8 @@
 # Idempotent: installs only what is missing. Uses sudo when not run as root.
 set -euo pipefail
 # chromium: headless page tests of the embedding-store catalog (EmbeddingServerTests).
-packages=(libopenblas-dev liblapacke-dev libarpack2-dev dataset-fashion-mnist chromium)
+# libopenmpi-dev, openmpi-bin, libparpack2-dev: module Distributed (Open MPI and PARPACK; DistributedTests run mpirun).
+packages=(libopenblas-dev liblapacke-dev libarpack2-dev dataset-fashion-mnist chromium libopenmpi-dev openmpi-bin libparpack2-dev)
 need=()
 for pkg in "${packages[@]}"; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
