@@ -81,7 +81,7 @@ let package = Package(
 
         // Layer 5: thin tools.
         .executableTarget(name: "follow-graph-svd", dependencies: [
-            "FollowGraph", "EmbeddingStore", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "FollowGraph", "EmbeddingStore", "LinearAlgebra", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "follow-graph-generate", dependencies: [
             "FollowGraph", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),

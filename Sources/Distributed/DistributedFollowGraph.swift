@@ -315,3 +315,20 @@ public enum DistributedFollowGraph {
         }
     }
 }
+
+extension DistributedFollowGraph {
+    /// The `follow-graph-svd --distributed` tool: runs the job on the ranks of the MPI job this
+    /// process belongs to; rank 0 prints the summary (and writes the JSON report, if asked).
+    /// Any rank's error is printed with its rank and ends every rank with status 1.
+    public static func runTool(_ options: FollowGraphRunOptions, report: String?, progress: Bool) {
+        Communicator.run { comm in
+            let result = try run(options, comm: comm) { line in
+                if progress { FileHandle.standardError.write(Data(("follow-graph-svd: " + line + "\n").utf8)) }
+            }
+            if comm.rank == 0 {
+                result.summary.forEach { print($0) }
+                if let report { try JSONReport.write(result, to: URL(fileURLWithPath: report)) }
+            }
+        }
+    }
+}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EmbeddingStore
+import Distributed
 import FollowGraph
 import Foundation
 import LinearAlgebra
@@ -101,12 +102,11 @@ struct FollowGraphSVDCommand: ParsableCommand {
 
     @Flag(name: .shortAndLong, help: "Print progress lines on stderr even when it is not a terminal.")
     var verbose = false
-
+    @Flag(help: "Run on the ranks of an MPI job: mpirun -np N follow-graph-svd EDGES --output DIR --distributed (README: Distributed (MPI)).") var distributed = false
     static func main() {
         BLAS.useAVX512KernelsIfAvailable()
         main(nil)
     }
-
     mutating func validate() throws {
         if demo && edges != nil { throw ValidationError("give either an edge list or --demo, not both") }
         if !demo && edges == nil { throw ValidationError("missing the edge list (or --demo to run on a generated graph)") }
@@ -132,6 +132,7 @@ struct FollowGraphSVDCommand: ParsableCommand {
                                             keepSelfLoops: keepSelfLoops, labels: labels.map { URL(fileURLWithPath: $0) })
         options.header = header; options.allowNonPositiveWeights = allowNonpositiveWeights
         if let report { try OutputRun.checkWritableFile(report) }
+        if distributed { return DistributedFollowGraph.runTool(options, report: report, progress: progress) }
         let result: FollowGraphReport
         do {
             result = try FollowGraphRun.run(options) { line in
@@ -142,7 +143,6 @@ struct FollowGraphSVDCommand: ParsableCommand {
         if let report { try JSONReport.write(result, to: URL(fileURLWithPath: report)) }
     }
 }
-
 extension FollowGraphSolver: ExpressibleByArgument {}
 extension FollowGraphMethod: ExpressibleByArgument {}
 extension EdgeWeighting: ExpressibleByArgument {}
