@@ -100,6 +100,16 @@ public struct SolverDiagnostics: Sendable, Equatable, Codable {
 
     /// Whether every requested answer converged.
     public var allConverged: Bool { converged >= requested }
+    /// When not every requested answer converged: how many did, and what to change (more
+    /// iterations, a larger basis, a looser tolerance, or the randomized solver); nil otherwise.
+    /// Tools print it as a warning.
+    public var convergenceWarning: String? {
+        if allConverged { return nil }
+        var knobs = "allow more iterations (maxIterations, now \(iterations) used)"
+        if let ncv = subspaceSize { knobs += ", a larger subspaceSize (now \(ncv))" }
+        if let tol = tolerance { knobs += ", a looser tolerance (now \(tol == 0 ? "machine precision" : "\(tol)"))" }
+        return "\(method): only \(converged) of the \(requested) requested values converged. What to change: \(knobs), ask for fewer values (a smaller rank; --dim), or use the randomized solver, which always returns (RandomizedSVD; follow-graph-svd --solver randomized)."
+    }
     /// The largest relative residual (0 when none were computed).
     public var maxRelativeResidual: Double { relativeResiduals.max() ?? 0 }
     /// Total wall-clock seconds over all phases.
