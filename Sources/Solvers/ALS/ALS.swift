@@ -289,3 +289,27 @@ public enum ALS {
         }
     }
 }
+
+extension ALS {
+    /// The memory ``fit(_:configuration:)`` holds beyond its input, estimated from the sizes
+    /// before anything is allocated: the transposed matrix (offsets, indices, values), both factor
+    /// matrices, each thread's row workspaces (a `factors x factors` system and gathered blocks),
+    /// and the final tables (ids and vectors, about 48 bytes an id). Check it with
+    /// ``MemoryBudget/check(_:)`` before fitting.
+    public static func memoryBudget(users: Int, items: Int, nonzeros: Int,
+                                    configuration c: ALSConfiguration) -> MemoryBudget {
+        let f = c.factors, threads = c.resolvedThreads
+        let transpose = 8 * (items + 1) + 8 * nonzeros
+        let factors = 4 * f * (users + items)
+        let workspaces = threads * 4 * (3 * f * f + f * ALSEngine.gatherChunk + 2 * ALSEngine.gatherLimit * f)
+        let write = factors + 48 * (users + items)
+        return MemoryBudget(
+            phases: [
+                .init(name: "fit", bytes: transpose + factors + workspaces,
+                      detail: "\(nonzeros) interactions transposed, \(users) + \(items) factor rows of \(f) floats, \(threads) thread workspaces"),
+                .init(name: "write", bytes: transpose + factors + write, detail: "users and items tables of \(f) columns"),
+            ],
+            blasBuffers: BLAS.unreservedBufferBytes(threads: threads),
+            advice: "fewer factors (--factors, now \(f)) or fewer threads (--threads, now \(threads))")
+    }
+}
