@@ -22,7 +22,7 @@ public struct ALSExperimentOptions: Sendable {
     /// Evaluate a seeded random sample of this many test users (default: all).
     public var evaluationUsers: Int?
     /// The limits the memory budget is checked against (default: those in force,
-    /// ``LinearAlgebra/MemoryLimits/current()``).
+    /// `MemoryLimits.current()`).
     public var memoryLimits: MemoryLimits?
 
     /// Options; without `holdout` or `test` nothing is evaluated.
@@ -69,7 +69,7 @@ public struct ALSReport: Codable, Sendable, Equatable {
 /// ALS embeddings of an interaction edge list, evaluated on held-out interactions.
 public enum ALSExperiment {
     /// Runs the job and returns its report.
-    /// - Throws: ``LinearAlgebra/MemoryBudgetError`` when the fit would not fit the memory limits
+    /// - Throws: `MemoryBudgetError` (LinearAlgebra) when the fit would not fit the memory limits
     ///   (checked after reading, before anything large is allocated);
     ///   ``GraphData/GraphDataError`` for unreadable input (naming file, line and problem),
     ///   ``Solvers/SolverError`` for bad settings or values, ``EvaluationError`` for a bad holdout,

@@ -175,7 +175,7 @@ extension NeighborIndexes {
     /// table it reads, estimated before anything is allocated: the row-major (normalised) copy
     /// of the vectors, the ids (about 48 bytes each), and the structure: HNSW's links (2 `m` at
     /// level 0, about `m / (m - 1)` more above) and each thread's visited marks; IVF's centroids,
-    /// assignments and k-means scratch; exact's norms. Check it with ``MemoryBudget/check(_:)``.
+    /// assignments and k-means scratch; exact's norms. Check it with `MemoryBudget.check(_:)` (LinearAlgebra).
     public static func memoryBudget(kind: NeighborIndexKind, count n: Int, dimension d: Int, m: Int = 16,
                                     lists: Int = 0, threads: Int = Parallel.threads) -> MemoryBudget {
         let vectors = 4 * n * d, ids = 48 * n

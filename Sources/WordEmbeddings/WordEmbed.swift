@@ -42,7 +42,7 @@ public enum WordEmbed {
 
     /// Runs `job`, writing the table to `job.output`. `log` receives progress lines.
     /// - Throws: ``WordEmbeddingsError`` for bad input, solver and file errors;
-    ///   ``LinearAlgebra/MemoryBudgetError`` when training would not fit the memory limits
+    ///   `MemoryBudgetError` (LinearAlgebra) when training would not fit the memory limits
     ///   (checked after reading the corpus, before the model is allocated).
     public static func run(_ job: Job, log: @escaping @Sendable (String) -> Void) throws -> Outcome {
         let clock = DispatchTime.now().uptimeNanoseconds

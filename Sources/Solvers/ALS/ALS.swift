@@ -295,7 +295,7 @@ extension ALS {
     /// before anything is allocated: the transposed matrix (offsets, indices, values), both factor
     /// matrices, each thread's row workspaces (a `factors x factors` system and gathered blocks),
     /// and the final tables (ids and vectors, about 48 bytes an id). Check it with
-    /// ``MemoryBudget/check(_:)`` before fitting.
+    /// `MemoryBudget.check(_:)` (LinearAlgebra) before fitting.
     public static func memoryBudget(users: Int, items: Int, nonzeros: Int,
                                     configuration c: ALSConfiguration) -> MemoryBudget {
         let f = c.factors, threads = c.resolvedThreads
