@@ -39,7 +39,7 @@ public struct ALSReport: Codable, Sendable, Equatable {
     public var users: Int, items: Int, trainingInteractions: Int
     public var factors: Int, regularization: Double, alpha: Double, iterations: Int, solver: String, cgSteps: Int
     public var feedback: String, seed: UInt64, threads: Int
-    /// The objective after each sweep (when ``ALSConfiguration/computeLoss`` was set).
+    /// The objective after each sweep (when `ALSConfiguration.computeLoss` was set).
     public var loss: [Double]?
     public var precisionAt10: Double?, ndcgAt10: Double?, mapAt10: Double?
     public var evaluatedUsers: Int?, testInteractions: Int?
@@ -71,9 +71,9 @@ public enum ALSExperiment {
     /// Runs the job and returns its report.
     /// - Throws: `MemoryBudgetError` (LinearAlgebra) when the fit would not fit the memory limits
     ///   (checked after reading, before anything large is allocated);
-    ///   ``GraphData/GraphDataError`` for unreadable input (naming file, line and problem),
-    ///   ``Solvers/SolverError`` for bad settings or values, ``EvaluationError`` for a bad holdout,
-    ///   ``EmbeddingStore/EmbeddingStoreError`` when a table cannot be written.
+    ///   `GraphData.GraphDataError` for unreadable input (naming file, line and problem),
+    ///   `Solvers.SolverError` for bad settings or values, ``EvaluationError`` for a bad holdout,
+    ///   `EmbeddingStore.EmbeddingStoreError` when a table cannot be written.
     public static func run(_ options: ALSExperimentOptions) throws -> ALSReport {
         let c = options.configuration
         if options.memoryLimits == nil {

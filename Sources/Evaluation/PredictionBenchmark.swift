@@ -2,7 +2,7 @@ import EmbeddingStore
 import GraphData
 import LinearAlgebra
 
-/// The outcome of ``PredictionBenchmark/run(embeddings:labels:folds:seed:C:tolerance:maxIterations:)``.
+/// The outcome of ``PredictionBenchmark/run(embeddings:labels:folds:seed:C:tolerance:maxIterations:evaluationProtocol:)``.
 public struct PredictionResult: Sendable, Codable, Equatable {
     /// Mean over folds of the fold's macro ROC-AUC (mean over labels with both classes in the fold's test set).
     public let macroAUC: Double
@@ -85,7 +85,8 @@ public enum PredictionBenchmark {
     ///   - folds: number of cross-validation folds, `>= 2`.
     ///   - seed: seed of the fold shuffles.
     ///   - C: inverse regularisation strength.
-    ///   - tolerance, maxIterations: L-BFGS stopping rule (see ``LogisticRegression``).
+    ///   - tolerance: L-BFGS stopping rule: relative gradient norm (see ``LogisticRegression``).
+    ///   - maxIterations: L-BFGS iteration budget per fit.
     ///   - evaluationProtocol: feature standardisation, stratification and the minimum positives
     ///     of a label (labels with fewer are left out and named in ``PredictionResult/labelsLeftOut``).
     /// - Returns: the scores and what was evaluated (missing nodes are counted, not fatal).
@@ -237,7 +238,7 @@ public enum PredictionBenchmark {
 }
 
 extension PredictionBenchmark {
-    /// Runs the benchmark on a ``LabelTable`` as read from a `labels.tsv`: its node ids and label
+    /// Runs the benchmark on a `LabelTable` as read from a `labels.tsv`: its node ids and label
     /// names stay bytes end to end (see ``run(embeddings:labelPairs:folds:seed:C:tolerance:maxIterations:evaluationProtocol:)``).
     /// - Throws: as the dictionary form.
     public static func run(embeddings: EmbeddingTable, labelTable: LabelTable, folds: Int = 5,

@@ -54,7 +54,7 @@ public struct ALSConfiguration: Sendable, Equatable {
     /// When true, the objective is evaluated after every sweep (costs about one CG step per
     /// row more) and reported in ``SolverDiagnostics/objective``.
     public var computeLoss: Bool
-    /// Threads for the per-row loops and the Gram products; nil means ``Parallel/threads``.
+    /// Threads for the per-row loops and the Gram products; nil means `Parallel.threads`.
     public var threads: Int?
 
     /// A configuration with the given settings (all defaulted; see each property).
@@ -87,7 +87,7 @@ public struct ALSConfiguration: Sendable, Equatable {
         if let t = threads, t < 1 { throw bad("threads must be positive, got \(t)") }
     }
 
-    /// The threads the fit uses: ``threads``, or ``Parallel/threads`` when that is nil.
+    /// The threads the fit uses: ``threads``, or `Parallel.threads` when that is nil.
     public var resolvedThreads: Int { threads ?? Parallel.threads }
 }
 

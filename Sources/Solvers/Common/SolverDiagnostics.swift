@@ -15,7 +15,7 @@ public struct SolverPhase: Sendable, Equatable, Codable, CustomStringConvertible
 
     /// `bytes / seconds` in GB/s, when the bytes are known.
     public var gigabytesPerSecond: Double? { bytes.map { $0 / max(seconds, 1e-12) / 1e9 } }
-    /// The bandwidth floor of the phase: `bytes` at ``MemoryTraffic/streamTriadBytesPerSecond``.
+    /// The bandwidth floor of the phase: `bytes` at `MemoryTraffic.streamTriadBytesPerSecond`.
     public var floorSeconds: Double? { bytes.map { $0 / MemoryTraffic.streamTriadBytesPerSecond } }
 
     public var description: String {
@@ -58,7 +58,7 @@ public struct SolverDiagnostics: Sendable, Equatable, Codable {
     public var seed: UInt64?
     /// Wall-clock time of each phase, in order.
     public var phases: [SolverPhase]
-    /// The threads our own parallel loops used (``Parallel/threads`` or the configuration's).
+    /// The threads our own parallel loops used (`Parallel.threads` or the configuration's).
     public var threads: Int
 
     // MARK: Problem-specific extras

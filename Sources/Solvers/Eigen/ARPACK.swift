@@ -212,7 +212,7 @@ struct ARPACKOutput<S: BLASScalar> {
 
 
 /// A closure applying `op` to one vector stored at a raw pointer (what ARPACK hands out). A
-/// sparse operator (``CSRRepresentable``) runs the SpMV kernel on the pointers themselves: no
+/// sparse operator (`CSRRepresentable`) runs the SpMV kernel on the pointers themselves: no
 /// allocation, no copy.
 func vectorApply<Op: LinearOperator>(_ op: Op) -> (UnsafePointer<Op.Scalar>, UnsafeMutablePointer<Op.Scalar>) throws -> Void {
     if let sparse = op as? any CSRRepresentable<Op.Scalar> {
