@@ -30,7 +30,7 @@ func parallelGaussian<Scalar: BLASScalar>(rows: Int, columns: Int, seed: UInt64)
 /// An orthonormal basis of the columns of the tall `y` (`m x l`, `m >= l`) by Cholesky QR:
 /// `Y'Y = L L'`, `Q = Y L^-T`, repeated `passes` times (two passes, "CholeskyQR2", give
 /// orthogonality to rounding when `cond(Y) < eps^-1/2`). Falls back to Householder QR
-/// (``Matrix/orthonormalized()``) when the Gram matrix is not numerically positive definite or
+/// (`Matrix.orthonormalized()`) when the Gram matrix is not numerically positive definite or
 /// its Cholesky factor shows `cond(Y)^2 > 1 / (20 eps)`.
 ///
 /// Cost: two GEMMs with `2 m l^2` flops each per pass, against Householder QR's `4 m l^2`

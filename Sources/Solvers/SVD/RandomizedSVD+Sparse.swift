@@ -8,7 +8,7 @@ import LinearAlgebra
 // The residual diagnostics reuse the Rayleigh-Ritz product `A'Q`: `A'U = (A'Q) W`.
 
 extension RandomizedSVD {
-    /// ``compute(_:_:)`` for an operator that is a CSR matrix (see ``CSRRepresentable``).
+    /// ``compute(_:_:)`` for an operator that is a CSR matrix (see `CSRRepresentable`).
     static func computeSparse<S: BLASScalar>(_ a: CSRMatrix<S>, _ c: Configuration, powerIterations q: Int,
                                              clock: inout PhaseClock) throws -> TruncatedSVD<S> {
         let m = a.rows, n = a.columns, l = c.rank + c.oversamples
@@ -74,7 +74,7 @@ extension RandomizedSVD {
     }
 }
 
-/// Sets the least bytes each phase moves (see ``MemoryTraffic``): the sparse products at their
+/// Sets the least bytes each phase moves (see `MemoryTraffic`): the sparse products at their
 /// block widths, plus one read and one write of every dense block a phase makes (three block
 /// passes per Cholesky QR pass: the Gram matrix, the read and the write of `Q`).
 func annotateTraffic<S: BLASScalar>(_ phases: inout [SolverPhase], _ a: CSRMatrix<S>, l: Int, k: Int, rangeFinderPasses: Int,
