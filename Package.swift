@@ -79,7 +79,10 @@ let package = Package(
             "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", "Evaluation", "FollowGraph", "Compression",
         ]),
 
-        // Layer 5: thin tools.
+        // Layer 5: thin tools, and the options and entry point they share.
+        .target(name: "ToolSupport", dependencies: [
+            "LinearAlgebra", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "follow-graph-svd", dependencies: [
             "FollowGraph", "EmbeddingStore", "LinearAlgebra", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -87,21 +90,21 @@ let package = Package(
             "FollowGraph", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "embedding-benchmark", dependencies: [
-            "Evaluation", "EmbeddingStore", "GraphData", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ToolSupport", "Evaluation", "EmbeddingStore", "GraphData", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             "CandidateGeneration", "Neighbors",
         ]),
         .executableTarget(name: "als-embed", dependencies: [
-            "LinearAlgebra", "Solvers", "Evaluation", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ToolSupport", "LinearAlgebra", "Solvers", "Evaluation", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "compression-eval", dependencies: [
-            "Compression", "EmbeddingStore", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ToolSupport", "Compression", "EmbeddingStore", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Neighbours (issue 13): the index library, its tool, the candidate-generation benchmark.
         .target(name: "Neighbors", dependencies: ["LinearAlgebra", "EmbeddingStore"]),
         .target(name: "CandidateGeneration", dependencies: ["Neighbors", "FollowGraph", "Solvers", "GraphData", "EmbeddingStore"]),
         .executableTarget(name: "embedding-neighbors", dependencies: [
-            "Neighbors", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ToolSupport", "Neighbors", "EmbeddingStore", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "NeighborsTests", dependencies: ["Neighbors", "CandidateGeneration", "EmbeddingStore", "LinearAlgebra", "GraphData"]),
         // Feature store (issue 14): layer 4 registry (no HTTP), layer 5 server and tool.
@@ -138,7 +141,7 @@ let package = Package(
         // Word embeddings (issue 15): layer 4 module, layer 5 tool, tests.
         .target(name: "WordEmbeddings", dependencies: ["LinearAlgebra", "Solvers", "EmbeddingStore", "Evaluation"]),
         .executableTarget(name: "word-embed", dependencies: [
-            "WordEmbeddings", "Evaluation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ToolSupport", "WordEmbeddings", "Evaluation", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "WordEmbeddingsTests", dependencies: ["WordEmbeddings", "Evaluation", "EmbeddingStore", "LinearAlgebra"]),
 

@@ -3,8 +3,11 @@
 //   swift package --allow-writing-to-package-directory benchmark --target Kernels
 //   swift package benchmark --target Kernels --filter "GEMM.*"
 //
-// Each benchmark also reports a rate (custom metric) so that it can be set beside the machine's
-// peak: MFLOP/s for dense kernels, MB/s of memory traffic for sparse and parsing kernels.
+// Each benchmark first checks its kernel's answer against a plain reference (Checks.swift; a
+// wrong answer stops the run before anything is timed), then reports a rate (custom metric) so
+// that it can be set beside the machine's peak: MFLOP/s for dense kernels, MB/s of memory traffic
+// for sparse and parsing kernels, the sparse ones also as a share of the stream-triad bandwidth
+// measured in the same run ("Stream triad" benchmark).
 // Set OPENBLAS_NUM_THREADS / EMBEDDINGS_THREADS to pin thread counts.
 import Benchmark
 import Foundation
@@ -37,8 +40,12 @@ func gemmBenchmark<S: BLASScalar>(_: S.Type, n: Int) {
             }
             blackHole(c)
         }
-    } setup: {
-        (Matrix<S>.gaussian(rows: n, columns: n, seed: 1), Matrix<S>.gaussian(rows: n, columns: n, seed: 2))
+    } setup: { () -> (Matrix<S>, Matrix<S>) in
+        let a = Matrix<S>.gaussian(rows: n, columns: n, seed: 1), b = Matrix<S>.gaussian(rows: n, columns: n, seed: 2)
+        var c = Matrix<S>(rows: n, columns: n)
+        Matrix.gemm(a, .none, b, .none, into: &c)
+        checkGEMM(name, a: a, b: b, c: c)
+        return (a, b)
     }
 }
 
@@ -56,8 +63,19 @@ let benchmarks: @Sendable () -> Void = {
             timed(benchmark, flopRate, work: 4 * 1e6 * 74 * 74 / 1e6) { q = try! a.orthonormalized() }
             blackHole(q)
         }
-    } setup: {
-        Matrix<Float>.gaussian(rows: 1_000_000, columns: 74, seed: 3)
+    } setup: { () throws -> Matrix<Float> in
+        let a = Matrix<Float>.gaussian(rows: 1_000_000, columns: 74, seed: 3)
+        checkOrthonormalBasis("QR Float 1000000x74", a: a, q: try a.orthonormalized())
+        return a
+    }
+
+    // The bandwidth the memory-bound kernels are quoted against, on 1 thread and on all.
+    for threads in Set([1, Parallel.threads]).sorted() {
+        Benchmark("Stream triad threads=\(threads)", configuration: configuration(seconds: 5, iterations: 3, rate: byteRate)) { benchmark in
+            for _ in benchmark.scaledIterations {
+                benchmark.measurement(byteRate, Int(measureStreamTriad(threads: threads) / 1e6))
+            }
+        }
     }
 
     registerSparseBenchmarks()

@@ -18,6 +18,9 @@ func registerParsingBenchmarks() {
         Benchmark("Edge list read \(label)",
                   configuration: .init(metrics: [.wallClock, byteRate, edgeRate], timeUnits: .milliseconds,
                                        warmupIterations: 1, maxDuration: .seconds(15), maxIterations: 15)) { benchmark in
+            let name = "Edge list read \(label)"
+            if CheckedBenchmarks.shared.first(name) { checkEdgeList(name, path: path) }
+            benchmark.startMeasurement()
             for _ in benchmark.scaledIterations {
                 let start = DispatchTime.now().uptimeNanoseconds
                 let graph = try! EdgeList.read(path: path)
@@ -46,4 +49,32 @@ func generatedEdgeFile(edges: Int) -> String {
     _ = FileManager.default.createFile(atPath: path + ".tmp", contents: Data(text))
     try? FileManager.default.moveItem(atPath: path + ".tmp", toPath: path)
     return path
+}
+
+/// The reader's answer checked against a byte scan of the file: as many data lines as lines that
+/// are neither empty nor comments, and every one of them accounted for as an edge, a merged
+/// duplicate or a dropped self-loop.
+func checkEdgeList(_ name: String, path: String) {
+    guard let data = FileManager.default.contents(atPath: path) else { failCheck(name, "cannot read \(path)") }
+    var lines = 0, atLineStart = true, comment = false, content = false
+    for byte in data {
+        if atLineStart { comment = byte == UInt8(ascii: "#") || byte == UInt8(ascii: "%"); content = false; atLineStart = false }
+        if byte == UInt8(ascii: "\n") {
+            if content && !comment { lines += 1 }
+            atLineStart = true
+        } else if byte != UInt8(ascii: "\r") && byte != UInt8(ascii: " ") && byte != UInt8(ascii: "\t") {
+            content = true
+        }
+    }
+    if !atLineStart && content && !comment { lines += 1 }
+    let graph: EdgeList
+    do { graph = try EdgeList.read(path: path) } catch { failCheck(name, "\(error)") }
+    let s = graph.statistics
+    let header = s.headerSkipped ? 1 : 0
+    if s.dataLines + header != lines {
+        failCheck(name, "\(s.dataLines) data lines read (header skipped: \(s.headerSkipped)), \(lines) in the file")
+    }
+    if graph.edgeCount + s.duplicatesMerged + s.selfLoopsDropped - s.reverseEdgesAdded != s.dataLines {
+        failCheck(name, "\(graph.edgeCount) edges + \(s.duplicatesMerged) merged + \(s.selfLoopsDropped) dropped loops do not add up to \(s.dataLines) lines")
+    }
 }

@@ -7,8 +7,9 @@ import LinearAlgebra
 /// index, the default, and as the scatter used without it) and times one vector (ARPACK's
 /// products, through the pointer entry points), on 1 thread and on all of `EMBEDDINGS_THREADS`.
 ///
-/// Two rates per product, each also as a percentage of the machine's stream-triad bandwidth
-/// (`STREAM_TRIAD_GBS`, default 50: measured on the project's 2-core machine, see DESIGN.md):
+/// Each product's answer is checked first (``checkSparseProduct(_:a:x:k:y:transposed:)``).
+/// Two rates per product, the gathered one also as a percentage of the stream-triad bandwidth
+/// measured in this run on the same thread count (``StreamTriad``):
 /// - "MB/s moved": the bytes a product must move at least, the floor: the CSR arrays (8-byte
 ///   offsets, 4-byte index and 4-byte value per nonzero), the input block read once and the
 ///   output block written once. At the triad rate this is the bandwidth floor of the product.
@@ -16,10 +17,9 @@ import LinearAlgebra
 ///   kernel loads, from cache or memory), plus the output: the figure scipy-style kernels quote.
 func registerSparseBenchmarks() {
     let n = 1_000_000, nnz = 10_000_000
-    let triad = ProcessInfo.processInfo.environment["STREAM_TRIAD_GBS"].flatMap(Double.init) ?? 50
     let moved = BenchmarkMetric.custom("MB/s moved", polarity: .prefersLarger, useScalingFactor: false)
     let gathered = BenchmarkMetric.custom("MB/s gathered", polarity: .prefersLarger, useScalingFactor: false)
-    let ofTriad = BenchmarkMetric.custom("% of triad, gathered", polarity: .prefersLarger, useScalingFactor: false)
+    let ofTriad = BenchmarkMetric.custom("% of measured triad, gathered", polarity: .prefersLarger, useScalingFactor: false)
     let allThreads = Parallel.threads
     enum Product: String, CaseIterable { case ax = "AX", atxGather = "A'X gather", atxScatter = "A'X scatter" }
     for k in [64, 1] {
@@ -37,8 +37,7 @@ func registerSparseBenchmarks() {
                     a.automaticTransposeIndex = product != .atxScatter
                     if product == .atxGather { a.buildTransposeIndex() }
                     var y = [Float](repeating: 0, count: n * k)
-                    for _ in benchmark.scaledIterations {
-                        let start = DispatchTime.now().uptimeNanoseconds
+                    func apply() {
                         x.withUnsafeBufferPointer { xp in
                             y.withUnsafeMutableBufferPointer { yp in
                                 if product == .ax {
@@ -48,6 +47,16 @@ func registerSparseBenchmarks() {
                                 }
                             }
                         }
+                    }
+                    if CheckedBenchmarks.shared.first(name) {
+                        apply()
+                        checkSparseProduct(name, a: a, x: x, k: k, y: y, transposed: product != .ax)
+                    }
+                    let triad = StreamTriad.shared.bytesPerSecond(threads: threads) / 1e9
+                    benchmark.startMeasurement()   // the check, the triad and the index are not timed
+                    for _ in benchmark.scaledIterations {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        apply()
                         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                         benchmark.measurement(moved, Int(1000 * movedGB / seconds))
                         benchmark.measurement(gathered, Int(1000 * gatheredGB / seconds))

@@ -21,6 +21,9 @@ public struct ALSExperimentOptions: Sendable {
     public var test: URL?
     /// Evaluate a seeded random sample of this many test users (default: all).
     public var evaluationUsers: Int?
+    /// The limits the memory budget is checked against (default: those in force,
+    /// `MemoryLimits.current()`).
+    public var memoryLimits: MemoryLimits?
 
     /// Options; without `holdout` or `test` nothing is evaluated.
     public init(interactions: URL, output: URL, configuration: ALSConfiguration = .init(), holdout: Double? = nil,
@@ -36,7 +39,7 @@ public struct ALSReport: Codable, Sendable, Equatable {
     public var users: Int, items: Int, trainingInteractions: Int
     public var factors: Int, regularization: Double, alpha: Double, iterations: Int, solver: String, cgSteps: Int
     public var feedback: String, seed: UInt64, threads: Int
-    /// The objective after each sweep (when ``ALSConfiguration/computeLoss`` was set).
+    /// The objective after each sweep (when `ALSConfiguration.computeLoss` was set).
     public var loss: [Double]?
     public var precisionAt10: Double?, ndcgAt10: Double?, mapAt10: Double?
     public var evaluatedUsers: Int?, testInteractions: Int?
@@ -66,16 +69,25 @@ public struct ALSReport: Codable, Sendable, Equatable {
 /// ALS embeddings of an interaction edge list, evaluated on held-out interactions.
 public enum ALSExperiment {
     /// Runs the job and returns its report.
-    /// - Throws: ``GraphData/GraphDataError`` for unreadable input (naming file, line and problem),
-    ///   ``Solvers/SolverError`` for bad settings or values, ``EvaluationError`` for a bad holdout,
-    ///   ``EmbeddingStore/EmbeddingStoreError`` when a table cannot be written.
+    /// - Throws: `MemoryBudgetError` (LinearAlgebra) when the fit would not fit the memory limits
+    ///   (checked after reading, before anything large is allocated);
+    ///   `GraphData.GraphDataError` for unreadable input (naming file, line and problem),
+    ///   `Solvers.SolverError` for bad settings or values, ``EvaluationError`` for a bad holdout,
+    ///   `EmbeddingStore.EmbeddingStoreError` when a table cannot be written.
     public static func run(_ options: ALSExperimentOptions) throws -> ALSReport {
         let c = options.configuration
+        if options.memoryLimits == nil {
+            // Under an address-space limit, OpenBLAS must map its work buffers now or never (it spins).
+            MemoryLimits.adaptAllocatorToLimits()
+            try BLAS.reserveWorkBuffers(threads: c.resolvedThreads)
+        }
         let readOptions = EdgeListReader.Options(duplicates: .sum, separateIDMaps: true)
         let readStart = Date()
         let list = try EdgeList.read(path: options.interactions.path, options: readOptions)
         var train = try interactionMatrix(list.sources, list.targets, list.weights, rows: list.rowCount, columns: list.columnCount)
         let readSeconds = Date().timeIntervalSince(readStart)
+        try ALS.memoryBudget(users: train.rows, items: train.columns, nonzeros: train.nonzeroCount, configuration: c)
+            .check(options.memoryLimits ?? .current())
         var test: CSRMatrix<Float>? = nil
         if let fraction = options.holdout {
             (train, test) = try ALSHoldout.split(train, fraction: fraction, seed: c.seed)

@@ -33,7 +33,7 @@ public struct FollowSets: Sendable {
     }
 }
 
-/// The outcome of ``JaccardBenchmark/run(embeddings:followed:rowIDs:pairs:seed:)``.
+/// The outcome of a ``JaccardBenchmark`` run.
 public struct JaccardResult: Sendable, Codable, Equatable {
     /// Spearman correlation between the pairs' embedding cosine similarity and the Jaccard index
     /// of their followed sets.
@@ -76,7 +76,7 @@ public enum JaccardSampling: String, Sendable, Codable, CaseIterable {
 /// and reports the Spearman correlation between their embeddings' cosine similarity and the
 /// Jaccard index `|A ∩ B| / |A ∪ B|` of their followed sets.
 ///
-/// Sampling, with a seeded ``Xoshiro256``:
+/// Sampling, with a seeded `Xoshiro256`:
 /// - eligible users: table rows with a non-empty followed set;
 /// - shared pairs: an account followed by at least two eligible users is picked uniformly among
 ///   such accounts, then two distinct followers of it uniformly (via the transposed adjacency,
@@ -94,6 +94,7 @@ public enum JaccardBenchmark {
     ///     table are skipped and counted.
     ///   - pairs: number of pairs, `>= 4` (half shared, rounded down; the rest random).
     ///   - seed: sampling seed.
+    ///   - sampling: how pairs are drawn (``JaccardSampling``).
     /// - Throws: ``EvaluationError`` if the shapes disagree, fewer than 2 users are eligible, no
     ///   account has two eligible followers, or the correlation is undefined (e.g. all Jaccard
     ///   indices equal).

@@ -163,10 +163,10 @@ public struct LogisticRegressionModel: Sendable {
     /// The intercept `b`.
     public let intercept: Double
     /// How the fit went: L-BFGS iterations, objective and gradient evaluations
-    /// (``SolverDiagnostics/operatorApplications``), `converged` 1 when the gradient criterion
+    /// (`SolverDiagnostics.operatorApplications`), `converged` 1 when the gradient criterion
     /// (largest absolute component of the scaled objective's gradient `<= tolerance`) was met,
     /// the final over the initial gradient norm as the relative residual, and the final
-    /// objective `L` in ``SolverDiagnostics/objective``.
+    /// objective `L` in `SolverDiagnostics.objective`.
     public let diagnostics: SolverDiagnostics
     /// Whether this is a constant model for a label with a single class in training.
     public let constant: Bool

@@ -1,7 +1,8 @@
 import EmbeddingStore
+import GraphData
 import LinearAlgebra
 
-/// The outcome of ``PredictionBenchmark/run(embeddings:labels:folds:seed:C:tolerance:maxIterations:)``.
+/// The outcome of ``PredictionBenchmark/run(embeddings:labels:folds:seed:C:tolerance:maxIterations:evaluationProtocol:)``.
 public struct PredictionResult: Sendable, Codable, Equatable {
     /// Mean over folds of the fold's macro ROC-AUC (mean over labels with both classes in the fold's test set).
     public let macroAUC: Double
@@ -84,7 +85,8 @@ public enum PredictionBenchmark {
     ///   - folds: number of cross-validation folds, `>= 2`.
     ///   - seed: seed of the fold shuffles.
     ///   - C: inverse regularisation strength.
-    ///   - tolerance, maxIterations: L-BFGS stopping rule (see ``LogisticRegression``).
+    ///   - tolerance: L-BFGS stopping rule: relative gradient norm (see ``LogisticRegression``).
+    ///   - maxIterations: L-BFGS iteration budget per fit.
     ///   - evaluationProtocol: feature standardisation, stratification and the minimum positives
     ///     of a label (labels with fewer are left out and named in ``PredictionResult/labelsLeftOut``).
     /// - Returns: the scores and what was evaluated (missing nodes are counted, not fatal).
@@ -96,30 +98,55 @@ public enum PredictionBenchmark {
                            seed: UInt64 = 0, C: Double = 1, tolerance: Double = 1e-6,
                            maxIterations: Int = 1000,
                            evaluationProtocol: PredictionProtocol = .standard) throws -> PredictionResult {
-        let given = labels.filter { !$0.value.isEmpty }
+        try run(embeddings: embeddings, labelPairs: labels.flatMap { node, names in names.map { (node: node, label: $0) } },
+                folds: folds, seed: seed, C: C, tolerance: tolerance, maxIterations: maxIterations,
+                evaluationProtocol: evaluationProtocol)
+    }
+
+    /// Runs the benchmark with labels given as `(node, label)` pairs, e.g. the lines of a
+    /// `labels.tsv`; a node may appear on several lines. See
+    /// ``run(embeddings:labels:folds:seed:C:tolerance:maxIterations:evaluationProtocol:)``.
+    ///
+    /// Node ids and label names are bytes: they are matched by their UTF-8 bytes, as the table's
+    /// ids are, so `Zürich` in NFC and in NFD are two nodes (or two labels), never merged by
+    /// Swift's canonical-equivalence `String` comparison.
+    /// - Throws: as the dictionary form.
+    public static func run(embeddings: EmbeddingTable, labelPairs: [(node: String, label: String)], folds: Int = 5,
+                           seed: UInt64 = 0, C: Double = 1, tolerance: Double = 1e-6,
+                           maxIterations: Int = 1000,
+                           evaluationProtocol: PredictionProtocol = .standard) throws -> PredictionResult {
+        typealias Key = [UInt8]
+        var nodeText = [Key: String](), labelText = [Key: String](), given = [Key: [Key]]()
+        for pair in labelPairs {
+            let node = Array(pair.node.utf8), label = Array(pair.label.utf8)
+            nodeText[node] = pair.node; labelText[label] = pair.label
+            given[node, default: []].append(label)
+        }
         // Positives per label among the nodes in the table; labels with too few are left out.
-        var positives = [String: Int]()
-        for (node, names) in given where embeddings.row(of: node) != nil {
+        var positives = [Key: Int]()
+        for (node, names) in given where embeddings.row(of: nodeText[node]!) != nil {
             for name in Set(names) { positives[name, default: 0] += 1 }
         }
         let minimum = evaluationProtocol.minimumPositives ?? folds
-        let leftOut = positives.filter { $0.value < minimum }
-        var labelled = [String: [String]]()
+        let leftOutKeys = positives.filter { $0.value < minimum }
+        let leftOut = Dictionary(leftOutKeys.map { (labelText[$0.key]!, $0.value) }, uniquingKeysWith: +)
+        var labelled = [Key: [Key]]()
         var nodesLeftOut = 0
         for (node, names) in given {
-            let kept = names.filter { leftOut[$0] == nil }
+            let kept = names.filter { leftOutKeys[$0] == nil }
             if kept.isEmpty { nodesLeftOut += 1 } else { labelled[node] = kept }
         }
-        let labelNames = Set(labelled.values.joined()).sorted()
+        let labelKeys = Set(labelled.values.joined()).sorted { $0.lexicographicallyPrecedes($1) }
+        let labelNames = labelKeys.map { labelText[$0]! }
         guard labelNames.count >= 2 else {
             let note = leftOut.isEmpty ? "" : " (\(leftOut.count) labels with fewer than \(minimum) positives were left out)"
             throw EvaluationError("PredictionBenchmark: needs at least 2 distinct labels, got \(labelNames)\(note)")
         }
-        let labelIndex = Dictionary(uniqueKeysWithValues: labelNames.enumerated().map { ($1, $0) })
-        var present = [(node: String, row: Int)]()
+        let labelIndex = Dictionary(uniqueKeysWithValues: labelKeys.enumerated().map { ($1, $0) })
+        var present = [(node: Key, row: Int)]()
         var missing = [String]()
-        for node in labelled.keys.sorted() {
-            if let row = embeddings.row(of: node) { present.append((node, row)) } else { missing.append(node) }
+        for node in labelled.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            if let row = embeddings.row(of: nodeText[node]!) { present.append((node, row)) } else { missing.append(nodeText[node]!) }
         }
         guard !present.isEmpty else {
             throw EvaluationError("PredictionBenchmark: none of the \(labelled.count) labelled nodes is in the embedding table (e.g. \(missing.prefix(3).joined(separator: ", ")))")
@@ -167,7 +194,7 @@ public enum PredictionBenchmark {
             }
         }
         var perLabel = [String: Double]()
-        for l in 0..<labelCount where labelCounts[l] > 0 { perLabel[labelNames[l]] = labelSums[l] / Double(labelCounts[l]) }
+        for l in 0..<labelCount where labelCounts[l] > 0 { perLabel[labelNames[l]] = perLabel[labelNames[l]] ?? labelSums[l] / Double(labelCounts[l]) }
         return PredictionResult(
             macroAUC: foldMacro.reduce(0, +) / Double(foldMacro.count),
             microAUC: foldMicro.reduce(0, +) / Double(foldMicro.count),
@@ -176,20 +203,6 @@ public enum PredictionBenchmark {
             missingExamples: Array(missing.prefix(5)), maxIterations: worstIterations,
             allConverged: allConverged, C: C, seed: seed, labelsLeftOut: leftOut,
             nodesLeftOut: nodesLeftOut, evaluationProtocol: evaluationProtocol)
-    }
-
-    /// Runs the benchmark with labels given as `(node, label)` pairs, e.g. the lines of a
-    /// `labels.tsv`; a node may appear on several lines. See
-    /// ``run(embeddings:labels:folds:seed:C:tolerance:maxIterations:)``.
-    /// - Throws: as the dictionary form.
-    public static func run(embeddings: EmbeddingTable, labelPairs: [(node: String, label: String)], folds: Int = 5,
-                           seed: UInt64 = 0, C: Double = 1, tolerance: Double = 1e-6,
-                           maxIterations: Int = 1000,
-                           evaluationProtocol: PredictionProtocol = .standard) throws -> PredictionResult {
-        var labels = [String: [String]]()
-        for pair in labelPairs { labels[pair.node, default: []].append(pair.label) }
-        return try run(embeddings: embeddings, labels: labels, folds: folds, seed: seed, C: C,
-                       tolerance: tolerance, maxIterations: maxIterations, evaluationProtocol: evaluationProtocol)
     }
 
     /// The rows `rows` of `x` as a new matrix.
@@ -221,5 +234,24 @@ public enum PredictionBenchmark {
             for i in 0..<n { train.elements[i + j * n] = (train.elements[i + j * n] - mean) * scale }
             for i in 0..<t { test.elements[i + j * t] = (test.elements[i + j * t] - mean) * scale }
         }
+    }
+}
+
+extension PredictionBenchmark {
+    /// Runs the benchmark on a `LabelTable` as read from a `labels.tsv`: its node ids and label
+    /// names stay bytes end to end (see ``run(embeddings:labelPairs:folds:seed:C:tolerance:maxIterations:evaluationProtocol:)``).
+    /// - Throws: as the dictionary form.
+    public static func run(embeddings: EmbeddingTable, labelTable: LabelTable, folds: Int = 5,
+                           seed: UInt64 = 0, C: Double = 1, tolerance: Double = 1e-6,
+                           maxIterations: Int = 1000,
+                           evaluationProtocol: PredictionProtocol = .standard) throws -> PredictionResult {
+        var pairs = [(node: String, label: String)]()
+        pairs.reserveCapacity(labelTable.labelIndices.count)
+        for node in 0..<labelTable.nodeCount {
+            let id = labelTable.nodeIDs[node]
+            for label in labelTable.labels(of: node) { pairs.append((id, labelTable.labelNames[Int(label)])) }
+        }
+        return try run(embeddings: embeddings, labelPairs: pairs, folds: folds, seed: seed, C: C, tolerance: tolerance,
+                       maxIterations: maxIterations, evaluationProtocol: evaluationProtocol)
     }
 }

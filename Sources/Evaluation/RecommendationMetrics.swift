@@ -83,6 +83,7 @@ extension ALSModel {
     /// plus O(items log k) per user for the selection (parallel).
     /// - Parameters:
     ///   - test: held-out interactions, same shape as the training matrix.
+    ///   - k: the cut-off of precision@k, nDCG@k and MAP@k (default 10).
     ///   - users: restricts the evaluation to these users (default: every user with a
     ///     held-out entry).
     /// - Throws: ``EvaluationError`` if the shapes differ, `k < 1`, or a listed user is out of range.

@@ -19,7 +19,7 @@ public struct Fold: Sendable, Equatable {
 ///   breaking ties by the fold that most lacks samples overall, then at random. Samples without
 ///   labels go to the folds that most lack samples. Rare labels are thus spread first.
 ///
-/// The same seed gives the same folds on every platform (``Xoshiro256``).
+/// The same seed gives the same folds on every platform (`Xoshiro256`).
 public struct StratifiedKFold: Sendable {
     /// Number of folds, `>= 2`.
     public let folds: Int

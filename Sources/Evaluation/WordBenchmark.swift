@@ -239,7 +239,10 @@ public enum WordBenchmark {
     /// Scores a table of word vectors on the sets in `dataDirectory` (`ws353.tsv`, `simlex999.tsv`,
     /// `men3k.tsv`, `rw.tsv`, `analogies.txt`; absent similarity files are skipped, a missing
     /// analogy file is an error).
-    /// - Parameter restrict: the analogy vocabulary, the first rows of the table (default 30,000).
+    /// - Parameters:
+    ///   - table: word vectors, one row per word, most frequent first.
+    ///   - dataDirectory: the directory with the similarity sets and `analogies.txt`.
+    ///   - restrict: the analogy vocabulary, the first rows of the table (default 30,000).
     /// - Throws: ``EvaluationError`` when the directory holds none of the files or a file cannot be read.
     public static func run(table: EmbeddingTable, dataDirectory: URL, restrict: Int = 30_000) throws -> Result {
         let fm = FileManager.default

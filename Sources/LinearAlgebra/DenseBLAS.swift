@@ -11,6 +11,9 @@ extension Matrix {
     ///   - a: `A`; `op(A)` is `m x k`. A ``Matrix`` or a ``MatrixColumns`` view.
     ///   - transA: whether `op(A)` is `A` or `A'`.
     ///   - b: `B`; `op(B)` is `k x n`.
+    ///   - transB: whether `op(B)` is `B` or `B'`.
+    ///   - alpha: the product's factor (default 1).
+    ///   - beta: `C`'s factor (default 0).
     ///   - c: `C`, `m x n`. When `beta == 0` its contents are ignored (it may hold NaN).
     /// - Precondition: the shapes agree.
     /// - Complexity: 2mnk flops, multithreaded by OpenBLAS (see ``BLAS/threads``).

@@ -170,6 +170,33 @@ public enum NeighborIndexes {
     }
 }
 
+extension NeighborIndexes {
+    /// The memory building an index of `count` vectors of `dimension` floats holds beyond the
+    /// table it reads, estimated before anything is allocated: the row-major (normalised) copy
+    /// of the vectors, the ids (about 48 bytes each), and the structure: HNSW's links (2 `m` at
+    /// level 0, about `m / (m - 1)` more above) and each thread's visited marks; IVF's centroids,
+    /// assignments and k-means scratch; exact's norms. Check it with `MemoryBudget.check(_:)` (LinearAlgebra).
+    public static func memoryBudget(kind: NeighborIndexKind, count n: Int, dimension d: Int, m: Int = 16,
+                                    lists: Int = 0, threads: Int = Parallel.threads) -> MemoryBudget {
+        let vectors = 4 * n * d, ids = 48 * n
+        var structure: Int, detail: String
+        switch kind {
+        case .exact:
+            structure = 4 * n
+            detail = "\(n) x \(d) float32 vectors"
+        case .ivf:
+            let l = lists > 0 ? lists : max(1, Int(Double(n).squareRoot().rounded()))
+            structure = 4 * l * d * 2 + 8 * n + 4 * n * 2
+            detail = "\(n) x \(d) float32 vectors, \(l) lists"
+        case .hnsw:
+            structure = 4 * n * (2 * m + 1) + 4 * (n / max(m - 1, 1)) * (m + 1) + 16 * n + threads * n
+            detail = "\(n) x \(d) float32 vectors, \(2 * m) links a vector at level 0"
+        }
+        return MemoryBudget(phases: [.init(name: "build", bytes: vectors + ids + structure, detail: detail)],
+                            advice: kind == .hnsw ? "a smaller --m (now \(m)), fewer vectors, or --kind ivf" : "fewer or shorter vectors")
+    }
+}
+
 // MARK: - Shared checks and conversions
 
 /// Row-major copy of a column-major matrix, scaled to unit rows for cosine.

@@ -22,6 +22,8 @@ public enum WordEmbed {
         public var corpus: CorpusOptions
         public var sgns: SkipGram.Configuration
         public var ppmi: PPMISVD.Configuration
+        /// The limits the memory budget is checked against (default: those in force).
+        public var memoryLimits: MemoryLimits?
 
         /// A job; the method settings default to each method's documented defaults.
         public init(inputs: [String], output: String, method: Method = .ppmiSVD, corpus: CorpusOptions = .init(),
@@ -39,7 +41,9 @@ public enum WordEmbed {
     }
 
     /// Runs `job`, writing the table to `job.output`. `log` receives progress lines.
-    /// - Throws: ``WordEmbeddingsError`` for bad input, solver and file errors.
+    /// - Throws: ``WordEmbeddingsError`` for bad input, solver and file errors;
+    ///   `MemoryBudgetError` (LinearAlgebra) when training would not fit the memory limits
+    ///   (checked after reading the corpus, before the model is allocated).
     public static func run(_ job: Job, log: @escaping @Sendable (String) -> Void) throws -> Outcome {
         let clock = DispatchTime.now().uptimeNanoseconds
         func elapsed(since t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
@@ -50,6 +54,8 @@ public enum WordEmbed {
         }
         let readSeconds = elapsed(since: clock)
         log("corpus: \(corpus.tokenCount) tokens, \(corpus.typeCount) distinct, vocabulary \(corpus.vocabulary.count) (min count \(job.corpus.minCount)), \(corpus.ids.count) tokens kept, \(corpus.sentenceCount) sentences (\(String(format: "%.2f", readSeconds)) s)")
+        try memoryBudget(job, vocabulary: corpus.vocabulary.count, tokens: corpus.ids.count)
+            .check(job.memoryLimits ?? .current())
 
         var report: [String: Any] = [
             "method": job.method.rawValue, "inputs": job.inputs, "tokens": corpus.tokenCount,
@@ -177,5 +183,51 @@ extension JSONValue {
         case .array(let a): return a.map(\.foundationValue)
         case .object(let o): return o.mapValues(\.foundationValue)
         }
+    }
+}
+
+extension WordEmbed {
+    /// The memory a job holds after reading its corpus (`tokens` kept tokens, `vocabulary`
+    /// words), estimated before training allocates it. sgns: input and context vectors, the
+    /// negative-sampling table and each thread's buffers. ppmi-svd: the occurrence index, each
+    /// thread's length-V accumulator, and the randomized SVD's blocks; the co-occurrence matrix
+    /// itself is counted at its smallest (one entry a kept token), as its size is known only
+    /// once counted.
+    public static func memoryBudget(_ job: Job, vocabulary v: Int, tokens: Int) -> MemoryBudget {
+        switch job.method {
+        case .sgns:
+            let c = job.sgns
+            let bytes = 2 * 4 * v * c.dimension + 16 * v + c.threads * 4 * 4 * c.dimension
+            return MemoryBudget(phases: [.init(name: "train", bytes: bytes,
+                                               detail: "2 x \(v) x \(c.dimension) float32 vectors, sampling tables")],
+                                advice: "a smaller --dim (now \(c.dimension)), a larger --min-count or --max-vocabulary")
+        case .ppmiSVD:
+            let c = job.ppmi
+            let count = tokens * (4 + 8) + 8 * (v + 1) + c.threads * 8 * v + tokens * 12
+            let l = c.dimension + c.oversamples
+            let svd = tokens * 12 + 4 * 4 * l * v + 8 * l * l
+            return MemoryBudget(phases: [
+                .init(name: "count", bytes: count, detail: "\(tokens) token positions, \(c.threads) accumulators of \(v) doubles"),
+                .init(name: "svd", bytes: svd, detail: "float32 blocks of \(l) columns over \(v) words"),
+            ], blasBuffers: BLAS.unreservedBufferBytes(threads: c.threads),
+               advice: "a smaller --dim (now \(c.dimension)), a larger --min-count or --max-vocabulary, or fewer --threads")
+        }
+    }
+}
+
+extension WordEmbed.Outcome {
+    /// The lines `word-embed` prints after a run: sizes, seconds per phase and speed on `threads`
+    /// threads, the loss per epoch (sgns) and the peak memory.
+    public func summary(threads: Int) -> [String] {
+        let r = report
+        let s = r["seconds"] as? [String: Double] ?? [:]
+        var lines = [
+            "word-embed: \(r["method"] ?? "?"), \(r["tokens"] ?? 0) tokens, \(r["vocabulary"] ?? 0) words x \(r["dimension"] ?? 0) -> \(r["output"] ?? "?")",
+            String(format: "  seconds: read %.2f  train %.2f  write %.2f  total %.2f;  %.0f words/s on %d threads",
+                   s["read"] ?? 0, s["train"] ?? 0, s["write"] ?? 0, s["total"] ?? 0, r["words_per_second"] as? Double ?? 0, threads),
+        ]
+        if let loss = r["epoch_loss"] as? [Double] { lines.append("  loss per epoch: " + loss.map { String(format: "%.5f", $0) }.joined(separator: " ")) }
+        if let peak = r["peak_memory_bytes"] as? Int { lines.append(String(format: "  peak memory: %.1f MiB", Double(peak) / 1_048_576)) }
+        return lines
     }
 }

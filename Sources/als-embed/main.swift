@@ -4,10 +4,11 @@ import Evaluation
 import Foundation
 import LinearAlgebra
 import Solvers
+import ToolSupport
 
 /// `als-embed`: argument parsing for Evaluation's ``ALSExperiment``, which does the work.
 @main
-struct ALSEmbed: ParsableCommand {
+struct ALSEmbed: EmbeddingsCommand {
     static let configuration = CommandConfiguration(
         commandName: "als-embed",
         abstract: "Factorizes a user x item interaction matrix by alternating least squares.",
@@ -16,11 +17,6 @@ struct ALSEmbed: ParsableCommand {
         pairs are summed. Writes DIR/users and DIR/items embedding tables. With --holdout (or
         --test), also reports precision@10, nDCG@10 and MAP@10 of the recommendations.
         """)
-
-    static func main() {
-        BLAS.useAVX512KernelsIfAvailable()
-        main(nil)
-    }
 
     @Argument(help: "Interaction edge list: `user item [weight]` per line.")
     var interactions: String
@@ -41,27 +37,27 @@ struct ALSEmbed: ParsableCommand {
     var test: String?
     @Option(name: .customLong("eval-users"), help: "Evaluate on a random sample of this many test users (default: all).")
     var evalUsers: Int?
-    @Option(help: "Threads for the solver and BLAS (default: all cores).") var threads: Int?
+    @OptionGroup var threads: ThreadOptions
     @Flag(help: "Compute the training loss after every sweep (into the report).") var loss = false
     @Option(help: "Write a JSON report here.") var report: String?
 
     func validate() throws {
         if let h = holdout, !(h > 0 && h < 1) { throw ValidationError("--holdout must be in (0, 1), got \(h)") }
         if holdout != nil && test != nil { throw ValidationError("--holdout and --test exclude each other") }
-        if let t = threads, t < 1 { throw ValidationError("--threads must be positive") }
         if let e = evalUsers, e < 1 { throw ValidationError("--eval-users must be positive") }
     }
 
     func run() throws {
-        if let t = threads { Parallel.threads = t; BLAS.threads = t }
+        try threads.apply()
         let configuration = ALSConfiguration(
             factors: factors, regularization: regularization, alpha: alpha, iterations: iterations,
             feedback: explicit ? .explicit : .implicit, solver: solver, cgSteps: cgSteps, seed: seed,
-            computeLoss: loss, threads: threads)
+            computeLoss: loss, threads: threads.threads)
         let options = ALSExperimentOptions(interactions: URL(fileURLWithPath: interactions), output: URL(fileURLWithPath: output),
                                            configuration: configuration, holdout: holdout,
                                            test: test.map { URL(fileURLWithPath: $0) }, evaluationUsers: evalUsers)
-        let result = try ALSExperiment.run(options)
+        let result: ALSReport
+        do { result = try ALSExperiment.run(options) } catch let error as MemoryBudgetError { error.exitImmediately() }
         result.summary.forEach { print($0) }
         if let report { try JSONReport.write(result, to: URL(fileURLWithPath: report)) }
     }

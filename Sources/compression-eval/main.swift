@@ -3,11 +3,12 @@ import Compression
 import EmbeddingStore
 import Foundation
 import LinearAlgebra
+import ToolSupport
 
 /// Measures what feature compression buys: a full model on raw features against online heads
 /// over stored bottleneck embeddings (and PCA projections), on Fashion-MNIST and MUSAE Facebook.
 @main
-struct CompressionEval: ParsableCommand {
+struct CompressionEval: EmbeddingsCommand {
     static let configuration = CommandConfiguration(
         commandName: "compression-eval",
         abstract: "Compare a full network on raw features with heads on stored embeddings (accuracy, AUC, latency, offline cost).")
@@ -33,11 +34,6 @@ struct CompressionEval: ParsableCommand {
     @Flag(help: "Small smoke run: subsampled data, few epochs, d in {8, 32}, fewer latency requests.")
     var quick = false
 
-    static func main() {
-        BLAS.useAVX512KernelsIfAvailable()
-        main(nil)
-    }
-
     func run() throws {
         var config = CompressionConfiguration()
         config.seed = seed
@@ -51,16 +47,12 @@ struct CompressionEval: ParsableCommand {
             config.latencyRequests = 300
             config.latencyRequestsLarge = 20
         }
-        if let dims {
-            let parsed = dims.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !parsed.isEmpty, parsed.allSatisfy({ ($0 ?? 0) > 0 }) else { throw ValidationError("--dims: expected positive integers, got \(dims)") }
-            config.dimensions = parsed.map { $0! }
-        }
+        if let dims { config.dimensions = try ToolOutput.positiveIntegers(dims, option: "--dims") }
         if let epochs {
             guard epochs > 0 else { throw ValidationError("--epochs must be positive") }
             config.training.epochs = epochs
         }
-        let log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+        let log: @Sendable (String) -> Void = { ToolOutput.standardError($0) }
         // Stored embeddings become embedding tables: the subnetwork's (and PCA's) output for every row.
         var store: (@Sendable (StoredEmbeddings) throws -> Void)? = nil
         if let embeddingsDir {

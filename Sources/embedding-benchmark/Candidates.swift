@@ -4,6 +4,7 @@ import Foundation
 import GraphData
 import LinearAlgebra
 import Neighbors
+import ToolSupport
 
 extension EmbeddingBenchmark {
     struct Candidates: ParsableCommand {
@@ -35,31 +36,24 @@ extension EmbeddingBenchmark {
         var index: String = "hnsw"
         @Option(help: "ALS sweeps for the ALS baseline (0: skip it).")
         var alsIterations: Int = 10
-        @Option(help: "Threads (default: all cores, or EMBEDDINGS_THREADS).")
-        var threads: Int?
-        @Option(help: "Write the result as JSON to this file.")
-        var json: String?
+        @OptionGroup var threads: ThreadOptions
+        @OptionGroup var output: JSONOutputOptions
 
         func run() throws {
-            if let t = threads {
-                guard t >= 1 else { throw ValidationError("--threads must be at least 1") }
-                Parallel.threads = t; BLAS.threads = t
-            }
+            try threads.apply()
             guard let kind = NeighborIndexKind(rawValue: index), kind != .ivf else { throw ValidationError("--index must be hnsw or exact") }
             var options = EdgeListReader.Options()
             options.selfLoops = .drop
             let graph = try EdgeList.read(path: edges, options: options)
             var c = CandidateGenerationBenchmark.Configuration()
             c.holdout = holdout; c.dimension = dim; c.seed = seed; c.users = users; c.index = kind
-            c.alsIterations = alsIterations; c.threads = threads
-            let r = try CandidateGenerationBenchmark.run(edges: graph, configuration: c) {
-                FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!)
-            }
+            c.alsIterations = alsIterations; c.threads = threads.threads
+            let r = try CandidateGenerationBenchmark.run(edges: graph, configuration: c) { ToolOutput.standardError($0) }
             print("candidates: \(r.users) users, \(r.heldOutEdges) held-out follows, \(r.trainingEdges) training edges")
             print(String(format: "  follow-graph SVD + %@   recall@10 %.4f   recall@100 %.4f", index, r.embedding.at10, r.embedding.at100))
             print(String(format: "  popularity            recall@10 %.4f   recall@100 %.4f", r.popularity.at10, r.popularity.at100))
             if let a = r.als { print(String(format: "  ALS                   recall@10 %.4f   recall@100 %.4f", a.at10, a.at100)) }
-            if let json {
+            do {
                 var object: [String: Any] = [
                     "recall_at_10": r.embedding.at10, "recall_at_100": r.embedding.at100,
                     "baseline_popularity": ["recall_at_10": r.popularity.at10, "recall_at_100": r.popularity.at100],
@@ -67,8 +61,7 @@ extension EmbeddingBenchmark {
                     "holdout": holdout, "dim": dim, "seed": seed, "index": index, "seconds": r.seconds,
                 ]
                 if let a = r.als { object["als"] = ["recall_at_10": a.at10, "recall_at_100": a.at100, "iterations": alsIterations] }
-                let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-                try data.write(to: URL(fileURLWithPath: json), options: .atomic)
+                try output.write(object: object)
             }
         }
     }

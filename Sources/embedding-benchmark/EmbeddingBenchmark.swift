@@ -4,10 +4,11 @@ import Evaluation
 import Foundation
 import GraphData
 import LinearAlgebra
+import ToolSupport
 
 /// `embedding-benchmark`: argument parsing for Evaluation's prediction and follow-Jaccard benchmarks.
 @main
-struct EmbeddingBenchmark: ParsableCommand {
+struct EmbeddingBenchmark: EmbeddingsCommand {
     static let configuration = CommandConfiguration(
         commandName: "embedding-benchmark",
         abstract: "Benchmark an embedding table: label prediction ROC-AUC and follow-Jaccard rank correlation.",
@@ -20,44 +21,27 @@ struct EmbeddingBenchmark: ParsableCommand {
           embedding-benchmark jaccard --embeddings emb/consumers --edges edges.tsv --pairs 20000
         """,
         subcommands: [Prediction.self, Jaccard.self, Candidates.self, WordsBenchmark.self])
-
-    static func main() {
-        BLAS.useAVX512KernelsIfAvailable()
-        main(nil)
-    }
 }
 
 struct CommonOptions: ParsableArguments {
-    @Option(help: "The embedding table directory (vectors.npy, ids.tsv, meta.json).")
-    var embeddings: String
+    @OptionGroup var table: EmbeddingTableOptions
 
     @Option(help: "Seed of the fold split or pair sampling.")
     var seed: UInt64 = 0
 
-    @Option(help: "Write the result as JSON to this file.")
-    var json: String?
-
-    @Flag(help: "Store the scores in the table's meta.json.")
-    var writeScores = false
-
-    @Option(help: "Threads for the parallel parts (default: all cores, or EMBEDDINGS_THREADS).")
-    var threads: Int?
+    @OptionGroup var output: JSONOutputOptions
+    @OptionGroup var threads: ThreadOptions
 
     @Option(name: .customLong("protocol"), help: BenchmarkProtocol.help) var evaluationProtocol: BenchmarkProtocol = .standard
 
     func setUp() throws -> EmbeddingTable {
-        if let t = threads {
-            guard t >= 1 else { throw ValidationError("--threads must be at least 1") }
-            Parallel.threads = t; BLAS.threads = t
-        }
-        return try EmbeddingTable.read(from: URL(fileURLWithPath: embeddings))
+        try threads.apply()
+        return try table.read()
     }
 
     func finish<Report: Encodable>(_ report: Report, scores: [String: Double]) throws {
-        if let json { try JSONReport.write(report, to: URL(fileURLWithPath: json)) }
-        if writeScores {
-            try EmbeddingTable.updateScores(in: URL(fileURLWithPath: embeddings), scores: scores)
-        }
+        try output.write(report)
+        try table.storeScores(scores)
     }
 }
 
@@ -87,7 +71,7 @@ extension EmbeddingBenchmark {
             guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
             guard c > 0 else { throw ValidationError("--C must be positive") }
             let table = try common.setUp(), labelTable = try LabelTable.read(path: labels)
-            let result = try PredictionBenchmark.run(embeddings: table, labels: labelTable.labelNamesByNode,
+            let result = try PredictionBenchmark.run(embeddings: table, labelTable: labelTable,
                                                      folds: folds, seed: common.seed, C: c,
                                                      evaluationProtocol: common.evaluationProtocol.prediction)
             warnLeftOut(result.labelsLeftOut, folds: folds)

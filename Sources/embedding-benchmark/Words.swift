@@ -3,6 +3,7 @@ import EmbeddingStore
 import Evaluation
 import Foundation
 import LinearAlgebra
+import ToolSupport
 
 /// `embedding-benchmark words`: word similarity and analogies (the judge's peer_words.py protocol).
 struct WordsBenchmark: ParsableCommand {
@@ -23,8 +24,7 @@ struct WordsBenchmark: ParsableCommand {
           embedding-benchmark words --embeddings words --data ../shared/data/text/word-similarity --json w.json
         """)
 
-    @Option(help: "The embedding table directory (vectors.npy, ids.tsv, meta.json).")
-    var embeddings: String
+    @OptionGroup var table: EmbeddingTableOptions
 
     @Option(help: "The directory with ws353.tsv, simlex999.tsv, men3k.tsv, rw.tsv and analogies.txt.")
     var data: String
@@ -32,42 +32,27 @@ struct WordsBenchmark: ParsableCommand {
     @Option(help: "Analogy vocabulary: the first (most frequent) rows searched.")
     var restrict: Int = 30_000
 
-    @Option(help: "Write the result as JSON to this file.")
-    var json: String?
-
-    @Flag(help: "Store the scores in the table's meta.json.")
-    var writeScores = false
-
-    @Option(help: "Threads (default: all cores, or EMBEDDINGS_THREADS).")
-    var threads: Int?
+    @OptionGroup var output: JSONOutputOptions
+    @OptionGroup var threads: ThreadOptions
 
     func run() throws {
         guard restrict >= 1 else { throw ValidationError("--restrict must be at least 1") }
-        if let t = threads {
-            guard t >= 1 else { throw ValidationError("--threads must be at least 1") }
-            Parallel.threads = t; BLAS.threads = t
-        }
-        let table = try EmbeddingTable.read(from: URL(fileURLWithPath: embeddings))
-        let result = try WordBenchmark.run(table: table, dataDirectory: URL(fileURLWithPath: data), restrict: restrict)
+        try threads.apply()
+        let words = try table.read()
+        let result = try WordBenchmark.run(table: words, dataDirectory: URL(fileURLWithPath: data), restrict: restrict)
         func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "n/a" }
-        print("words: \(table.count) words x \(table.dimension)")
+        print("words: \(words.count) words x \(words.dimension)")
         for s in result.similarity {
             print("  \(s.name.padding(toLength: 10, withPad: " ", startingAt: 0)) Spearman \(f(s.spearman))  (\(s.pairsUsed)/\(s.pairsTotal) pairs)")
         }
         for (name, a) in [("3CosAdd", result.add), ("3CosMul", result.mul)] {
             print("  analogies \(name): \(f(a.overall.accuracy)) (semantic \(f(a.semantic.accuracy)), syntactic \(f(a.syntactic.accuracy)); \(a.overall.answered)/\(result.questionsTotal) answered)")
         }
-        let object = result.jsonObject()
-        if let json {
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: URL(fileURLWithPath: json), options: .atomic)
-        }
-        if writeScores {
-            var scores = [String: Double]()
-            for s in result.similarity { if let rho = s.spearman { scores["words.\(s.name)"] = rho } }
-            if let a = result.add.overall.accuracy { scores["words.analogy_3cosadd"] = a }
-            if let a = result.mul.overall.accuracy { scores["words.analogy_3cosmul"] = a }
-            _ = try EmbeddingTable.updateScores(in: URL(fileURLWithPath: embeddings), scores: scores)
-        }
+        try output.write(object: result.jsonObject())
+        var scores = [String: Double]()
+        for s in result.similarity { if let rho = s.spearman { scores["words.\(s.name)"] = rho } }
+        if let a = result.add.overall.accuracy { scores["words.analogy_3cosadd"] = a }
+        if let a = result.mul.overall.accuracy { scores["words.analogy_3cosmul"] = a }
+        try table.storeScores(scores)
     }
 }

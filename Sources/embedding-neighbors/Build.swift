@@ -1,11 +1,8 @@
 import ArgumentParser
-import EmbeddingStore
 import Foundation
 import LinearAlgebra
 import Neighbors
-
-extension Metric: ExpressibleByArgument {}
-extension NeighborIndexKind: ExpressibleByArgument {}
+import ToolSupport
 
 struct Build: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -33,29 +30,23 @@ struct Build: ParsableCommand {
     var lists: Int = 0
     @Option(help: "Seed of the HNSW levels or the k-means sampling and seeding.")
     var seed: UInt64 = 0
-    @Option(help: "Threads (default: all cores, or EMBEDDINGS_THREADS).")
-    var threads: Int?
+    @OptionGroup var threads: ThreadOptions
     @Option(help: "The index file to write.")
     var output: String
 
     func run() throws {
-        let t = try applyThreads(threads)
+        let t = try threads.apply()
         let start = Date()
-        guard (embeddings == nil) != (vectors == nil) else { throw ValidationError("give exactly one of --embeddings, --vectors") }
-        let table: EmbeddingTable
-        if let embeddings {
-            table = try EmbeddingTable.read(from: URL(fileURLWithPath: embeddings))
-        } else {
-            let m = try NPY.read(Float.self, from: URL(fileURLWithPath: vectors!))
-            table = try EmbeddingTable(ids: (0..<m.rows).map(String.init), vectors: m,
-                                       metadata: EmbeddingMetadata(entityType: "row", algorithm: "npy"))
-        }
-        FileHandle.standardError.write("read \(table.count) x \(table.dimension) vectors in \(String(format: "%.2f", Date().timeIntervalSince(start))) s; building \(kind.rawValue) (\(metric.rawValue)) on \(t) threads\n".data(using: .utf8)!)
+        let table = try ToolInput.table(embeddings: embeddings, vectors: vectors)
+        ToolOutput.standardError("read \(table.count) x \(table.dimension) vectors in \(String(format: "%.2f", Date().timeIntervalSince(start))) s; building \(kind.rawValue) (\(metric.rawValue)) on \(t) threads")
+        do {
+            try NeighborIndexes.memoryBudget(kind: kind, count: table.count, dimension: table.dimension, m: m, lists: lists, threads: t).check()
+        } catch { error.exitImmediately() }
         let index = try NeighborIndexes.make(kind: kind, dimension: table.dimension, metric: metric, m: m,
                                              efConstruction: efConstruction, lists: lists, seed: seed)
         try index.add(table, threads: t)
         try index.save(to: URL(fileURLWithPath: output))
-        let bytes = fileSize(output)
+        let bytes = ToolOutput.fileSize(output)
         print(String(format: "%@ index of %d vectors built in %.2f s; %@: %d bytes (%.1f per vector)",
                      kind.rawValue, index.count, index.buildSeconds, output, bytes, Double(bytes) / Double(max(1, index.count))))
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LinearAlgebra
 import Neighbors
+import ToolSupport
 
 struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -34,20 +35,20 @@ struct Evaluate: ParsableCommand {
     var json: String
 
     func run() throws {
-        let threadList = try positiveList(threads, "--threads")
+        let threadList = try ToolOutput.positiveIntegers(threads, option: "--threads")
         let started = Date()
         let loaded = try NeighborIndexes.load(from: URL(fileURLWithPath: index))
         let openSeconds = Date().timeIntervalSince(started)
         let settings: [(String, SearchParameters)]
         switch loaded.kind {
         case .exact: settings = [("exact", SearchParameters())]
-        case .hnsw: settings = try positiveList(ef, "--ef").map { ("ef=\($0)", SearchParameters(ef: $0)) }
-        case .ivf: settings = try positiveList(probes, "--probes").map { ("probes=\($0)", SearchParameters(probes: $0)) }
+        case .hnsw: settings = try ToolOutput.positiveIntegers(ef, option: "--ef").map { ("ef=\($0)", SearchParameters(ef: $0)) }
+        case .ivf: settings = try ToolOutput.positiveIntegers(probes, option: "--probes").map { ("probes=\($0)", SearchParameters(probes: $0)) }
         }
         BLAS.threads = 1
         let report = try NeighborEvaluation.run(index: loaded, queries: queries, k: k, settings: settings, threads: threadList,
-                                                repeats: repeats, seed: seed) { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
-        let bytes = fileSize(index)
+                                                repeats: repeats, seed: seed) { ToolOutput.standardError($0) }
+        let bytes = ToolOutput.fileSize(index)
         print(String(format: "%@ (%@), %d vectors: opened in %.3f s, built in %.2f s, %.1f bytes per vector",
                      loaded.kind.rawValue, loaded.metric.rawValue, loaded.count, openSeconds, loaded.buildSeconds, Double(bytes) / Double(loaded.count)))
         for r in report.rows {
@@ -64,7 +65,7 @@ struct Evaluate: ParsableCommand {
                 latency.append(["setting": settings[0].0, "threads": t, "median_ms": median * 1e3, "p90_ms": p90 * 1e3])
             }
         }
-        try writeJSON([
+        try ToolOutput.writeJSON([
             "single_query_latency": latency,
             "kind": loaded.kind.rawValue, "metric": loaded.metric.rawValue, "count": loaded.count, "dimension": loaded.dimension,
             "build_seconds": loaded.buildSeconds, "open_seconds": openSeconds, "file_bytes": bytes,

@@ -1,8 +1,8 @@
 import ArgumentParser
-import EmbeddingStore
 import Foundation
 import LinearAlgebra
 import Neighbors
+import ToolSupport
 
 struct Query: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,33 +29,24 @@ struct Query: ParsableCommand {
     var probes: Int?
     @Option(help: "Only return ids listed in this file (one a line).")
     var allow: String?
-    @Option(help: "Threads (default: all cores, or EMBEDDINGS_THREADS).")
-    var threads: Int?
+    @OptionGroup var threads: ThreadOptions
     @Option(help: "Also write {\"results\": [{\"query\", \"neighbors\": [{\"id\", \"score\"}]}]} to this file.")
     var json: String?
 
-    func readLines(_ path: String) throws -> [String] {
-        try String(contentsOfFile: path, encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
-    }
-
     func run() throws {
         guard [id, ids, vectors].compactMap({ $0 }).count == 1 else { throw ValidationError("give exactly one of --id, --ids, --vectors") }
-        let t = try applyThreads(threads)
+        let t = try threads.apply()
         let loaded = try NeighborIndexes.load(from: URL(fileURLWithPath: index))
         var p = SearchParameters(k: k, threads: t, ef: ef, probes: probes)
-        if let allow { p.filter = .allowedIDs(Set(try readLines(allow))) }
+        if let allow { p.filter = .allowedIDs(Set(try ToolInput.lines(allow))) }
         let labels: [String]
         let results: [[Neighbor]]
         if let vectors {
-            let m: Matrix<Float>
-            switch try NPY.readAny(from: URL(fileURLWithPath: vectors)) {
-            case .float32(let f): m = f
-            case .float64(let d): m = d.converted(to: Float.self)
-            }
+            let m = try ToolInput.floatMatrix(npy: vectors)
             labels = (0..<m.rows).map(String.init)
             results = try loaded.search(m, parameters: p)
         } else {
-            labels = try id.map { [$0] } ?? readLines(ids!)
+            labels = try id.map { [$0] } ?? ToolInput.lines(ids!)
             results = try loaded.search(ids: labels, parameters: p)
         }
         var out = ""
@@ -64,7 +55,7 @@ struct Query: ParsableCommand {
         }
         FileHandle.standardOutput.write(out.data(using: .utf8)!)
         if let json {
-            try writeJSON(["results": zip(labels, results).map { label, list in
+            try ToolOutput.writeJSON(["results": zip(labels, results).map { label, list in
                 ["query": label, "neighbors": list.map { ["id": $0.id, "score": Double($0.score)] }] as [String: Any]
             }], to: json)
         }

@@ -111,6 +111,28 @@ func table(_ vectors: Matrix<Float>, ids: [String]? = nil) throws -> EmbeddingTa
         #expect(result.folds == 3)
     }
 
+    @Test func nodeIDsAndLabelNamesAreBytesNotCanonicalStrings() throws {
+        // "Zürich" in NFC (U+00FC) and in NFD (u + U+0308) are different ids and different labels.
+        let nfc = "Z\u{00FC}rich", nfd = "Zu\u{0308}rich"
+        #expect(nfc == nfd && Array(nfc.utf8) != Array(nfd.utf8))   // what Swift's String == would merge
+        let (vectors, labels) = separableData(n: 600, seed: 5)
+        var ids = (0..<600).map { "u\($0)" }
+        ids[0] = nfc; ids[1] = nfd
+        var pairs = [(node: String, label: String)]()
+        for (node, names) in labels.sorted(by: { $0.key < $1.key }) {
+            let i = Int(node.dropFirst())!
+            for name in names { pairs.append((ids[i], name)) }
+        }
+        // Five positives each for two labels whose names differ only in normal form.
+        for i in 10..<15 { pairs.append((ids[i], "label-" + nfc)) }
+        for i in 15..<20 { pairs.append((ids[i], "label-" + nfd)) }
+        let result = try PredictionBenchmark.run(embeddings: table(vectors, ids: ids), labelPairs: pairs, folds: 5, seed: 1)
+        #expect(result.nodesEvaluated == 600 && result.nodesMissing == 0)
+        #expect(result.labels.count == 6, "\(result.labels)")
+        #expect(result.labels.filter { $0.hasPrefix("label-") }.map { Array($0.utf8) }.sorted { $0.lexicographicallyPrecedes($1) }
+                == [Array(("label-" + nfd).utf8), Array(("label-" + nfc).utf8)])
+    }
+
     @Test func labelsWithFewerPositivesThanFoldsAreLeftOutAndNamed() throws {
         let (vectors, labels) = separableData(n: 600, seed: 5)
         var extended = labels

@@ -334,3 +334,22 @@ func scratchFile(_ name: String) -> URL {
         #expect(throws: NeighborIndexError.file(missing.path, "no such file")) { try NeighborIndexes.load(from: missing) }
     }
 }
+
+/// embedding-neighbors build checks this budget before it builds.
+@Suite struct NeighborIndexMemoryBudgetTests {
+    @Test func theBudgetCountsVectorsAndLinksAndRefusesWhatCannotFit() {
+        let hnsw = NeighborIndexes.memoryBudget(kind: .hnsw, count: 1_000_000, dimension: 64, m: 16, threads: 2)
+        let exact = NeighborIndexes.memoryBudget(kind: .exact, count: 1_000_000, dimension: 64)
+        // 256 MB of vectors, and HNSW's 32 level-0 links (128 MB) on top.
+        #expect(exact.peak.bytes >= 256_000_000)
+        #expect(hnsw.peak.bytes >= exact.peak.bytes + 128_000_000)
+        let tight = MemoryLimits(addressSpaceLimit: nil, addressSpaceInUse: 0, cgroupLimit: 512 << 20, cgroupInUse: 100 << 20)
+        #expect {
+            try hnsw.check(tight)
+        } throws: { error in
+            (error as? MemoryBudgetError)?.description.contains("--m (now 16)") == true
+        }
+        let roomy = MemoryLimits(addressSpaceLimit: nil, addressSpaceInUse: 0, cgroupLimit: 8 << 30, cgroupInUse: 100 << 20)
+        #expect(throws: Never.self) { try hnsw.check(roomy) }
+    }
+}

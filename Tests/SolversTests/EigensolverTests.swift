@@ -138,6 +138,9 @@ import LinearAlgebra
         let r = try SymmetricEigensolver.compute(a, .init(count: 12, which: .smallestAlgebraic, subspaceSize: 26,
                                                           maxIterations: 3, seed: 1))
         #expect(!r.diagnostics.allConverged)
+        let warning = try #require(r.diagnostics.convergenceWarning)
+        #expect(warning.contains("only \(r.diagnostics.converged) of the 12") && warning.contains("maxIterations")
+                && warning.contains("--solver randomized"), "\(warning)")
         #expect(r.values.count == r.diagnostics.converged && r.values.count < 12)
         #expect(r.vectors.columns == r.values.count)
         // Whatever was returned did converge.
@@ -162,8 +165,22 @@ import LinearAlgebra
         }
         #expect(ARPACK.message("saupd", -9999).hasPrefix("Could not build an Arnoldi factorization."))
         #expect(ARPACK.error("saupd", info: 3, scalar: Float.self).description
-            == "ARPACK ssaupd failed (info = 3): No shifts could be applied during a cycle of the Implicitly restarted Arnoldi iteration. One possibility is to increase the size of NCV relative to NEV.")
+            == "ARPACK ssaupd failed (info = 3): No shifts could be applied during a cycle of the Implicitly restarted Arnoldi iteration. One possibility is to increase the size of NCV relative to NEV. What to change: " + ARPACK.advice("saupd", 3))
         #expect(ARPACK.message("seupd", -14) == "DSAUPD did not find any eigenvalues to sufficient accuracy.")
+    }
+
+    @Test func arpackErrorsSayWhatToChange() {
+        // Each failure a user can meet names the knobs that help and the solver that always returns.
+        for (routine, info, knob) in [("saupd", Int32(3), "subspaceSize"), ("naupd", Int32(-9999), "smaller rank"),
+                                      ("seupd", Int32(-14), "maxIterations"), ("neupd", Int32(-8), "seed")] {
+            let text = ARPACK.error(routine, info: info, scalar: Double.self).description
+            #expect(text.contains("What to change: "), "\(routine) \(info): \(text)")
+            #expect(text.contains(knob), "\(routine) \(info): \(text)")
+            #expect(text.contains("--solver randomized"), "\(routine) \(info): \(text)")
+        }
+        #expect(ARPACK.advice("saupd", -9).contains("not zero"))
+        // ARPACK's own words stay in the message, unchanged.
+        #expect(ARPACK.error("saupd", info: 3, scalar: Double.self) == .arpack(routine: "dsaupd", info: 3, message: ARPACK.message("saupd", 3)))
     }
 
     @Test func invalidConfigurationsThrowClearErrors() {

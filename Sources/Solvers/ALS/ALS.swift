@@ -54,7 +54,7 @@ public struct ALSConfiguration: Sendable, Equatable {
     /// When true, the objective is evaluated after every sweep (costs about one CG step per
     /// row more) and reported in ``SolverDiagnostics/objective``.
     public var computeLoss: Bool
-    /// Threads for the per-row loops and the Gram products; nil means ``Parallel/threads``.
+    /// Threads for the per-row loops and the Gram products; nil means `Parallel.threads`.
     public var threads: Int?
 
     /// A configuration with the given settings (all defaulted; see each property).
@@ -87,7 +87,7 @@ public struct ALSConfiguration: Sendable, Equatable {
         if let t = threads, t < 1 { throw bad("threads must be positive, got \(t)") }
     }
 
-    /// The threads the fit uses: ``threads``, or ``Parallel/threads`` when that is nil.
+    /// The threads the fit uses: ``threads``, or `Parallel.threads` when that is nil.
     public var resolvedThreads: Int { threads ?? Parallel.threads }
 }
 
@@ -287,5 +287,29 @@ public enum ALS {
         for r in 0..<m.rows where m.rowOffsets[r] == m.rowOffsets[r + 1] {
             for k in 0..<f { factors[r * f + k] = 0 }
         }
+    }
+}
+
+extension ALS {
+    /// The memory ``fit(_:configuration:)`` holds beyond its input, estimated from the sizes
+    /// before anything is allocated: the transposed matrix (offsets, indices, values), both factor
+    /// matrices, each thread's row workspaces (a `factors x factors` system and gathered blocks),
+    /// and the final tables (ids and vectors, about 48 bytes an id). Check it with
+    /// `MemoryBudget.check(_:)` (LinearAlgebra) before fitting.
+    public static func memoryBudget(users: Int, items: Int, nonzeros: Int,
+                                    configuration c: ALSConfiguration) -> MemoryBudget {
+        let f = c.factors, threads = c.resolvedThreads
+        let transpose = 8 * (items + 1) + 8 * nonzeros
+        let factors = 4 * f * (users + items)
+        let workspaces = threads * 4 * (3 * f * f + f * ALSEngine.gatherChunk + 2 * ALSEngine.gatherLimit * f)
+        let write = factors + 48 * (users + items)
+        return MemoryBudget(
+            phases: [
+                .init(name: "fit", bytes: transpose + factors + workspaces,
+                      detail: "\(nonzeros) interactions transposed, \(users) + \(items) factor rows of \(f) floats, \(threads) thread workspaces"),
+                .init(name: "write", bytes: transpose + factors + write, detail: "users and items tables of \(f) columns"),
+            ],
+            blasBuffers: BLAS.unreservedBufferBytes(threads: threads),
+            advice: "fewer factors (--factors, now \(f)) or fewer threads (--threads, now \(threads))")
     }
 }

@@ -3,10 +3,12 @@ import LinearAlgebra
 
 extension ALSModel {
     /// The `count` items with the highest predicted preference `x_u . y_i` for user `user`,
-    /// best first (``ScoredIndex/index`` is the item).
+    /// best first (`ScoredIndex.index` is the item).
     ///
     /// Cost: O(f items + items log count) (one GEMV and a heap selection).
     /// - Parameters:
+    ///   - user: the user's row.
+    ///   - count: how many items, at most.
     ///   - excludingSeen: when true (default), items stored in the user's training row are
     ///     never returned (so fewer than `count` items come back when few remain).
     /// - Throws: ``SolverError`` if `user` is out of range or `count` is negative.
@@ -144,7 +146,7 @@ extension ALSModel {
     /// transpose it.
     /// - Parameters:
     ///   - users: the users to refit (each at most once).
-    ///   - interactions: when given, the updated training matrix (same shape), which replaces
+    ///   - newMatrix: when given, the updated training matrix (same shape), which replaces
     ///     the stored one.
     /// - Throws: ``SolverError`` for a user out of range or repeated, a matrix of another shape or
     ///   with invalid values, or a system that is not positive definite.

@@ -15,7 +15,7 @@ public struct SolverPhase: Sendable, Equatable, Codable, CustomStringConvertible
 
     /// `bytes / seconds` in GB/s, when the bytes are known.
     public var gigabytesPerSecond: Double? { bytes.map { $0 / max(seconds, 1e-12) / 1e9 } }
-    /// The bandwidth floor of the phase: `bytes` at ``MemoryTraffic/streamTriadBytesPerSecond``.
+    /// The bandwidth floor of the phase: `bytes` at `MemoryTraffic.streamTriadBytesPerSecond`.
     public var floorSeconds: Double? { bytes.map { $0 / MemoryTraffic.streamTriadBytesPerSecond } }
 
     public var description: String {
@@ -58,7 +58,7 @@ public struct SolverDiagnostics: Sendable, Equatable, Codable {
     public var seed: UInt64?
     /// Wall-clock time of each phase, in order.
     public var phases: [SolverPhase]
-    /// The threads our own parallel loops used (``Parallel/threads`` or the configuration's).
+    /// The threads our own parallel loops used (`Parallel.threads` or the configuration's).
     public var threads: Int
 
     // MARK: Problem-specific extras
@@ -100,6 +100,16 @@ public struct SolverDiagnostics: Sendable, Equatable, Codable {
 
     /// Whether every requested answer converged.
     public var allConverged: Bool { converged >= requested }
+    /// When not every requested answer converged: how many did, and what to change (more
+    /// iterations, a larger basis, a looser tolerance, or the randomized solver); nil otherwise.
+    /// Tools print it as a warning.
+    public var convergenceWarning: String? {
+        if allConverged { return nil }
+        var knobs = "allow more iterations (maxIterations, now \(iterations) used)"
+        if let ncv = subspaceSize { knobs += ", a larger subspaceSize (now \(ncv))" }
+        if let tol = tolerance { knobs += ", a looser tolerance (now \(tol == 0 ? "machine precision" : "\(tol)"))" }
+        return "\(method): only \(converged) of the \(requested) requested values converged. What to change: \(knobs), ask for fewer values (a smaller rank; --dim), or use the randomized solver, which always returns (RandomizedSVD; follow-graph-svd --solver randomized)."
+    }
     /// The largest relative residual (0 when none were computed).
     public var maxRelativeResidual: Double { relativeResiduals.max() ?? 0 }
     /// Total wall-clock seconds over all phases.

@@ -13,7 +13,7 @@ public enum SolverError: Error, CustomStringConvertible, Equatable, Sendable {
     case notPositiveDefinite(String)
     /// ARPACK reported failure through `info`; `message` is ARPACK's own wording from the
     /// documentation of `routine` (with its precision letter, e.g. `"dsaupd"`); see
-    /// ``ARPACK/message(_:_:)``.
+    /// ``ARPACK/message(_:_:)``. The ``description`` adds what to change (``ARPACK/advice(_:_:)``).
     case arpack(routine: String, info: Int32, message: String)
 
     public var description: String {
@@ -22,7 +22,8 @@ public enum SolverError: Error, CustomStringConvertible, Equatable, Sendable {
         case .invalidInput(let m): return "invalid solver input: \(m)"
         case .nonFinite(let m): return "non-finite values: \(m)"
         case .notPositiveDefinite(let m): return "not positive definite: \(m)"
-        case .arpack(let routine, let info, let message): return "ARPACK \(routine) failed (info = \(info)): \(message)"
+        case .arpack(let routine, let info, let message):
+            return "ARPACK \(routine) failed (info = \(info)): \(message) What to change: \(ARPACK.advice(String(routine.dropFirst()), info))"
         }
     }
 }

@@ -82,6 +82,15 @@ public struct ARPACKEigenConfiguration<Which: ARPACKWhich>: Sendable, Equatable 
         self.arpack = ARPACKOptions(subspaceSize: subspaceSize, tolerance: tolerance, maxIterations: maxIterations, seed: seed)
         self.computeResiduals = computeResiduals
     }
+
+    /// Checks the configuration against a `rows x columns` operator (it must be square) and
+    /// returns ARPACK's basis size and restart budget; `gap` as for ``ARPACKOptions``.
+    func resolved(rows: Int, columns: Int, gap: Int, solver: String) throws -> (ncv: Int, maxIterations: Int) {
+        if rows != columns {
+            throw SolverError.invalidConfiguration("\(solver): the operator is \(rows) x \(columns); it must be square\(gap == 1 ? " (and symmetric)" : "")")
+        }
+        return try arpack.resolved(nev: count, what: "count", n: rows, gap: gap, solver: solver)
+    }
 }
 
 /// The process-wide ARPACK lock and ARPACK's error messages.
@@ -162,6 +171,31 @@ public enum ARPACK {
     }
 }
 
+extension ARPACK {
+    /// What a user can change after ARPACK failed with `info` in `routine` (as for
+    /// ``message(_:_:)``, without precision letter): in the terms of ``ARPACKOptions`` and the
+    /// solver choice, with the matching `follow-graph-svd` flags in parentheses.
+    public static func advice(_ routine: String, _ info: Int32) -> String {
+        let randomized = "or use the randomized solver, which always returns (RandomizedSVD; follow-graph-svd --solver randomized)"
+        switch (routine, info) {
+        case (_, 3) where routine.hasSuffix("aupd"):
+            return "give ARPACK a larger subspaceSize (NCV) relative to the number of values wanted, or ask for fewer values (a smaller rank; --dim), \(randomized)."
+        case (_, -9999):
+            return "the operator has fewer well-separated values than asked for near this basis size: ask for fewer values (a smaller rank; --dim) or give a larger subspaceSize, \(randomized)."
+        case (_, 1) where routine.hasSuffix("aupd"):
+            return "allow more restarts (a larger maxIterations), a larger subspaceSize or a looser tolerance, \(randomized)."
+        case ("seupd", -14), ("neupd", -14):
+            return "allow more restarts (a larger maxIterations), a larger subspaceSize or a looser tolerance, \(randomized)."
+        case (_, -8), ("neupd", -9), ("neupd", 1):
+            return "LAPACK failed inside ARPACK's small dense problem: try another seed or a larger subspaceSize, \(randomized)."
+        case (_, -9):
+            return "the operator maps ARPACK's start vector to zero: check that the matrix is not zero (an empty or fully filtered graph), or try another seed."
+        default:
+            return "this configuration should have been rejected before ARPACK ran; please report it with the call that produced it, \(randomized)."
+        }
+    }
+}
+
 // MARK: - The reverse-communication drivers
 
 /// The ARPACK answer before packaging.
@@ -178,7 +212,7 @@ struct ARPACKOutput<S: BLASScalar> {
 
 
 /// A closure applying `op` to one vector stored at a raw pointer (what ARPACK hands out). A
-/// sparse operator (``CSRRepresentable``) runs the SpMV kernel on the pointers themselves: no
+/// sparse operator (`CSRRepresentable`) runs the SpMV kernel on the pointers themselves: no
 /// allocation, no copy.
 func vectorApply<Op: LinearOperator>(_ op: Op) -> (UnsafePointer<Op.Scalar>, UnsafeMutablePointer<Op.Scalar>) throws -> Void {
     if let sparse = op as? any CSRRepresentable<Op.Scalar> {

@@ -45,11 +45,8 @@ public enum GeneralEigensolver {
     {
         typealias S = Op.Scalar
         let c = configuration
-        if op.rows != op.columns {
-            throw SolverError.invalidConfiguration("GeneralEigensolver: the operator is \(op.rows) x \(op.columns); it must be square")
-        }
         let n = op.rows
-        let (ncv, maxIterations) = try c.arpack.resolved(nev: c.count, what: "count", n: n, gap: 2, solver: "GeneralEigensolver")
+        let (ncv, maxIterations) = try c.resolved(rows: op.rows, columns: op.columns, gap: 2, solver: "GeneralEigensolver")
         var clock = PhaseClock()
         let out = try clock.measure("ARPACK") {
             try ARPACKDriver<S>.general(n: n, nev: c.count, which: c.which.rawValue, ncv: ncv, tolerance: S(c.arpack.tolerance),

@@ -43,7 +43,7 @@ public enum SymmetricEigensolver {
     public static func compute<Op: LinearOperator>(_ op: Op, _ configuration: Configuration) throws
         -> SymmetricEigenResult<Op.Scalar>
     {
-        let limits = try validate(rows: op.rows, columns: op.columns, configuration)
+        let limits = try configuration.resolved(rows: op.rows, columns: op.columns, gap: 1, solver: "SymmetricEigensolver")
         return try run(op, configuration, limits, mode: 1, sigma: 0, description: "regular", applyOP: vectorApply(op))
     }
 
@@ -64,7 +64,7 @@ public enum SymmetricEigensolver {
         _ configuration: Configuration
     ) throws -> SymmetricEigenResult<Op.Scalar> {
         typealias S = Op.Scalar
-        let limits = try validate(rows: op.rows, columns: op.columns, configuration)
+        let limits = try configuration.resolved(rows: op.rows, columns: op.columns, gap: 1, solver: "SymmetricEigensolver")
         let n = op.rows
         let apply: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void = { x, y in
             let b = Matrix<S>(rows: n, columns: 1, elements: Array(UnsafeBufferPointer(start: x, count: n)))
@@ -75,14 +75,6 @@ public enum SymmetricEigensolver {
             solution.elements.withUnsafeBufferPointer { y.update(from: $0.baseAddress!, count: n) }
         }
         return try run(op, configuration, limits, mode: 3, sigma: sigma, description: "shift-invert (σ = \(sigma))", applyOP: apply)
-    }
-
-    /// Checks the shape and the configuration; returns ARPACK's basis size and restart budget.
-    static func validate(rows: Int, columns: Int, _ c: Configuration) throws -> (ncv: Int, maxIterations: Int) {
-        if rows != columns {
-            throw SolverError.invalidConfiguration("SymmetricEigensolver: the operator is \(rows) x \(columns); it must be square (and symmetric)")
-        }
-        return try c.arpack.resolved(nev: c.count, what: "count", n: rows, gap: 1, solver: "SymmetricEigensolver")
     }
 
     static func run<Op: LinearOperator>(

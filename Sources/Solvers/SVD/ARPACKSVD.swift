@@ -55,7 +55,7 @@ public enum ARPACKSVD {
     ///   at `maxIterations` with only some triplets converged, those are returned (fewer than
     ///   `rank`) and ``SolverDiagnostics/allConverged`` is `false`.
     /// - Throws: ``SolverError/invalidConfiguration(_:)`` for a rank outside `1...min(m, n)` or a
-    ///   bad basis size; ``SolverError/arpack(routine:info:message:)`` for ARPACK failures; ``LAPACKError`` when the final SVD fails.
+    ///   bad basis size; ``SolverError/arpack(routine:info:message:)`` for ARPACK failures; `LAPACKError` when the final SVD fails.
     public static func compute<Op: LinearOperator>(_ op: Op, _ configuration: Configuration) throws
         -> TruncatedSVD<Op.Scalar>
     {

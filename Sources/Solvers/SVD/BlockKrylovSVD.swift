@@ -43,7 +43,7 @@ public enum BlockKrylovSVD {
     /// - Returns: the same ``TruncatedSVD`` as ``RandomizedSVD/compute(_:_:)``.
     /// - Throws: ``SolverError/invalidConfiguration(_:)`` for a rank outside `1...min(m, n)`, a
     ///   block size below `rank` or negative iterations; ``SolverError/nonFinite(_:)`` when the
-    ///   operator produces NaN or infinity; ``LAPACKError`` when a factorization fails.
+    ///   operator produces NaN or infinity; `LAPACKError` when a factorization fails.
     public static func compute<Op: LinearOperator>(_ op: Op, _ configuration: Configuration) throws
         -> TruncatedSVD<Op.Scalar>
     {

@@ -8,7 +8,7 @@ import LinearAlgebra
 // The residual diagnostics reuse the Rayleigh-Ritz product `A'Q`: `A'U = (A'Q) W`.
 
 extension RandomizedSVD {
-    /// ``compute(_:_:)`` for an operator that is a CSR matrix (see ``CSRRepresentable``).
+    /// ``compute(_:_:)`` for an operator that is a CSR matrix (see `CSRRepresentable`).
     static func computeSparse<S: BLASScalar>(_ a: CSRMatrix<S>, _ c: Configuration, powerIterations q: Int,
                                              clock: inout PhaseClock) throws -> TruncatedSVD<S> {
         let m = a.rows, n = a.columns, l = c.rank + c.oversamples
@@ -38,13 +38,11 @@ extension RandomizedSVD {
         let (u, s, vt, w) = try clock.measure("Rayleigh-Ritz") { () throws -> (Matrix<S>, [S], Matrix<S>, Matrix<S>) in
             sparseTransposeProduct(a, qt, into: &b)
             try checkFinite(b, "A' Q")
-            let small = try b.svd()                      // B = W S X'
+            let small = try wideThinSVD(b, rank: c.rank)  // B = W S X' (first k rows of X')
             let k = min(c.rank, small.s.count)
-            let w = small.u.columns(0..<k).copy()        // l x k
+            let w = small.w.columns(0..<k).copy()        // l x k
             let u = Matrix.product(qt, .transpose, w, .none)   // U = Q W, m x k
-            // The first k rows of X', selected by a GEMM with [I_k 0] (exact; see Ω above).
-            let vt = Matrix.product(Matrix<S>.identity(small.vt.rows).columns(0..<k), .transpose, small.vt, .none)
-            return (u, Array(small.s[0..<k]), vt, w)
+            return (u, Array(small.s[0..<k]), small.vt, w)
         }
         passes += 1
         var d = SolverDiagnostics(method: "randomized (\(c.normalizer.rawValue), q = \(q), p = \(c.oversamples))",
@@ -76,7 +74,7 @@ extension RandomizedSVD {
     }
 }
 
-/// Sets the least bytes each phase moves (see ``MemoryTraffic``): the sparse products at their
+/// Sets the least bytes each phase moves (see `MemoryTraffic`): the sparse products at their
 /// block widths, plus one read and one write of every dense block a phase makes (three block
 /// passes per Cholesky QR pass: the Gram matrix, the read and the write of `Q`).
 func annotateTraffic<S: BLASScalar>(_ phases: inout [SolverPhase], _ a: CSRMatrix<S>, l: Int, k: Int, rangeFinderPasses: Int,

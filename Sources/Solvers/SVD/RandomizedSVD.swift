@@ -16,7 +16,7 @@ import LinearAlgebra
 /// (QR/LU of the blocks, SVD of `A'Q`), plus two more passes for the residual diagnostics.
 /// When `l >= min(m, n)` the operator is densified and LAPACK's `gesdd` is used instead.
 ///
-/// A sparse operator (``CSRRepresentable``: a `CSRMatrix`, or one scaled or transposed) takes a
+/// A sparse operator (`CSRRepresentable`: a `CSRMatrix`, or one scaled or transposed) takes a
 /// faster path with the same answer: the scalings are folded into one copy of the values, `A' X`
 /// gathers over the matrix's transposed index on every thread, every block stays in the
 /// kernels' row-major layout (no per-product copies or transpositions), the right residuals
@@ -84,7 +84,7 @@ public enum RandomizedSVD {
     ///   ``TruncatedSVD``, and diagnostics (residuals, passes, phase times, seed).
     /// - Throws: ``SolverError/invalidConfiguration(_:)`` for a rank outside `1...min(m, n)`, a
     ///   negative oversampling or power-iteration count; ``SolverError/nonFinite(_:)`` when the
-    ///   operator produces NaN or infinity; ``LAPACKError`` when a factorization fails.
+    ///   operator produces NaN or infinity; `LAPACKError` when a factorization fails.
     public static func compute<Op: LinearOperator>(_ op: Op, _ configuration: Configuration) throws
         -> TruncatedSVD<Op.Scalar>
     {

@@ -59,29 +59,43 @@ extension TruncatedSVD {
     /// flips the matching row of `vt`. Cost: O((m + n) k).
     public mutating func applySignConvention() {
         let m = u.rows, n = vt.columns, k = s.count
-        var flip = [Bool](repeating: false, count: k)
-        u.elements.withUnsafeMutableBufferPointer { pu in
-            for j in 0..<k {
-                let column = pu.baseAddress! + j * m
-                var best: Scalar = -1
-                var negative = false
-                for i in 0..<m {
-                    let x: Scalar = column[i]
-                    if abs(x) > best { best = abs(x); negative = x < 0 }
-                }
-                if negative {
-                    flip[j] = true
-                    for i in 0..<m { column[i] = -column[i] }
-                }
-            }
+        // Concrete scans for Float and Double: this generic code runs unspecialised when called
+        // from another module, where an element loop costs a witness call per element. The sign
+        // flips are BLAS scal calls (a row of `vt` is a stride-k vector).
+        let flip: [Bool] = u.elements.withUnsafeBufferPointer { pu in
+            (0..<k).map { j in largestMagnitudeIsNegative(pu.baseAddress! + j * m, count: m) }
         }
         if !flip.contains(true) { return }
+        u.elements.withUnsafeMutableBufferPointer { pu in
+            for j in 0..<k where flip[j] { Scalar.blasScal(Int32(m), -1, pu.baseAddress! + j * m, 1) }
+        }
         vt.elements.withUnsafeMutableBufferPointer { pv in
-            for c in 0..<n {
-                let column = pv.baseAddress! + c * k
-                for j in 0..<k where flip[j] { column[j] = -column[j] }
-            }
+            for j in 0..<k where flip[j] && n > 0 { Scalar.blasScal(Int32(n), -1, pv.baseAddress! + j, Int32(k)) }
         }
     }
+}
 
+/// Whether the entry of largest magnitude among `count` elements (the first on ties) is negative.
+func largestMagnitudeIsNegative<Scalar: BLASScalar>(_ p: UnsafePointer<Scalar>, count: Int) -> Bool {
+    if Scalar.self == Float.self {
+        return p.withMemoryRebound(to: Float.self, capacity: count) { largestMagnitudeIsNegative(float: $0, count: count) }
+    }
+    if Scalar.self == Double.self {
+        return p.withMemoryRebound(to: Double.self, capacity: count) { largestMagnitudeIsNegative(double: $0, count: count) }
+    }
+    var best: Scalar = -1, negative = false
+    for i in 0..<count where abs(p[i]) > best { best = abs(p[i]); negative = p[i] < 0 }
+    return negative
+}
+
+private func largestMagnitudeIsNegative(float p: UnsafePointer<Float>, count: Int) -> Bool {
+    var best: Float = -1, negative = false
+    for i in 0..<count where abs(p[i]) > best { best = abs(p[i]); negative = p[i] < 0 }
+    return negative
+}
+
+private func largestMagnitudeIsNegative(double p: UnsafePointer<Double>, count: Int) -> Bool {
+    var best: Double = -1, negative = false
+    for i in 0..<count where abs(p[i]) > best { best = abs(p[i]); negative = p[i] < 0 }
+    return negative
 }

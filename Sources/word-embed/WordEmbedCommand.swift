@@ -1,11 +1,12 @@
 import ArgumentParser
 import Foundation
 import LinearAlgebra
+import ToolSupport
 import WordEmbeddings
 
-BLAS.useAVX512KernelsIfAvailable()
-
-struct WordEmbedCommand: ParsableCommand {
+/// `word-embed`: argument parsing for WordEmbeddings' ``WordEmbed`` job, which does the work.
+@main
+struct WordEmbedCommand: EmbeddingsCommand {
     static let configuration = CommandConfiguration(
         commandName: "word-embed",
         abstract: "Word embeddings from raw text: PPMI-SVD (default) or skip-gram with negative sampling.",
@@ -51,23 +52,20 @@ struct WordEmbedCommand: ParsableCommand {
     @Option(help: "tweet or letters.") var tokenizer: String = TokenizerMode.tweet.rawValue
     @Option(help: "Sentence boundaries: chunks (of --chunk-tokens) or lines.") var sentences: String = "chunks"
     @Option(help: "Tokens per sentence chunk.") var chunkTokens: Int = 10_000
-    @Option(help: "Threads (default: all cores, or EMBEDDINGS_THREADS).") var threads: Int?
+    @OptionGroup var threads: ThreadOptions
     @Option(help: "Seed of every random source.") var seed: UInt64 = 0
     @Option(help: "Write a JSON report (tokens, vocabulary, seconds, words_per_second, epoch_loss, memory).") var report: String?
-    @Flag(help: "Print progress even when stderr is not a terminal.") var verbose = false
-    @Flag(help: "Print nothing but errors.") var quiet = false
+    @OptionGroup var progress: ProgressOptions
 
     func validate() throws {
         guard WordEmbed.Method(rawValue: method) != nil else { throw ValidationError("--method must be sgns or ppmi-svd, got \(method)") }
         guard TokenizerMode(rawValue: tokenizer) != nil else { throw ValidationError("--tokenizer must be tweet or letters, got \(tokenizer)") }
         guard PPMISVD.WindowWeighting(rawValue: weighting) != nil else { throw ValidationError("--weighting must be dynamic, uniform or harmonic") }
         guard sentences == "chunks" || sentences == "lines" else { throw ValidationError("--sentences must be chunks or lines") }
-        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
     func run() throws {
-        if let t = threads { Parallel.threads = t; BLAS.threads = t }
-        let t = Parallel.threads
+        let t = try threads.apply()
         var job = WordEmbed.Job(inputs: corpus, output: output, method: WordEmbed.Method(rawValue: method)!)
         job.corpus = CorpusOptions(tokenizer: TokenizerMode(rawValue: tokenizer)!,
                                    sentences: sentences == "lines" ? .lines : .chunks(chunkTokens),
@@ -77,29 +75,15 @@ struct WordEmbedCommand: ParsableCommand {
         job.ppmi = PPMISVD.Configuration(dimension: dim, window: window, weighting: PPMISVD.WindowWeighting(rawValue: weighting)!,
                                          contextSmoothing: cds, shift: shift, eigenvalueWeight: eig,
                                          powerIterations: powerIterations, seed: seed, threads: t)
-        let show = !quiet && (verbose || isatty(2) != 0)
         let outcome: WordEmbed.Outcome
         do {
-            outcome = try WordEmbed.run(job) { line in
-                if show { FileHandle.standardError.write(Data(("word-embed: " + line + "\n").utf8)) }
-            }
+            outcome = try WordEmbed.run(job, log: progress.reporter("word-embed"))
         } catch let error as WordEmbeddingsError {
             throw ValidationError(error.description)
+        } catch let error as MemoryBudgetError {
+            error.exitImmediately()
         }
-        let r = outcome.report
-        if !quiet {
-            let s = r["seconds"] as? [String: Double] ?? [:]
-            print("word-embed: \(method), \(r["tokens"] ?? 0) tokens, \(r["vocabulary"] ?? 0) words x \(dim) -> \(output)")
-            print(String(format: "  seconds: read %.2f  train %.2f  write %.2f  total %.2f;  %.0f words/s on %d threads",
-                         s["read"] ?? 0, s["train"] ?? 0, s["write"] ?? 0, s["total"] ?? 0, r["words_per_second"] as? Double ?? 0, t))
-            if let loss = r["epoch_loss"] as? [Double] { print("  loss per epoch: " + loss.map { String(format: "%.5f", $0) }.joined(separator: " ")) }
-            if let peak = r["peak_memory_bytes"] as? Int { print(String(format: "  peak memory: %.1f MiB", Double(peak) / 1_048_576)) }
-        }
-        if let report {
-            let data = try JSONSerialization.data(withJSONObject: r, options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: URL(fileURLWithPath: report), options: .atomic)
-        }
+        if !progress.quiet { outcome.summary(threads: t).forEach { print($0) } }
+        if let report { try ToolOutput.writeJSON(outcome.report, to: report) }
     }
 }
-
-WordEmbedCommand.main()
