@@ -118,7 +118,7 @@ import LinearAlgebra
         let dir = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let edgesURL = dir.appendingPathComponent("edges.tsv")
-        var p = FollowGraphParameters(nodes: 100_000, edges: 1_000_000, communities: 20)
+        var p = FollowGraphParameters(nodes: 50_000, edges: 500_000, communities: 20)
         p.seed = 1
         let graph = try FollowGraphGenerator.generate(p)
         try graph.write(to: dir.appendingPathComponent("g"))
