@@ -27,8 +27,9 @@ swift build -c release --package-path "$ROOT" --product follow-graph-svd >/dev/n
 BIN=$(swift build -c release --package-path "$ROOT" --show-bin-path)
 mkdir -p "$DIR"
 
-figures() {  # name, /usr/bin/time -v log
-  printf '%-24s wall %s  peak RSS %s kB\n' "$1" \
+figures() {  # name, /usr/bin/time -v log (follow-graph-svd resets VmHWM per phase: its report's
+             # peak_memory_bytes and "phases:" line are the peaks; time's maximum RSS is the last phase's)
+  printf '%-24s wall %s  time -v max RSS %s kB\n' "$1" \
     "$(grep 'Elapsed (wall clock)' "$2" | awk '{print $NF}')" \
     "$(grep 'Maximum resident set size' "$2" | awk '{print $NF}')"
 }
@@ -43,7 +44,7 @@ fi
 /usr/bin/time -v "$BIN/follow-graph-svd" "$DIR/graph/edges.tsv" --output "$DIR/emb" \
   --report "$DIR/report.json" > "$DIR/svd.out" 2> "$DIR/svd.log"
 figures "svd (edge list)" "$DIR/svd.log"
-grep -E 'memory budget|phases:' "$DIR/svd.log" "$DIR/svd.out" || true
+grep -E 'memory budget|phases:|peak memory' "$DIR/svd.log" "$DIR/svd.out" || true
 
 if [ "$CSR" = 1 ]; then
   /usr/bin/time -v "$BIN/follow-graph-svd" "$DIR/graph/edges.tsv" --write-csr "$DIR/graph.csr" 2> "$DIR/write-csr.log"
@@ -65,5 +66,5 @@ if [ "$CSR" = 1 ]; then
     /usr/bin/time -v "${RUN[@]}" > "$DIR/svd-csr.out" 2> "$DIR/svd-csr.log"
   fi
   figures "svd (binary CSR, mmap)" "$DIR/svd-csr.log"
-  grep -E 'memory budget|phases:' "$DIR/svd-csr.log" "$DIR/svd-csr.out" || true
+  grep -E 'memory budget|phases:|peak memory|resident now' "$DIR/svd-csr.log" "$DIR/svd-csr.out" || true
 fi

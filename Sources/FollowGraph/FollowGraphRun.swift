@@ -287,7 +287,7 @@ public enum FollowGraphRun {
             solver: svd.diagnostics.method, passes: svd.diagnostics.operatorApplications, seed: c.seed,
             solverPhases: Dictionary(svd.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +),
             dimension: c.dimension, directed: c.directed, weighting: c.weighting.rawValue,
-            normalization: c.normalization.rawValue, peakMemoryBytes: peakResidentMemoryBytes() ?? -1,
+            normalization: c.normalization.rawValue, peakMemoryBytes: phases.peak,
             tables: writer.written.map { .init(name: options.output.appendingPathComponent($0.name).path, rows: $0.rows, columns: $0.columns) },
             scores: nil, diagnostics: svd.diagnostics, phases: phases.phases, inputFormat: inputFormat)
     }
@@ -337,7 +337,7 @@ public enum FollowGraphRun {
             solver: svd.diagnostics.method, passes: svd.diagnostics.operatorApplications, seed: c.seed,
             solverPhases: Dictionary(svd.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +),
             dimension: c.dimension, directed: c.directed, weighting: c.weighting.rawValue,
-            normalization: c.normalization.rawValue, peakMemoryBytes: peakResidentMemoryBytes() ?? -1,
+            normalization: c.normalization.rawValue, peakMemoryBytes: phases.peak,
             tables: named.map { .init(name: options.output.appendingPathComponent($0.0).path, rows: $0.1.count, columns: $0.1.dimension) },
             scores: scores.isEmpty ? nil : scores, diagnostics: svd.diagnostics, phases: phases.phases, inputFormat: "edge list")
     }
@@ -405,6 +405,10 @@ struct PhaseRecorder {
         phases.append(.init(name: name, seconds: seconds, peakMemoryBytes: peakResidentMemoryBytes() ?? -1))
         return seconds
     }
+
+    /// The run's peak resident memory: the largest phase peak (`VmHWM` is reset per phase, so
+    /// the process's own high-water mark, and `/usr/bin/time`'s, only cover the last phase).
+    var peak: Int { max(peakResidentMemoryBytes() ?? -1, phases.map(\.peakMemoryBytes).max() ?? -1) }
 
     func seconds(_ name: String) -> Double { phases.first { $0.name == name }?.seconds ?? 0 }
 
