@@ -73,6 +73,42 @@ enum AtomicFiles {
     }
 }
 
+/// A file written front to back through one descriptor and flushed at the end (no whole-file buffer).
+struct StreamedFile {
+    let fd: Int32
+    let path: String
+
+    /// Creates (truncates) `url`, runs `body` to append its bytes, flushes it and closes it.
+    static func write(_ url: URL, _ body: (inout StreamedFile) throws -> Void) throws {
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else {
+            throw EmbeddingStoreError(path: url.path, problem: "cannot create file: \(String(cString: strerror(errno)))")
+        }
+        var file = StreamedFile(fd: fd, path: url.path)
+        defer { _ = close(fd) }
+        try body(&file)
+        guard fsync(fd) == 0 else {
+            throw EmbeddingStoreError(path: url.path, problem: "cannot flush: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    mutating func append(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try append($0) }
+    }
+
+    mutating func append(_ bytes: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = Foundation.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw EmbeddingStoreError(path: path, problem: "write failed: \(String(cString: strerror(errno)))")
+            }
+            done += n
+        }
+    }
+}
+
 extension EmbeddingTable {
     /// The files a table directory holds; a directory holding only these (or nothing) may be
     /// replaced by ``write(to:)``.
@@ -109,6 +145,70 @@ extension EmbeddingTable {
         try AtomicFiles.writeSynced(Data(idText.utf8), to: directory.appendingPathComponent(Self.idsFileName))
         try AtomicFiles.writeSynced(try encodedMetadata(path: directory.path),
                                     to: directory.appendingPathComponent(Self.metadataFileName))
+    }
+
+    /// Writes a table's three files into an existing directory (an ``OutputRun``'s staging
+    /// directory) without ever holding the table: `vectors.npy` is streamed in blocks of rows that
+    /// `rows` fills, `ids.tsv` from `id(i)`, then `meta.json` (its count and dimension set here).
+    /// The bytes are those ``writeFiles(into:)`` writes for the same table.
+    ///
+    /// `rows(range, buffer)` fills `buffer` with rows `range` in C order (`(i - range.lowerBound)
+    /// * dimension + j`); blocks hold about 64K elements.
+    ///
+    /// Checks as ``init(ids:vectors:metadata:)`` does, row by row (an empty id or one with a tab
+    /// or line break, a non-finite element), except that ids are not checked for repeats: that
+    /// would hold every id at once. Ids must be distinct (e.g. from one id map).
+    ///
+    /// Cost: O(count * dimension) time; memory one block of rows and one block of ids.
+    /// - Throws: ``EmbeddingStoreError`` naming the file and row for a bad id or element, or a
+    ///   failed write (the files are then incomplete: write into a staging directory).
+    public static func writeStreamedFiles(into directory: URL, count: Int, dimension: Int, metadata: EmbeddingMetadata,
+                                          id: (Int) -> String,
+                                          rows: (Range<Int>, UnsafeMutableBufferPointer<Float>) -> Void) throws {
+        precondition(count >= 0 && dimension >= 0, "writeStreamedFiles: negative shape")
+        let vectorsURL = directory.appendingPathComponent(vectorsFileName)
+        try StreamedFile.write(vectorsURL) { out in
+            try out.append(NPY.headerBytes(descr: Float.npyDescr, rows: count, columns: dimension))
+            guard count > 0, dimension > 0 else { return }
+            let blockRows = max(1, min(count, (1 << 16) / dimension))
+            var buffer = [Float](repeating: 0, count: blockRows * dimension)
+            var r0 = 0
+            while r0 < count {
+                let r1 = min(count, r0 + blockRows), used = (r1 - r0) * dimension
+                try buffer.withUnsafeMutableBufferPointer { b in
+                    let block = UnsafeMutableBufferPointer(rebasing: b[0..<used])
+                    rows(r0..<r1, block)
+                    if let bad = block.firstIndex(where: { !$0.isFinite }) {
+                        throw EmbeddingStoreError(path: vectorsURL.path, problem: "vector element (\(r0 + bad / dimension), \(bad % dimension)) is \(block[bad])")
+                    }
+                    try out.append(UnsafeRawBufferPointer(block))
+                }
+                r0 = r1
+            }
+        }
+        let idsURL = directory.appendingPathComponent(idsFileName)
+        try StreamedFile.write(idsURL) { out in
+            var bytes = [UInt8]()
+            bytes.reserveCapacity(1 << 16)
+            for i in 0..<count {
+                let text = id(i)
+                if text.isEmpty || text.utf8.contains(where: { $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+                    throw EmbeddingStoreError(path: idsURL.path, problem: "id of row \(i) (\(text.debugDescription)) is empty or contains a tab or line break")
+                }
+                bytes.append(contentsOf: text.utf8)
+                bytes.append(0x0A)
+                if bytes.count >= 1 << 16 { try out.append(bytes); bytes.removeAll(keepingCapacity: true) }
+            }
+            try out.append(bytes)
+        }
+        var meta = metadata
+        meta.count = count
+        meta.dimension = dimension
+        let data: Data
+        do { data = try meta.jsonData() } catch {
+            throw EmbeddingStoreError(path: directory.path, problem: "cannot encode metadata (non-finite score?): \(error)")
+        }
+        try AtomicFiles.writeSynced(data, to: directory.appendingPathComponent(metadataFileName))
     }
 
     func encodedMetadata(path: String) throws -> Data {

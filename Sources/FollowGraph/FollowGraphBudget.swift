@@ -26,52 +26,91 @@ extension FollowGraphSVD {
         return budget
     }
 
-    /// The budget of the phases after reading, from the graph's exact sizes: the graph held
-    /// throughout; the matrices of the build; the solver's blocks; the tables of the write.
-    public static func budget(graph: EdgeList, configuration c: FollowGraphSVDConfiguration,
+    /// The budget of the phases after reading, from the graph's exact sizes (what each phase
+    /// holds at its peak; checked against measured `VmHWM` in the tests and the README).
+    ///
+    /// - `streamedTables`: the tables go to disk as they are final (the run without labels), so
+    ///   the write phase holds one row block; otherwise they are assembled in memory.
+    public static func budget(graph: EdgeList, configuration c: FollowGraphSVDConfiguration, streamedTables: Bool = false,
                               blasThreads: Int = BLAS.threads) -> MemoryBudget {
-        let n = graph.nodeCount
-        let m = graph.edgeCount
+        let n = graph.nodeCount, m = graph.edgeCount
+        // The id map (measured about 60 B an id with short ids) and the CSR adjacency (8 B a
+        // node offset, 4 B an index, 4 B a value).
+        let ids = 60 * n
+        let adjacency = 8 * (n + 1) + 8 * m
+        // Held after the read: the edge list (sources, targets, offsets, weights) and its ids.
+        let edgeList = 8 * m + 8 * n + (graph.weights == nil ? 0 : 4 * m) + ids
+        return budget(nodes: n, edges: m, ids: ids, adjacency: adjacency, edgeListHeldDuringBuild: streamedTables ? 4 * m : edgeList,
+                      mappedBytes: 0, configuration: c, streamedTables: streamedTables, blasThreads: blasThreads)
+    }
+
+    /// The budget of a run on a memory-mapped binary CSR file: the mapped matrix is not counted
+    /// (its pages come from the file and are dropped under memory pressure); the node maps,
+    /// degree vectors and dense blocks are.
+    public static func mappedBudget(file: GraphCSRFile, rows: Int, columns: Int, configuration c: FollowGraphSVDConfiguration,
+                                    blasThreads: Int = BLAS.threads) -> MemoryBudget {
+        budget(nodes: file.nodeCount, edges: file.edgeCount, ids: 0, adjacency: 0, edgeListHeldDuringBuild: 0,
+               mappedBytes: file.fileSize, rows: rows, columns: columns, configuration: c, streamedTables: true, blasThreads: blasThreads)
+    }
+
+    static func budget(nodes n: Int, edges m: Int, ids: Int, adjacency: Int, edgeListHeldDuringBuild: Int, mappedBytes: Int,
+                       rows: Int? = nil, columns: Int? = nil, configuration c: FollowGraphSVDConfiguration,
+                       streamedTables: Bool, blasThreads: Int) -> MemoryBudget {
         let cap = c.selection.maxNodes.map { min($0, n) } ?? n
-        let rows = cap, columns = cap
-        let k = c.dimension
-        // Held from the read to the end: edge arrays (4 + 4 [+ 4] B an edge), CSR offsets and id map.
-        let held = m * (8 + (graph.weights == nil ? 0 : 4)) + n * (8 + 64)
-        // Build: the adjacency's values and offsets, the selected, weighted, normalised copy
-        // (offsets, indices, values) and degree vectors.
-        let build = held + m * 4 + n * 8 + (m * 8 + rows * 8) + (rows + columns) * 8
+        let rows = rows ?? cap, columns = columns ?? cap
+        let k = c.dimension, l = k + c.oversamples
+        let mapped = mappedBytes > 0
+        // Held from the build to the end: ids, the selected matrix (the adjacency itself when the
+        // selection keeps every row and column), node lists and degree vectors; mapped: the node
+        // maps and balanced ranges instead.
+        let nodeArrays = mapped ? 4 * 2 * n + 8 * (rows + columns) + 4 * (rows + columns) : 8 * (rows + columns) + 4 * (rows + columns)
+        let held = ids + adjacency + nodeArrays
+        let build = held + edgeListHeldDuringBuild + (mapped ? 0 : 8 * n)
+        // Solve: the scaled copy of the matrix's values and its transposed index (in memory
+        // only), and the solver's blocks.
+        let matrixCopies = mapped ? 0 : 4 * m + (8 * m + 8 * columns)
         var solve: Int
-        var solveDetail: String
+        var detail: String
         switch c.solver {
         case .randomized:
-            let l = k + c.oversamples
-            // Q (rows x l), the sketch of A' (columns x l), their QR/Cholesky copies, and the
-            // l x columns small problem.
-            solve = build + 4 * l * (rows + columns) * 3 + 4 * l * columns + 8 * l * l
-            solveDetail = "float32 blocks of \(l) columns over \(rows) rows and \(columns) columns"
+            // The larger of the range finder (the test block, the two product blocks and the
+            // normaliser's output: four l-column blocks over the larger side) and the
+            // Rayleigh-Ritz step (the basis and A'Q, two l-column blocks, U and V', and with
+            // residuals three more k-column blocks); mapped runs add one row-major copy of the
+            // input block per product.
+            let side = max(rows, columns)
+            let rangeFinder = 4 * l * side
+            let rayleighRitz = 2 * l * side + k * (rows + columns) + (c.computeResiduals ? k * (rows + 2 * columns) : 0)
+            let blocks = max(rangeFinder, rayleighRitz) + (mapped ? l * side : 0)
+            solve = held + matrixCopies + 4 * blocks
+            detail = "float32 blocks of \(l) columns over \(rows) rows and \(columns) columns" + (c.computeResiduals ? ", residuals" : ", no residuals")
         case .arpack:
             let ncv = min(max(2 * k + 1, 20), min(rows, columns))
-            // Lanczos basis in Double, workd, the converged vectors and the other side's.
-            solve = build + 8 * ncv * columns + 8 * 3 * columns + 4 * k * (rows + columns) * 2
-            solveDetail = "\(ncv) Lanczos vectors of \(columns) doubles"
+            solve = held + matrixCopies + 8 * ncv * columns + 8 * 3 * columns + 4 * k * (rows + columns) * 2
+            detail = "\(ncv) Lanczos vectors of \(columns) doubles"
         }
         if c.method == .spectral && !c.directed {
-            // Spectral propagation: the proximity values, A + I (indices, values, offsets) and the
-            // filter's blocks (initial, three recurrence terms, sum, product, thin SVD's U).
             solve += 4 * m + 8 * (m + rows) + 8 * rows + 7 * 4 * k * rows
-            solveDetail += ", plus the spectral filter's blocks of \(k) columns"
+            detail += ", plus the spectral filter's blocks of \(k) columns"
         }
-        // Write: both factors, the both-sides table (directed), ids as strings (about 48 B).
-        let both = c.directed ? 2 * k * (rows + columns) : 0
-        let write = held + 4 * k * (rows + columns) + 4 * both + 48 * (rows + columns + (c.directed ? rows + columns : 0))
+        // Write: streamed, one block of rows and the node order of the both-sides table; else
+        // the tables in memory (vectors, ids as strings and their index, about 110 B an id).
+        let tableRows = rows + columns + (c.directed ? n : 0)
+        let write = streamedTables
+            ? held + 4 * k * (rows + columns) + 8 * n + (1 << 20)
+            : held + 4 * k * (rows + columns) + 4 * 2 * k * (c.directed ? n : 0) + 110 * tableRows
+        var phases: [MemoryBudget.Phase] = [
+            .init(name: "build", bytes: build, detail: "\(m) edges, \(n) nodes" + (mapped ? ", matrix mapped" : "")),
+            .init(name: "solve", bytes: solve, detail: detail),
+            .init(name: "write", bytes: write, detail: streamedTables ? "rank \(k) tables streamed in row blocks" : "rank \(k) tables in memory"),
+        ]
+        if mapped {
+            phases.insert(.init(name: "mapped", bytes: 0, detail: "\(MemoryBudget.format(mappedBytes)) binary CSR file, paged from disk, not counted"), at: 0)
+        }
         return MemoryBudget(
-            phases: [
-                .init(name: "build", bytes: build, detail: "\(m) edges, \(n) nodes"),
-                .init(name: "solve", bytes: solve, detail: solveDetail),
-                .init(name: "write", bytes: write, detail: "rank \(k) tables"),
-            ],
+            phases: phases,
             blasBuffers: BLAS.unreservedBufferBytes(threads: blasThreads),
-            advice: "a smaller --dim (now \(k)) or --max-nodes (now \(c.selection.maxNodes.map(String.init) ?? "all \(n)")), --threads 1")
+            advice: "a smaller --dim (now \(k)) or --max-nodes (now \(c.selection.maxNodes.map(String.init) ?? "all \(n)")), --threads 1" + (mapped ? "" : ", or a binary CSR input (--write-csr) to map the matrix"))
     }
 
     /// Lines of a file of `size` bytes, from the average line length of its first MiB.
@@ -82,5 +121,14 @@ extension FollowGraphSVD {
         let newlines = sample.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
         if sample.count >= size || newlines == 0 { return max(newlines, 1) }
         return Int((Double(size) / Double(sample.count) * Double(newlines)).rounded(.up))
+    }
+
+    /// The memory a run may plan to use: the smallest of the cgroup's `memory.max`, the
+    /// address-space limit and the machine's physical memory.
+    public static func memoryAvailable(_ limits: MemoryLimits = .current()) -> Int {
+        var available = Int(clamping: ProcessInfo.processInfo.physicalMemory)
+        if let cgroup = limits.cgroupLimit { available = min(available, cgroup) }
+        if let space = limits.addressSpaceLimit { available = min(available, space) }
+        return available
     }
 }

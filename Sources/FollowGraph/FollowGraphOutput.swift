@@ -42,8 +42,10 @@ extension FollowGraphEmbedding {
     /// A warning when some singular values are numerically zero (at most `s1 * eps * max(m, n)`,
     /// LAPACK's rank tolerance in float32): the matrix has lower rank than `--dim`, and those
     /// dimensions carry no information. Nil when every value is above the tolerance.
-    public var rankWarning: String? {
-        let s = svd.s
+    public var rankWarning: String? { Self.rankWarning(singularValues: svd.s, rows: rows, columns: columns) }
+
+    /// ``rankWarning`` for singular values of a `rows x columns` matrix.
+    public static func rankWarning(singularValues s: [Float], rows: Int, columns: Int) -> String? {
         guard let first = s.first, first > 0 else { return "every singular value is zero: the matrix carries no signal" }
         let tolerance = first * Float.ulpOfOne * Float(Swift.max(rows, columns))
         let zero = s.filter { $0 <= tolerance }.count

@@ -39,6 +39,9 @@ public struct FollowGraphSVDConfiguration: Sendable, Equatable {
     public var normalization: GraphNormalization = .degree
     /// `tau` of the degree normalisation (`nil`: the mean degree; 0: unregularised).
     public var degreeRegularization: Float? = nil
+    /// Randomized SVD: compute the per-triplet residuals (two extra products and three blocks
+    /// of `dimension` columns; `follow-graph-svd` turns them off when they would not fit).
+    public var computeResiduals: Bool = true
 
     public init() {}
 }
@@ -54,7 +57,8 @@ public struct FollowGraphEmbedding: Sendable {
     /// described both by whom they follow and by who follows them, and every account has a row.
     /// `nil` for undirected graphs, where `consumers` already covers every node.
     public var nodes: EmbeddingTable?
-    /// The SVD, with its diagnostics (residuals, passes, phases, seed).
+    /// The SVD's singular values and diagnostics (residuals, passes, phases, seed); its `u` and
+    /// `vt` are empty (0 x 0): they were scaled into the tables without a copy.
     public var svd: TruncatedSVD<Float>
     /// The matrix factorised.
     public var rows: Int, columns: Int, nonzeros: Int
@@ -65,9 +69,21 @@ public struct FollowGraphEmbedding: Sendable {
     public var adjacency: CSRMatrix<Float>
 }
 
+/// What ``FollowGraphSVD/factorize(adjacency:configuration:inputFile:log:table:)`` returns
+/// besides the tables it hands over.
+public struct FollowGraphFactorization: Sendable {
+    /// The SVD's singular values and diagnostics (`u` and `vt` are empty: the factors went to the tables).
+    public var svd: TruncatedSVD<Float>
+    /// The matrix factorised.
+    public var rows: Int, columns: Int, nonzeros: Int
+    /// Seconds spent building the matrix and solving.
+    public var buildSeconds: Double, solveSeconds: Double
+}
+
 /// Follow-graph SVD: selection, weighting, normalisation, truncated SVD, embedding tables.
 public enum FollowGraphSVD {
-    /// Embeds a follow graph.
+    /// Embeds a follow graph, with its tables in memory (for the library and small graphs; the
+    /// `follow-graph-svd` run streams them to disk with ``factorize(adjacency:configuration:inputFile:log:table:)``).
     ///
     /// - Parameters:
     ///   - edges: the graph, read with one shared id map (``GraphData/EdgeList``).
@@ -82,71 +98,72 @@ public enum FollowGraphSVD {
         guard edges.edgeCount > 0 else {
             throw FollowGraphError("the graph has no edges\(inputFile.map { " (\($0.path))" } ?? "")")
         }
+        let adjacency = try adjacencyMatrix(edges)
+        var tables: [String: EmbeddingTable] = [:]
+        let result = try factorize(adjacency: adjacency, configuration: c, inputFile: inputFile, log: log) { table in
+            tables[table.name] = try table.table(id: { node in edges.sourceIDs[node] })
+        }
+        let consumers = tables["consumers"] ?? tables["nodes"]!
+        return FollowGraphEmbedding(consumers: consumers, producers: tables["producers"] ?? consumers,
+                                    nodes: c.directed ? tables["nodes"] : nil, svd: result.svd,
+                                    rows: result.rows, columns: result.columns, nonzeros: result.nonzeros,
+                                    buildSeconds: result.buildSeconds, solveSeconds: result.solveSeconds, adjacency: adjacency)
+    }
+
+    /// The node x node adjacency of an edge list (validated CSR; weights, or 1 for every edge).
+    public static func adjacencyMatrix(_ edges: EdgeList) throws -> CSRMatrix<Float> {
+        let arrays: (rowOffsets: [Int64], columnIndices: [Int32], values: [Float]) = edges.adjacencyCSR()
+        return try CSRMatrix<Float>(rows: edges.nodeCount, columns: edges.nodeCount, rowOffsets: arrays.rowOffsets,
+                                    columnIndices: arrays.columnIndices, values: arrays.values)
+    }
+
+    /// Embeds a follow graph given as its adjacency and id map, handing each table to `table` as
+    /// soon as its vectors are final and keeping no reference to it afterwards: a directed
+    /// `.spectral` run hands over `producers` and `nodes` after the first SVD and `consumers`
+    /// after the second, so the first SVD's blocks are gone (written, when `table` writes) before
+    /// the second starts. The adjacency is released once the selected matrix is built (unless
+    /// the caller keeps a copy).
+    ///
+    /// Tables: directed graphs give `consumers`, `producers` and `nodes` (both sides); undirected
+    /// ones `nodes`.
+    /// - Returns: the SVD's singular values and diagnostics (its `u` and `vt` are empty: the
+    ///   scaled factors went to the tables), the matrix shape, seconds.
+    /// - Throws: as ``embed(edges:configuration:inputFile:log:)``, and what `table` throws.
+    public static func factorize(adjacency: consuming CSRMatrix<Float>, configuration c: FollowGraphSVDConfiguration,
+                                 inputFile: URL? = nil, log: (String) -> Void = { _ in },
+                                 table emit: (FollowGraphFactorTable) throws -> Void) throws -> FollowGraphFactorization {
+        guard adjacency.nonzeroCount > 0 else {
+            throw FollowGraphError("the graph has no edges\(inputFile.map { " (\($0.path))" } ?? "")")
+        }
         guard c.dimension >= 1 else { throw FollowGraphError("--dim must be at least 1 (got \(c.dimension))") }
         let buildStart = Date()
-        let n = edges.nodeCount
-        let arrays: (rowOffsets: [Int64], columnIndices: [Int32], values: [Float]) = edges.adjacencyCSR()
-        let adjacency = try CSRMatrix<Float>(rows: n, columns: n, rowOffsets: arrays.rowOffsets,
-                                             columnIndices: arrays.columnIndices, values: arrays.values)
+        let n = adjacency.rows
         let prepared = try FollowGraphPreprocessing.prepare(
             adjacency: adjacency, directed: c.directed, selection: c.selection,
-            weighting: c.weighting, normalization: c.method == .svd ? c.normalization : .none,
-            degreeRegularization: c.degreeRegularization)
-        let m = prepared.matrix.rows, k = prepared.matrix.columns
+            weighting: c.weighting, normalization: .none, degreeRegularization: c.degreeRegularization)
+        _ = consume adjacency
+        return try factorizeSelected(prepared.matrix, consumers: prepared.consumers, producers: prepared.producers,
+                                     nodeCount: n, configuration: c, inputFile: inputFile, buildStart: buildStart,
+                                     log: log, table: emit)
+    }
+
+    /// ``factorize(adjacency:configuration:inputFile:log:table:)`` after selection and
+    /// weighting, on a matrix in memory or mapped (``MappedFollowGraph``). The undirected
+    /// `.spectral` method needs the matrix in memory (a ``LinearAlgebra/CSRMatrix``).
+    public static func factorizeSelected<M: FollowGraphMatrix>(
+        _ matrix: M, consumers: [Int32], producers: [Int32], nodeCount n: Int, configuration c: FollowGraphSVDConfiguration,
+        inputFile: URL? = nil, buildStart: Date = Date(), log: (String) -> Void = { _ in },
+        table emit: (FollowGraphFactorTable) throws -> Void) throws -> FollowGraphFactorization {
+        let m = matrix.rows, k = matrix.columns
         guard c.dimension <= min(m, k) else {
             throw FollowGraphError("--dim \(c.dimension) is larger than the selected graph allows: the matrix is \(m) x \(k), so at most \(min(m, k)) dimensions")
         }
         let buildSeconds = Date().timeIntervalSince(buildStart)
-        log("built \(m) x \(k) matrix with \(prepared.matrix.nonzeroCount) nonzeros in \(format(buildSeconds)) s (weighting \(c.weighting.rawValue), normalization \(c.normalization.rawValue))")
+        log("built \(m) x \(k) matrix with \(matrix.nonzeroCount) nonzeros in \(format(buildSeconds)) s (weighting \(c.weighting.rawValue), normalization \(c.normalization.rawValue))")
 
-        let solveStart = Date()
-        let svd: TruncatedSVD<Float>
-        // consumers / producers tables, and the two halves of the directed both-sides table.
-        var left: Matrix<Float>, right: Matrix<Float>, nodeLeft: Matrix<Float>, nodeRight: Matrix<Float>
-        func solve<Op: LinearOperator>(_ op: Op) throws -> TruncatedSVD<Float> where Op.Scalar == Float {
-            switch c.solver {
-            case .randomized:
-                return try RandomizedSVD.compute(op, .init(rank: c.dimension, oversamples: c.oversamples,
-                                                           powerIterations: c.powerIterations, seed: c.seed))
-            case .arpack:
-                return try ARPACKSVD.compute(op, .init(rank: c.dimension, seed: c.seed))
-            }
-        }
-        func factors(_ svd: TruncatedSVD<Float>, power: Float) -> (Matrix<Float>, Matrix<Float>) {
-            let weights = svd.s.map { power == 1 ? Swift.max($0, 0) : Swift.max($0, 0).squareRoot() }
-            var u = svd.u, v = svd.vt.transposed()
-            u.scaleColumns(by: weights); v.scaleColumns(by: weights)
-            return (u, v)
-        }
-        switch (c.method, c.directed) {
-        case (.svd, _):
-            svd = try solve(prepared.linearOperator)
-            (left, right) = factors(svd, power: 0.5)
-            (nodeLeft, nodeRight) = (left, right)
-        case (.spectral, true):
-            // The both-sides table and producers: U S^1/2, V S^1/2 of the regularised
-            // degree-normalised adjacency (the label task); followers: U S of D_out^-1/2 A (cosines
-            // of follow sets, the similarity task). Two SVDs of the same cost.
-            let normalised = try FollowGraphPreprocessing.prepare(
-                adjacency: adjacency, directed: true, selection: c.selection, weighting: c.weighting,
-                normalization: .degree, degreeRegularization: c.degreeRegularization)
-            svd = try solve(normalised.linearOperator)
-            (nodeLeft, nodeRight) = factors(svd, power: 0.5)
-            right = nodeRight
-            let rowScale = SpectralEmbedding.inverseSquareRootRowSums(prepared.matrix)
-            (left, _) = factors(try solve(prepared.matrix.diagonallyScaled(left: rowScale, right: nil)), power: 1)
-            EmbeddingScaling.unitRMS(&left)
-        case (.spectral, false):
-            let result = try SpectralEmbedding.propagated(adjacency: prepared.matrix, dimension: c.dimension,
-                                                          oversamples: c.oversamples, powerIterations: c.powerIterations,
-                                                          seed: c.seed, settings: c.spectral)
-            svd = result.proximitySVD
-            (left, right) = (result.embedding, result.embedding)
-            (nodeLeft, nodeRight) = (left, right)
-        }
-        let solveSeconds = Date().timeIntervalSince(solveStart)
-        log("\(c.method.rawValue): \(svd.diagnostics.method) SVD of rank \(svd.rank) and propagation in \(format(solveSeconds)) s, \(svd.diagnostics.operatorApplications) SVD passes")
-
+        // The input's SHA-256, computed once for all tables.
+        var inputRecord = EmbeddingMetadata(entityType: "", algorithm: "")
+        if let url = inputFile { try inputRecord.recordInput(url) }
         var parameters: [String: JSONValue] = [
             "method": .string(c.method.rawValue),
             "solver": .string(c.solver.rawValue),
@@ -157,61 +174,92 @@ public enum FollowGraphSVD {
             "degree_regularization": c.degreeRegularization.map { .double(Double($0)) } ?? .string("mean degree"),
             "min_followers": .int(Int64(c.selection.minFollowers)),
             "min_following": .int(Int64(c.selection.minFollowing)),
-            "singular_values": .array(svd.s.map { .double(Double($0)) }),
-            "max_relative_residual": .double(svd.diagnostics.maxRelativeResidual),
-            "passes": .int(Int64(svd.diagnostics.operatorApplications)),
         ]
         if c.solver == .randomized {
             parameters["oversamples"] = .int(Int64(c.oversamples))
             parameters["power_iterations"] = .int(Int64(c.powerIterations ?? RandomizedSVD.Configuration(rank: c.dimension).resolvedPowerIterations(rows: m, columns: k)))
         }
         if let cap = c.selection.maxNodes { parameters["max_nodes"] = .int(Int64(cap)) }
+        func metadata(_ entity: String, _ factor: String, _ svd: TruncatedSVD<Float>) -> EmbeddingMetadata {
+            var p = parameters
+            p["singular_values"] = .array(svd.s.map { .double(Double($0)) })
+            p["max_relative_residual"] = .double(svd.diagnostics.maxRelativeResidual)
+            p["passes"] = .int(Int64(svd.diagnostics.operatorApplications))
+            return EmbeddingMetadata(entityType: entity, algorithm: "follow-graph-svd (\(factor))", parameters: p,
+                                     inputFile: inputRecord.inputFile, inputChecksum: inputRecord.inputChecksum, seed: c.seed)
+        }
 
-        // The input's SHA-256, computed once for all tables.
-        var inputRecord = EmbeddingMetadata(entityType: "", algorithm: "")
-        if let url = inputFile { try inputRecord.recordInput(url) }
-        func table(_ vectors: Matrix<Float>, nodes: [Int32], entity: String, factor: String) throws -> EmbeddingTable {
-            let meta = EmbeddingMetadata(entityType: entity, algorithm: "follow-graph-svd (\(factor))",
-                                         parameters: parameters, inputFile: inputRecord.inputFile,
-                                         inputChecksum: inputRecord.inputChecksum, seed: c.seed,
-                                         count: vectors.rows, dimension: vectors.columns)
-            return try EmbeddingTable(ids: nodes.map { edges.sourceIDs[Int($0)] }, vectors: vectors, metadata: meta)
-        }
-        let spectralDirected = c.method == .spectral && c.directed
-        let consumerFactor = c.method == .svd ? "U S^1/2" : spectralDirected ? "U S of D_out^-1/2 A" : "spectral propagation"
-        let producerFactor = c.method == .svd || spectralDirected ? "V S^1/2" : "spectral propagation"
-        let consumers = try table(left, nodes: prepared.consumers, entity: c.directed ? "consumer" : "node", factor: consumerFactor)
-        let producers = try table(right, nodes: prepared.producers, entity: c.directed ? "producer" : "node", factor: producerFactor)
-        var nodes: EmbeddingTable? = nil
-        if c.directed {
-            // Accounts on either side, in order of first appearance in the input.
-            var rowOf = [Int32](repeating: -1, count: n)
-            for node in prepared.consumers { rowOf[Int(node)] = 0 }
-            for node in prepared.producers { rowOf[Int(node)] = 0 }
-            var order = [Int32]()
-            for node in 0..<n where rowOf[node] == 0 { rowOf[node] = Int32(order.count); order.append(Int32(node)) }
-            let d = c.dimension
-            var both = Matrix<Float>(rows: order.count, columns: 2 * d)
-            let rowsBoth = order.count
-            both.withUnsafeMutableBufferPointer { out in
-                nodeLeft.withUnsafeBufferPointer { l in
-                    for (i, node) in prepared.consumers.enumerated() {
-                        let r = Int(rowOf[Int(node)])
-                        for j in 0..<d { out[r + j * rowsBoth] = l[i + j * m] }
-                    }
-                }
-                nodeRight.withUnsafeBufferPointer { rt in
-                    for (i, node) in prepared.producers.enumerated() {
-                        let r = Int(rowOf[Int(node)])
-                        for j in 0..<d { out[r + (d + j) * rowsBoth] = rt[i + j * k] }
-                    }
-                }
+        let solveStart = Date()
+        func solve<Op: LinearOperator>(_ op: Op) throws -> TruncatedSVD<Float> where Op.Scalar == Float {
+            switch c.solver {
+            case .randomized:
+                return try RandomizedSVD.compute(op, .init(rank: c.dimension, oversamples: c.oversamples,
+                                                           powerIterations: c.powerIterations, seed: c.seed,
+                                                           computeResiduals: c.computeResiduals))
+            case .arpack:
+                return try ARPACKSVD.compute(op, .init(rank: c.dimension, seed: c.seed))
             }
-            nodes = try table(both, nodes: order, entity: "account", factor: "[U S^1/2 | V S^1/2]")
         }
-        return FollowGraphEmbedding(consumers: consumers, producers: producers, nodes: nodes, svd: svd, rows: m, columns: k,
-                                    nonzeros: prepared.matrix.nonzeroCount,
-                                    buildSeconds: buildSeconds, solveSeconds: solveSeconds, adjacency: adjacency)
+        /// `U S^power` (column-major, rows x d) and `V S^power` held as `S^power V'` (d x columns),
+        /// moved out of `svd` (left empty) and scaled in place.
+        func factors(_ svd: inout TruncatedSVD<Float>, power: Float) -> (FollowGraphFactorTable.Half, FollowGraphFactorTable.Half) {
+            let weights = svd.s.map { power == 1 ? Swift.max($0, 0) : Swift.max($0, 0).squareRoot() }
+            var u = svd.u, vt = svd.vt
+            svd.u = Matrix(rows: 0, columns: 0); svd.vt = Matrix(rows: 0, columns: 0)
+            u.scaleColumns(by: weights); vt.scaleRows(by: weights)
+            return (.init(vectors: u, transposed: false, blockRow: nil), .init(vectors: vt, transposed: true, blockRow: nil))
+        }
+        let entity = (consumer: c.directed ? "consumer" : "node", producer: c.directed ? "producer" : "node")
+        var svd: TruncatedSVD<Float>
+        switch (c.method, c.directed) {
+        case (.svd, _):
+            let scales: (rows: [Float], columns: [Float])? = c.normalization == .degree
+                ? FollowGraphPreprocessing.degreeScales(matrix, degreeRegularization: c.degreeRegularization) : nil
+            svd = try solve(matrix.scaled(rows: scales?.rows, columns: scales?.columns))
+            let (left, right) = factors(&svd, power: 0.5)
+            if c.directed {
+                try emit(.init(name: "consumers", nodes: consumers, halves: [left], metadata: metadata(entity.consumer, "U S^1/2", svd)))
+                try emit(.init(name: "producers", nodes: producers, halves: [right], metadata: metadata(entity.producer, "V S^1/2", svd)))
+                try emit(.bothSides(consumers: consumers, left: consume left, producers: producers, right: consume right,
+                                    nodeCount: n, metadata: metadata("account", "[U S^1/2 | V S^1/2]", svd)))
+            } else {
+                try emit(.init(name: "nodes", nodes: consumers, halves: [consume left], metadata: metadata(entity.consumer, "U S^1/2", svd)))
+            }
+        case (.spectral, true):
+            // The both-sides table and producers: U S^1/2, V S^1/2 of the regularised
+            // degree-normalised adjacency (the label task); followers: U S of D_out^-1/2 A (cosines
+            // of follow sets, the similarity task). Two SVDs of the same cost, on one matrix.
+            let scales = FollowGraphPreprocessing.degreeScales(matrix, degreeRegularization: c.degreeRegularization)
+            svd = try solve(matrix.scaled(rows: scales.rows, columns: scales.columns))
+            do {
+                let (nodeLeft, nodeRight) = factors(&svd, power: 0.5)
+                try emit(.init(name: "producers", nodes: producers, halves: [nodeRight], metadata: metadata(entity.producer, "V S^1/2", svd)))
+                try emit(.bothSides(consumers: consumers, left: consume nodeLeft, producers: producers, right: consume nodeRight,
+                                    nodeCount: n, metadata: metadata("account", "[U S^1/2 | V S^1/2]", svd)))
+            }
+            log("spectral: first SVD (degree-normalised) done in \(format(Date().timeIntervalSince(solveStart))) s; producers and nodes tables handed over")
+            let rowScale = matrix.rowSums().map { $0 > 0 ? 1 / $0.squareRoot() : 0 }
+            var second = try solve(matrix.scaled(rows: rowScale, columns: nil))
+            var (left, _) = factors(&second, power: 1)
+            EmbeddingScaling.unitRMS(&left.vectors)
+            try emit(.init(name: "consumers", nodes: consumers, halves: [consume left],
+                           metadata: metadata(entity.consumer, "U S of D_out^-1/2 A", svd)))
+        case (.spectral, false):
+            guard let inMemory = matrix as? CSRMatrix<Float> else {
+                throw FollowGraphError("the undirected spectral method needs the matrix in memory")
+            }
+            let result = try SpectralEmbedding.propagated(adjacency: inMemory, dimension: c.dimension,
+                                                          oversamples: c.oversamples, powerIterations: c.powerIterations,
+                                                          seed: c.seed, settings: c.spectral)
+            svd = result.proximitySVD
+            svd.u = Matrix(rows: 0, columns: 0); svd.vt = Matrix(rows: 0, columns: 0)
+            try emit(.init(name: "nodes", nodes: consumers, halves: [.init(vectors: result.embedding, transposed: false, blockRow: nil)],
+                           metadata: metadata(entity.consumer, "spectral propagation", svd)))
+        }
+        let solveSeconds = Date().timeIntervalSince(solveStart)
+        log("\(c.method.rawValue): \(svd.diagnostics.method) SVD of rank \(svd.rank)\(c.method == .spectral ? " and propagation" : "") in \(format(solveSeconds)) s, \(svd.diagnostics.operatorApplications) SVD passes")
+        return FollowGraphFactorization(svd: svd, rows: m, columns: k, nonzeros: matrix.nonzeroCount,
+                                        buildSeconds: buildSeconds, solveSeconds: solveSeconds)
     }
 
     static func format(_ seconds: Double) -> String { String(format: "%.2f", seconds) }

@@ -87,13 +87,15 @@ public enum FollowGraphPreprocessing {
             guard !producers.isEmpty else {
                 throw FollowGraphError("no account has at least \(selection.minFollowers) followers (--min-followers)")
             }
-            let columnsKept = try adjacency.subMatrix(rows: Array(0..<n), columns: producers)
+            // No copy for a side that keeps every row (column): large graphs with the default
+            // selection keep all columns that have a follower and all rows that follow someone.
+            let columnsKept = try producers.count == n ? adjacency : adjacency.subMatrix(rows: Array(0..<n), columns: producers)
             let following = columnsKept.rowNonzeroCounts()
             consumers = (0..<n).filter { following[$0] >= max(1, selection.minFollowing) }
             guard !consumers.isEmpty else {
                 throw FollowGraphError("no user follows at least \(selection.minFollowing) of the kept accounts (--min-following)")
             }
-            selected = try columnsKept.subMatrix(rows: consumers, columns: Array(0..<producers.count))
+            selected = try consumers.count == n ? columnsKept : columnsKept.subMatrix(rows: consumers, columns: Array(0..<producers.count))
         } else {
             let threshold = max(1, selection.minFollowers, selection.minFollowing)
             var nodes = (0..<n).filter { followers[$0] >= threshold }
@@ -101,13 +103,14 @@ public enum FollowGraphPreprocessing {
             // Dropping nodes can leave others isolated; they keep a zero row, which the SVD ignores.
             guard !nodes.isEmpty else { throw FollowGraphError("no node has degree at least \(threshold)") }
             consumers = nodes; producers = nodes
-            selected = try adjacency.subMatrix(rows: nodes, columns: nodes)
+            selected = try nodes.count == n ? adjacency : adjacency.subMatrix(rows: nodes, columns: nodes)
         }
         guard selected.nonzeroCount > 0 else { throw FollowGraphError("no edges remain after node selection") }
 
         switch weighting {
         case .binary:
-            selected = selected.mapValues { _ in 1 }
+            // Unweighted input already holds ones: share its values instead of copying them.
+            if !selected.values.allSatisfy({ $0 == 1 }) { selected = selected.mapValues { _ in 1 } }
         case .log:
             selected = selected.mapValues { 1 + Float.log(Swift.max($0, 1)) }
         case .idf:
@@ -127,17 +130,22 @@ public enum FollowGraphPreprocessing {
 
         var rowScale: [Float]? = nil, columnScale: [Float]? = nil
         if normalization == .degree {
-            let rowSums = selected.rowSums(), columnSums = selected.columnSums()
-            // Regularised degrees (Qin and Rohe 2013): d + tau, tau = mean degree by default, so that
-            // low-degree "whiskers" do not take the leading singular vectors.
-            let total = rowSums.reduce(0, +)
-            let tauRows = degreeRegularization ?? total / Float(max(1, rowSums.count))
-            let tauColumns = degreeRegularization ?? total / Float(max(1, columnSums.count))
-            rowScale = rowSums.map { $0 + tauRows > 0 ? 1 / ($0 + tauRows).squareRoot() : 0 }
-            columnScale = columnSums.map { $0 + tauColumns > 0 ? 1 / ($0 + tauColumns).squareRoot() : 0 }
+            (rowScale, columnScale) = degreeScales(selected, degreeRegularization: degreeRegularization)
         }
         return PreparedFollowGraph(matrix: selected, rowScale: rowScale, columnScale: columnScale,
                                    consumers: consumers.map(Int32.init), producers: producers.map(Int32.init))
+    }
+
+    /// `(D_out + tau)^-1/2` and `(D_in + tau)^-1/2` of a weighted matrix (``GraphNormalization/degree``):
+    /// regularised degrees (Qin and Rohe 2013), `tau` the mean degree by default, so that
+    /// low-degree "whiskers" do not take the leading singular vectors. Cost: one pass over each side.
+    public static func degreeScales<M: FollowGraphMatrix>(_ matrix: M, degreeRegularization: Float?) -> (rows: [Float], columns: [Float]) {
+        let rowSums = matrix.rowSums(), columnSums = matrix.columnSums()
+        let total = rowSums.reduce(0, +)
+        let tauRows = degreeRegularization ?? total / Float(max(1, rowSums.count))
+        let tauColumns = degreeRegularization ?? total / Float(max(1, columnSums.count))
+        return (rowSums.map { $0 + tauRows > 0 ? 1 / ($0 + tauRows).squareRoot() : 0 },
+                columnSums.map { $0 + tauColumns > 0 ? 1 / ($0 + tauColumns).squareRoot() : 0 })
     }
 
     /// The `cap` entries of `nodes` with the most followers, in their original order.

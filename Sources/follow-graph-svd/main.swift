@@ -29,41 +29,35 @@ struct FollowGraphSVDCommand: ParsableCommand {
           follow-graph-svd --demo --output demo
           follow-graph-svd edges.tsv --output emb --dim 128 --report report.json
           follow-graph-svd graph.csv --undirected --output emb --labels labels.tsv
+          follow-graph-svd edges.tsv --write-csr graph.csr && follow-graph-svd graph.csr -o emb   (memory-mapped)
+
+        Progress lines (elapsed time, resident memory) go to stderr, also in batch logs; --quiet silences them.
         """)
 
-    @Argument(help: "The edge list to embed (omit with --demo).")
+    @Argument(help: "The edge list to embed, or a binary CSR file (--write-csr), which is memory-mapped (omit with --demo).")
     var edges: String?
-
     @Option(name: .shortAndLong, help: "Directory that receives the embedding tables.")
-    var output: String
-
+    var output: String?
+    @Option(help: "Convert the edge list to a binary CSR file (64-bit offsets, ids, checksum) at this path and stop; embed it later by giving it as the input.")
+    var writeCsr: String?
     @Option(help: "spectral (default): undirected, ProNE-style spectral propagation of a log-proximity SVD; directed, U S of D_out^-1/2 A for DIR/consumers (follow-Jaccard; unit RMS), DIR/producers and DIR/nodes as svd. svd: U S^1/2 of the --normalization'd adjacency.")
     var method: FollowGraphMethod = .spectral
-
     @Option(help: "Embedding dimension (SVD rank).")
     var dim: Int = 64
-
     @Option(help: "SVD back-end: randomized (Halko et al.; fast) or arpack (Lanczos; residuals near machine precision).")
     var solver: FollowGraphSolver = .randomized
-
     @Option(help: "Randomized SVD: extra random vectors beyond --dim.")
     var oversamples: Int = 10
-
     @Option(help: "Randomized SVD: power iterations (default: 7 when dim < 0.1 min(m, n), else 4, as scikit-learn).")
     var powerIterations: Int?
-
     @Option(help: "Seed of every random draw. The same seed, input, --threads and machine give the same bits; another thread count changes float32 rounding in parallel sums (relative differences near 1e-4).")
     var seed: UInt64 = 0
-
     @Option(help: "Threads for sparse products and BLAS (default: all cores, or EMBEDDINGS_THREADS).")
     var threads: Int?
-
     @Flag(name: .customLong("directed"), help: "A line `a b` means a follows b (default).")
     var directedFlag = false
-
     @Flag(name: .customLong("undirected"), help: "Edges have no direction: the graph is symmetrised and one table, DIR/nodes, is written.")
     var undirected = false
-
     @Flag(help: "Keep self-loops (dropped by default: following oneself says nothing).")
     var keepSelfLoops = false
 
@@ -100,7 +94,10 @@ struct FollowGraphSVDCommand: ParsableCommand {
     @Flag(help: "Generate a synthetic follow graph with planted topics (in DIR/demo-input), embed it and benchmark it.")
     var demo = false
 
-    @Flag(name: .shortAndLong, help: "Print progress lines on stderr even when it is not a terminal.")
+    @Flag(name: .shortAndLong, help: "No progress lines on stderr.")
+    var quiet = false
+
+    @Flag(name: .shortAndLong, help: "Progress lines on stderr (the default; kept for old scripts).")
     var verbose = false
     @Flag(help: "Run on the ranks of an MPI job: mpirun -np N follow-graph-svd EDGES --output DIR --distributed (README: Distributed (MPI)).") var distributed = false
     static func main() {
@@ -110,6 +107,7 @@ struct FollowGraphSVDCommand: ParsableCommand {
     mutating func validate() throws {
         if demo && edges != nil { throw ValidationError("give either an edge list or --demo, not both") }
         if !demo && edges == nil { throw ValidationError("missing the edge list (or --demo to run on a generated graph)") }
+        if output == nil && writeCsr == nil { throw ValidationError("missing --output DIR (or --write-csr FILE to convert the edge list)") }
         if directedFlag && undirected { throw ValidationError("--directed and --undirected exclude each other") }
         if dim < 1 { throw ValidationError("--dim must be at least 1") }
         if oversamples < 0 { throw ValidationError("--oversamples must be non-negative") }
@@ -121,24 +119,24 @@ struct FollowGraphSVDCommand: ParsableCommand {
 
     func run() throws {
         if let t = threads { Parallel.threads = t; BLAS.threads = t }
-        let progress = verbose || isatty(STDERR_FILENO) != 0
+        let log = { (line: String) in if !quiet { FileHandle.standardError.write(Data(("follow-graph-svd: " + line + "\n").utf8)) } }
         var c = FollowGraphSVDConfiguration()
         c.method = method; c.dimension = dim; c.solver = solver; c.oversamples = oversamples; c.powerIterations = powerIterations
         c.seed = seed; c.directed = !undirected; c.weighting = weighting; c.normalization = normalization
         c.selection = NodeSelection(minFollowers: minFollowers, minFollowing: minFollowing, maxNodes: maxNodes)
         c.degreeRegularization = degreeRegularization
         var options = FollowGraphRunOptions(edges: edges.map { URL(fileURLWithPath: $0) }, demo: demo,
-                                            output: URL(fileURLWithPath: output), configuration: c,
+                                            output: URL(fileURLWithPath: output ?? "."), configuration: c,
                                             keepSelfLoops: keepSelfLoops, labels: labels.map { URL(fileURLWithPath: $0) })
         options.header = header; options.allowNonPositiveWeights = allowNonpositiveWeights
+        if let writeCsr {
+            let written = try FollowGraphRun.writeCSR(options, to: writeCsr, log: log)
+            return print("follow-graph-svd: wrote \(writeCsr): \(written.nodes) nodes, \(written.edges) edges (binary CSR)")
+        }
         if let report { try OutputRun.checkWritableFile(report) }
         if distributed { return DistributedFollowGraph.runTool(options, report: report, progress: progress) }
         let result: FollowGraphReport
-        do {
-            result = try FollowGraphRun.run(options) { line in
-                if progress { FileHandle.standardError.write(Data(("follow-graph-svd: " + line + "\n").utf8)) }
-            }
-        } catch let error as MemoryBudgetError { error.exitImmediately() }
+        do { result = try FollowGraphRun.run(options, log: log) } catch let error as MemoryBudgetError { error.exitImmediately() }
         result.summary.forEach { print($0) }
         if let report { try JSONReport.write(result, to: URL(fileURLWithPath: report)) }
     }
