@@ -134,7 +134,7 @@ struct FollowGraphSVDCommand: ParsableCommand {
             return print("follow-graph-svd: wrote \(writeCsr): \(written.nodes) nodes, \(written.edges) edges (binary CSR)")
         }
         if let report { try OutputRun.checkWritableFile(report) }
-        if distributed { return DistributedFollowGraph.runTool(options, report: report, progress: progress) }
+        if distributed { return DistributedFollowGraph.runTool(options, report: report, progress: !quiet) }
         let result: FollowGraphReport
         do { result = try FollowGraphRun.run(options, log: log) } catch let error as MemoryBudgetError { error.exitImmediately() }
         result.summary.forEach { print($0) }
