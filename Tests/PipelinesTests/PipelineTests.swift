@@ -74,6 +74,13 @@ struct PipelineFixture {
         #expect(PipelineRunner.describe(forced).contains("<- step clean"))
     }
 
+    @Test func summariesPrintListsAndObjectsAsValuesNotSwiftDumps() {
+        let published = JSONValue.array((1...26).map { .string("emb@v\($0)") })
+        #expect(PipelineRunner.short(published) == "[emb@v1, emb@v2, ... (26 in all), emb@v26]")
+        #expect(PipelineRunner.short(.array([.int(1), .double(0.5)])) == "[1, 0.5]")
+        #expect(PipelineRunner.short(.object(["b": .bool(true), "a": .null])) == "{a=null, b=true}")
+    }
+
     @Test func failingMiddleStepIsNamedStopsTheRunAndLeavesNoOutput() throws {
         let f = try PipelineFixture()
         defer { try? FileManager.default.removeItem(at: f.dir) }
