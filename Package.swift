@@ -81,7 +81,7 @@ let package = Package(
 
         // Layer 5: thin tools, and the options and entry point they share.
         .target(name: "ToolSupport", dependencies: [
-            "LinearAlgebra", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LinearAlgebra", "EmbeddingStore", "FeatureStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "follow-graph-svd", dependencies: [
             "FollowGraph", "EmbeddingStore", "LinearAlgebra", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
