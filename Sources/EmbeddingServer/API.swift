@@ -78,6 +78,26 @@ enum JSON {
         out.raw("}")
     }
 
+    /// `{"version":...,"vectors":[{...},...],"missing":[...]}` for a batch of ids, in request
+    /// order. (Writing parts on both cores and joining them measured no faster: 12.4 ms vs 12.2 ms
+    /// for 1000 x 64, the number text and page faults of the fresh buffers dominate.)
+    static func batch(ids: [String], from version: OnlineVersion) -> JSONBytes {
+        var out = JSONBytes(capacity: ids.count * (16 * version.dimension + 32) + 64)
+        out.raw("{\"version\":"); out.quoted(version.record.version); out.raw(",\"vectors\":[")
+        var missing = [String]()
+        var first = true
+        for id in ids {
+            guard let row = version.row(of: id) else { missing.append(id); continue }
+            if !first { out.raw(",") }
+            first = false
+            version.withVector(atRow: row) { vectorObject(id: id, version: version.record.version, $0, into: &out) }
+        }
+        out.raw("],\"missing\":[")
+        for (i, id) in missing.enumerated() { if i > 0 { out.raw(",") }; out.quoted(id) }
+        out.raw("]}")
+        return out
+    }
+
     static func response(_ body: JSONBytes, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
                  body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.bytes)))
@@ -197,20 +217,7 @@ extension EmbeddingServer {
             }
             for id in ids { try StoreNames.validateID(id) }
             let version = try online.version(of: name, try selector(request))
-            var out = JSONBytes(capacity: ids.count * (16 * version.dimension + 32) + 64)
-            out.raw("{\"version\":"); out.quoted(version.record.version); out.raw(",\"vectors\":[")
-            var missing = [String]()
-            var first = true
-            for id in ids {
-                guard let row = version.row(of: id) else { missing.append(id); continue }
-                if !first { out.raw(",") }
-                first = false
-                version.withVector(atRow: row) { JSON.vectorObject(id: id, version: version.record.version, $0, into: &out) }
-            }
-            out.raw("],\"missing\":[")
-            for (i, id) in missing.enumerated() { if i > 0 { out.raw(",") }; out.quoted(id) }
-            out.raw("]}")
-            return JSON.response(out)
+            return JSON.response(JSON.batch(ids: ids, from: version))
         }
         router.get("/v1/embeddings/{name}/neighbors/{id}") { request, context in
             try authorize(request, write: false)

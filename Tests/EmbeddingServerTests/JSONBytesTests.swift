@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import EmbeddingServer
+import FeatureStore
 
 /// The vector endpoints' number writer: every float reads back as itself, the body is JSON, and
 /// NaN and infinities (which JSON cannot hold) become null.
@@ -37,6 +38,24 @@ struct JSONBytesTests {
         values.withUnsafeBufferPointer { out.array($0) }
         let parsed = try JSONSerialization.jsonObject(with: Data(out.bytes)) as! [NSNumber]
         #expect(parsed.map(\.floatValue) == values)
+    }
+
+    @Test func batchesKeepTheRequestOrderAndNameTheMissing() async throws {
+        let f = try await Fixture(label: "batch-parts")
+        defer { Task { await f.stop() } }
+        let version = try OnlineStore(store: f.store).version(of: "users")
+        for count in [1, 7, 1000] {
+            let ids = (0..<count).map { $0 % 7 == 3 ? "ghost\($0)" : "acct\(($0 * 13) % 50)" }
+            let body = JSON.batch(ids: ids, from: version)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(body.bytes)) as? [String: Any])
+            let vectors = try #require(json["vectors"] as? [[String: Any]])
+            let found = ids.filter { !$0.hasPrefix("ghost") }
+            #expect(vectors.map { $0["id"] as? String } == found)
+            #expect(json["missing"] as? [String] == ids.filter { $0.hasPrefix("ghost") })
+            for (v, id) in zip(vectors, found) {
+                #expect(floats(v["vector"]) == f.tables[1].vector(at: Int(id.dropFirst(4))!))
+            }
+        }
     }
 }
 
