@@ -155,7 +155,7 @@ let package = Package(
         .testTarget(name: "TemporalTests", dependencies: ["Temporal", "LinearAlgebra", "EmbeddingStore", "GraphData"]),
         // Pipelines (issue 17): declarative cached runs from YAML (layer 5 library and tool).
         .target(name: "Pipelines", dependencies: [
-            "Temporal", "FollowGraph", "Evaluation", "GraphData", "EmbeddingStore", "FeatureStore",
+            "Temporal", "FollowGraph", "Evaluation", "GraphData", "EmbeddingStore", "FeatureStore", "WordEmbeddings",
             .product(name: "Yams", package: "Yams"), .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .executableTarget(name: "embedding-pipeline", dependencies: [
