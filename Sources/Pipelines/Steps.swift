@@ -79,8 +79,7 @@ public enum Steps {
 
     static func select(_ c: StepContext, _ p: inout Parameters) throws -> [String: JSONValue] {
         let input = c.resolve(try p.string("input"))
-        let format = try p.choice("format", ["edges", "events", "text"], default: input.lastPathComponent.hasPrefix("events") ? "events"
-                                  : input.pathExtension == "txt" ? "text" : "edges")
+        let format = try p.choice("format", ["edges", "events", "text"], default: input.lastPathComponent.hasPrefix("events") ? "events" : "edges")
         if format == "text" {
             // A corpus: copied as it is (the fit's tokenizer and min_count select the words).
             try p.finish()

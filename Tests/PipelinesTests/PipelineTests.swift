@@ -180,7 +180,7 @@ struct PipelineFixture {
         steps:
           - name: corpus
             kind: select
-            with: {input: corpus.txt}
+            with: {input: corpus.txt, format: text}
           - name: fit
             kind: fit
             uses: [corpus]
