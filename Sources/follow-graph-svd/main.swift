@@ -54,6 +54,7 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
     @Option(help: "Labels (`node<TAB>label`, several lines per node allowed): after embedding, run the topic/metadata prediction benchmark (5-fold logistic regression ROC-AUC) and store the scores in meta.json.") var labels: String?
     @Flag(help: "Generate a synthetic follow graph with planted topics (in DIR/demo-input), embed it and benchmark it.") var demo = false
     @OptionGroup var progress: ProgressOptions
+    @OptionGroup var publishing: PublishingOptions
     @Flag(help: "Run on the ranks of an MPI job: mpirun -np N follow-graph-svd EDGES --output DIR --distributed (README: Distributed (MPI)).") var distributed = false
 
     mutating func validate() throws {
@@ -61,6 +62,9 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
         if !demo && edges == nil { throw ValidationError("missing the edge list (or --demo to run on a generated graph)") }
         if output == nil && writeCsr == nil { throw ValidationError("missing --output DIR (or --write-csr FILE to convert the edge list)") }
         if dim < 1 { throw ValidationError("--dim must be at least 1") }
+        if publishing.publish != nil && (distributed || writeCsr != nil) {
+            throw ValidationError("--publish goes with an embedding run, not --distributed or --write-csr; publish the tables afterwards with embedding-store publish")
+        }
         if oversamples < 0 { throw ValidationError("--oversamples must be non-negative") }
         if let q = powerIterations, q < 0 { throw ValidationError("--power-iterations must be non-negative") }
         if let t = degreeRegularization, !(t >= 0) { throw ValidationError("--degree-regularization must be non-negative") }
@@ -89,6 +93,8 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
         do { result = try FollowGraphRun.run(options, log: log) } catch let error as MemoryBudgetError { error.exitImmediately() }
         result.summary.forEach { print($0) }
         if let report { try JSONReport.write(result, to: URL(fileURLWithPath: report)) }
+        try publishing.publishIfAsked(result.tables.map { (URL(fileURLWithPath: $0.name).lastPathComponent, $0.name) },
+                                      description: "follow-graph \(method) embedding of \(edges ?? "the demo graph")", lineage: edges.map { [$0] } ?? []).forEach { print($0) }
     }
 }
 /// `--min-followers`, `--min-following`, `--max-nodes`: which accounts are embedded.

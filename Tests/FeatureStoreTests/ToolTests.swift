@@ -164,6 +164,26 @@ func runTool(_ arguments: [String], environment: [String: String] = [:]) throws 
         #expect(try FeatureStore(directory: store).resolve("recs.items").count == 20)
     }
 
+    @Test func followGraphSVDPublishesEachTableItWrote() throws {
+        let dir = try scratch("tool-publish-graph")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let edges = dir.appendingPathComponent("edges.tsv"), store = dir.appendingPathComponent("store")
+        var state: UInt64 = 3
+        func next() -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) }
+        try (0..<600).map { _ in "a\(next() % 60)\tb\(next() % 40)" }.joined(separator: "\n").write(to: edges, atomically: true, encoding: .utf8)
+        let (status, out, err) = try run("follow-graph-svd", [edges.path, "--output", dir.appendingPathComponent("emb").path, "--dim", "4",
+                                                             "--quiet", "--publish", "graph", "--store", store.path])
+        #expect(status == 0, "follow-graph-svd failed: \(err)")
+        for table in ["consumers", "producers", "nodes"] {
+            #expect(out.contains("published graph.\(table)@v1"), "stdout: \(out)")
+            let written = try EmbeddingTable.read(from: dir.appendingPathComponent("emb/\(table)"))
+            #expect(try FeatureStore(directory: store).resolve("graph.\(table)").count == written.count)
+        }
+        let (refused, _, message) = try run("follow-graph-svd", [edges.path, "--write-csr", dir.appendingPathComponent("g.csr").path,
+                                                                 "--publish", "graph", "--store", store.path])
+        #expect(refused == 64 && message.contains("--publish goes with an embedding run"), "stderr: \(message)")
+    }
+
     @Test func publishingMistakesAreRefusedBeforeAnyWork() throws {
         let dir = try scratch("tool-publish-bad")
         defer { try? FileManager.default.removeItem(at: dir) }
