@@ -65,7 +65,9 @@ let package = Package(
         // Layer 3: solvers filed by problem (SVD/, Eigen/, ALS/, Common/).
         .target(name: "Solvers", dependencies: ["LinearAlgebra"]),
         // Layer 4: the embeddings domain.
-        .target(name: "GraphData", dependencies: ["LinearAlgebra"]),
+        // Reliability (issue 12): zlib, so that GraphData reads gzip edge lists as a stream.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "GraphData", dependencies: ["LinearAlgebra", "CZlib"]),
         .target(name: "EmbeddingStore", dependencies: ["LinearAlgebra", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Evaluation", dependencies: [
             "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", .product(name: "RealModule", package: "swift-numerics"),

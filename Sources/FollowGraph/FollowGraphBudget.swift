@@ -11,16 +11,18 @@ extension FollowGraphSVD {
     /// - Throws: ``MemoryBudgetError`` when the read phase cannot fit the limits in force;
     ///   nothing when the file cannot be opened (the reader reports that with its own error).
     public static func readBudget(edgeFile path: String, directed: Bool) throws(MemoryBudgetError) -> MemoryBudget {
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        let lines = estimatedLines(path: path, size: size)
-        // Parser: source and target indices and weights (12 B a line), the row sort's copies
-        // (16 B an edge, two edges a line when undirected), id tables (about 100 B an id,
-        // counted as one id a line), a 16 MiB direct index.
+        let input = TextInputEstimate(path: path)
+        let lines = input.lines
+        // Parser: source and target indices and weights (12 B a line; up to three times that
+        // while a gzip file's arrays grow), the row sort's copies (16 B an edge, two edges a
+        // line when undirected), id tables (about 100 B an id, counted as one id a line), a
+        // 16 MiB direct index; the text held (the whole plain file, one block of a gzip file).
         let edges = directed ? lines : 2 * lines
-        let bytes = size + 12 * lines + 16 * edges + 100 * lines + (16 << 20)
+        let bytes = input.heldTextBytes + (input.gzip ? 36 : 12) * lines + 16 * edges + 100 * lines + (16 << 20)
+        let text = input.gzip ? "\(MemoryBudget.format(input.fileBytes)) gzip file of about \(MemoryBudget.format(input.textBytes)) text"
+                              : "\(MemoryBudget.format(input.fileBytes)) file"
         let budget = MemoryBudget(
-            phases: [.init(name: "read", bytes: bytes,
-                           detail: "\(MemoryBudget.format(size)) file, about \(lines) lines")],
+            phases: [.init(name: "read", bytes: bytes, detail: "\(text), about \(lines) lines")],
             advice: "a smaller input (split or sample the edge list)")
         try budget.check()
         return budget
@@ -31,8 +33,9 @@ extension FollowGraphSVD {
     ///
     /// - `streamedTables`: the tables go to disk as they are final (the run without labels), so
     ///   the write phase holds one row block; otherwise they are assembled in memory.
+    /// - `names`: how the advice names the settings to change (a tool's flags; library names by default).
     public static func budget(graph: EdgeList, configuration c: FollowGraphSVDConfiguration, streamedTables: Bool = false,
-                              blasThreads: Int = BLAS.threads) -> MemoryBudget {
+                              blasThreads: Int = BLAS.threads, names: FollowGraphParameterNames = [:]) -> MemoryBudget {
         let n = graph.nodeCount, m = graph.edgeCount
         // The id map (measured about 60 B an id with short ids) and the CSR adjacency (8 B a
         // node offset, 4 B an index, 4 B a value).
@@ -41,21 +44,21 @@ extension FollowGraphSVD {
         // Held after the read: the edge list (sources, targets, offsets, weights) and its ids.
         let edgeList = 8 * m + 8 * n + (graph.weights == nil ? 0 : 4 * m) + ids
         return budget(nodes: n, edges: m, ids: ids, adjacency: adjacency, edgeListHeldDuringBuild: streamedTables ? 4 * m : edgeList,
-                      mappedBytes: 0, configuration: c, streamedTables: streamedTables, blasThreads: blasThreads)
+                      mappedBytes: 0, configuration: c, streamedTables: streamedTables, blasThreads: blasThreads, names: names)
     }
 
     /// The budget of a run on a memory-mapped binary CSR file: the mapped matrix is not counted
     /// (its pages come from the file and are dropped under memory pressure); the node maps,
     /// degree vectors and dense blocks are.
     public static func mappedBudget(file: GraphCSRFile, rows: Int, columns: Int, configuration c: FollowGraphSVDConfiguration,
-                                    blasThreads: Int = BLAS.threads) -> MemoryBudget {
+                                    blasThreads: Int = BLAS.threads, names: FollowGraphParameterNames = [:]) -> MemoryBudget {
         budget(nodes: file.nodeCount, edges: file.edgeCount, ids: 0, adjacency: 0, edgeListHeldDuringBuild: 0,
-               mappedBytes: file.fileSize, rows: rows, columns: columns, configuration: c, streamedTables: true, blasThreads: blasThreads)
+               mappedBytes: file.fileSize, rows: rows, columns: columns, configuration: c, streamedTables: true, blasThreads: blasThreads, names: names)
     }
 
     static func budget(nodes n: Int, edges m: Int, ids: Int, adjacency: Int, edgeListHeldDuringBuild: Int, mappedBytes: Int,
                        rows: Int? = nil, columns: Int? = nil, configuration c: FollowGraphSVDConfiguration,
-                       streamedTables: Bool, blasThreads: Int) -> MemoryBudget {
+                       streamedTables: Bool, blasThreads: Int, names: FollowGraphParameterNames) -> MemoryBudget {
         let cap = c.selection.maxNodes.map { min($0, n) } ?? n
         let rows = rows ?? cap, columns = columns ?? cap
         let k = c.dimension, l = k + c.oversamples
@@ -73,15 +76,17 @@ extension FollowGraphSVD {
         var detail: String
         switch c.solver {
         case .randomized:
-            // The larger of the range finder (the test block, the two product blocks and the
-            // normaliser's output: four l-column blocks over the larger side) and the
-            // Rayleigh-Ritz step (the basis and A'Q, two l-column blocks, U and V', and with
-            // residuals three more k-column blocks); mapped runs add one row-major copy of the
+            // What the randomized SVD holds at once, in l-column blocks of the rows (Y, Q) or the
+            // columns (Ω, Z, B = Q'A), counted from RandomizedSVD's sparse path (Ω lives to its
+            // end): the range finder's last CholeskyQR2 holds Ω, Z, Y and its two passes' outputs;
+            // Rayleigh-Ritz holds Ω, Q, B and the two CholeskyQR passes of B's thin SVD; then
+            // U and V' (k columns) beside Ω, Q and B, with residuals two more k-column pairs
+            // (the images and their differences). Mapped runs add one row-major copy of the
             // input block per product.
-            let side = max(rows, columns)
-            let rangeFinder = 4 * l * side
-            let rayleighRitz = 2 * l * side + k * (rows + columns) + (c.computeResiduals ? k * (rows + 2 * columns) : 0)
-            let blocks = max(rangeFinder, rayleighRitz) + (mapped ? l * side : 0)
+            let rangeFinder = l * (2 * columns + 3 * rows)
+            let rayleighRitz = l * (rows + 4 * columns)
+            let factors = l * (rows + 2 * columns) + k * (rows + columns) + (c.computeResiduals ? 2 * k * (rows + columns) : 0)
+            let blocks = max(rangeFinder, rayleighRitz, factors) + (mapped ? l * max(rows, columns) : 0)
             solve = held + matrixCopies + 4 * blocks
             detail = "float32 blocks of \(l) columns over \(rows) rows and \(columns) columns" + (c.computeResiduals ? ", residuals" : ", no residuals")
         case .arpack:
@@ -110,17 +115,7 @@ extension FollowGraphSVD {
         return MemoryBudget(
             phases: phases,
             blasBuffers: BLAS.unreservedBufferBytes(threads: blasThreads),
-            advice: "a smaller --dim (now \(k)) or --max-nodes (now \(c.selection.maxNodes.map(String.init) ?? "all \(n)")), --threads 1" + (mapped ? "" : ", or a binary CSR input (--write-csr) to map the matrix"))
-    }
-
-    /// Lines of a file of `size` bytes, from the average line length of its first MiB.
-    static func estimatedLines(path: String, size: Int) -> Int {
-        guard size > 0, let handle = FileHandle(forReadingAtPath: path) else { return 0 }
-        defer { try? handle.close() }
-        let sample = (try? handle.read(upToCount: 1 << 20)) ?? Data()
-        let newlines = sample.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-        if sample.count >= size || newlines == 0 { return max(newlines, 1) }
-        return Int((Double(size) / Double(sample.count) * Double(newlines)).rounded(.up))
+            advice: "a smaller \(names.name(.dimension)) (now \(k)) or \(names.name(.maxNodes)) (now \(c.selection.maxNodes.map(String.init) ?? "all \(n)")), \(names.name(.threads)) 1" + (mapped ? "" : ", or a binary CSR input (\(names.name(.binaryCSR))) to map the matrix"))
     }
 
     /// The memory a run may plan to use: the smallest of the cgroup's `memory.max`, the

@@ -40,16 +40,19 @@ extension FollowGraphEmbedding {
 
 extension FollowGraphEmbedding {
     /// A warning when some singular values are numerically zero (at most `s1 * eps * max(m, n)`,
-    /// LAPACK's rank tolerance in float32): the matrix has lower rank than `--dim`, and those
+    /// LAPACK's rank tolerance in float32): the matrix has lower rank than the dimension, and those
     /// dimensions carry no information. Nil when every value is above the tolerance.
     public var rankWarning: String? { Self.rankWarning(singularValues: svd.s, rows: rows, columns: columns) }
 
-    /// ``rankWarning`` for singular values of a `rows x columns` matrix.
-    public static func rankWarning(singularValues s: [Float], rows: Int, columns: Int) -> String? {
+    /// ``rankWarning`` for singular values of a `rows x columns` matrix, naming the dimension
+    /// setting by `names` (the library's `dimension` by default).
+    public static func rankWarning(singularValues s: [Float], rows: Int, columns: Int,
+                                   names: FollowGraphParameterNames = [:]) -> String? {
+        let dim = names.name(.dimension)
         guard let first = s.first, first > 0 else { return "every singular value is zero: the matrix carries no signal" }
         let tolerance = first * Float.ulpOfOne * Float(Swift.max(rows, columns))
         let zero = s.filter { $0 <= tolerance }.count
         guard zero > 0 else { return nil }
-        return "\(zero) of the \(s.count) singular values are numerically zero (at most \(tolerance)): the matrix has rank \(s.count - zero) < --dim \(s.count), so \(zero) dimensions carry no information; use --dim \(s.count - zero)"
+        return "\(zero) of the \(s.count) singular values are numerically zero (at most \(tolerance)): the matrix has rank \(s.count - zero) < \(dim) \(s.count), so \(zero) dimensions carry no information; use \(dim) \(s.count - zero)"
     }
 }

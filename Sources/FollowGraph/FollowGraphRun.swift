@@ -30,6 +30,15 @@ public struct FollowGraphRunOptions: Sendable {
     public var allowNonPositiveWeights: Bool = false
     /// Verify a binary CSR input's checksum before the run (one sequential read of the file).
     public var verifyCSRChecksum: Bool = true
+    /// How errors, warnings and memory advice name the settings to change: library names
+    /// (``FollowGraphParameter/libraryName``) unless a tool maps them to its flags.
+    public var parameterNames: FollowGraphParameterNames = [:]
+    /// Receives each warning as it is final (singular values numerically zero, a solver that
+    /// stopped short: ``Solvers/SolverDiagnostics/convergenceWarning``); the report keeps them
+    /// too. Default: `follow-graph-svd: warning: ...` on stderr, also with progress lines off.
+    public var warn: @Sendable (String) -> Void = { warning in
+        FileHandle.standardError.write(Data("follow-graph-svd: warning: \(warning)\n".utf8))
+    }
 
     /// Options; everything but the output defaults to a plain run on `edges`.
     public init(edges: URL?, demo: Bool = false, output: URL, configuration: FollowGraphSVDConfiguration = .init(),
@@ -85,11 +94,13 @@ public struct FollowGraphReport: Codable, Sendable, Equatable {
     public var phases: [Phase]? = nil
     /// `edge list` or `binary CSR (memory-mapped)`.
     public var inputFormat: String? = nil
+    /// The run's warnings (``FollowGraphRunOptions/warn``), in order; absent when there were none.
+    public var warnings: [String]? = nil
 
     enum CodingKeys: String, CodingKey {
         case nodes, edges, matrix, seconds, solver, passes, seed, dimension, directed, weighting, normalization, tables, scores, diagnostics
         case singularValues = "singular_values", maxRelativeResidual = "max_relative_residual"
-        case solverPhases = "solver_phases", peakMemoryBytes = "peak_memory_bytes", phases, inputFormat = "input_format"
+        case solverPhases = "solver_phases", peakMemoryBytes = "peak_memory_bytes", phases, inputFormat = "input_format", warnings
     }
 
     /// The lines the tool prints: sizes, solver, seconds, memory, tables and a score table.
@@ -144,6 +155,12 @@ public enum FollowGraphRun {
     ///   problem), ``FollowGraphError`` for an unusable graph or dimension, solver and benchmark
     ///   errors as they come, ``EmbeddingStore/EmbeddingStoreError`` when a table cannot be written.
     public static func run(_ options: FollowGraphRunOptions, log rawLog: @escaping (String) -> Void = { _ in }) throws -> FollowGraphReport {
+        do { return try runJob(options, log: rawLog) } catch let error as FollowGraphError {
+            throw error.naming(options.parameterNames)
+        }
+    }
+
+    static func runJob(_ options: FollowGraphRunOptions, log rawLog: @escaping (String) -> Void) throws -> FollowGraphReport {
         let progress = ProgressClock()
         let log = { (line: String) in rawLog(progress.line(line)) }
         var phases = PhaseRecorder()
@@ -176,8 +193,9 @@ public enum FollowGraphRun {
         let readSeconds = phases.end("read")
         log("read \(edgeCount) edges over \(nodeCount) nodes from \(edgeURL.path) in \(String(format: "%.2f", readSeconds)) s")
 
-        var budget = FollowGraphSVD.budget(graph: graph!, configuration: c, streamedTables: labelURL == nil)
-        if skipResiduals(&c, budget, log: log) { budget = FollowGraphSVD.budget(graph: graph!, configuration: c, streamedTables: labelURL == nil) }
+        let names = options.parameterNames
+        var budget = FollowGraphSVD.budget(graph: graph!, configuration: c, streamedTables: labelURL == nil, names: names)
+        if skipResiduals(&c, budget, log: log) { budget = FollowGraphSVD.budget(graph: graph!, configuration: c, streamedTables: labelURL == nil, names: names) }
         budget.lines.forEach(log)
         try budget.check()
 
@@ -213,7 +231,9 @@ public enum FollowGraphRun {
         phases.start()
         let file = try GraphCSRFile(path: url.path, verifyChecksum: options.verifyCSRChecksum)
         guard file.directed == c.directed else {
-            throw FollowGraphError("\(url.path): the binary CSR file holds \(file.directed ? "a directed" : "an undirected") graph; run it \(file.directed ? "without --undirected" : "with --undirected") (or rewrite it)")
+            throw FollowGraphError(message: file.directed
+                ? "\(url.path): the binary CSR file holds a directed graph, the run is undirected (\(parameter: .undirected)): run it directed, or rewrite the file"
+                : "\(url.path): the binary CSR file holds an undirected graph, the run is directed (without \(parameter: .undirected)): run it undirected, or rewrite the file")
         }
         let readSeconds = phases.end("read")
         log("mapped binary CSR \(url.path): \(file.nodeCount) nodes, \(file.edgeCount) edges, \(MemoryBudget.format(file.fileSize))\(options.verifyCSRChecksum ? ", checksum verified" : "") in \(String(format: "%.2f", readSeconds)) s")
@@ -224,9 +244,11 @@ public enum FollowGraphRun {
             let buildStart = Date()
             let matrix = try MappedFollowGraph(file: file, selection: c.selection, weighting: c.weighting)
             _ = phases.end("build")
-            var budget = FollowGraphSVD.mappedBudget(file: file, rows: matrix.rows, columns: matrix.columns, configuration: c)
+            var budget = FollowGraphSVD.mappedBudget(file: file, rows: matrix.rows, columns: matrix.columns, configuration: c,
+                                                     names: options.parameterNames)
             if skipResiduals(&c, budget, log: log) {
-                budget = FollowGraphSVD.mappedBudget(file: file, rows: matrix.rows, columns: matrix.columns, configuration: c)
+                budget = FollowGraphSVD.mappedBudget(file: file, rows: matrix.rows, columns: matrix.columns, configuration: c,
+                                                     names: options.parameterNames)
             }
             budget.lines.forEach(log)
             try budget.check()
@@ -268,9 +290,7 @@ public enum FollowGraphRun {
                        _ options: FollowGraphRunOptions, _ c: FollowGraphSVDConfiguration, nodes: Int, edges: Int,
                        readSeconds: Double, phases: inout PhaseRecorder, inputFormat: String,
                        progress: ProgressClock, log: (String) -> Void) throws -> FollowGraphReport {
-        if let warning = FollowGraphEmbedding.rankWarning(singularValues: result.svd.s, rows: result.rows, columns: result.columns) {
-            FileHandle.standardError.write(Data("follow-graph-svd: warning: \(warning)\n".utf8))
-        }
+        let warnings = report(warnings: result.warnings, singularValues: result.svd.s, rows: result.rows, columns: result.columns, options)
         phases.start()
         try output.commit()
         _ = phases.end("commit")
@@ -289,7 +309,18 @@ public enum FollowGraphRun {
             dimension: c.dimension, directed: c.directed, weighting: c.weighting.rawValue,
             normalization: c.normalization.rawValue, peakMemoryBytes: phases.peak,
             tables: writer.written.map { .init(name: options.output.appendingPathComponent($0.name).path, rows: $0.rows, columns: $0.columns) },
-            scores: nil, diagnostics: svd.diagnostics, phases: phases.phases, inputFormat: inputFormat)
+            scores: nil, diagnostics: svd.diagnostics, phases: phases.phases, inputFormat: inputFormat,
+            warnings: warnings.isEmpty ? nil : warnings)
+    }
+
+    /// The solver's warnings and the rank warning, handed to ``FollowGraphRunOptions/warn``.
+    static func report(warnings solverWarnings: [String], singularValues: [Float], rows: Int, columns: Int,
+                       _ options: FollowGraphRunOptions) -> [String] {
+        let rank = FollowGraphEmbedding.rankWarning(singularValues: singularValues, rows: rows, columns: columns,
+                                                    names: options.parameterNames)
+        let warnings = solverWarnings + (rank.map { [$0] } ?? [])
+        warnings.forEach(options.warn)
+        return warnings
     }
 
     /// The run with labels: tables in memory for the benchmarks, written at the end.
@@ -299,9 +330,8 @@ public enum FollowGraphRun {
         phases.start()
         var embedding = try FollowGraphSVD.embed(edges: graph, configuration: c, inputFile: edgeURL, log: log)
         _ = phases.end("solve")
-        if let warning = embedding.rankWarning {
-            FileHandle.standardError.write(Data("follow-graph-svd: warning: \(warning)\n".utf8))
-        }
+        let warnings = report(warnings: embedding.warnings, singularValues: embedding.svd.s, rows: embedding.rows,
+                              columns: embedding.columns, options)
         phases.start()
         var scores: [String: Double] = [:]
         func record(_ metaKey: String, _ benchmark: String, _ value: Double) {
@@ -339,7 +369,8 @@ public enum FollowGraphRun {
             dimension: c.dimension, directed: c.directed, weighting: c.weighting.rawValue,
             normalization: c.normalization.rawValue, peakMemoryBytes: phases.peak,
             tables: named.map { .init(name: options.output.appendingPathComponent($0.0).path, rows: $0.1.count, columns: $0.1.dimension) },
-            scores: scores.isEmpty ? nil : scores, diagnostics: svd.diagnostics, phases: phases.phases, inputFormat: "edge list")
+            scores: scores.isEmpty ? nil : scores, diagnostics: svd.diagnostics, phases: phases.phases, inputFormat: "edge list",
+            warnings: warnings.isEmpty ? nil : warnings)
     }
 
     /// The edge-list reader's options for a run's options and configuration.

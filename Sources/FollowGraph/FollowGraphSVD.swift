@@ -42,6 +42,9 @@ public struct FollowGraphSVDConfiguration: Sendable, Equatable {
     /// Randomized SVD: compute the per-triplet residuals (two extra products and three blocks
     /// of `dimension` columns; `follow-graph-svd` turns them off when they would not fit).
     public var computeResiduals: Bool = true
+    /// ARPACK: the most restarts before it returns what converged (`nil`: ``Solvers/ARPACKOptions``'s
+    /// default). A run that stops short returns fewer values and says so in its warnings.
+    public var arpackMaxIterations: Int? = nil
 
     public init() {}
 }
@@ -64,6 +67,9 @@ public struct FollowGraphEmbedding: Sendable {
     public var rows: Int, columns: Int, nonzeros: Int
     /// Seconds spent building the matrix (selection, weighting, normalisation) and solving.
     public var buildSeconds: Double, solveSeconds: Double
+    /// The solvers' warnings (``Solvers/SolverDiagnostics/convergenceWarning``: an ARPACK run
+    /// that returned fewer values than asked), in order; empty when every solve converged.
+    public var warnings: [String] = []
     /// The input graph's adjacency (node x node, before selection and weighting), whose rows are
     /// the follow sets of the follow-Jaccard benchmark.
     public var adjacency: CSRMatrix<Float>
@@ -78,6 +84,8 @@ public struct FollowGraphFactorization: Sendable {
     public var rows: Int, columns: Int, nonzeros: Int
     /// Seconds spent building the matrix and solving.
     public var buildSeconds: Double, solveSeconds: Double
+    /// The solvers' warnings (``Solvers/SolverDiagnostics/convergenceWarning``), in order.
+    public var warnings: [String] = []
 }
 
 /// Follow-graph SVD: selection, weighting, normalisation, truncated SVD, embedding tables.
@@ -107,7 +115,8 @@ public enum FollowGraphSVD {
         return FollowGraphEmbedding(consumers: consumers, producers: tables["producers"] ?? consumers,
                                     nodes: c.directed ? tables["nodes"] : nil, svd: result.svd,
                                     rows: result.rows, columns: result.columns, nonzeros: result.nonzeros,
-                                    buildSeconds: result.buildSeconds, solveSeconds: result.solveSeconds, adjacency: adjacency)
+                                    buildSeconds: result.buildSeconds, solveSeconds: result.solveSeconds,
+                                    warnings: result.warnings, adjacency: adjacency)
     }
 
     /// The node x node adjacency of an edge list (validated CSR; weights, or 1 for every edge).
@@ -135,7 +144,7 @@ public enum FollowGraphSVD {
         guard adjacency.nonzeroCount > 0 else {
             throw FollowGraphError("the graph has no edges\(inputFile.map { " (\($0.path))" } ?? "")")
         }
-        guard c.dimension >= 1 else { throw FollowGraphError("--dim must be at least 1 (got \(c.dimension))") }
+        guard c.dimension >= 1 else { throw FollowGraphError(message: "\(parameter: .dimension) must be at least 1 (got \(c.dimension))") }
         let buildStart = Date()
         let n = adjacency.rows
         let prepared = try FollowGraphPreprocessing.prepare(
@@ -156,7 +165,7 @@ public enum FollowGraphSVD {
         table emit: (FollowGraphFactorTable) throws -> Void) throws -> FollowGraphFactorization {
         let m = matrix.rows, k = matrix.columns
         guard c.dimension <= min(m, k) else {
-            throw FollowGraphError("--dim \(c.dimension) is larger than the selected graph allows: the matrix is \(m) x \(k), so at most \(min(m, k)) dimensions")
+            throw FollowGraphError(message: "\(parameter: .dimension) \(c.dimension) is larger than the selected graph allows: the matrix is \(m) x \(k), so at most \(min(m, k)) dimensions")
         }
         let buildSeconds = Date().timeIntervalSince(buildStart)
         log("built \(m) x \(k) matrix with \(matrix.nonzeroCount) nonzeros in \(format(buildSeconds)) s (weighting \(c.weighting.rawValue), normalization \(c.normalization.rawValue))")
@@ -190,15 +199,24 @@ public enum FollowGraphSVD {
         }
 
         let solveStart = Date()
+        var warnings: [String] = []
+        /// The SVD of `op`; a partial convergence is kept as a warning for the result.
         func solve<Op: LinearOperator>(_ op: Op) throws -> TruncatedSVD<Float> where Op.Scalar == Float {
+            let svd: TruncatedSVD<Float>
             switch c.solver {
             case .randomized:
-                return try RandomizedSVD.compute(op, .init(rank: c.dimension, oversamples: c.oversamples,
-                                                           powerIterations: c.powerIterations, seed: c.seed,
-                                                           computeResiduals: c.computeResiduals))
+                svd = try RandomizedSVD.compute(op, .init(rank: c.dimension, oversamples: c.oversamples,
+                                                          powerIterations: c.powerIterations, seed: c.seed,
+                                                          computeResiduals: c.computeResiduals))
             case .arpack:
-                return try ARPACKSVD.compute(op, .init(rank: c.dimension, seed: c.seed))
+                svd = try ARPACKSVD.compute(op, .init(rank: c.dimension, maxIterations: c.arpackMaxIterations, seed: c.seed))
             }
+            if let warning = svd.diagnostics.convergenceWarning {
+                // Nothing converged: no table to write (an empty embedding is not a result).
+                if svd.s.isEmpty { throw FollowGraphError(message: "no singular value converged, so there is nothing to write. \(warning)") }
+                warnings.append(warning)
+            }
+            return svd
         }
         /// `U S^power` (column-major, rows x d) and `V S^power` held as `S^power V'` (d x columns),
         /// moved out of `svd` (left empty) and scaled in place.
@@ -259,7 +277,7 @@ public enum FollowGraphSVD {
         let solveSeconds = Date().timeIntervalSince(solveStart)
         log("\(c.method.rawValue): \(svd.diagnostics.method) SVD of rank \(svd.rank)\(c.method == .spectral ? " and propagation" : "") in \(format(solveSeconds)) s, \(svd.diagnostics.operatorApplications) SVD passes")
         return FollowGraphFactorization(svd: svd, rows: m, columns: k, nonzeros: matrix.nonzeroCount,
-                                        buildSeconds: buildSeconds, solveSeconds: solveSeconds)
+                                        buildSeconds: buildSeconds, solveSeconds: solveSeconds, warnings: warnings)
     }
 
     static func format(_ seconds: Double) -> String { String(format: "%.2f", seconds) }

@@ -65,16 +65,6 @@ public struct FollowGraphParameters: Sendable, Codable, Equatable {
     }
 }
 
-/// An error in the generator's parameters or while writing its files.
-public struct FollowGraphError: Error, CustomStringConvertible, Sendable {
-    /// What is wrong.
-    public let problem: String
-    /// Creates an error saying `problem`.
-    public init(_ problem: String) { self.problem = problem }
-    /// The problem.
-    public var description: String { problem }
-}
-
 /// A generated graph: edge arrays and the planted community of every node.
 public struct GeneratedGraph: Sendable {
     /// The parameters that made it.

@@ -118,20 +118,19 @@ public struct MappedFollowGraph: FollowGraphMatrix, LinearOperator, @unchecked S
     }
 
     /// Weighted row sums of the selected matrix (before scaling). One pass over the rows.
-    public func rowSums() -> [Float] {
-        var out = Matrix<Float>(rows: rows, columns: 1)
-        var plain = self
-        plain.rowScale = nil; plain.columnScale = nil
-        plain.apply(Matrix(rows: columns, columns: 1, elements: [Float](repeating: 1, count: columns)), into: &out)
-        return out.elements
-    }
+    public func rowSums() -> [Float] { unscaledTimesOnes(transposed: false) }
 
     /// Weighted column sums of the selected matrix (before scaling). One pass over the transpose.
-    public func columnSums() -> [Float] {
-        var out = Matrix<Float>(rows: columns, columns: 1)
+    public func columnSums() -> [Float] { unscaledTimesOnes(transposed: true) }
+
+    /// The selected, weighted matrix without its scalings (or its transpose) times a vector of ones.
+    private func unscaledTimesOnes(transposed: Bool) -> [Float] {
         var plain = self
         plain.rowScale = nil; plain.columnScale = nil
-        plain.applyTranspose(Matrix(rows: rows, columns: 1, elements: [Float](repeating: 1, count: rows)), into: &out)
+        let (inner, outer) = transposed ? (rows, columns) : (columns, rows)
+        let ones = Matrix<Float>(rows: inner, columns: 1, elements: [Float](repeating: 1, count: inner))
+        var out = Matrix<Float>(rows: outer, columns: 1)
+        if transposed { plain.applyTranspose(ones, into: &out) } else { plain.apply(ones, into: &out) }
         return out.elements
     }
 

@@ -85,7 +85,7 @@ public enum FollowGraphPreprocessing {
             producers = (0..<n).filter { followers[$0] >= selection.minFollowers && followers[$0] > 0 }
             if let cap = selection.maxNodes, producers.count > cap { producers = mostFollowed(producers, followers, cap) }
             guard !producers.isEmpty else {
-                throw FollowGraphError("no account has at least \(selection.minFollowers) followers (--min-followers)")
+                throw FollowGraphError(message: "no account has at least \(selection.minFollowers) followers (\(parameter: .minFollowers))")
             }
             // No copy for a side that keeps every row (column): large graphs with the default
             // selection keep all columns that have a follower and all rows that follow someone.
@@ -93,7 +93,7 @@ public enum FollowGraphPreprocessing {
             let following = columnsKept.rowNonzeroCounts()
             consumers = (0..<n).filter { following[$0] >= max(1, selection.minFollowing) }
             guard !consumers.isEmpty else {
-                throw FollowGraphError("no user follows at least \(selection.minFollowing) of the kept accounts (--min-following)")
+                throw FollowGraphError(message: "no user follows at least \(selection.minFollowing) of the kept accounts (\(parameter: .minFollowing))")
             }
             selected = try consumers.count == n ? columnsKept : columnsKept.subMatrix(rows: consumers, columns: Array(0..<producers.count))
         } else {

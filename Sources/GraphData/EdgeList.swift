@@ -62,7 +62,10 @@ public struct EdgeList: Sendable {
     /// Columns of the adjacency matrix: ``targetIDs``'s size.
     public var columnCount: Int { targetIDs.count }
 
-    /// Reads an edge-list file. See ``EdgeListReader`` for the format.
+    /// Reads an edge-list file. See ``EdgeListReader`` for the format. A gzip file (known by its
+    /// magic bytes, whatever its name) is inflated as it is parsed, in blocks of 8 MiB of text
+    /// on one thread; errors still name its lines, and damaged gzip data is an error
+    /// (``GraphDataError/Problem/damagedCompressedData(format:reason:)``).
     ///
     /// Cost: one private `mmap` (or `read(2)`) of the file, a parse linear in its size (parallel over
     /// `options.threads` chunks), then for `.sum`/`.keepOne` a counting scatter by source and
@@ -73,8 +76,7 @@ public struct EdgeList: Sendable {
     ///   ``GraphDataError/Problem/cannotRead(reason:)`` when the file cannot be read, or
     ///   ``GraphDataError/Problem/invalidOptions(_:)`` for undirected with separate id maps.
     public static func read(path: String, options: EdgeListReader.Options = .init()) throws(GraphDataError) -> EdgeList {
-        let buffer = try TextBuffer.load(path: path)
-        return try read(buffer, options)
+        EdgeList(try EdgeListReader.parse(TextSource.open(path: path), options), options)
     }
 
     /// Reads an edge list from bytes in memory; `name` stands for the file name in errors.
@@ -208,6 +210,16 @@ public struct EdgeList: Sendable {
 }
 
 extension Optional {
+    mutating func withUnsafeMutableBufferPointerIfPresent<E, R>(_ body: (UnsafeMutableBufferPointer<E>?) -> R) -> R where Wrapped == [E] {
+        switch self {
+        case .some(var array):
+            self = nil
+            defer { self = array }
+            return array.withUnsafeMutableBufferPointer { body($0) }
+        case .none: return body(nil)
+        }
+    }
+
     func withUnsafeBufferPointerIfPresent<E, R>(_ body: (UnsafeBufferPointer<E>?) -> R) -> R where Wrapped == [E] {
         switch self {
         case .some(let array): return array.withUnsafeBufferPointer { body($0) }

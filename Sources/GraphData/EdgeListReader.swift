@@ -248,13 +248,22 @@ public enum EdgeListReader {
         var threads: Int
     }
 
-    static func parse(_ buf: TextBuffer, _ options: Options) throws(GraphDataError) -> Parsed {
+    /// Parses a file's text: a plain file in parallel chunks, a gzip file block by block.
+    static func parse(_ source: TextSource, _ options: Options) throws(GraphDataError) -> Parsed {
+        switch source {
+        case .whole(let buffer): return try parse(buffer, options)
+        case .gzip(let stream): return try parse(stream, options)
+        }
+    }
+
+    /// Where the data starts and how many columns it has, from the first one or two data lines
+    /// of the text's first block (after the BOM check and the options check).
+    static func layout(_ buf: TextBuffer, _ options: Options) throws(GraphDataError) -> (dataStart: Int, headerSkipped: Bool, columns: Int) {
         if !options.directed && options.separateIDMaps {
             throw GraphDataError(file: buf.name, line: nil, lineText: nil, problem: .invalidOptions(
                 "an undirected graph needs one id map shared by sources and targets (separateIDMaps = false)"))
         }
         try buf.prepareText()
-        // Header and weight detection look at the first one or two data lines.
         var dataStart = 0
         var headerSkipped = false
         if let first = nextDataLine(buf, from: 0) {
@@ -272,6 +281,61 @@ public enum EdgeListReader {
         case .no: columns = 2
         case .auto: columns = nextDataLine(buf, from: dataStart)?.fields.count == 3 ? 3 : 2
         }
+        return (dataStart, headerSkipped, columns)
+    }
+
+    /// Parses a gzip file's text block by block as it is inflated, into arrays that grow as
+    /// needed, numbering ids with one table (or two) for the whole file: one thread, never the
+    /// whole text in memory.
+    static func parse(_ stream: GzipTextStream, _ options: Options) throws(GraphDataError) -> Parsed {
+        var sources: [Int32] = [], targets: [Int32] = [], weights: [Float]? = nil
+        var layout: (dataStart: Int, headerSkipped: Bool, columns: Int)? = nil
+        let srcTable = IDTable(expectedCount: 1 << 16)
+        let dstTable = options.separateIDMaps ? IDTable(expectedCount: 1 << 16) : srcTable
+        try TextSource.gzip(stream).forEachBlock { (buf: TextBuffer) throws(GraphDataError) in
+            let start: Int
+            if layout == nil {
+                layout = try EdgeListReader.layout(buf, options)
+                if layout!.columns == 3 { weights = [] }
+                start = layout!.dataStart
+            } else {
+                start = 0
+            }
+            let lines = buf.newlineCount(in: start..<buf.count)
+            let n = sources.count
+            sources.append(contentsOf: repeatElement(0, count: lines))
+            targets.append(contentsOf: repeatElement(0, count: lines))
+            weights?.append(contentsOf: repeatElement(0, count: lines))
+            let outcome = sources.withUnsafeMutableBufferPointer { s in
+                targets.withUnsafeMutableBufferPointer { d in
+                    weights.withUnsafeMutableBufferPointerIfPresent { w in
+                        parseChunk(buf, start..<buf.count, columns: layout!.columns,
+                                   allowAnyWeight: options.allowNonPositiveWeights,
+                                   s.baseAddress! + n, d.baseAddress! + n, w.map { $0.baseAddress! + n },
+                                   srcTable, dstTable)
+                    }
+                }
+            }
+            if let problem = outcome.problem { throw buf.error(atLineStart: outcome.errorOffset, problem) }
+            let unused = lines - outcome.edges
+            sources.removeLast(unused); targets.removeLast(unused); weights?.removeLast(unused)
+        }
+        // The arrays grew by doubling: copy them to their size so that no slack is held for the run.
+        func tight<T>(_ a: [T]) -> [T] {
+            guard a.capacity > a.count + a.count / 8 else { return a }
+            return [T](unsafeUninitializedCapacity: a.count) { buffer, count in
+                a.withUnsafeBufferPointer { if let p = $0.baseAddress { buffer.baseAddress!.initialize(from: p, count: a.count) } }
+                count = a.count
+            }
+        }
+        sources = tight(sources); targets = tight(targets); weights = weights.map(tight)
+        return Parsed(sources: sources, targets: targets, weights: weights, sourceTable: srcTable,
+                      targetTable: dstTable, headerSkipped: layout?.headerSkipped ?? false, threads: 1)
+    }
+
+    static func parse(_ buf: TextBuffer, _ options: Options) throws(GraphDataError) -> Parsed {
+        // Header and weight detection look at the first one or two data lines.
+        let (dataStart, headerSkipped, columns) = try layout(buf, options)
         let weighted = columns == 3
 
         // Split into line-aligned chunks.

@@ -18,8 +18,12 @@ public struct GraphDataError: Error, Equatable, Sendable, CustomStringConvertibl
         /// The weight is zero, negative or too small for a normal `Float` (the readers' default
         /// accepts positive normal weights only; see `allowNonPositiveWeights`).
         case nonPositiveWeight(String)
-        /// The file is gzip-compressed and cannot be read as text.
+        /// The data is compressed and cannot be read as text (in-memory input; files in gzip
+        /// format are inflated as they are read).
         case compressed(String)
+        /// A compressed file is damaged: cut short, failing its checksum, or followed by bytes
+        /// that are not compressed data. `line` is the line the text had reached.
+        case damagedCompressedData(format: String, reason: String)
         /// An id (or label) column is empty, e.g. `a,,1` or a line starting with a comma.
         case emptyID
         /// An id is longer than ``GraphDataError/maximumIDLength`` bytes.
@@ -91,6 +95,8 @@ public struct GraphDataError: Error, Equatable, Sendable, CustomStringConvertibl
             return "weight \"\(text)\" is not a positive number (zero, negative or below \(Float.leastNormalMagnitude)); allow such weights explicitly (allowNonPositiveWeights, --allow-nonpositive-weights) if they are meant"
         case .compressed(let format):
             return "the file is \(format)-compressed; decompress it first (e.g. gunzip -k FILE) and read the result"
+        case .damagedCompressedData(let format, let reason):
+            return "damaged \(format) data: \(reason); nothing was used (test the file with gzip -t)"
         case .emptyID: return "empty id"
         case .idTooLong(let length):
             return "id of \(length) bytes is longer than \(GraphDataError.maximumIDLength) bytes"

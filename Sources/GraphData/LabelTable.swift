@@ -104,19 +104,20 @@ public struct LabelTable: Sendable {
     ///     map from the file, in order of first appearance.
     ///   - options: header and unknown-node handling.
     /// - Cost: one read of the file and a parse linear in its size, O(nodes + pairs) to build rows.
+    ///   A gzip file is inflated as it is parsed (as ``EdgeList/read(path:options:)`` does).
     /// - Throws: ``GraphDataError`` naming the file, line and text for a line without exactly
     ///   two columns, an empty node or label, or an unknown node (with `.error`); or
     ///   ``GraphDataError/Problem/cannotRead(reason:)``.
     public static func read(path: String, nodes: IDMap? = nil,
                             options: LabelReader.Options = .init()) throws(GraphDataError) -> LabelTable {
-        try read(TextBuffer.load(path: path), nodes, options)
+        try read(TextSource.open(path: path), nodes, options)
     }
 
     /// Reads label text from memory; `name` stands for the file name in errors. Same format,
     /// cost and errors as ``read(path:nodes:options:)``.
     public static func read(data: some Collection<UInt8>, name: String = "<memory>", nodes: IDMap? = nil,
                             options: LabelReader.Options = .init()) throws(GraphDataError) -> LabelTable {
-        try read(TextBuffer(bytes: data, name: name), nodes, options)
+        try read(.whole(TextBuffer(bytes: data, name: name)), nodes, options)
     }
 
     /// Reads label text from a string; `name` stands for the file name in errors.
@@ -125,23 +126,7 @@ public struct LabelTable: Sendable {
         try read(data: Array(string.utf8), name: name, nodes: nodes, options: options)
     }
 
-    static func read(_ buf: TextBuffer, _ nodes: IDMap?, _ options: LabelReader.Options) throws(GraphDataError) -> LabelTable {
-        try buf.prepareText()
-        var dataStart = 0
-        var headerSkipped = false
-        if let first = EdgeListReader.nextDataLine(buf, from: 0) {
-            let f = first.fields
-            let skip: Bool
-            switch options.header {
-            case .absent: skip = false
-            case .present: skip = true
-            case .auto:
-                skip = f.count == 2
-                    && LabelReader.headerWords.contains(EdgeListReader.fieldString(f.p0, f.l0).lowercased())
-                    && LabelReader.headerWords.contains(EdgeListReader.fieldString(f.p1, f.l1).lowercased())
-            }
-            if skip { dataStart = first.next; headerSkipped = true }
-        }
+    static func read(_ source: TextSource, _ nodes: IDMap?, _ options: LabelReader.Options) throws(GraphDataError) -> LabelTable {
         let building = nodes == nil
         let nodeTable: IDTable = nodes.map { options.unknownNodes == .insert ? $0.table.copy() : $0.table }
             ?? IDTable(expectedCount: 1024)
@@ -150,37 +135,59 @@ public struct LabelTable: Sendable {
         let unknownTable = IDTable()
         var rows = [Int32](), cols = [Int32]()
         var dataLines = 0, skipped = 0
-        let base = UnsafePointer(buf.base)
-        var p = base + dataStart
-        let end = base + buf.count
-        var f = LineFields(p)
+        var headerSkipped = false
+        var firstBlock = true
         let names = "(node, label)"
-        while p < end {
-            let lineStart = p
-            LineScanner.scan(&p, &f)
-            if f.count == 0 { continue }
-            let problem: GraphDataError.Problem?
-            if f.count == -1 { problem = .emptyID }
-            else if f.count == 1 { problem = .tooFewColumns(found: 1, expected: 2, names: names) }
-            else if f.count > 2 { problem = .tooManyColumns(found: f.count, expected: 2, names: names) }
-            else if max(f.l0, f.l1) > GraphDataError.maximumIDLength { problem = .idTooLong(length: max(f.l0, f.l1)) }
-            else { problem = nil }
-            if let problem { throw buf.error(atLineStart: lineStart - base, problem) }
-            dataLines += 1
-            let node = inserting ? nodeTable.findOrInsert(f.p0, f.l0) : nodeTable.find(f.p0, f.l0)
-            if node < 0 && !inserting {
-                if options.unknownNodes == .skip {
-                    skipped += 1
-                    _ = unknownTable.findOrInsert(f.p0, f.l0)
-                    continue
+        try source.forEachBlock { (buf: TextBuffer) throws(GraphDataError) in
+            var dataStart = 0
+            if firstBlock {
+                firstBlock = false
+                try buf.prepareText()
+                if let first = EdgeListReader.nextDataLine(buf, from: 0) {
+                    let f = first.fields
+                    let skip: Bool
+                    switch options.header {
+                    case .absent: skip = false
+                    case .present: skip = true
+                    case .auto:
+                        skip = f.count == 2
+                            && LabelReader.headerWords.contains(EdgeListReader.fieldString(f.p0, f.l0).lowercased())
+                            && LabelReader.headerWords.contains(EdgeListReader.fieldString(f.p1, f.l1).lowercased())
+                    }
+                    if skip { dataStart = first.next; headerSkipped = true }
                 }
-                throw buf.error(atLineStart: lineStart - base,
-                                .unknownNode(EdgeListReader.fieldString(f.p0, f.l0)))
             }
-            let label = labelTable.findOrInsert(f.p1, f.l1)
-            if node < 0 || label < 0 { throw buf.error(atLineStart: lineStart - base, .tooManyIDs) }
-            rows.append(node)
-            cols.append(label)
+            let base = UnsafePointer(buf.base)
+            var p = base + dataStart
+            let end = base + buf.count
+            var f = LineFields(p)
+            while p < end {
+                let lineStart = p
+                LineScanner.scan(&p, &f)
+                if f.count == 0 { continue }
+                let problem: GraphDataError.Problem?
+                if f.count == -1 { problem = .emptyID }
+                else if f.count == 1 { problem = .tooFewColumns(found: 1, expected: 2, names: names) }
+                else if f.count > 2 { problem = .tooManyColumns(found: f.count, expected: 2, names: names) }
+                else if max(f.l0, f.l1) > GraphDataError.maximumIDLength { problem = .idTooLong(length: max(f.l0, f.l1)) }
+                else { problem = nil }
+                if let problem { throw buf.error(atLineStart: lineStart - base, problem) }
+                dataLines += 1
+                let node = inserting ? nodeTable.findOrInsert(f.p0, f.l0) : nodeTable.find(f.p0, f.l0)
+                if node < 0 && !inserting {
+                    if options.unknownNodes == .skip {
+                        skipped += 1
+                        _ = unknownTable.findOrInsert(f.p0, f.l0)
+                        continue
+                    }
+                    throw buf.error(atLineStart: lineStart - base,
+                                    .unknownNode(EdgeListReader.fieldString(f.p0, f.l0)))
+                }
+                let label = labelTable.findOrInsert(f.p1, f.l1)
+                if node < 0 || label < 0 { throw buf.error(atLineStart: lineStart - base, .tooManyIDs) }
+                rows.append(node)
+                cols.append(label)
+            }
         }
         let sorted = rows.withUnsafeBufferPointer { r in
             cols.withUnsafeBufferPointer { c in

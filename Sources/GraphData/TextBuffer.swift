@@ -18,11 +18,16 @@ final class TextBuffer: @unchecked Sendable {
     let base: UnsafeMutablePointer<UInt8>
     /// Bytes of text including the final `'\n'` (which may have been appended).
     let count: Int
+    /// Lines of the file before this buffer's first byte (a block of a streamed file), so that
+    /// errors give the line number in the file.
+    var lineOffset = 0
 
     /// Bytes of a private file mapping to unmap on deinit, or 0 for a malloc'ed buffer.
     private let mappedLength: Int
 
-    private init(name: String, base: UnsafeMutablePointer<UInt8>, used: Int, mappedLength: Int = 0) {
+    /// Takes ownership of `base` (`malloc`ed, or a private mapping of `mappedLength` bytes),
+    /// which holds `used` bytes of text and has room for `used + 1 + padding` bytes.
+    init(name: String, base: UnsafeMutablePointer<UInt8>, used: Int, mappedLength: Int = 0) {
         self.name = name
         var used = used
         if used == 0 || base[used - 1] != UInt8(ascii: "\n") {
@@ -140,7 +145,7 @@ final class TextBuffer: @unchecked Sendable {
 
     /// An error about the line starting at byte `lineStart`: computes its 1-based number and text.
     func error(atLineStart lineStart: Int, _ problem: GraphDataError.Problem) -> GraphDataError {
-        let line = newlineCount(in: 0..<lineStart) + 1
+        let line = lineOffset + newlineCount(in: 0..<lineStart) + 1
         var end = nextLineStart(after: lineStart) - 1
         if end > lineStart && base[end - 1] == UInt8(ascii: "\r") { end -= 1 }
         var text = String(decoding: UnsafeBufferPointer(start: base + lineStart,

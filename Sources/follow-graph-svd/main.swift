@@ -83,6 +83,7 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
                                             output: URL(fileURLWithPath: output ?? "."), configuration: c,
                                             keepSelfLoops: edgeList.keepSelfLoops, labels: labels.map { URL(fileURLWithPath: $0) })
         options.header = edgeList.header; options.allowNonPositiveWeights = edgeList.allowNonpositiveWeights
+        options.parameterNames = [.dimension: "--dim", .maxNodes: "--max-nodes", .minFollowers: "--min-followers", .minFollowing: "--min-following", .undirected: "--undirected", .threads: "--threads", .binaryCSR: "--write-csr"]
         if let writeCsr {
             let written = try FollowGraphRun.writeCSR(options, to: writeCsr, log: log)
             return print("follow-graph-svd: wrote \(writeCsr): \(written.nodes) nodes, \(written.edges) edges (binary CSR)")

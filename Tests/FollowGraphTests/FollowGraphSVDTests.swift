@@ -130,7 +130,8 @@ func plantedEdgeList() -> String {
             _ = try FollowGraphSVD.embed(edges: edges, configuration: c)
             Issue.record("expected an error")
         } catch let error as FollowGraphError {
-            #expect(error.description.contains("--dim 5 is larger"))
+            #expect(error.description.contains("dimension 5 is larger") && !error.description.contains("--"))
+            #expect(error.naming([.dimension: "--dim"]).description.contains("--dim 5 is larger"))
         }
     }
 

@@ -46,8 +46,39 @@ import Testing
         try (1...30).map { "0\t\($0)\n" }.joined().write(to: edges, atomically: true, encoding: .utf8)
         let run = try ToolRunner.run("follow-graph-svd", [edges.path, "--undirected", "--dim", "8", "-o", dir.appendingPathComponent("e").path])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stderr.contains("numerically zero"), "\(run.stderr)")
+        #expect(run.stderr.contains("numerically zero") && run.stderr.contains("use --dim 2"), "\(run.stderr)")
         let ring = try ToolRunner.run("follow-graph-svd", [edges.path, "--dim", "1", "-o", dir.appendingPathComponent("f").path])
         #expect(!ring.stderr.contains("numerically zero"), "\(ring.stderr)")
+    }
+}
+
+/// A gzip edge list (issue 12, defect 6): read as the plain file; damaged, a clear error.
+@Suite struct GzipToolTests {
+    @Test func gzipEdgeListsAreReadAndDamagedOnesRefused() throws {
+        let dir = try ToolRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let plain = dir.appendingPathComponent("edges.tsv")
+        try ToolRunner.ringGraph(nodes: 300, degree: 4).write(to: plain, atomically: true, encoding: .utf8)
+        let gzip = Process()
+        gzip.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        gzip.arguments = ["-k", plain.path]
+        try gzip.run(); gzip.waitUntilExit()
+        let gz = plain.path + ".gz"
+        for (input, name) in [(plain.path, "plain"), (gz, "gz")] {
+            let run = try ToolRunner.run("follow-graph-svd", [input, "--dim", "4", "--threads", "1", "-q", "-o", dir.appendingPathComponent(name).path])
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        for table in ["consumers", "producers", "nodes"] {
+            let a = try Data(contentsOf: dir.appendingPathComponent("plain/\(table)/vectors.npy"))
+            let b = try Data(contentsOf: dir.appendingPathComponent("gz/\(table)/vectors.npy"))
+            #expect(a == b, "\(table)")
+        }
+        let whole = try Data(contentsOf: URL(fileURLWithPath: gz))
+        let cut = dir.appendingPathComponent("cut.tsv.gz")
+        try whole.prefix(whole.count * 2 / 3).write(to: cut)
+        let run = try ToolRunner.run("follow-graph-svd", [cut.path, "--dim", "4", "-o", dir.appendingPathComponent("cut").path])
+        #expect(run.status == 1 && !run.timedOut)
+        #expect(run.stderr.contains(cut.path + ":") && run.stderr.contains("damaged gzip data") && run.stderr.contains("truncated"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("cut").path))
     }
 }

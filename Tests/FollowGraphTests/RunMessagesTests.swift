@@ -1,0 +1,84 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import FollowGraph
+import GraphData
+import LinearAlgebra
+
+/// What a follow-graph run tells its user (issue 12): settings named by the library's parameters
+/// unless the caller maps them to its flags, and solver warnings (ARPACK stopping short)
+/// handed to the run's warning channel and kept in the report.
+@Suite struct RunMessagesTests {
+    func withEdges(_ text: String, _ body: (URL, URL) throws -> Void) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("messages-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let edges = dir.appendingPathComponent("edges.tsv")
+        try Data(text.utf8).write(to: edges)
+        try body(edges, dir)
+    }
+
+    static let flags: FollowGraphParameterNames = [.dimension: "--dim", .maxNodes: "--max-nodes", .minFollowers: "--min-followers",
+                                                  .minFollowing: "--min-following", .undirected: "--undirected",
+                                                  .threads: "--threads", .binaryCSR: "--write-csr"]
+
+    func runError(_ options: FollowGraphRunOptions) -> String {
+        do { _ = try FollowGraphRun.run(options); return "no error" } catch { return String(describing: error) }
+    }
+
+    @Test func errorsNameLibraryParametersUnlessTheCallerMapsThem() throws {
+        try withEdges(plantedEdgeList()) { edges, dir in
+            var c = FollowGraphSVDConfiguration()
+            c.dimension = 500
+            var options = FollowGraphRunOptions(edges: edges, output: dir.appendingPathComponent("a"), configuration: c)
+            let library = runError(options)
+            #expect(library.contains("dimension 500 is larger") && !library.contains("--"), "\(library)")
+            options.parameterNames = Self.flags
+            let tool = runError(options)
+            #expect(tool.contains("--dim 500 is larger"), "\(tool)")
+
+            c.dimension = 2; c.selection.minFollowers = 1000
+            options = FollowGraphRunOptions(edges: edges, output: dir.appendingPathComponent("b"), configuration: c)
+            #expect(runError(options).contains("(selection.minFollowers)"))
+            options.parameterNames = Self.flags
+            #expect(runError(options).contains("(--min-followers)"))
+        }
+    }
+
+    @Test func memoryAdviceNamesTheSettingsAsAsked() throws {
+        let graph = try EdgeList.read(string: plantedEdgeList())
+        var c = FollowGraphSVDConfiguration()
+        c.dimension = 3
+        let library = FollowGraphSVD.budget(graph: graph, configuration: c).advice
+        #expect(library.contains("dimension (now 3)") && library.contains("selection.maxNodes") && !library.contains("--"), "\(library)")
+        let tool = FollowGraphSVD.budget(graph: graph, configuration: c, names: Self.flags).advice
+        #expect(tool.contains("--dim (now 3)") && tool.contains("--max-nodes") && tool.contains("--write-csr"), "\(tool)")
+        let rank = FollowGraphEmbedding.rankWarning(singularValues: [1, 0], rows: 5, columns: 5, names: Self.flags)
+        #expect(rank?.contains("use --dim 1") == true)
+        #expect(FollowGraphEmbedding.rankWarning(singularValues: [1, 0], rows: 5, columns: 5)?.contains("use dimension 1") == true)
+    }
+
+    @Test func arpackStoppingShortIsAWarningOfTheRun() throws {
+        var p = FollowGraphParameters(nodes: 3000, edges: 30_000, communities: 6)
+        p.seed = 2
+        let graph = try FollowGraphGenerator.generate(p)
+        let text = (0..<graph.sources.count).map { "\(graph.sources[$0])\t\(graph.targets[$0])\n" }.joined()
+        try withEdges(text) { edges, dir in
+            var c = FollowGraphSVDConfiguration()
+            c.method = .svd; c.solver = .arpack; c.dimension = 12; c.arpackMaxIterations = 1
+            var options = FollowGraphRunOptions(edges: edges, output: dir.appendingPathComponent("out"), configuration: c)
+            let received = Mutex<[String]>([])
+            options.warn = { warning in received.withLock { $0.append(warning) } }
+            let report = try FollowGraphRun.run(options)
+            let warnings = received.withLock { $0 }
+            #expect(report.diagnostics.allConverged == false)
+            #expect(warnings.contains { $0.contains("converged") && $0.contains("What to change") }, "\(warnings)")
+            #expect(report.warnings == warnings)
+            // Converged runs have none.
+            c.arpackMaxIterations = nil
+            options = FollowGraphRunOptions(edges: edges, output: dir.appendingPathComponent("ok"), configuration: c)
+            options.warn = { warning in Issue.record("unexpected warning: \(warning)") }
+            #expect(try FollowGraphRun.run(options).warnings == nil)
+        }
+    }
+}
