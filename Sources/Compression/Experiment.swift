@@ -110,7 +110,7 @@ public struct CompressionExperiment: Sendable {
     }
 
     /// Runs every method on `dataset` and returns one result per (method, dim, head).
-    /// - Throws: what ``store`` throws, or ``LAPACKError`` from the PCA.
+    /// - Throws: what ``store`` throws, or `LAPACKError` from the PCA.
     /// - Precondition: every dimension is in `1 ... dataset.features.dimension`; the dataset
     ///   has at least 2 classes and non-empty train and test splits.
     public func run(_ dataset: CompressionDataset) throws -> [CompressionResult] {

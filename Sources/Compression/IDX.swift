@@ -38,7 +38,9 @@ public struct IDXArray: Sendable {
     public var itemSize: Int { dimensions.dropFirst().reduce(1, *) }
 
     /// Parses IDX bytes (already decompressed).
-    /// - Parameter source: a name for error messages (usually the file path).
+    /// - Parameters:
+    ///   - bytes: the whole file's bytes.
+    ///   - source: a name for error messages (usually the file path).
     /// - Throws: ``CompressionError`` when the magic number is wrong, the element type is
     ///   unknown, or the payload is shorter or longer than the header says (a truncated file).
     /// - Complexity: O(bytes) (one copy of the payload).

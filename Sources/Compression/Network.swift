@@ -15,7 +15,7 @@ public enum Layer<Scalar: BLASScalar>: Sendable, Equatable {
 ///
 /// A bottleneck model is two networks joined: a *subnetwork* `inputs -> ... -> d` ending in a
 /// linear layer (its output is the embedding), and a *head* `d -> ... -> classes`; see
-/// ``joined(with:)`` and ``prefix(_:)``.
+/// ``joined(with:)`` and ``split(at:)``.
 public struct Network<Scalar: BLASScalar>: Sendable, Equatable {
     /// The layers, applied in order.
     public var layers: [Layer<Scalar>]

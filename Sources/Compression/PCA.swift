@@ -25,11 +25,11 @@ public struct PCAProjection<Scalar: BLASScalar>: Sendable {
     /// The covariance `C = X X'/n - mean mean'` is formed densely (`inputs x inputs`; one GEMM
     /// for dense features, one outer product per sample's entries for sparse ones). Up to
     /// `exactLimit` inputs, its top `d` eigenvectors come from LAPACK's symmetric
-    /// eigensolver (`syevd`); above, from ``Solvers/RandomizedSVD`` of `C` (rank `d`,
+    /// eigensolver (`syevd`); above, from `RandomizedSVD` (Solvers) of `C` (rank `d`,
     /// `powerIterations` power iterations, seeded by `seed`): for a symmetric positive
     /// semidefinite `C` the singular triplets are the eigenpairs.
     /// - Precondition: `0 < d <= features.dimension`, rows non-empty and in range.
-    /// - Throws: ``LAPACKError`` when the eigensolver fails, ``Solvers/SolverError`` when the
+    /// - Throws: `LAPACKError` when the eigensolver fails, `SolverError` when the
     /// randomized SVD does (e.g. NaN features).
     /// - Complexity: covariance O(inputs^2 n) dense; eigen O(inputs^3) exact or
     ///   O(inputs^2 (d + 10) powerIterations) randomized.

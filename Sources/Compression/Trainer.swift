@@ -53,7 +53,13 @@ public enum Trainer {
     /// Each epoch shuffles `trainRows` with a generator seeded by `configuration.seed` and the
     /// epoch number, so the same seed and initial network give the same weights.
     /// - Parameters:
+    ///   - network: the network to train, updated in place.
+    ///   - loss: the loss minimised (and the one that scores the validation rows).
+    ///   - features: the inputs, one row per sample.
     ///   - labels: one label per row of `features` (indexed by row, not by position in `trainRows`).
+    ///   - trainRows: the rows trained on, shuffled every epoch.
+    ///   - validationRows: the rows whose loss picks the kept epoch (none: the last epoch is kept).
+    ///   - configuration: epochs, batch size, learning rate, L2, patience and seed.
     /// - Precondition: `features.dimension == network.inputs`, `labels.count == features.count`,
     ///   rows in range, labels valid for `loss` and `network.outputs`.
     /// - Complexity: epochs x (forward + backward) over the training rows, plus one forward

@@ -15,16 +15,16 @@
 import Foundation
 
 extension EdgeList {
-    /// Reads the edge list at `url` (a file URL); see ``GraphData/EdgeList/read(path:options:)``.
-    /// - Throws: ``GraphData/GraphDataError`` naming the file, line and problem.
+    /// Reads the edge list at `url` (a file URL); see `EdgeList.read(path:options:)`.
+    /// - Throws: `GraphDataError` naming the file, line and problem.
     public static func read(_ url: URL, options: EdgeListReader.Options = .init()) throws(GraphDataError) -> EdgeList {
         try read(path: url.path, options: options)
     }
 }
 
 extension LabelTable {
-    /// Reads the label file at `url` (a file URL); see ``GraphData/LabelTable/read(path:nodes:options:)``.
-    /// - Throws: ``GraphData/GraphDataError`` naming the file, line and problem.
+    /// Reads the label file at `url` (a file URL); see `LabelTable.read(path:nodes:options:)`.
+    /// - Throws: `GraphDataError` naming the file, line and problem.
     public static func read(_ url: URL, nodes: IDMap? = nil, options: LabelReader.Options = .init()) throws(GraphDataError) -> LabelTable {
         try read(path: url.path, nodes: nodes, options: options)
     }
