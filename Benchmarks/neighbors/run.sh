@@ -20,14 +20,15 @@
 # Benchmarks/neighbors/report.py prints the README table.
 #
 # Environment: EMBEDDINGS_DATA (default ../shared/data), NEIGHBORS_WORK (default
-# Benchmarks/.results/neighbors: tables, vectors and indexes), GAUSSIAN_ROWS, NEIGHBORS_EF,
+# Benchmarks/.results/neighbors: tables, vectors and indexes), NEIGHBORS_RESULTS (default
+# Benchmarks/neighbors/results), GAUSSIAN_ROWS, NEIGHBORS_EF,
 # NEIGHBORS_SKIP_BUILD (set: use the release tools already built).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 data="${EMBEDDINGS_DATA:-$root/../shared/data}"
 work="${NEIGHBORS_WORK:-$root/Benchmarks/.results/neighbors}"
-results="$here/results"
+results="${NEIGHBORS_RESULTS:-$here/results}"
 mkdir -p "$work" "$results"
 export OMP_NUM_THREADS=2 OPENBLAS_NUM_THREADS=2 MKL_NUM_THREADS=2 EMBEDDINGS_THREADS=2
 PY="${JUDGE_VENV:-$HOME/.cache/judge-venv}/bin/python"   # the judge's venv; made by its setup.sh when missing
