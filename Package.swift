@@ -104,7 +104,7 @@ let package = Package(
         ]),
 
         // Neighbours (issue 13): the index library, its tool, the candidate-generation benchmark.
-        .target(name: "Neighbors", dependencies: ["LinearAlgebra", "EmbeddingStore"]),
+        .target(name: "Neighbors", dependencies: ["LinearAlgebra", "CLinearAlgebra", "EmbeddingStore"]),
         .target(name: "CandidateGeneration", dependencies: ["Neighbors", "FollowGraph", "Solvers", "GraphData", "EmbeddingStore"]),
         .executableTarget(name: "embedding-neighbors", dependencies: [
             "ToolSupport", "Neighbors", "EmbeddingStore", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),

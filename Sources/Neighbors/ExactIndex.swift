@@ -115,14 +115,7 @@ public final class ExactIndex: NeighborIndex {
                                  k: p.k, filter: filter, l2: metric == .l2, threads: p.threads ?? Parallel.threads)
             }
         }
-        return neighbors(from: heaps, metric: metric, table: table, queryNormSquares: queryNormSquares(q))
-    }
-
-    func queryNormSquares(_ q: [Float]) -> [Float]? {
-        guard metric == .l2 else { return nil }
-        return q.withUnsafeBufferPointer { p in
-            (0..<(q.count / dimension)).map { dot(p.baseAddress! + $0 * dimension, p.baseAddress! + $0 * dimension, dimension) }
-        }
+        return neighbors(from: heaps, metric: metric, table: table, queries: q, dimension: dimension)
     }
 
     public func save(to url: URL) throws {

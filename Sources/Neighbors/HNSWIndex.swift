@@ -1,3 +1,4 @@
+import CLinearAlgebra
 import Dispatch
 import Foundation
 import LinearAlgebra
@@ -62,7 +63,8 @@ final class PairHeap {
 }
 
 /// Per-thread search state: a generation-tagged visited array (no clearing between searches),
-/// the candidate and result heaps, and a buffer for a neighbour list copied under its lock.
+/// the candidate and result heaps, a buffer for a neighbour list copied under its lock, and the
+/// `(distance, slot)` lists of the neighbour selection (no allocation per insertion).
 final class SearchScratch: @unchecked Sendable {
     private(set) var visited: UnsafeMutablePointer<UInt16>
     private var capacity: Int
@@ -72,6 +74,12 @@ final class SearchScratch: @unchecked Sendable {
     let listCopy: UnsafeMutablePointer<Int32>
     let batch: UnsafeMutablePointer<Int32>
     let batchDistances: UnsafeMutablePointer<Float>
+    /// The selection's candidates (the beam's results, then a full list being re-pruned).
+    private(set) var poolKeys: UnsafeMutablePointer<Float>
+    private(set) var poolSlots: UnsafeMutablePointer<Int32>
+    private var poolCapacity: Int
+    let pruneKeys: UnsafeMutablePointer<Float>
+    let pruneSlots: UnsafeMutablePointer<Int32>
 
     init(slots: Int, maxList: Int) {
         capacity = max(slots, 16)
@@ -80,9 +88,17 @@ final class SearchScratch: @unchecked Sendable {
         listCopy = .allocate(capacity: maxList + 1)
         batch = .allocate(capacity: maxList + 1)
         batchDistances = .allocate(capacity: maxList + 1)
+        poolCapacity = 256
+        poolKeys = .allocate(capacity: poolCapacity)
+        poolSlots = .allocate(capacity: poolCapacity)
+        pruneKeys = .allocate(capacity: maxList + 2)
+        pruneSlots = .allocate(capacity: maxList + 2)
     }
 
-    deinit { visited.deallocate(); listCopy.deallocate(); batch.deallocate(); batchDistances.deallocate() }
+    deinit {
+        visited.deallocate(); listCopy.deallocate(); batch.deallocate(); batchDistances.deallocate()
+        poolKeys.deallocate(); poolSlots.deallocate(); pruneKeys.deallocate(); pruneSlots.deallocate()
+    }
 
     /// Starts a new search over `slots` slots.
     func begin(slots: Int) {
@@ -98,6 +114,31 @@ final class SearchScratch: @unchecked Sendable {
             tag = 0
         }
         tag += 1
+    }
+
+    /// Makes room for `n` selection candidates.
+    func reservePool(_ n: Int) {
+        guard n > poolCapacity else { return }
+        poolKeys.deallocate(); poolSlots.deallocate()
+        poolCapacity = max(n, 2 * poolCapacity)
+        poolKeys = .allocate(capacity: poolCapacity)
+        poolSlots = .allocate(capacity: poolCapacity)
+    }
+}
+
+/// Sorts `n` `(key, slot)` pairs by key, then slot (insertion sort: the lists are short or, when
+/// they come out of a heap, already sorted but for ties).
+@inline(__always) func sortPairs(_ keys: UnsafeMutablePointer<Float>, _ slots: UnsafeMutablePointer<Int32>, _ n: Int) {
+    var i = 1
+    while i < n {
+        let key = keys[i], slot = slots[i]
+        var j = i
+        while j > 0 && (keys[j - 1] > key || (keys[j - 1] == key && slots[j - 1] > slot)) {
+            keys[j] = keys[j - 1]; slots[j] = slots[j - 1]
+            j -= 1
+        }
+        keys[j] = key; slots[j] = slot
+        i += 1
     }
 }
 
@@ -266,8 +307,11 @@ public final class HNSWIndex: NeighborIndex {
         let vectors = UnsafePointer(rows.values.pointer), d = dimension, l2 = metric == .l2
         let batch = s.batch, batchDistances = s.batchDistances
         let levelOf = UnsafePointer(levels.pointer)
+        let lineBytes = d * MemoryLayout<Float>.stride
+        let nextLists: UnsafePointer<Int32>? = level == 0 ? UnsafePointer(links0.pointer) : nil
+        let listStride = 1 + maxM0
         @inline(__always) func dist(_ e: Int32) -> Float {
-            let v = vectors + Int(e) * d
+            let v = vectors + Int(e) &* d
             return l2 ? squaredDistance(q, v, d) : -dot(q, v, d)
         }
         let entryDistance = dist(entry)
@@ -290,6 +334,10 @@ public final class HNSWIndex: NeighborIndex {
                 visited[Int(e)] = tag
                 batch[fresh] = e
                 fresh += 1
+                // Start loading the vector now: its distance is computed after the gather.
+                let v = UnsafeRawPointer(vectors + Int(e) &* d)
+                var line = 0
+                while line < lineBytes { cla_prefetch_read(v + line); line &+= 64 }
             }
             for i in 0..<fresh { batchDistances[i] = dist(batch[i]) }
             for i in 0..<fresh {
@@ -303,59 +351,87 @@ public final class HNSWIndex: NeighborIndex {
                     if results.count > 0 { bound = -results.topKey }
                 }
             }
+            // And the list of the next candidate to expand.
+            if let l0 = nextLists, candidates.count > 0 { cla_prefetch_read(l0 + Int(candidates.topSlot) &* listStride) }
         }
     }
 
-    /// Algorithm 4's heuristic over `pool` sorted by distance to the base vector.
-    func selectNeighbours(_ pool: [(Float, Int32)], limit: Int) -> [(Float, Int32)] {
-        var kept = [(Float, Int32)]()
-        kept.reserveCapacity(limit)
-        for (d, e) in pool {
-            if kept.count >= limit { break }
-            let pe = rows.row(e)
+    /// Algorithm 4's heuristic, in place: walks the `n` candidates (sorted by distance to the base
+    /// vector) and keeps a candidate only when it is closer to the base vector than to every one
+    /// kept before it, until `limit` are kept; the kept ones end up first. Returns their number.
+    func selectNeighbours(_ keys: UnsafeMutablePointer<Float>, _ slots: UnsafeMutablePointer<Int32>, count n: Int, limit: Int) -> Int {
+        let vectors = UnsafePointer(rows.values.pointer), d = dimension, l2 = metric == .l2
+        var kept = 0, i = 0
+        while i < n && kept < limit {
+            let e = slots[i], de = keys[i]
+            let pe = vectors + Int(e) * d
             var good = true
-            for (_, r) in kept where distance(pe, rows.row(r)) < d { good = false; break }
-            if good { kept.append((d, e)) }
+            var j = 0
+            while j < kept {
+                let pr = vectors + Int(slots[j]) * d
+                if (l2 ? squaredDistance(pe, pr, d) : -dot(pe, pr, d)) < de { good = false; break }
+                j += 1
+            }
+            if good { keys[kept] = de; slots[kept] = e; kept += 1 }
+            i += 1
         }
         return kept
     }
 
-    /// Links `slot` at `level` to the best of `s.results`; returns the closest kept neighbour.
-    func connect(_ slot: Int32, level: Int, _ s: SearchScratch, locking: Bool, fallback: Int32) -> Int32 {
-        var pool = [(Float, Int32)]()
-        pool.reserveCapacity(s.results.count)
-        while s.results.count > 0 {
-            if s.results.topSlot != slot { pool.append((-s.results.topKey, s.results.topSlot)) }
-            s.results.pop()
+    /// Links `slot` at `level` to the best of `s.results` (which it empties); returns the closest
+    /// kept neighbour. A neighbour whose list is full re-prunes it with the same heuristic.
+    func connect(_ slot: Int32, level: Int, _ s: SearchScratch, locking: Bool, fallback: Int32, slots: Int) -> Int32 {
+        let results = s.results
+        s.reservePool(results.count)
+        let keys = s.poolKeys, pool = s.poolSlots
+        // The heap's root is the farthest: filling from the back leaves them by distance.
+        var n = results.count, w = n
+        while results.count > 0 {
+            w -= 1
+            keys[w] = -results.topKey; pool[w] = results.topSlot
+            results.pop()
         }
-        pool.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-        let selected = selectNeighbours(pool, limit: m)
+        w = 0
+        for i in 0..<n where pool[i] != slot { keys[w] = keys[i]; pool[w] = pool[i]; w += 1 }
+        n = w
+        sortPairs(keys, pool, n)
+        let selected = selectNeighbours(keys, pool, count: n, limit: m)
         if locking { locks.lock(slot) }
         let own = list(slot, level)
-        own[0] = Int32(selected.count)
-        for (i, (_, e)) in selected.enumerated() { own[1 + i] = e }
+        own[0] = Int32(selected)
+        (own + 1).update(from: pool, count: selected)
         if locking { locks.unlock(slot) }
         let cap = level == 0 ? maxM0 : m
-        for (d, n) in selected {
-            if locking { locks.lock(n) }
-            let ln = list(n, level)
-            let c = Int(ln[0])
+        let vectors = UnsafePointer(rows.values.pointer), d = dimension, l2 = metric == .l2
+        let pk = s.pruneKeys, ps = s.pruneSlots
+        for j in 0..<selected {
+            let nb = pool[j]
+            if locking { locks.lock(nb) }
+            let ln = list(nb, level)
+            let c = min(max(Int(ln[0]), 0), cap)
             if c < cap {
                 ln[1 + c] = slot
                 ln[0] = Int32(c + 1)
             } else {
-                let pn = rows.row(n)
-                var candidates = [(d, slot)]
-                candidates.reserveCapacity(c + 1)
-                for i in 0..<c { candidates.append((distance(pn, rows.row(ln[1 + i])), ln[1 + i])) }
-                candidates.sort { $0.0 < $1.0 || ($0.0 == $1.0 && $0.1 < $1.1) }
-                let kept = selectNeighbours(candidates, limit: cap)
-                ln[0] = Int32(kept.count)
-                for (i, (_, e)) in kept.enumerated() { ln[1 + i] = e }
+                // Re-prune: the new vector and the current neighbours, by distance to `nb`.
+                let pn = vectors + Int(nb) * d
+                pk[0] = keys[j]; ps[0] = slot
+                var t = 1
+                for i in 0..<c {
+                    let e = ln[1 + i]
+                    guard e >= 0, Int(e) < slots else { continue }
+                    let pe = vectors + Int(e) * d
+                    pk[t] = l2 ? squaredDistance(pn, pe, d) : -dot(pn, pe, d); ps[t] = e
+                    t += 1
+                }
+                sortPairs(pk, ps, t)
+                let kept = selectNeighbours(pk, ps, count: t, limit: cap)
+                ln[0] = Int32(kept)
+                (ln + 1).update(from: ps, count: kept)
             }
-            if locking { locks.unlock(n) }
+            if locking { locks.unlock(nb) }
         }
-        return selected.first?.1 ?? fallback
+        return selected > 0 ? pool[0] : fallback
     }
 
     /// Inserts `slot` (its vector, level and empty lists already stored).
@@ -377,7 +453,7 @@ public final class HNSWIndex: NeighborIndex {
         var l = min(level, top)
         while l >= 0 {
             searchLayer(q, entry: cur, ef: efConstruction, level: l, s, filter: tombstones, restricts: restricts, locking: locking, slots: slots)
-            cur = connect(slot, level: l, s, locking: locking, fallback: cur)
+            cur = connect(slot, level: l, s, locking: locking, fallback: cur, slots: slots)
             l -= 1
         }
         if holdGlobal {
@@ -514,11 +590,7 @@ public final class HNSWIndex: NeighborIndex {
                 }
             }
         }
-        return neighbors(from: heaps, metric: metric, table: table, queryNormSquares: l2 ? queryNorms(q) : nil)
-    }
-
-    func queryNorms(_ q: [Float]) -> [Float] {
-        q.withUnsafeBufferPointer { p in (0..<(q.count / dimension)).map { dot(p.baseAddress! + $0 * dimension, p.baseAddress! + $0 * dimension, dimension) } }
+        return neighbors(from: heaps, metric: metric, table: table, queries: q, dimension: d)
     }
 
     public func save(to url: URL) throws {

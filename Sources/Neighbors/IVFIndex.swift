@@ -241,8 +241,7 @@ public final class IVFIndex: NeighborIndex {
                 }
             }
         }
-        let norms: [Float]? = l2 ? q.withUnsafeBufferPointer { qp in (0..<nq).map { dot(qp.baseAddress! + $0 * d, qp.baseAddress! + $0 * d, d) } } : nil
-        return neighbors(from: heaps, metric: metric, table: table, queryNormSquares: norms)
+        return neighbors(from: heaps, metric: metric, table: table, queries: q, dimension: d)
     }
 
     public func save(to url: URL) throws {

@@ -321,12 +321,15 @@ func withSlotFilter<R>(_ filter: NeighborFilter?, table: IDTable, _ body: (SlotF
     }
 }
 
-/// Converts per-query top-k slots/scores to neighbours (L2 scores back to squared distances).
-func neighbors(from heaps: HeapSet, metric: Metric, table: IDTable, queryNormSquares: [Float]?) -> [[Neighbor]] {
-    (0..<heaps.queries).map { q in
+/// Converts per-query top-k slots/scores to neighbours. L2 scores (`2 q.x - |x|^2`, or `-|q - x|^2`
+/// less `|q|^2`) become squared distances with the norms of `queries` (row-major, `dimension` wide).
+func neighbors(from heaps: HeapSet, metric: Metric, table: IDTable, queries: [Float], dimension d: Int) -> [[Neighbor]] {
+    let norms: [Float]? = metric != .l2 ? nil : queries.withUnsafeBufferPointer { p in
+        (0..<heaps.queries).map { dot(p.baseAddress! + $0 * d, p.baseAddress! + $0 * d, d) }
+    }
+    return (0..<heaps.queries).map { q in
         heaps.sorted(q).map { score, slot in
-            let s = metric == .l2 ? max(0, (queryNormSquares?[q] ?? 0) - score) : score
-            return Neighbor(id: table.id(slot), score: s)
+            Neighbor(id: table.id(slot), score: norms.map { max(0, $0[q] - score) } ?? score)
         }
     }
 }
