@@ -16,7 +16,7 @@ struct JSONBytesTests {
         var rng = SystemRandomNumberGenerator.seeded(7)
         var samples: [Float] = [1, -1, 0.5, 0.1, 1e-5, 9.99999e-6, 1e-6, 123456789, 1e9, 999999999, 1e10, 3.4028235e38,
                                 -3.4028235e38, Float.leastNonzeroMagnitude, Float.leastNormalMagnitude, 1.17549435e-38,
-                                0.3, 2.5e-45, 16777216, 16777217, 0.099999994, 1e-40]
+                                0.3, 2.5e-45, 16777216, 16777218, 0.099999994, Float(bitPattern: 0x0001_0000)]
         // Random bit patterns cover every exponent; random values in [-1, 1] the usual table.
         for _ in 0..<200_000 { samples.append(Float(bitPattern: UInt32(truncatingIfNeeded: rng.next()))) }
         for _ in 0..<200_000 { samples.append(Float(Double(rng.next() % 2_000_001) / 1_000_000 - 1)) }
