@@ -74,11 +74,14 @@ public enum SkipGram {
         /// Mean loss per training example (`-log σ(u·v)` for a positive pair, `-log σ(-u·v)` for a
         /// negative one), accumulated in `Double`, one value per epoch.
         public let epochLoss: [Double]
+        /// The loss of a fixed sample of examples at the end of each epoch (see
+        /// ``SkipGram/train(_:_:progress:)``): the objective with the vectors held still.
+        public let epochProbeLoss: [Double]
         /// Words trained on per epoch (after sub-sampling; gensim's "effective words").
         public let epochEffectiveWords: [Int]
         /// Positive (centre, context) pairs per epoch.
         public let epochPairs: [Int]
-        /// Training wall time, seconds.
+        /// Training wall time, seconds (the epochs' work; the probe losses are not counted).
         public let seconds: Double
         /// The configuration used.
         public let configuration: Configuration
@@ -103,7 +106,7 @@ public enum SkipGram {
         let vocabularySize = corpus.vocabulary.count
         try c.validate(vocabulary: vocabularySize)
         let d = c.dimension
-        let lanes = (d + 7) / 8                   // SIMD8 chunks per row; padding stays zero
+        let lanes = (d + 3) / 4                   // SIMD4 chunks per row; padding stays zero
         let model = SGNSModel(rows: vocabularySize, lanes: lanes)
         defer { model.deallocate() }
         model.initialise(dimension: d, seed: c.seed)
@@ -119,11 +122,11 @@ public enum SkipGram {
         var rngs = (0..<threads).map { Xoshiro256.stream(seed: c.seed, index: UInt64($0) + 1) }
         var stats = [ThreadStats](repeating: ThreadStats(), count: threads)
 
-        var loss = [Double](), effective = [Int](), pairs = [Int]()
-        let start = DispatchTime.now().uptimeNanoseconds
+        var loss = [Double](), probeLoss = [Double](), effective = [Int](), pairs = [Int]()
+        var trainNanoseconds: UInt64 = 0
         try corpus.ids.withUnsafeBufferPointer { ids in
             try corpus.sentenceStarts.withUnsafeBufferPointer { sentences in
-                try sampler.withPointers { prob, alias in
+                try sampler.cells.withUnsafeBufferPointer { cells in
                     try keep.withUnsafeBufferPointer { keep in
                         try tables.withPointers { sig, logsig in
                             for epoch in 0..<c.epochs {
@@ -131,16 +134,18 @@ public enum SkipGram {
                                     try stats.withUnsafeMutableBufferPointer { st in
                                         let job = SGNSJob(ids: ids.baseAddress!, sentences: sentences, shares: shares,
                                                           syn0: model.input, syn1: model.output, lanes: lanes,
-                                                          prob: prob, alias: alias, aliasCount: sampler.count, keep: keep.baseAddress!,
+                                                          cells: cells.baseAddress!, cellCount: sampler.count, keep: keep.baseAddress!,
                                                           sig: sig, logsig: logsig, window: c.window, negative: c.negative,
                                                           alpha: c.alpha, minAlpha: c.minAlpha, epoch: epoch, epochs: c.epochs,
                                                           rng: rng.baseAddress!, stats: st.baseAddress!, progress: progress)
                                         let box = UnsafeSendableBox(job)
+                                        let started = DispatchTime.now().uptimeNanoseconds
                                         if threads == 1 {
                                             box.value.run(thread: 0)
                                         } else {
                                             DispatchQueue.concurrentPerform(iterations: threads) { t in box.value.run(thread: t) }
                                         }
+                                        trainNanoseconds += DispatchTime.now().uptimeNanoseconds - started
                                         var l = 0.0, e = 0, p = 0, examples = 0
                                         for t in 0..<threads {
                                             l += st[t].loss; e += st[t].effective; p += st[t].pairs; examples += st[t].examples
@@ -151,6 +156,10 @@ public enum SkipGram {
                                         }
                                         loss.append(examples > 0 ? l / Double(examples) : 0)
                                         effective.append(e); pairs.append(p)
+                                        probeLoss.append(Self.probeLoss(ids: ids, sentences: sentences, model: model,
+                                                                        cells: cells.baseAddress!, cellCount: sampler.count,
+                                                                        keep: keep.baseAddress!, window: c.window,
+                                                                        negative: c.negative, seed: c.seed))
                                     }
                                 }
                             }
@@ -159,10 +168,50 @@ public enum SkipGram {
                 }
             }
         }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        let seconds = Double(trainNanoseconds) / 1e9
         let vectors = model.vectors(dimension: d, addContext: c.addContextVectors)
-        return Result(vectors: vectors, epochLoss: loss, epochEffectiveWords: effective, epochPairs: pairs,
-                      seconds: seconds, configuration: c)
+        return Result(vectors: vectors, epochLoss: loss, epochProbeLoss: probeLoss, epochEffectiveWords: effective,
+                      epochPairs: pairs, seconds: seconds, configuration: c)
+    }
+
+    /// The mean loss of a fixed sample of training examples under the current vectors, computed
+    /// without updating them (exact `log1p(exp(·))` in `Double`). The sample: 8 slices of up to
+    /// 2,500 tokens spread over the corpus, sub-sampled, dynamic windows and negatives drawn as in
+    /// training, from a stream fixed by `seed` so that every epoch scores the same examples.
+    /// Unlike ``Result/epochLoss`` (each example scored just before its own update, while the
+    /// vectors move), this is the objective at the epoch's end.
+    static func probeLoss(ids: UnsafeBufferPointer<Int32>, sentences: UnsafeBufferPointer<Int>, model: SGNSModel,
+                          cells: UnsafePointer<UInt64>, cellCount: Int, keep: UnsafePointer<UInt64>,
+                          window: Int, negative: Int, seed: UInt64) -> Double {
+        var rng = Xoshiro256.stream(seed: seed, index: 1 << 40)
+        let n = ids.count, L = model.lanes
+        var kept = [Int](), loss = 0.0, examples = 0
+        for k in 0..<8 {
+            let start = n * k / 8
+            var a = 0, b = sentences.count - 1         // the sentence holding `start`
+            while a < b { let m = (a + b + 1) / 2; if sentences[m] <= start { a = m } else { b = m - 1 } }
+            let end = min(sentences[min(a + 1, sentences.count - 1)], start + 2_500, n)
+            kept.removeAll(keepingCapacity: true)
+            for p in start..<max(start, end) {
+                let w = Int(ids[p])
+                if keep[w] < (UInt64(1) << 32) && (rng.next() >> 32) >= keep[w] { continue }
+                kept.append(w)
+            }
+            for i in kept.indices {
+                let radius = window - Int(truncatingIfNeeded: ((rng.next() >> 32) &* UInt64(window)) >> 32)
+                for j in max(0, i - radius)...min(kept.count - 1, i + radius) where j != i {
+                    let input = model.input + kept[j] * L
+                    let f = Double(SGNSKernel.dot(input, model.output + kept[i] * L, L))
+                    loss += log1p(exp(-f)); examples += 1
+                    for _ in 0..<negative {
+                        let target = AliasSampler.draw(rng.next(), cells, cellCount)
+                        if target == kept[i] { continue }
+                        loss += log1p(exp(Double(SGNSKernel.dot(input, model.output + target * L, L)))); examples += 1
+                    }
+                }
+            }
+        }
+        return examples > 0 ? loss / Double(examples) : 0
     }
 
     /// Per-word keep thresholds on a 2^32 scale: word `w` is kept when 32 random bits fall below
@@ -186,17 +235,18 @@ struct ThreadStats {
     var examples = 0
 }
 
-/// The two weight matrices, rows of `lanes` SIMD8 vectors, 64-byte aligned.
+/// The two weight matrices, rows of `lanes` SIMD4 vectors (`d` rounded up to a multiple of 4;
+/// the padding stays zero), 64-byte aligned.
 struct SGNSModel {
     let rows: Int, lanes: Int
-    let input: UnsafeMutablePointer<SIMD8<Float>>
-    let output: UnsafeMutablePointer<SIMD8<Float>>
+    let input: UnsafeMutablePointer<SIMD4<Float>>
+    let output: UnsafeMutablePointer<SIMD4<Float>>
 
     init(rows: Int, lanes: Int) {
         self.rows = rows; self.lanes = lanes
-        let bytes = rows * lanes * MemoryLayout<SIMD8<Float>>.stride
-        input = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64).bindMemory(to: SIMD8<Float>.self, capacity: rows * lanes)
-        output = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64).bindMemory(to: SIMD8<Float>.self, capacity: rows * lanes)
+        let bytes = rows * lanes * MemoryLayout<SIMD4<Float>>.stride
+        input = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64).bindMemory(to: SIMD4<Float>.self, capacity: rows * lanes)
+        output = UnsafeMutableRawPointer.allocate(byteCount: max(bytes, 64), alignment: 64).bindMemory(to: SIMD4<Float>.self, capacity: rows * lanes)
         input.initialize(repeating: .zero, count: rows * lanes)
         output.initialize(repeating: .zero, count: rows * lanes)
     }
@@ -230,41 +280,46 @@ struct SGNSModel {
     }
 }
 
-/// Walker's alias method (Vose's construction): O(1) draws from a discrete distribution.
+/// Walker's alias method (Vose's construction): O(1) draws from a discrete distribution, one
+/// 8-byte cell a draw: the cell's alias in the high 32 bits, its acceptance threshold on a 2^32
+/// scale in the low 32 (a full cell is its own alias, so a draw of it always returns it).
 struct AliasSampler {
-    /// Acceptance thresholds on a 2^32 scale.
-    let probability: [UInt64]
-    let alias: [Int32]
-    var count: Int { alias.count }
+    let cells: [UInt64]
+    var count: Int { cells.count }
 
     init(weights: [Double]) {
         let n = weights.count
         let total = weights.reduce(0, +)
         var scaled = weights.map { $0 * Double(n) / total }
-        var alias = [Int32](repeating: 0, count: n)
-        var probability = [UInt64](repeating: UInt64(1) << 32, count: n)
+        var cells = (0..<n).map { UInt64($0) << 32 | 0xFFFF_FFFF }
         var small = [Int](), large = [Int]()
         for i in 0..<n { if scaled[i] < 1 { small.append(i) } else { large.append(i) } }
         while let s = small.popLast() {
             guard let l = large.last else { break }
-            probability[s] = UInt64(max(0, scaled[s]) * 4_294_967_296.0)
-            alias[s] = Int32(l)
+            let threshold = min(UInt64(max(0, scaled[s]) * 4_294_967_296.0), 0xFFFF_FFFF)
+            cells[s] = UInt64(l) << 32 | threshold
             scaled[l] -= 1 - scaled[s]
             if scaled[l] < 1 { large.removeLast(); small.append(l) }
         }
-        for i in 0..<n where alias[i] == 0 && probability[i] == UInt64(1) << 32 { alias[i] = Int32(i) }
-        self.probability = probability
-        self.alias = alias
-    }
-
-    func withPointers<R>(_ body: (UnsafePointer<UInt64>, UnsafePointer<Int32>) throws -> R) rethrows -> R {
-        try probability.withUnsafeBufferPointer { p in try alias.withUnsafeBufferPointer { a in try body(p.baseAddress!, a.baseAddress!) } }
+        self.cells = cells
     }
 
     /// One draw from 64 random bits: the high 32 pick a cell, the low 32 accept it or its alias.
-    @inline(__always) static func draw(_ bits: UInt64, _ prob: UnsafePointer<UInt64>, _ alias: UnsafePointer<Int32>, _ n: Int) -> Int {
+    @inline(__always) static func draw(_ bits: UInt64, _ cells: UnsafePointer<UInt64>, _ n: Int) -> Int {
         let cell = Int(truncatingIfNeeded: ((bits >> 32) &* UInt64(n)) >> 32)
-        return (bits & 0xFFFF_FFFF) < prob[cell] ? cell : Int(alias[cell])
+        let c = cells[cell]
+        return (bits & 0xFFFF_FFFF) < (c & 0xFFFF_FFFF) ? cell : Int(truncatingIfNeeded: c >> 32)
+    }
+
+    /// The probability of each outcome, from the cells (for tests).
+    var probabilities: [Double] {
+        var p = [Double](repeating: 0, count: count)
+        for (i, c) in cells.enumerated() {
+            let accept = Double(c & 0xFFFF_FFFF) / 4_294_967_296.0
+            let alias = Int(c >> 32)
+            if alias == i { p[i] += 1 } else { p[i] += accept; p[alias] += 1 - accept }
+        }
+        return p.map { $0 / Double(count) }
     }
 }
 
@@ -296,12 +351,11 @@ struct SGNSJob {
     let ids: UnsafePointer<Int32>
     let sentences: UnsafeBufferPointer<Int>
     let shares: [Int]
-    let syn0: UnsafeMutablePointer<SIMD8<Float>>
-    let syn1: UnsafeMutablePointer<SIMD8<Float>>
+    let syn0: UnsafeMutablePointer<SIMD4<Float>>
+    let syn1: UnsafeMutablePointer<SIMD4<Float>>
     let lanes: Int
-    let prob: UnsafePointer<UInt64>
-    let alias: UnsafePointer<Int32>
-    let aliasCount: Int
+    let cells: UnsafePointer<UInt64>
+    let cellCount: Int
     let keep: UnsafePointer<UInt64>
     let sig: UnsafePointer<Float>
     let logsig: UnsafePointer<Double>
@@ -324,13 +378,11 @@ struct SGNSJob {
         var random = rng[t]
         var st = stats[t]
         let kept = UnsafeMutablePointer<Int32>.allocate(capacity: Self.piece)
-        let work = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: lanes)
-        defer { kept.deallocate(); work.deallocate() }
+        let kernel = SGNSKernel(lanes: lanes, negative: negative, sig: sig, logsig: logsig)
+        defer { kept.deallocate(); kernel.deallocate() }
         let shareLength = Double(hi - lo)
         let totalWork = shareLength * Double(epochs)
         let alpha0 = alpha, alphaSpan = alpha - minAlpha
-        let tableScale = Float(SigmoidTables.size) / (2 * SigmoidTables.range)
-        let tableRange = SigmoidTables.range
         let L = lanes
 
         // First sentence overlapping the share.
@@ -362,49 +414,16 @@ struct SGNSJob {
                 let jLo = max(0, i - radius), jHi = min(count - 1, i + radius)
                 if jLo > jHi { continue }
                 for j in jLo...jHi where j != i {
-                    let l1 = syn0 + Int(kept[j]) * L
-                    for k in 0..<L { work[k] = .zero }
-                    st.pairs += 1
-                    for dIndex in 0...negative {
-                        let target: Int
-                        let label: Float
-                        if dIndex == 0 {
-                            target = center; label = 1
-                        } else {
-                            target = AliasSampler.draw(random.next(), prob, alias, aliasCount)
-                            if target == center { continue }
-                            label = 0
-                        }
-                        let l2 = syn1 + target * L
-                        var acc = SIMD8<Float>.zero
-                        for k in 0..<L { acc += l1[k] * l2[k] }
-                        // Tree reduction (a serial lane sum would be a long dependency chain).
-                        let acc4 = acc.lowHalf + acc.highHalf
-                        let acc2 = acc4.lowHalf + acc4.highHalf
-                        let f = acc2[0] + acc2[1]
-                        // σ(f) and the example's loss -log σ(±f).
-                        let sigma: Float
-                        let logLikelihood: Double
-                        if f > -tableRange && f < tableRange {
-                            let cell = Int(truncatingIfNeeded: Int32((f + tableRange) * tableScale))
-                            let c = min(max(cell, 0), SigmoidTables.size - 1)
-                            sigma = sig[c]
-                            logLikelihood = label > 0 ? logsig[c] : logsig[SigmoidTables.size - 1 - c]
-                        } else {
-                            let x = Double(f)
-                            sigma = f > 0 ? 1 : 0
-                            logLikelihood = label > 0 ? -log1p(exp(-x)) : -log1p(exp(x))
-                        }
-                        st.loss -= logLikelihood
-                        st.examples += 1
-                        let g = (label - sigma) * lr
-                        let gv = SIMD8<Float>(repeating: g)
-                        for k in 0..<L {
-                            work[k] += gv * l2[k]
-                            l2[k] += gv * l1[k]
-                        }
+                    // word2vec's skip-gram: the context word's input vector predicts the centre
+                    // word (output vector) against `negative` words drawn from unigram^0.75.
+                    kernel.targets[0] = center
+                    var m = 1
+                    for _ in 0..<negative {
+                        let target = AliasSampler.draw(random.next(), cells, cellCount)
+                        if target != center { kernel.targets[m] = target; m += 1 }
                     }
-                    for k in 0..<L { l1[k] += work[k] }
+                    st.pairs += 1
+                    kernel.train(input: syn0 + Int(kept[j]) * L, output: syn1, targets: m, lr: lr, stats: &st)
                 }
             }
             position = pieceEnd
@@ -415,5 +434,146 @@ struct SGNSJob {
         }
         rng[t] = random
         stats[t] = st
+    }
+}
+
+/// One thread's SGNS update of an input vector against its targets (the positive first, then
+/// the negatives). word2vec updates each target's output vector at once and the input vector
+/// after the last target, so the input vector is the same for every target's dot product and
+/// targets that differ do not interact: six of them (the positive and five negatives, the
+/// default) go through one pass for the dot products and one for the updates, the input row
+/// read once a pass. Padding rows (a per-thread zero row with gradient 0) fill a group of six;
+/// a repeated target (where word2vec's second dot product sees the first update) takes the
+/// one-target-at-a-time path.
+struct SGNSKernel {
+    static let group = 6
+    let lanes: Int
+    let sig: UnsafePointer<Float>
+    let logsig: UnsafePointer<Double>
+    /// The targets of the current pair (capacity `negative + 1`).
+    let targets: UnsafeMutablePointer<Int>
+    /// The input vector's accumulated update, for more than one group or repeated targets.
+    let work: UnsafeMutablePointer<SIMD4<Float>>
+    /// A zero row standing in for absent targets.
+    let padding: UnsafeMutablePointer<SIMD4<Float>>
+
+    init(lanes: Int, negative: Int, sig: UnsafePointer<Float>, logsig: UnsafePointer<Double>) {
+        self.lanes = lanes; self.sig = sig; self.logsig = logsig
+        targets = .allocate(capacity: negative + 1)
+        work = .allocate(capacity: lanes)
+        padding = .allocate(capacity: lanes)
+        padding.initialize(repeating: .zero, count: lanes)
+    }
+
+    func deallocate() { targets.deallocate(); work.deallocate(); padding.deallocate() }
+
+    /// σ(f) and the example's loss `-log σ(±f)` (label 1 for the positive), added to `stats`;
+    /// returns the gradient step `(label - σ(f)) lr`. Table lookups inside [-8, 8), exact outside.
+    @inline(__always)
+    func gradient(_ f: Float, positive: Bool, lr: Float, stats: inout ThreadStats) -> Float {
+        let range = SigmoidTables.range
+        let sigma: Float
+        if f > -range && f < range {
+            let cell = Int(truncatingIfNeeded: Int32((f + range) * (Float(SigmoidTables.size) / (2 * range))))
+            let c = min(max(cell, 0), SigmoidTables.size - 1)
+            sigma = sig[c]
+            stats.loss -= positive ? logsig[c] : logsig[SigmoidTables.size - 1 - c]
+        } else {
+            let x = Double(f)
+            sigma = f > 0 ? 1 : 0
+            stats.loss += positive ? log1p(exp(-x)) : log1p(exp(x))
+        }
+        stats.examples += 1
+        return ((positive ? 1 : 0) - sigma) * lr
+    }
+
+    /// One pair: `input` (a row of `syn0`) against output rows `targets[0..<count]` of `syn1`.
+    @inline(__always)
+    func train(input: UnsafeMutablePointer<SIMD4<Float>>, output: UnsafeMutablePointer<SIMD4<Float>>,
+               targets count: Int, lr: Float, stats: inout ThreadStats) {
+        var repeated = false
+        if count > 2 {
+            for x in 2..<count { for y in 1..<x where targets[x] == targets[y] { repeated = true } }
+        }
+        let L = lanes
+        if repeated {
+            for k in 0..<L { work[k] = .zero }
+            for x in 0..<count {
+                let row = output + targets[x] * L
+                let g = gradient(Self.dot(input, row, L), positive: x == 0, lr: lr, stats: &stats)
+                Self.update(input, work, row, g, L)
+            }
+            for k in 0..<L { input[k] += work[k] }
+            return
+        }
+        let groups = (count + Self.group - 1) / Self.group
+        if groups > 1 { for k in 0..<L { work[k] = .zero } }
+        for first in stride(from: 0, to: count, by: Self.group) {
+            func row(_ x: Int) -> UnsafeMutablePointer<SIMD4<Float>> { first + x < count ? output + targets[first + x] * L : padding }
+            let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3), r4 = row(4), r5 = row(5)
+            let f = Self.dot6(input, r0, r1, r2, r3, r4, r5, L)
+            var g = SIMD8<Float>.zero
+            for x in 0..<min(Self.group, count - first) {
+                g[x] = gradient(f[x], positive: first + x == 0, lr: lr, stats: &stats)
+            }
+            Self.update6(input, groups > 1 ? work : nil, r0, r1, r2, r3, r4, r5, g, L)
+        }
+        if groups > 1 { for k in 0..<L { input[k] += work[k] } }
+    }
+
+    /// `a · b` over `lanes` SIMD4 lanes.
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<SIMD4<Float>>, _ b: UnsafePointer<SIMD4<Float>>, _ lanes: Int) -> Float {
+        var s = SIMD4<Float>.zero
+        for k in 0..<lanes { s += a[k] * b[k] }
+        return (s[0] + s[1]) + (s[2] + s[3])
+    }
+
+    /// `work += g b; b += g a` (b's old value feeds `work`, as in word2vec).
+    @inline(__always)
+    static func update(_ a: UnsafePointer<SIMD4<Float>>, _ work: UnsafeMutablePointer<SIMD4<Float>>,
+                       _ b: UnsafeMutablePointer<SIMD4<Float>>, _ g: Float, _ lanes: Int) {
+        let gv = SIMD4<Float>(repeating: g)
+        for k in 0..<lanes {
+            let old = b[k]
+            work[k] += gv * old
+            b[k] = old + gv * a[k]
+        }
+    }
+
+    /// The dot products of `a` with six rows, in lanes 0..<6, summed as ``dot(_:_:_:)`` sums.
+    @inline(__always)
+    static func dot6(_ a: UnsafePointer<SIMD4<Float>>, _ b0: UnsafePointer<SIMD4<Float>>, _ b1: UnsafePointer<SIMD4<Float>>,
+                     _ b2: UnsafePointer<SIMD4<Float>>, _ b3: UnsafePointer<SIMD4<Float>>, _ b4: UnsafePointer<SIMD4<Float>>,
+                     _ b5: UnsafePointer<SIMD4<Float>>, _ lanes: Int) -> SIMD8<Float> {
+        var s0 = SIMD4<Float>.zero, s1 = SIMD4<Float>.zero, s2 = SIMD4<Float>.zero
+        var s3 = SIMD4<Float>.zero, s4 = SIMD4<Float>.zero, s5 = SIMD4<Float>.zero
+        for k in 0..<lanes {
+            let x = a[k]
+            s0 += x * b0[k]; s1 += x * b1[k]; s2 += x * b2[k]
+            s3 += x * b3[k]; s4 += x * b4[k]; s5 += x * b5[k]
+        }
+        func total(_ s: SIMD4<Float>) -> Float { (s[0] + s[1]) + (s[2] + s[3]) }
+        return SIMD8(total(s0), total(s1), total(s2), total(s3), total(s4), total(s5), 0, 0)
+    }
+
+    /// For six rows `b` with steps `g`: `Δ = Σ g b` (old rows), `b += g a`, then `a += Δ`, or
+    /// `work += Δ` when `work` is given (more groups follow, `a` must stay as it is).
+    @inline(__always)
+    static func update6(_ a: UnsafeMutablePointer<SIMD4<Float>>, _ work: UnsafeMutablePointer<SIMD4<Float>>?,
+                        _ b0: UnsafeMutablePointer<SIMD4<Float>>, _ b1: UnsafeMutablePointer<SIMD4<Float>>,
+                        _ b2: UnsafeMutablePointer<SIMD4<Float>>, _ b3: UnsafeMutablePointer<SIMD4<Float>>,
+                        _ b4: UnsafeMutablePointer<SIMD4<Float>>, _ b5: UnsafeMutablePointer<SIMD4<Float>>,
+                        _ g: SIMD8<Float>, _ lanes: Int) {
+        let g0 = SIMD4<Float>(repeating: g[0]), g1 = SIMD4<Float>(repeating: g[1]), g2 = SIMD4<Float>(repeating: g[2])
+        let g3 = SIMD4<Float>(repeating: g[3]), g4 = SIMD4<Float>(repeating: g[4]), g5 = SIMD4<Float>(repeating: g[5])
+        for k in 0..<lanes {
+            let x = a[k]
+            let o0 = b0[k], o1 = b1[k], o2 = b2[k], o3 = b3[k], o4 = b4[k], o5 = b5[k]
+            let delta = g0 * o0 + g1 * o1 + g2 * o2 + g3 * o3 + g4 * o4 + g5 * o5
+            b0[k] = o0 + g0 * x; b1[k] = o1 + g1 * x; b2[k] = o2 + g2 * x
+            b3[k] = o3 + g3 * x; b4[k] = o4 + g4 * x; b5[k] = o5 + g5 * x
+            if let work { work[k] += delta } else { a[k] = x + delta }
+        }
     }
 }

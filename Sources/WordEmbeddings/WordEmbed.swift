@@ -89,7 +89,8 @@ public enum WordEmbed {
                 }
             }
             for (e, loss) in result.epochLoss.enumerated() {
-                log(String(format: "sgns: epoch %d loss %.6f (%d effective words)", e + 1, loss, result.epochEffectiveWords[e]))
+                log(String(format: "sgns: epoch %d loss %.6f, probe loss at its end %.6f (%d effective words)", e + 1, loss,
+                           result.epochProbeLoss[e], result.epochEffectiveWords[e]))
             }
             vectors = result.vectors
             seconds["train"] = result.seconds
@@ -97,6 +98,7 @@ public enum WordEmbed {
             report["raw_tokens_x_epochs_per_second"] = Double(corpus.tokenCount * c.epochs) / result.seconds
             report["effective_words"] = result.epochEffectiveWords.reduce(0, +)
             report["epoch_loss"] = result.epochLoss
+            report["epoch_probe_loss"] = result.epochProbeLoss
             report["epoch_effective_words"] = result.epochEffectiveWords
             report["epoch_pairs"] = result.epochPairs
             algorithm = "sgns"
@@ -227,6 +229,7 @@ extension WordEmbed.Outcome {
                    s["read"] ?? 0, s["train"] ?? 0, s["write"] ?? 0, s["total"] ?? 0, r["words_per_second"] as? Double ?? 0, threads),
         ]
         if let loss = r["epoch_loss"] as? [Double] { lines.append("  loss per epoch: " + loss.map { String(format: "%.5f", $0) }.joined(separator: " ")) }
+        if let loss = r["epoch_probe_loss"] as? [Double] { lines.append("  probe loss after each epoch: " + loss.map { String(format: "%.5f", $0) }.joined(separator: " ")) }
         if let peak = r["peak_memory_bytes"] as? Int { lines.append(String(format: "  peak memory: %.1f MiB", Double(peak) / 1_048_576)) }
         return lines
     }

@@ -49,6 +49,8 @@ func topicSeparation(_ corpus: Corpus, _ v: Matrix<Float>) -> (within: Double, a
         #expect(s.within > s.across + 0.3, "within \(s.within), across \(s.across)")
         #expect(s.nearestSameTopic >= 0.95)
         #expect(result.epochLoss.count == 5 && result.epochLoss.last! < result.epochLoss.first!)
+        // The objective with the vectors held still falls epoch after epoch.
+        #expect(zip(result.epochProbeLoss, result.epochProbeLoss.dropFirst()).allSatisfy { $0 > $1 }, "\(result.epochProbeLoss)")
         #expect(result.epochEffectiveWords.allSatisfy { $0 == corpus.ids.count })   // sample 0 keeps all
     }
 
@@ -69,6 +71,72 @@ func topicSeparation(_ corpus: Corpus, _ v: Matrix<Float>) -> (within: Double, a
         let s = topicSeparation(corpus, result.vectors)
         #expect(s.within > s.across + 0.3 && s.nearestSameTopic >= 0.95)
         #expect(result.vectors.elements.allSatisfy { $0.isFinite })
+    }
+}
+
+/// word2vec's update of one pair, one target after another, in Double: `a` against rows `b[t]`.
+func referencePairUpdate(_ a: inout [Double], _ rows: inout [[Double]], targets: [Int], lr: Double,
+                         sigma: (Double) -> Double = { 1 / (1 + exp(-$0)) }) {
+    var work = [Double](repeating: 0, count: a.count)
+    for (x, t) in targets.enumerated() {
+        let f = zip(a, rows[t]).map { $0 * $1 }.reduce(0, +)
+        let g = ((x == 0 ? 1 : 0) - sigma(f)) * lr
+        for k in a.indices { work[k] += g * rows[t][k]; rows[t][k] += g * a[k] }
+    }
+    for k in a.indices { a[k] += work[k] }
+}
+
+@Suite struct SGNSKernelTests {
+    /// The kernel's grouped passes against the one-target-at-a-time Double reference, for a full
+    /// group, a short group (padding), two groups, and a repeated negative (sequential path).
+    @Test(arguments: [[0, 1, 2, 3, 4, 5], [0, 3, 5], [0, 1, 2, 3, 4, 5, 6, 7, 8], [0, 2, 4, 2, 1, 7]])
+    func groupedUpdateMatchesWord2vecOrder(targets: [Int]) {
+        let d = 10, lanes = 3, rows = 9
+        var rng = Xoshiro256(seed: 3)
+        func random() -> Double { (rng.nextUniform() - 0.5) * 2 }
+        var a = (0..<d).map { _ in random() }
+        var out = (0..<rows).map { _ in (0..<d).map { _ in random() } }
+        let tables = SigmoidTables()
+        let input = UnsafeMutablePointer<SIMD4<Float>>.allocate(capacity: lanes)
+        let output = UnsafeMutablePointer<SIMD4<Float>>.allocate(capacity: lanes * rows)
+        defer { input.deallocate(); output.deallocate() }
+        input.initialize(repeating: .zero, count: lanes); output.initialize(repeating: .zero, count: lanes * rows)
+        let inputFloats = UnsafeMutableRawPointer(input).assumingMemoryBound(to: Float.self)
+        let outputFloats = UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self)
+        for k in 0..<d { inputFloats[k] = Float(a[k]) }
+        for r in 0..<rows { for k in 0..<d { outputFloats[r * 4 * lanes + k] = Float(out[r][k]) } }
+        var stats = ThreadStats()
+        tables.withPointers { sig, logsig in
+            let kernel = SGNSKernel(lanes: lanes, negative: targets.count - 1, sig: sig, logsig: logsig)
+            defer { kernel.deallocate() }
+            for (x, t) in targets.enumerated() { kernel.targets[x] = t }
+            kernel.train(input: input, output: output, targets: targets.count, lr: 0.5, stats: &stats)
+        }
+        // σ read from the kernel's table (the rest in Double): what is left is Float rounding.
+        referencePairUpdate(&a, &out, targets: targets, lr: 0.5) { f in
+            Double(tables.sigmoid[min(max(Int((f + 8) * 128), 0), SigmoidTables.size - 1)])
+        }
+        let tolerance = 64 * Double(Float.ulpOfOne)
+        for k in 0..<d { #expect(abs(Double(inputFloats[k]) - a[k]) < tolerance, "input \(k)") }
+        for r in 0..<rows { for k in 0..<d { #expect(abs(Double(outputFloats[r * 4 * lanes + k]) - out[r][k]) < tolerance, "row \(r) \(k)") } }
+        for k in d..<(4 * lanes) { #expect(inputFloats[k] == 0) }   // padding lanes stay zero
+        #expect(stats.examples == targets.count)
+        #expect(stats.loss > 0 && stats.loss.isFinite)
+    }
+
+    @Test func aliasTableReproducesTheWeights() {
+        let weights = (1...300).map { pow(Double($0), 0.75) } + [0, 1e-9, 5000]
+        let sampler = AliasSampler(weights: weights)
+        let total = weights.reduce(0, +)
+        for (p, w) in zip(sampler.probabilities, weights) { #expect(abs(p - w / total) < 1e-8) }
+        var rng = Xoshiro256(seed: 4)
+        var hits = [Int](repeating: 0, count: weights.count)
+        sampler.cells.withUnsafeBufferPointer { cells in
+            for _ in 0..<200_000 { hits[AliasSampler.draw(rng.next(), cells.baseAddress!, cells.count)] += 1 }
+        }
+        #expect(hits[300] == 0)                                   // weight 0 is never drawn
+        let last = Double(hits[302]) / 200_000, expected = 5000 / total
+        #expect(abs(last - expected) < 4 * (expected / 200_000).squareRoot())
     }
 }
 
