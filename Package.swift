@@ -79,17 +79,18 @@ let package = Package(
         // Umbrella.
         .target(name: "Embeddings", dependencies: [
             "LinearAlgebra", "Solvers", "GraphData", "EmbeddingStore", "Evaluation", "FollowGraph", "Compression",
+            "Neighbors", "WordEmbeddings", "Temporal",
         ]),
 
         // Layer 5: thin tools, and the options and entry point they share.
         .target(name: "ToolSupport", dependencies: [
-            "LinearAlgebra", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "LinearAlgebra", "EmbeddingStore", "GraphData", "FeatureStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "follow-graph-svd", dependencies: [
-            "FollowGraph", "EmbeddingStore", "LinearAlgebra", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ToolSupport", "FollowGraph", "EmbeddingStore", "LinearAlgebra", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "follow-graph-generate", dependencies: [
-            "FollowGraph", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ToolSupport", "FollowGraph", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "embedding-benchmark", dependencies: [
             "ToolSupport", "Evaluation", "EmbeddingStore", "GraphData", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -157,7 +158,7 @@ let package = Package(
         .testTarget(name: "TemporalTests", dependencies: ["Temporal", "LinearAlgebra", "EmbeddingStore", "GraphData"]),
         // Pipelines (issue 17): declarative cached runs from YAML (layer 5 library and tool).
         .target(name: "Pipelines", dependencies: [
-            "Temporal", "FollowGraph", "Evaluation", "GraphData", "EmbeddingStore", "FeatureStore",
+            "Temporal", "FollowGraph", "Evaluation", "GraphData", "EmbeddingStore", "FeatureStore", "WordEmbeddings",
             .product(name: "Yams", package: "Yams"), .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .executableTarget(name: "embedding-pipeline", dependencies: [

@@ -4,7 +4,8 @@
 # Output: .build/plugins/Swift-DocC/outputs/<Module>.doccarchive
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-modules=(LinearAlgebra Solvers GraphData EmbeddingStore Evaluation FollowGraph Compression Embeddings)
+modules=(LinearAlgebra Solvers GraphData EmbeddingStore Evaluation FollowGraph Compression Neighbors WordEmbeddings
+         Temporal FeatureStore Pipelines EmbeddingServer Distributed Embeddings)
 status=0
 for module in "${modules[@]}"; do
     log="$(mktemp)"

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 out=${1:-docs/images}
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
-swift build -c release --product follow-graph-svd --product embedding-store >/dev/null
+swift build -c release --product follow-graph-svd >/dev/null && swift build -c release --product embedding-store >/dev/null
 bin=$(swift build -c release --show-bin-path)
 "$bin/follow-graph-svd" --demo --output "$work/demo" >/dev/null
 export EMBEDDINGS_STORE="$work/store"

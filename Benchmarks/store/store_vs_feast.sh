@@ -14,7 +14,7 @@ PY=$("$judge/setup.sh")/bin/python
 command -v wrk >/dev/null || { echo "wrk missing: apt-get install -y wrk" >&2; exit 1; }
 mkdir -p "$work"
 cd "$repo"
-swift build -c release --product embedding-store --product store-bench >&2
+swift build -c release --product embedding-store >&2 && swift build -c release --product store-bench >&2
 bin=$(swift build -c release --show-bin-path)
 [ -d "$work/table200000" ] || "$PY" "$here/make_inputs.py" "$work"
 

@@ -48,18 +48,30 @@ public struct Linear<Scalar: BLASScalar>: Sendable, Equatable {
         case .sparse(let sp):
             weight.elements.withUnsafeBufferPointer { pw in
                 y.elements.withUnsafeMutableBufferPointer { py in
-                    for s in 0..<n {
-                        let out = py.baseAddress! + s * m
-                        for k in sp.offsets[s]..<sp.offsets[s + 1] {
-                            let col = pw.baseAddress! + Int(sp.indices[k]) * m
-                            let v = sp.values[k]
-                            for i in 0..<m { out[i] += v * col[i] }
-                        }
-                    }
+                    accumulateEntries(sp, samples: py.baseAddress!, features: UnsafeMutablePointer(mutating: pw.baseAddress!),
+                                      intoSamples: true)
                 }
             }
         }
         return y
+    }
+
+    /// For each stored entry `(s, j, v)` of `sp`: `samples[s] += v features[j]` (`intoSamples`,
+    /// the forward product `W x`) or `features[j] += v samples[s]` (the weight gradient `dy x'`),
+    /// where `samples` and `features` hold `outputs`-vectors end to end. Only the side written
+    /// to is modified.
+    private func accumulateEntries(_ sp: SparseSamples<Scalar>, samples: UnsafeMutablePointer<Scalar>,
+                                   features: UnsafeMutablePointer<Scalar>, intoSamples: Bool) {
+        let m = outputs
+        for s in 0..<sp.count {
+            let sample = samples + s * m
+            for k in sp.offsets[s]..<sp.offsets[s + 1] {
+                let feature = features + Int(sp.indices[k]) * m
+                let (dst, src) = intoSamples ? (sample, feature) : (feature, sample)
+                let v = sp.values[k]
+                for i in 0..<m { dst[i] += v * src[i] }
+            }
+        }
     }
 
     /// The backward pass: given the input `x` of ``forward(_:)`` and `dy = dL/dy`, returns
@@ -86,14 +98,8 @@ public struct Linear<Scalar: BLASScalar>: Sendable, Equatable {
         case .sparse(let sp):
             dy.elements.withUnsafeBufferPointer { pdy in
                 dw.elements.withUnsafeMutableBufferPointer { pdw in
-                    for s in 0..<n {
-                        let g = pdy.baseAddress! + s * m
-                        for k in sp.offsets[s]..<sp.offsets[s + 1] {
-                            let col = pdw.baseAddress! + Int(sp.indices[k]) * m
-                            let v = sp.values[k]
-                            for i in 0..<m { col[i] += v * g[i] }
-                        }
-                    }
+                    accumulateEntries(sp, samples: UnsafeMutablePointer(mutating: pdy.baseAddress!), features: pdw.baseAddress!,
+                                      intoSamples: false)
                 }
             }
         }

@@ -71,13 +71,36 @@ enum JSON {
     }
 
     /// `{"id":...,"version":...,"vector":[...]}` straight from the mapped floats.
-    static func vectorObject(id: String, version: String, _ v: UnsafeBufferPointer<Float>, into out: inout String) {
-        out += "{\"id\":" + quote(id) + ",\"version\":" + quote(version) + ",\"vector\":["
-        for (i, x) in v.enumerated() {
-            if i > 0 { out += "," }
-            out += x.description
+    static func vectorObject(id: String, version: String, _ v: UnsafeBufferPointer<Float>, into out: inout JSONBytes) {
+        out.raw("{\"id\":"); out.quoted(id)
+        out.raw(",\"version\":"); out.quoted(version)
+        out.raw(",\"vector\":"); out.array(v)
+        out.raw("}")
+    }
+
+    /// `{"version":...,"vectors":[{...},...],"missing":[...]}` for a batch of ids, in request
+    /// order. (Writing parts on both cores and joining them measured no faster: 12.4 ms vs 12.2 ms
+    /// for 1000 x 64, the number text and page faults of the fresh buffers dominate.)
+    static func batch(ids: [String], from version: OnlineVersion) -> JSONBytes {
+        var out = JSONBytes(capacity: ids.count * (16 * version.dimension + 32) + 64)
+        out.raw("{\"version\":"); out.quoted(version.record.version); out.raw(",\"vectors\":[")
+        var missing = [String]()
+        var first = true
+        for id in ids {
+            guard let row = version.row(of: id) else { missing.append(id); continue }
+            if !first { out.raw(",") }
+            first = false
+            version.withVector(atRow: row) { vectorObject(id: id, version: version.record.version, $0, into: &out) }
         }
-        out += "]}"
+        out.raw("],\"missing\":[")
+        for (i, id) in missing.enumerated() { if i > 0 { out.raw(",") }; out.quoted(id) }
+        out.raw("]}")
+        return out
+    }
+
+    static func response(_ body: JSONBytes, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: body.bytes)))
     }
 }
 
@@ -181,8 +204,7 @@ extension EmbeddingServer {
             guard let row = version.row(of: id) else {
                 throw FeatureStoreError(.notFound, "\(version.record.reference) has no id \(id.debugDescription)")
             }
-            var out = ""
-            out.reserveCapacity(16 * version.dimension + 64)
+            var out = JSONBytes(capacity: 16 * version.dimension + 64)
             version.withVector(atRow: row) { JSON.vectorObject(id: id, version: version.record.version, $0, into: &out) }
             return JSON.response(out)
         }
@@ -195,18 +217,7 @@ extension EmbeddingServer {
             }
             for id in ids { try StoreNames.validateID(id) }
             let version = try online.version(of: name, try selector(request))
-            var out = "{\"version\":" + JSON.quote(version.record.version) + ",\"vectors\":["
-            out.reserveCapacity(ids.count * (16 * version.dimension + 32))
-            var missing = [String]()
-            var first = true
-            for id in ids {
-                guard let row = version.row(of: id) else { missing.append(id); continue }
-                if !first { out += "," }
-                first = false
-                version.withVector(atRow: row) { JSON.vectorObject(id: id, version: version.record.version, $0, into: &out) }
-            }
-            out += "],\"missing\":[" + missing.map(JSON.quote).joined(separator: ",") + "]}"
-            return JSON.response(out)
+            return JSON.response(JSON.batch(ids: ids, from: version))
         }
         router.get("/v1/embeddings/{name}/neighbors/{id}") { request, context in
             try authorize(request, write: false)

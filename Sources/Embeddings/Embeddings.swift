@@ -1,12 +1,17 @@
-// The umbrella module: `import Embeddings` brings in every library module of the toolkit, and
-// takes Foundation `URL`s wherever a module's reader takes a path.
+// The umbrella module: `import Embeddings` brings in every library module of the toolkit that
+// needs nothing beyond the toolkit's own system libraries (FeatureStore, Pipelines and
+// EmbeddingServer bring SQLite, YAML and an HTTP server, Distributed needs Open MPI: import them
+// by name), and takes Foundation `URL`s wherever a module's reader takes a path.
 @_exported import Compression
 @_exported import EmbeddingStore
 @_exported import Evaluation
 @_exported import FollowGraph
 @_exported import GraphData
 @_exported import LinearAlgebra
+@_exported import Neighbors
 @_exported import Solvers
+@_exported import Temporal
+@_exported import WordEmbeddings
 import Foundation
 
 extension EdgeList {

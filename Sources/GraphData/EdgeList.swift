@@ -148,19 +148,19 @@ public struct EdgeList: Sendable {
             let rows = src.withUnsafeBufferPointer { s in
                 dst.withUnsafeBufferPointer { d in
                     w.withUnsafeBufferPointerIfPresent { wp in
-                        EdgeSort.rows(rowCount: parsed.sourceTable.count, s, d, wp,
-                                      symmetric: !options.directed, dropLoops: dropLoops,
-                                      merge: options.duplicates == .sum ? .sum : .keepFirst,
-                                      threads: options.threads ?? Parallel.threads)
+                        CSRBuilder.build(rowCount: parsed.sourceTable.count, rows: s, columns: d, values: wp,
+                                         symmetric: !options.directed, dropLoops: dropLoops,
+                                         duplicates: options.duplicates == .sum ? .sum : .keepFirst,
+                                         threads: options.threads ?? Parallel.threads)
                     }
                 }
             }
             dropped = dropLoops ? selfLoopLines : 0
             added = options.directed ? 0 : dataLines - selfLoopLines
             merged = dataLines - dropped + added - rows.columns.count
-            src = EdgeSort.expandRows(rows.offsets)
+            src = CSRBuilder.rowIndices(offsets: rows.offsets)
             dst = rows.columns
-            w = rows.weights
+            w = rows.values
             offsets = rows.offsets
         }
         let sourceIDs = IDMap(table: parsed.sourceTable)
@@ -194,11 +194,11 @@ public struct EdgeList: Sendable {
         let rows = sources.withUnsafeBufferPointer { s in
             targets.withUnsafeBufferPointer { d in
                 weights.withUnsafeBufferPointerIfPresent { wp in
-                    EdgeSort.rows(rowCount: rowCount, s, d, wp, symmetric: false, dropLoops: false, merge: .none)
+                    CSRBuilder.build(rowCount: rowCount, rows: s, columns: d, values: wp, duplicates: nil)
                 }
             }
         }
-        let values = rows.weights.map { $0.map { Scalar($0) } } ?? [Scalar](repeating: 1, count: rows.columns.count)
+        let values = rows.values.map { $0.map { Scalar($0) } } ?? [Scalar](repeating: 1, count: rows.columns.count)
         return (rows.offsets, rows.columns, values)
     }
 

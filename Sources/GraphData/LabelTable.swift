@@ -191,8 +191,8 @@ public struct LabelTable: Sendable {
         }
         let sorted = rows.withUnsafeBufferPointer { r in
             cols.withUnsafeBufferPointer { c in
-                EdgeSort.rows(rowCount: nodeTable.count, r, c, nil, symmetric: false, dropLoops: false,
-                              merge: .keepFirst)
+                CSRBuilder.build(rowCount: nodeTable.count, rows: r, columns: c, values: UnsafeBufferPointer<Float>?.none,
+                                 duplicates: .keepFirst)
             }
         }
         let offsets = sorted.offsets.map { Int($0) }

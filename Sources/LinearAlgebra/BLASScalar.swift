@@ -13,212 +13,148 @@ public enum Transpose: Sendable {
 /// A real floating-point type with BLAS, LAPACK and ARPACK routines: `Float` and `Double`.
 ///
 /// Every dense kernel in the package is written once, generically, and dispatches through these
-/// static requirements to the single- or double-precision routine. The requirements mirror the
-/// C interfaces (column-major, 32-bit `blasint`/`lapack_int` sizes) and are not meant to be
-/// called directly; use ``Matrix`` and its methods instead.
+/// static functions to the single- or double-precision routine. The functions mirror the C
+/// interfaces (column-major, 32-bit `blasint`/`lapack_int` sizes) and are not meant to be called
+/// directly; use ``Matrix`` and its methods instead. A conforming type supplies only its table
+/// of C routines (``BLASRoutines``); the wrappers are written once, below.
 ///
 /// LAPACK wrappers return LAPACK's `info` value; callers turn a nonzero value into a
 /// ``LAPACKError``.
 public protocol BLASScalar: Real, BinaryFloatingPoint, Sendable, Codable, ElementKernels
 where RawSignificand: FixedWidthInteger {
-    // MARK: BLAS level 1
-    static func blasAxpy(_ n: Int32, _ alpha: Self, _ x: UnsafePointer<Self>, _ incx: Int32,
-                         _ y: UnsafeMutablePointer<Self>, _ incy: Int32)
-    static func blasScal(_ n: Int32, _ alpha: Self, _ x: UnsafeMutablePointer<Self>, _ incx: Int32)
-    static func blasDot(_ n: Int32, _ x: UnsafePointer<Self>, _ incx: Int32,
-                        _ y: UnsafePointer<Self>, _ incy: Int32) -> Self
-    static func blasNrm2(_ n: Int32, _ x: UnsafePointer<Self>, _ incx: Int32) -> Self
+    /// The C routines of this precision (`cblas_s*`, `LAPACKE_s*`, `s*upd_c` for `Float`).
+    static var routines: BLASRoutines<Self> { get }
+}
 
-    // MARK: BLAS level 2 and 3 (column-major)
-    static func blasGemv(_ trans: Transpose, _ m: Int32, _ n: Int32, _ alpha: Self,
-                         _ a: UnsafePointer<Self>, _ lda: Int32,
-                         _ x: UnsafePointer<Self>, _ incx: Int32, _ beta: Self,
-                         _ y: UnsafeMutablePointer<Self>, _ incy: Int32)
-    static func blasGemm(_ transA: Transpose, _ transB: Transpose, _ m: Int32, _ n: Int32, _ k: Int32,
-                         _ alpha: Self, _ a: UnsafePointer<Self>, _ lda: Int32,
-                         _ b: UnsafePointer<Self>, _ ldb: Int32, _ beta: Self,
-                         _ c: UnsafeMutablePointer<Self>, _ ldc: Int32)
+/// The BLAS, LAPACKE and ARPACK C routines of one precision, as C function values (their
+/// imported signatures). ``BLASScalar``'s static functions call through it.
+public struct BLASRoutines<T>: Sendable {
+    public typealias Pointer = UnsafePointer<T>?
+    public typealias MutablePointer = UnsafeMutablePointer<T>?
+    public typealias IntPointer = UnsafeMutablePointer<Int32>?
+    public typealias CString = UnsafePointer<CChar>?
 
-    // MARK: LAPACK (column-major, LAPACKE high-level interface; returns info)
-    static func lapackGeqrf(_ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
-                            _ tau: UnsafeMutablePointer<Self>) -> Int32
-    static func lapackOrgqr(_ m: Int32, _ n: Int32, _ k: Int32, _ a: UnsafeMutablePointer<Self>,
-                            _ lda: Int32, _ tau: UnsafePointer<Self>) -> Int32
-    static func lapackGetrf(_ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
-                            _ ipiv: UnsafeMutablePointer<Int32>) -> Int32
-    static func lapackGesdd(_ jobz: CChar, _ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Self>,
-                            _ lda: Int32, _ s: UnsafeMutablePointer<Self>,
-                            _ u: UnsafeMutablePointer<Self>, _ ldu: Int32,
-                            _ vt: UnsafeMutablePointer<Self>, _ ldvt: Int32) -> Int32
-    static func lapackSyevd(_ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>,
-                            _ lda: Int32, _ w: UnsafeMutablePointer<Self>) -> Int32
-    static func lapackPotrf(_ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>,
-                            _ lda: Int32) -> Int32
-    static func lapackPotrs(_ uplo: CChar, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Self>,
-                            _ lda: Int32, _ b: UnsafeMutablePointer<Self>, _ ldb: Int32) -> Int32
-    static func lapackGesv(_ n: Int32, _ nrhs: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
-                           _ ipiv: UnsafeMutablePointer<Int32>, _ b: UnsafeMutablePointer<Self>,
-                           _ ldb: Int32) -> Int32
-    static func lapackGels(_ trans: CChar, _ m: Int32, _ n: Int32, _ nrhs: Int32,
-                           _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
-                           _ b: UnsafeMutablePointer<Self>, _ ldb: Int32) -> Int32
-
-    // MARK: ARPACK reverse communication (arpack-ng C API; not reentrant: Solvers serialises calls with ARPACK.withLock)
-    static func arpackSaupd(_ ido: UnsafeMutablePointer<Int32>, _ bmat: UnsafePointer<CChar>, _ n: Int32,
-                            _ which: UnsafePointer<CChar>, _ nev: Int32, _ tol: Self,
-                            _ resid: UnsafeMutablePointer<Self>, _ ncv: Int32,
-                            _ v: UnsafeMutablePointer<Self>, _ ldv: Int32,
-                            _ iparam: UnsafeMutablePointer<Int32>, _ ipntr: UnsafeMutablePointer<Int32>,
-                            _ workd: UnsafeMutablePointer<Self>, _ workl: UnsafeMutablePointer<Self>,
-                            _ lworkl: Int32, _ info: UnsafeMutablePointer<Int32>)
-    static func arpackSeupd(_ rvec: Int32, _ howmny: UnsafePointer<CChar>, _ select: UnsafePointer<Int32>,
-                            _ d: UnsafeMutablePointer<Self>, _ z: UnsafeMutablePointer<Self>, _ ldz: Int32,
-                            _ sigma: Self, _ bmat: UnsafePointer<CChar>, _ n: Int32,
-                            _ which: UnsafePointer<CChar>, _ nev: Int32, _ tol: Self,
-                            _ resid: UnsafeMutablePointer<Self>, _ ncv: Int32,
-                            _ v: UnsafeMutablePointer<Self>, _ ldv: Int32,
-                            _ iparam: UnsafeMutablePointer<Int32>, _ ipntr: UnsafeMutablePointer<Int32>,
-                            _ workd: UnsafeMutablePointer<Self>, _ workl: UnsafeMutablePointer<Self>,
-                            _ lworkl: Int32, _ info: UnsafeMutablePointer<Int32>)
-    static func arpackNaupd(_ ido: UnsafeMutablePointer<Int32>, _ bmat: UnsafePointer<CChar>, _ n: Int32,
-                            _ which: UnsafePointer<CChar>, _ nev: Int32, _ tol: Self,
-                            _ resid: UnsafeMutablePointer<Self>, _ ncv: Int32,
-                            _ v: UnsafeMutablePointer<Self>, _ ldv: Int32,
-                            _ iparam: UnsafeMutablePointer<Int32>, _ ipntr: UnsafeMutablePointer<Int32>,
-                            _ workd: UnsafeMutablePointer<Self>, _ workl: UnsafeMutablePointer<Self>,
-                            _ lworkl: Int32, _ info: UnsafeMutablePointer<Int32>)
-    static func arpackNeupd(_ rvec: Int32, _ howmny: UnsafePointer<CChar>, _ select: UnsafePointer<Int32>,
-                            _ dr: UnsafeMutablePointer<Self>, _ di: UnsafeMutablePointer<Self>,
-                            _ z: UnsafeMutablePointer<Self>, _ ldz: Int32,
-                            _ sigmar: Self, _ sigmai: Self, _ workev: UnsafeMutablePointer<Self>,
-                            _ bmat: UnsafePointer<CChar>, _ n: Int32,
-                            _ which: UnsafePointer<CChar>, _ nev: Int32, _ tol: Self,
-                            _ resid: UnsafeMutablePointer<Self>, _ ncv: Int32,
-                            _ v: UnsafeMutablePointer<Self>, _ ldv: Int32,
-                            _ iparam: UnsafeMutablePointer<Int32>, _ ipntr: UnsafeMutablePointer<Int32>,
-                            _ workd: UnsafeMutablePointer<Self>, _ workl: UnsafeMutablePointer<Self>,
-                            _ lworkl: Int32, _ info: UnsafeMutablePointer<Int32>)
+    // BLAS level 1, 2, 3.
+    public let axpy: @Sendable (Int32, T, Pointer, Int32, MutablePointer, Int32) -> Void
+    public let scal: @Sendable (Int32, T, MutablePointer, Int32) -> Void
+    public let dot: @Sendable (Int32, Pointer, Int32, Pointer, Int32) -> T
+    public let nrm2: @Sendable (Int32, Pointer, Int32) -> T
+    public let gemv: @Sendable (CBLAS_ORDER, CBLAS_TRANSPOSE, Int32, Int32, T, Pointer, Int32, Pointer, Int32, T, MutablePointer, Int32) -> Void
+    public let gemm: @Sendable (CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, Int32, Int32, Int32, T, Pointer, Int32, Pointer, Int32,
+                                T, MutablePointer, Int32) -> Void
+    // LAPACKE (the first argument is the matrix layout).
+    public let geqrf: @Sendable (Int32, Int32, Int32, MutablePointer, Int32, MutablePointer) -> Int32
+    public let orgqr: @Sendable (Int32, Int32, Int32, Int32, MutablePointer, Int32, Pointer) -> Int32
+    public let getrf: @Sendable (Int32, Int32, Int32, MutablePointer, Int32, IntPointer) -> Int32
+    public let gesdd: @Sendable (Int32, CChar, Int32, Int32, MutablePointer, Int32, MutablePointer, MutablePointer, Int32,
+                                 MutablePointer, Int32) -> Int32
+    public let syevd: @Sendable (Int32, CChar, CChar, Int32, MutablePointer, Int32, MutablePointer) -> Int32
+    public let potrf: @Sendable (Int32, CChar, Int32, MutablePointer, Int32) -> Int32
+    public let potrs: @Sendable (Int32, CChar, Int32, Int32, Pointer, Int32, MutablePointer, Int32) -> Int32
+    public let gesv: @Sendable (Int32, Int32, Int32, MutablePointer, Int32, IntPointer, MutablePointer, Int32) -> Int32
+    public let gels: @Sendable (Int32, CChar, Int32, Int32, Int32, MutablePointer, Int32, MutablePointer, Int32) -> Int32
+    // ARPACK reverse communication (symmetric `saupd`/`seupd`, general `naupd`/`neupd`); not
+    // reentrant: Solvers' driver is the only caller and serialises calls with `ARPACK.withLock`.
+    public let saupd: @Sendable (IntPointer, CString, Int32, CString, Int32, T, MutablePointer, Int32, MutablePointer, Int32,
+                                 IntPointer, IntPointer, MutablePointer, MutablePointer, Int32, IntPointer) -> Void
+    public let seupd: @Sendable (Int32, CString, UnsafePointer<Int32>?, MutablePointer, MutablePointer, Int32, T, CString, Int32,
+                                 CString, Int32, T, MutablePointer, Int32, MutablePointer, Int32, IntPointer, IntPointer,
+                                 MutablePointer, MutablePointer, Int32, IntPointer) -> Void
+    public let naupd: @Sendable (IntPointer, CString, Int32, CString, Int32, T, MutablePointer, Int32, MutablePointer, Int32,
+                                 IntPointer, IntPointer, MutablePointer, MutablePointer, Int32, IntPointer) -> Void
+    public let neupd: @Sendable (Int32, CString, UnsafePointer<Int32>?, MutablePointer, MutablePointer, MutablePointer, Int32, T, T,
+                                 MutablePointer, CString, Int32, CString, Int32, T, MutablePointer, Int32, MutablePointer, Int32,
+                                 IntPointer, IntPointer, MutablePointer, MutablePointer, Int32, IntPointer) -> Void
 }
 
 @usableFromInline let lapackColMajor = LAPACK_COL_MAJOR
 
 extension Float: BLASScalar {
-    @inlinable public static func blasAxpy(_ n: Int32, _ alpha: Float, _ x: UnsafePointer<Float>, _ incx: Int32, _ y: UnsafeMutablePointer<Float>, _ incy: Int32) {
-        cblas_saxpy(n, alpha, x, incx, y, incy)
-    }
-    @inlinable public static func blasScal(_ n: Int32, _ alpha: Float, _ x: UnsafeMutablePointer<Float>, _ incx: Int32) {
-        cblas_sscal(n, alpha, x, incx)
-    }
-    @inlinable public static func blasDot(_ n: Int32, _ x: UnsafePointer<Float>, _ incx: Int32, _ y: UnsafePointer<Float>, _ incy: Int32) -> Float {
-        cblas_sdot(n, x, incx, y, incy)
-    }
-    @inlinable public static func blasNrm2(_ n: Int32, _ x: UnsafePointer<Float>, _ incx: Int32) -> Float {
-        cblas_snrm2(n, x, incx)
-    }
-    @inlinable public static func blasGemv(_ trans: Transpose, _ m: Int32, _ n: Int32, _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int32, _ x: UnsafePointer<Float>, _ incx: Int32, _ beta: Float, _ y: UnsafeMutablePointer<Float>, _ incy: Int32) {
-        cblas_sgemv(CblasColMajor, trans.cblas, m, n, alpha, a, lda, x, incx, beta, y, incy)
-    }
-    @inlinable public static func blasGemm(_ transA: Transpose, _ transB: Transpose, _ m: Int32, _ n: Int32, _ k: Int32, _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int32, _ b: UnsafePointer<Float>, _ ldb: Int32, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int32) {
-        cblas_sgemm(CblasColMajor, transA.cblas, transB.cblas, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-    }
-    public static func lapackGeqrf(_ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32, _ tau: UnsafeMutablePointer<Float>) -> Int32 {
-        LAPACKE_sgeqrf(lapackColMajor, m, n, a, lda, tau)
-    }
-    public static func lapackOrgqr(_ m: Int32, _ n: Int32, _ k: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32, _ tau: UnsafePointer<Float>) -> Int32 {
-        LAPACKE_sorgqr(lapackColMajor, m, n, k, a, lda, tau)
-    }
-    public static func lapackGetrf(_ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32, _ ipiv: UnsafeMutablePointer<Int32>) -> Int32 {
-        LAPACKE_sgetrf(lapackColMajor, m, n, a, lda, ipiv)
-    }
-    public static func lapackGesdd(_ jobz: CChar, _ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32, _ s: UnsafeMutablePointer<Float>, _ u: UnsafeMutablePointer<Float>, _ ldu: Int32, _ vt: UnsafeMutablePointer<Float>, _ ldvt: Int32) -> Int32 {
-        LAPACKE_sgesdd(lapackColMajor, jobz, m, n, a, lda, s, u, ldu, vt, ldvt)
-    }
-    public static func lapackSyevd(_ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32, _ w: UnsafeMutablePointer<Float>) -> Int32 {
-        LAPACKE_ssyevd(lapackColMajor, jobz, uplo, n, a, lda, w)
-    }
-    public static func lapackPotrf(_ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32) -> Int32 {
-        LAPACKE_spotrf(lapackColMajor, uplo, n, a, lda)
-    }
-    public static func lapackPotrs(_ uplo: CChar, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Float>, _ lda: Int32, _ b: UnsafeMutablePointer<Float>, _ ldb: Int32) -> Int32 {
-        LAPACKE_spotrs(lapackColMajor, uplo, n, nrhs, a, lda, b, ldb)
-    }
-    public static func lapackGesv(_ n: Int32, _ nrhs: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32, _ ipiv: UnsafeMutablePointer<Int32>, _ b: UnsafeMutablePointer<Float>, _ ldb: Int32) -> Int32 {
-        LAPACKE_sgesv(lapackColMajor, n, nrhs, a, lda, ipiv, b, ldb)
-    }
-    public static func lapackGels(_ trans: CChar, _ m: Int32, _ n: Int32, _ nrhs: Int32, _ a: UnsafeMutablePointer<Float>, _ lda: Int32, _ b: UnsafeMutablePointer<Float>, _ ldb: Int32) -> Int32 {
-        LAPACKE_sgels(lapackColMajor, trans, m, n, nrhs, a, lda, b, ldb)
-    }
-    public static func arpackSaupd(_ ido: UnsafeMutablePointer<Int32>, _ bmat: UnsafePointer<CChar>, _ n: Int32, _ which: UnsafePointer<CChar>, _ nev: Int32, _ tol: Float, _ resid: UnsafeMutablePointer<Float>, _ ncv: Int32, _ v: UnsafeMutablePointer<Float>, _ ldv: Int32, _ iparam: UnsafeMutablePointer<Int32>, _ ipntr: UnsafeMutablePointer<Int32>, _ workd: UnsafeMutablePointer<Float>, _ workl: UnsafeMutablePointer<Float>, _ lworkl: Int32, _ info: UnsafeMutablePointer<Int32>) {
-        ssaupd_c(ido, bmat, n, which, nev, tol, resid, ncv, v, ldv, iparam, ipntr, workd, workl, lworkl, info)
-    }
-    public static func arpackSeupd(_ rvec: Int32, _ howmny: UnsafePointer<CChar>, _ select: UnsafePointer<Int32>, _ d: UnsafeMutablePointer<Float>, _ z: UnsafeMutablePointer<Float>, _ ldz: Int32, _ sigma: Float, _ bmat: UnsafePointer<CChar>, _ n: Int32, _ which: UnsafePointer<CChar>, _ nev: Int32, _ tol: Float, _ resid: UnsafeMutablePointer<Float>, _ ncv: Int32, _ v: UnsafeMutablePointer<Float>, _ ldv: Int32, _ iparam: UnsafeMutablePointer<Int32>, _ ipntr: UnsafeMutablePointer<Int32>, _ workd: UnsafeMutablePointer<Float>, _ workl: UnsafeMutablePointer<Float>, _ lworkl: Int32, _ info: UnsafeMutablePointer<Int32>) {
-        sseupd_c(rvec, howmny, select, d, z, ldz, sigma, bmat, n, which, nev, tol, resid, ncv, v, ldv, iparam, ipntr, workd, workl, lworkl, info)
-    }
-    public static func arpackNaupd(_ ido: UnsafeMutablePointer<Int32>, _ bmat: UnsafePointer<CChar>, _ n: Int32, _ which: UnsafePointer<CChar>, _ nev: Int32, _ tol: Float, _ resid: UnsafeMutablePointer<Float>, _ ncv: Int32, _ v: UnsafeMutablePointer<Float>, _ ldv: Int32, _ iparam: UnsafeMutablePointer<Int32>, _ ipntr: UnsafeMutablePointer<Int32>, _ workd: UnsafeMutablePointer<Float>, _ workl: UnsafeMutablePointer<Float>, _ lworkl: Int32, _ info: UnsafeMutablePointer<Int32>) {
-        snaupd_c(ido, bmat, n, which, nev, tol, resid, ncv, v, ldv, iparam, ipntr, workd, workl, lworkl, info)
-    }
-    public static func arpackNeupd(_ rvec: Int32, _ howmny: UnsafePointer<CChar>, _ select: UnsafePointer<Int32>, _ dr: UnsafeMutablePointer<Float>, _ di: UnsafeMutablePointer<Float>, _ z: UnsafeMutablePointer<Float>, _ ldz: Int32, _ sigmar: Float, _ sigmai: Float, _ workev: UnsafeMutablePointer<Float>, _ bmat: UnsafePointer<CChar>, _ n: Int32, _ which: UnsafePointer<CChar>, _ nev: Int32, _ tol: Float, _ resid: UnsafeMutablePointer<Float>, _ ncv: Int32, _ v: UnsafeMutablePointer<Float>, _ ldv: Int32, _ iparam: UnsafeMutablePointer<Int32>, _ ipntr: UnsafeMutablePointer<Int32>, _ workd: UnsafeMutablePointer<Float>, _ workl: UnsafeMutablePointer<Float>, _ lworkl: Int32, _ info: UnsafeMutablePointer<Int32>) {
-        sneupd_c(rvec, howmny, select, dr, di, z, ldz, sigmar, sigmai, workev, bmat, n, which, nev, tol, resid, ncv, v, ldv, iparam, ipntr, workd, workl, lworkl, info)
-    }
+    public static let routines = BLASRoutines<Float>(
+        axpy: cblas_saxpy, scal: cblas_sscal, dot: cblas_sdot, nrm2: cblas_snrm2, gemv: cblas_sgemv, gemm: cblas_sgemm,
+        geqrf: LAPACKE_sgeqrf, orgqr: LAPACKE_sorgqr, getrf: LAPACKE_sgetrf, gesdd: LAPACKE_sgesdd, syevd: LAPACKE_ssyevd,
+        potrf: LAPACKE_spotrf, potrs: LAPACKE_spotrs, gesv: LAPACKE_sgesv, gels: LAPACKE_sgels,
+        saupd: ssaupd_c, seupd: sseupd_c, naupd: snaupd_c, neupd: sneupd_c)
 }
 
 extension Double: BLASScalar {
-    @inlinable public static func blasAxpy(_ n: Int32, _ alpha: Double, _ x: UnsafePointer<Double>, _ incx: Int32, _ y: UnsafeMutablePointer<Double>, _ incy: Int32) {
-        cblas_daxpy(n, alpha, x, incx, y, incy)
+    public static let routines = BLASRoutines<Double>(
+        axpy: cblas_daxpy, scal: cblas_dscal, dot: cblas_ddot, nrm2: cblas_dnrm2, gemv: cblas_dgemv, gemm: cblas_dgemm,
+        geqrf: LAPACKE_dgeqrf, orgqr: LAPACKE_dorgqr, getrf: LAPACKE_dgetrf, gesdd: LAPACKE_dgesdd, syevd: LAPACKE_dsyevd,
+        potrf: LAPACKE_dpotrf, potrs: LAPACKE_dpotrs, gesv: LAPACKE_dgesv, gels: LAPACKE_dgels,
+        saupd: dsaupd_c, seupd: dseupd_c, naupd: dnaupd_c, neupd: dneupd_c)
+}
+
+extension BLASScalar {
+    // MARK: BLAS level 1
+    @inlinable public static func blasAxpy(_ n: Int32, _ alpha: Self, _ x: UnsafePointer<Self>, _ incx: Int32,
+                                           _ y: UnsafeMutablePointer<Self>, _ incy: Int32) {
+        routines.axpy(n, alpha, x, incx, y, incy)
     }
-    @inlinable public static func blasScal(_ n: Int32, _ alpha: Double, _ x: UnsafeMutablePointer<Double>, _ incx: Int32) {
-        cblas_dscal(n, alpha, x, incx)
+    @inlinable public static func blasScal(_ n: Int32, _ alpha: Self, _ x: UnsafeMutablePointer<Self>, _ incx: Int32) {
+        routines.scal(n, alpha, x, incx)
     }
-    @inlinable public static func blasDot(_ n: Int32, _ x: UnsafePointer<Double>, _ incx: Int32, _ y: UnsafePointer<Double>, _ incy: Int32) -> Double {
-        cblas_ddot(n, x, incx, y, incy)
+    @inlinable public static func blasDot(_ n: Int32, _ x: UnsafePointer<Self>, _ incx: Int32,
+                                          _ y: UnsafePointer<Self>, _ incy: Int32) -> Self {
+        routines.dot(n, x, incx, y, incy)
     }
-    @inlinable public static func blasNrm2(_ n: Int32, _ x: UnsafePointer<Double>, _ incx: Int32) -> Double {
-        cblas_dnrm2(n, x, incx)
+    @inlinable public static func blasNrm2(_ n: Int32, _ x: UnsafePointer<Self>, _ incx: Int32) -> Self {
+        routines.nrm2(n, x, incx)
     }
-    @inlinable public static func blasGemv(_ trans: Transpose, _ m: Int32, _ n: Int32, _ alpha: Double, _ a: UnsafePointer<Double>, _ lda: Int32, _ x: UnsafePointer<Double>, _ incx: Int32, _ beta: Double, _ y: UnsafeMutablePointer<Double>, _ incy: Int32) {
-        cblas_dgemv(CblasColMajor, trans.cblas, m, n, alpha, a, lda, x, incx, beta, y, incy)
+
+    // MARK: BLAS level 2 and 3 (column-major)
+    @inlinable public static func blasGemv(_ trans: Transpose, _ m: Int32, _ n: Int32, _ alpha: Self,
+                                           _ a: UnsafePointer<Self>, _ lda: Int32,
+                                           _ x: UnsafePointer<Self>, _ incx: Int32, _ beta: Self,
+                                           _ y: UnsafeMutablePointer<Self>, _ incy: Int32) {
+        routines.gemv(CblasColMajor, trans.cblas, m, n, alpha, a, lda, x, incx, beta, y, incy)
     }
-    @inlinable public static func blasGemm(_ transA: Transpose, _ transB: Transpose, _ m: Int32, _ n: Int32, _ k: Int32, _ alpha: Double, _ a: UnsafePointer<Double>, _ lda: Int32, _ b: UnsafePointer<Double>, _ ldb: Int32, _ beta: Double, _ c: UnsafeMutablePointer<Double>, _ ldc: Int32) {
-        cblas_dgemm(CblasColMajor, transA.cblas, transB.cblas, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    @inlinable public static func blasGemm(_ transA: Transpose, _ transB: Transpose, _ m: Int32, _ n: Int32, _ k: Int32,
+                                           _ alpha: Self, _ a: UnsafePointer<Self>, _ lda: Int32,
+                                           _ b: UnsafePointer<Self>, _ ldb: Int32, _ beta: Self,
+                                           _ c: UnsafeMutablePointer<Self>, _ ldc: Int32) {
+        routines.gemm(CblasColMajor, transA.cblas, transB.cblas, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
-    public static func lapackGeqrf(_ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32, _ tau: UnsafeMutablePointer<Double>) -> Int32 {
-        LAPACKE_dgeqrf(lapackColMajor, m, n, a, lda, tau)
+
+    // MARK: LAPACK (column-major, LAPACKE high-level interface; returns info)
+    public static func lapackGeqrf(_ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
+                                   _ tau: UnsafeMutablePointer<Self>) -> Int32 {
+        routines.geqrf(lapackColMajor, m, n, a, lda, tau)
     }
-    public static func lapackOrgqr(_ m: Int32, _ n: Int32, _ k: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32, _ tau: UnsafePointer<Double>) -> Int32 {
-        LAPACKE_dorgqr(lapackColMajor, m, n, k, a, lda, tau)
+    public static func lapackOrgqr(_ m: Int32, _ n: Int32, _ k: Int32, _ a: UnsafeMutablePointer<Self>,
+                                   _ lda: Int32, _ tau: UnsafePointer<Self>) -> Int32 {
+        routines.orgqr(lapackColMajor, m, n, k, a, lda, tau)
     }
-    public static func lapackGetrf(_ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32, _ ipiv: UnsafeMutablePointer<Int32>) -> Int32 {
-        LAPACKE_dgetrf(lapackColMajor, m, n, a, lda, ipiv)
+    public static func lapackGetrf(_ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
+                                   _ ipiv: UnsafeMutablePointer<Int32>) -> Int32 {
+        routines.getrf(lapackColMajor, m, n, a, lda, ipiv)
     }
-    public static func lapackGesdd(_ jobz: CChar, _ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32, _ s: UnsafeMutablePointer<Double>, _ u: UnsafeMutablePointer<Double>, _ ldu: Int32, _ vt: UnsafeMutablePointer<Double>, _ ldvt: Int32) -> Int32 {
-        LAPACKE_dgesdd(lapackColMajor, jobz, m, n, a, lda, s, u, ldu, vt, ldvt)
+    public static func lapackGesdd(_ jobz: CChar, _ m: Int32, _ n: Int32, _ a: UnsafeMutablePointer<Self>,
+                                   _ lda: Int32, _ s: UnsafeMutablePointer<Self>,
+                                   _ u: UnsafeMutablePointer<Self>, _ ldu: Int32,
+                                   _ vt: UnsafeMutablePointer<Self>, _ ldvt: Int32) -> Int32 {
+        routines.gesdd(lapackColMajor, jobz, m, n, a, lda, s, u, ldu, vt, ldvt)
     }
-    public static func lapackSyevd(_ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32, _ w: UnsafeMutablePointer<Double>) -> Int32 {
-        LAPACKE_dsyevd(lapackColMajor, jobz, uplo, n, a, lda, w)
+    public static func lapackSyevd(_ jobz: CChar, _ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>,
+                                   _ lda: Int32, _ w: UnsafeMutablePointer<Self>) -> Int32 {
+        routines.syevd(lapackColMajor, jobz, uplo, n, a, lda, w)
     }
-    public static func lapackPotrf(_ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32) -> Int32 {
-        LAPACKE_dpotrf(lapackColMajor, uplo, n, a, lda)
+    public static func lapackPotrf(_ uplo: CChar, _ n: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32) -> Int32 {
+        routines.potrf(lapackColMajor, uplo, n, a, lda)
     }
-    public static func lapackPotrs(_ uplo: CChar, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Double>, _ lda: Int32, _ b: UnsafeMutablePointer<Double>, _ ldb: Int32) -> Int32 {
-        LAPACKE_dpotrs(lapackColMajor, uplo, n, nrhs, a, lda, b, ldb)
+    public static func lapackPotrs(_ uplo: CChar, _ n: Int32, _ nrhs: Int32, _ a: UnsafePointer<Self>,
+                                   _ lda: Int32, _ b: UnsafeMutablePointer<Self>, _ ldb: Int32) -> Int32 {
+        routines.potrs(lapackColMajor, uplo, n, nrhs, a, lda, b, ldb)
     }
-    public static func lapackGesv(_ n: Int32, _ nrhs: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32, _ ipiv: UnsafeMutablePointer<Int32>, _ b: UnsafeMutablePointer<Double>, _ ldb: Int32) -> Int32 {
-        LAPACKE_dgesv(lapackColMajor, n, nrhs, a, lda, ipiv, b, ldb)
+    public static func lapackGesv(_ n: Int32, _ nrhs: Int32, _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
+                                  _ ipiv: UnsafeMutablePointer<Int32>, _ b: UnsafeMutablePointer<Self>,
+                                  _ ldb: Int32) -> Int32 {
+        routines.gesv(lapackColMajor, n, nrhs, a, lda, ipiv, b, ldb)
     }
-    public static func lapackGels(_ trans: CChar, _ m: Int32, _ n: Int32, _ nrhs: Int32, _ a: UnsafeMutablePointer<Double>, _ lda: Int32, _ b: UnsafeMutablePointer<Double>, _ ldb: Int32) -> Int32 {
-        LAPACKE_dgels(lapackColMajor, trans, m, n, nrhs, a, lda, b, ldb)
-    }
-    public static func arpackSaupd(_ ido: UnsafeMutablePointer<Int32>, _ bmat: UnsafePointer<CChar>, _ n: Int32, _ which: UnsafePointer<CChar>, _ nev: Int32, _ tol: Double, _ resid: UnsafeMutablePointer<Double>, _ ncv: Int32, _ v: UnsafeMutablePointer<Double>, _ ldv: Int32, _ iparam: UnsafeMutablePointer<Int32>, _ ipntr: UnsafeMutablePointer<Int32>, _ workd: UnsafeMutablePointer<Double>, _ workl: UnsafeMutablePointer<Double>, _ lworkl: Int32, _ info: UnsafeMutablePointer<Int32>) {
-        dsaupd_c(ido, bmat, n, which, nev, tol, resid, ncv, v, ldv, iparam, ipntr, workd, workl, lworkl, info)
-    }
-    public static func arpackSeupd(_ rvec: Int32, _ howmny: UnsafePointer<CChar>, _ select: UnsafePointer<Int32>, _ d: UnsafeMutablePointer<Double>, _ z: UnsafeMutablePointer<Double>, _ ldz: Int32, _ sigma: Double, _ bmat: UnsafePointer<CChar>, _ n: Int32, _ which: UnsafePointer<CChar>, _ nev: Int32, _ tol: Double, _ resid: UnsafeMutablePointer<Double>, _ ncv: Int32, _ v: UnsafeMutablePointer<Double>, _ ldv: Int32, _ iparam: UnsafeMutablePointer<Int32>, _ ipntr: UnsafeMutablePointer<Int32>, _ workd: UnsafeMutablePointer<Double>, _ workl: UnsafeMutablePointer<Double>, _ lworkl: Int32, _ info: UnsafeMutablePointer<Int32>) {
-        dseupd_c(rvec, howmny, select, d, z, ldz, sigma, bmat, n, which, nev, tol, resid, ncv, v, ldv, iparam, ipntr, workd, workl, lworkl, info)
-    }
-    public static func arpackNaupd(_ ido: UnsafeMutablePointer<Int32>, _ bmat: UnsafePointer<CChar>, _ n: Int32, _ which: UnsafePointer<CChar>, _ nev: Int32, _ tol: Double, _ resid: UnsafeMutablePointer<Double>, _ ncv: Int32, _ v: UnsafeMutablePointer<Double>, _ ldv: Int32, _ iparam: UnsafeMutablePointer<Int32>, _ ipntr: UnsafeMutablePointer<Int32>, _ workd: UnsafeMutablePointer<Double>, _ workl: UnsafeMutablePointer<Double>, _ lworkl: Int32, _ info: UnsafeMutablePointer<Int32>) {
-        dnaupd_c(ido, bmat, n, which, nev, tol, resid, ncv, v, ldv, iparam, ipntr, workd, workl, lworkl, info)
-    }
-    public static func arpackNeupd(_ rvec: Int32, _ howmny: UnsafePointer<CChar>, _ select: UnsafePointer<Int32>, _ dr: UnsafeMutablePointer<Double>, _ di: UnsafeMutablePointer<Double>, _ z: UnsafeMutablePointer<Double>, _ ldz: Int32, _ sigmar: Double, _ sigmai: Double, _ workev: UnsafeMutablePointer<Double>, _ bmat: UnsafePointer<CChar>, _ n: Int32, _ which: UnsafePointer<CChar>, _ nev: Int32, _ tol: Double, _ resid: UnsafeMutablePointer<Double>, _ ncv: Int32, _ v: UnsafeMutablePointer<Double>, _ ldv: Int32, _ iparam: UnsafeMutablePointer<Int32>, _ ipntr: UnsafeMutablePointer<Int32>, _ workd: UnsafeMutablePointer<Double>, _ workl: UnsafeMutablePointer<Double>, _ lworkl: Int32, _ info: UnsafeMutablePointer<Int32>) {
-        dneupd_c(rvec, howmny, select, dr, di, z, ldz, sigmar, sigmai, workev, bmat, n, which, nev, tol, resid, ncv, v, ldv, iparam, ipntr, workd, workl, lworkl, info)
+    public static func lapackGels(_ trans: CChar, _ m: Int32, _ n: Int32, _ nrhs: Int32,
+                                  _ a: UnsafeMutablePointer<Self>, _ lda: Int32,
+                                  _ b: UnsafeMutablePointer<Self>, _ ldb: Int32) -> Int32 {
+        routines.gels(lapackColMajor, trans, m, n, nrhs, a, lda, b, ldb)
     }
 }
 

@@ -15,52 +15,44 @@ public protocol ElementKernels {
     static func kernelMaxAbs(_ p: UnsafePointer<Self>, count: Int) -> Self
 }
 
-@inline(__always) @usableFromInline
-func fillLoop<T: BinaryFloatingPoint>(_ p: UnsafeMutablePointer<T>, _ count: Int, _ value: T) {
-    if value == 0 {
-        UnsafeMutableRawPointer(p).initializeMemory(as: UInt8.self, repeating: 0, count: count * MemoryLayout<T>.stride)
-    } else {
-        p.initialize(repeating: value, count: count)
+// The loops are written once, as the default implementations; the conformances of `Float` and
+// `Double` take them as their witnesses, which the compiler specialises for the concrete type
+// (one witness call per loop, the loop itself concrete and vectorised).
+extension ElementKernels where Self: BinaryFloatingPoint {
+    @inlinable
+    public static func kernelFill(_ p: UnsafeMutablePointer<Self>, count: Int, value: Self) {
+        if value == 0 {
+            UnsafeMutableRawPointer(p).initializeMemory(as: UInt8.self, repeating: 0, count: count * MemoryLayout<Self>.stride)
+        } else {
+            p.initialize(repeating: value, count: count)
+        }
+    }
+
+    @inlinable
+    public static func kernelMultiply(_ x: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, count: Int) {
+        for i in 0..<count { y[i] *= x[i] }
+    }
+
+    @inlinable
+    public static func kernelMultiply(_ x: UnsafePointer<Self>, _ d: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, count: Int) {
+        for i in 0..<count { y[i] = x[i] * d[i] }
+    }
+
+    @inlinable
+    public static func kernelAllFinite(_ p: UnsafePointer<Self>, count: Int) -> Bool {
+        // A sum of x * 0 is NaN exactly when some x is infinite or NaN; no branch per element.
+        var acc: Self = 0
+        for i in 0..<count { acc += p[i] * 0 }
+        return acc == 0
+    }
+
+    @inlinable
+    public static func kernelMaxAbs(_ p: UnsafePointer<Self>, count: Int) -> Self {
+        var m: Self = 0
+        for i in 0..<count { m = Swift.max(m, Swift.abs(p[i])) }
+        return m
     }
 }
 
-@inline(__always) @usableFromInline
-func multiplyLoop<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int) {
-    for i in 0..<count { y[i] *= x[i] }
-}
-
-@inline(__always) @usableFromInline
-func multiplyLoop<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, _ d: UnsafePointer<T>, _ y: UnsafeMutablePointer<T>, _ count: Int) {
-    for i in 0..<count { y[i] = x[i] * d[i] }
-}
-
-@inline(__always) @usableFromInline
-func allFiniteLoop<T: BinaryFloatingPoint>(_ p: UnsafePointer<T>, _ count: Int) -> Bool {
-    // A sum of x * 0 is NaN exactly when some x is infinite or NaN; no branch per element.
-    var acc: T = 0
-    for i in 0..<count { acc += p[i] * 0 }
-    return acc == 0
-}
-
-@inline(__always) @usableFromInline
-func maxAbsLoop<T: BinaryFloatingPoint>(_ p: UnsafePointer<T>, _ count: Int) -> T {
-    var m: T = 0
-    for i in 0..<count { m = Swift.max(m, Swift.abs(p[i])) }
-    return m
-}
-
-extension Float: ElementKernels {
-    public static func kernelFill(_ p: UnsafeMutablePointer<Float>, count: Int, value: Float) { fillLoop(p, count, value) }
-    public static func kernelMultiply(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) { multiplyLoop(x, y, count) }
-    public static func kernelMultiply(_ x: UnsafePointer<Float>, _ d: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) { multiplyLoop(x, d, y, count) }
-    public static func kernelAllFinite(_ p: UnsafePointer<Float>, count: Int) -> Bool { allFiniteLoop(p, count) }
-    public static func kernelMaxAbs(_ p: UnsafePointer<Float>, count: Int) -> Float { maxAbsLoop(p, count) }
-}
-
-extension Double: ElementKernels {
-    public static func kernelFill(_ p: UnsafeMutablePointer<Double>, count: Int, value: Double) { fillLoop(p, count, value) }
-    public static func kernelMultiply(_ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, count: Int) { multiplyLoop(x, y, count) }
-    public static func kernelMultiply(_ x: UnsafePointer<Double>, _ d: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, count: Int) { multiplyLoop(x, d, y, count) }
-    public static func kernelAllFinite(_ p: UnsafePointer<Double>, count: Int) -> Bool { allFiniteLoop(p, count) }
-    public static func kernelMaxAbs(_ p: UnsafePointer<Double>, count: Int) -> Double { maxAbsLoop(p, count) }
-}
+extension Float: ElementKernels {}
+extension Double: ElementKernels {}

@@ -191,7 +191,13 @@ public struct PipelineRunner {
         case .int(let i): return String(i)
         case .string(let s): return s
         case .bool(let b): return String(b)
-        default: return "\(v)"
+        case .null: return "null"
+        case .array(let items):
+            // Long lists (every window a publish step registered) show their ends and a count.
+            let shown = items.count <= 4 ? items.map(short) : items.prefix(2).map(short) + ["... (\(items.count) in all)", short(items[items.count - 1])]
+            return "[" + shown.joined(separator: ", ") + "]"
+        case .object(let fields):
+            return "{" + fields.sorted { $0.key < $1.key }.map { "\($0.key)=\(short($0.value))" }.joined(separator: ", ") + "}"
         }
     }
 

@@ -15,15 +15,16 @@ public struct PipelineError: Error, Sendable, CustomStringConvertible, Equatable
 
 /// The kinds of step a spec may use.
 public enum StepKind: String, Sendable, Codable, CaseIterable {
-    /// Read an edge list or event list, keep a time range and the accounts active enough.
+    /// Read an edge list or event list (keep a time range and the accounts active enough), or a text corpus.
     case select
     /// Clean the selected graph: drop self-loops, merge repeated edges.
     case preprocess
-    /// Embed: `follow-graph-svd` on edges, `temporal-windows` on events.
+    /// Embed: `follow-graph-svd` on edges, `temporal-windows` on events, `ppmi-svd` or `sgns` on a corpus.
     case fit
-    /// Score an embedding: `jaccard` (follow-Jaccard on edges), `linkpred` (temporal link prediction on events).
+    /// Score an embedding: `jaccard` (follow-Jaccard on edges), `linkpred` (temporal link prediction on events),
+    /// `words` (word similarity and analogies).
     case benchmark
-    /// Register the outputs in a feature store (not available in this build).
+    /// Register the outputs in a feature store, with the run as lineage.
     case publish
     /// Any external program, with declared inputs and outputs.
     case command

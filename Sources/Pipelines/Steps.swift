@@ -5,6 +5,7 @@ import FollowGraph
 import Foundation
 import GraphData
 import Temporal
+import WordEmbeddings
 
 /// What a step sees while it runs.
 public struct StepContext {
@@ -48,7 +49,14 @@ public enum Steps {
         var files = [String]()
         if spec.kind == .select, case .string(let input)? = spec.parameters["input"] { files.append(input) }
         files += spec.inputs
-        return files.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : specDirectory.appendingPathComponent($0).standardizedFileURL }
+        var urls = files.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : specDirectory.appendingPathComponent($0).standardizedFileURL }
+        // A word benchmark's evaluation sets (the files of its `data` directory) count as inputs.
+        if spec.kind == .benchmark, case .string(let data)? = spec.parameters["data"] {
+            let dir = data.hasPrefix("/") ? URL(fileURLWithPath: data) : specDirectory.appendingPathComponent(data).standardizedFileURL
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+            urls += names.filter { $0.hasSuffix(".tsv") || $0.hasSuffix(".txt") }.sorted().map { dir.appendingPathComponent($0) }
+        }
+        return urls
     }
 
     /// Runs one step into `context.output`; returns a small JSON summary for the run record.
@@ -71,7 +79,18 @@ public enum Steps {
 
     static func select(_ c: StepContext, _ p: inout Parameters) throws -> [String: JSONValue] {
         let input = c.resolve(try p.string("input"))
-        let format = try p.choice("format", ["edges", "events"], default: input.lastPathComponent.hasPrefix("events") ? "events" : "edges")
+        let format = try p.choice("format", ["edges", "events", "text"], default: input.lastPathComponent.hasPrefix("events") ? "events" : "edges")
+        if format == "text" {
+            // A corpus: copied as it is (the fit's tokenizer and min_count select the words).
+            try p.finish()
+            let target = c.output.appendingPathComponent("corpus.txt")
+            do { try FileManager.default.copyItem(at: input, to: target) } catch {
+                throw PipelineError("step `\(c.spec.name)`: cannot copy \(input.path): \(error.localizedDescription)", step: c.spec.name)
+            }
+            let bytes = ((try? FileManager.default.attributesOfItem(atPath: target.path))?[.size] as? Int) ?? 0
+            c.log("selected the corpus \(input.lastPathComponent) (\(bytes) bytes)")
+            return ["bytes": .int(Int64(bytes))]
+        }
         let minimumDegree = try p.int("min_degree", default: 1)
         if format == "events" {
             let since = try p.string("since", default: ""), until = try p.string("until", default: "")
@@ -141,9 +160,10 @@ public enum Steps {
     // MARK: fit
 
     static func fit(_ c: StepContext, _ p: inout Parameters) throws -> [String: JSONValue] {
-        let method = try p.choice("method", ["follow-graph-svd", "temporal-windows"])
-        let dim = try p.int("dim", default: method == "follow-graph-svd" ? 64 : 32)
+        let method = try p.choice("method", ["follow-graph-svd", "temporal-windows", "ppmi-svd", "sgns"])
+        let dim = try p.int("dim", default: method == "follow-graph-svd" ? 64 : method == "temporal-windows" ? 32 : 100)
         let seed = UInt64(try p.int("seed", default: 0))
+        if method == "ppmi-svd" || method == "sgns" { return try fitWords(c, &p, method: method, dimension: dim, seed: seed) }
         if method == "follow-graph-svd" {
             var config = FollowGraphSVDConfiguration()
             config.dimension = dim; config.seed = seed
@@ -172,6 +192,26 @@ public enum Steps {
         return ["windows": .int(Int64(run.tables.count)), "seconds": .double(run.totalSeconds)]
     }
 
+    /// Word embeddings of the upstream `corpus.txt` (WordEmbeddings' `word-embed` job) into
+    /// `tables/words`.
+    static func fitWords(_ c: StepContext, _ p: inout Parameters, method: String, dimension: Int, seed: UInt64) throws -> [String: JSONValue] {
+        let tokenizerName = try p.choice("tokenizer", TokenizerMode.allCases.map(\.rawValue), default: TokenizerMode.tweet.rawValue)
+        let minCount = try p.int("min_count", default: 5)
+        let window = try p.int("window", default: 5)
+        let epochs = try p.int("epochs", default: 5)
+        try p.finish()
+        let output = c.output.appendingPathComponent("tables/words")
+        var job = WordEmbed.Job(inputs: [try c.upstreamFile("corpus.txt").path], output: output.path,
+                                method: method == "sgns" ? .sgns : .ppmiSVD)
+        job.corpus = CorpusOptions(tokenizer: TokenizerMode(rawValue: tokenizerName)!, minCount: minCount)
+        job.sgns.dimension = dimension; job.sgns.window = window; job.sgns.epochs = epochs; job.sgns.seed = seed
+        job.ppmi.dimension = dimension; job.ppmi.window = window; job.ppmi.seed = seed
+        try FileManager.default.createDirectory(at: output.deletingLastPathComponent(), withIntermediateDirectories: true)
+        nonisolated(unsafe) let log = c.log   // progress lines; printing from the training threads is fine
+        let outcome = try WordEmbed.run(job) { log($0) }
+        return ["words": .int(Int64(outcome.table.count)), "columns": .int(Int64(outcome.table.dimension))]
+    }
+
     static func span(_ p: inout Parameters, _ key: String, _ fallback: String) throws -> TimeSpan {
         let text = try p.string(key, default: fallback)
         guard let s = TimeSpan(text) else { throw p.failure(key, "a duration such as 90d, 12h or 1y") }
@@ -181,10 +221,22 @@ public enum Steps {
     // MARK: benchmark
 
     static func benchmark(_ c: StepContext, _ p: inout Parameters) throws -> [String: JSONValue] {
-        let task = try p.choice("task", ["jaccard", "linkpred"])
+        let task = try p.choice("task", ["jaccard", "linkpred", "words"])
         let seed = UInt64(try p.int("seed", default: 0))
         let scores: [String: JSONValue]
-        if task == "jaccard" {
+        if task == "words" {
+            let data = c.resolve(try p.string("data"))
+            let table = try p.string("table", default: "words")
+            let restrict = try p.int("restrict", default: 30_000)
+            try p.finish()
+            let result = try WordBenchmark.run(table: try EmbeddingTable.read(from: try c.upstreamFile("tables/\(table)")),
+                                               dataDirectory: data, restrict: restrict)
+            var s = [String: JSONValue]()
+            for set in result.similarity { if let rho = set.spearman { s[set.name] = .double(rho) } }
+            if let a = result.add.overall.accuracy { s["analogy_3cosadd"] = .double(a) }
+            if let a = result.mul.overall.accuracy { s["analogy_3cosmul"] = .double(a) }
+            scores = s
+        } else if task == "jaccard" {
             let pairs = try p.int("pairs", default: 20_000)
             let table = try p.string("table", default: "nodes")
             try p.finish()

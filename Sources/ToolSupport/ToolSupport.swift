@@ -81,13 +81,31 @@ public struct EmbeddingTableOptions: ParsableArguments {
     }
 }
 
+/// `--embeddings DIR` or `--vectors FILE.npy`: the vectors a command reads, as a table.
+public struct TableInputOptions: ParsableArguments {
+    @Option(help: "The embedding table directory (vectors.npy, ids.tsv, meta.json).")
+    public var embeddings: String?
+
+    @Option(help: "Instead of --embeddings: a .npy float32 matrix, one vector a row; ids are the row numbers 0, 1, ...")
+    public var vectors: String?
+
+    public init() {}
+
+    public func validate() throws {
+        if (embeddings == nil) == (vectors == nil) { throw ValidationError("give exactly one of --embeddings, --vectors") }
+    }
+
+    /// The table at `--embeddings`, or the `--vectors` matrix with row numbers as ids.
+    public func read() throws -> EmbeddingTable { try ToolInput.table(embeddings: embeddings, vectors: vectors) }
+}
+
 /// `--verbose` and `--quiet`: progress lines on stderr, shown on a terminal (or with `--verbose`),
 /// never with `--quiet`.
 public struct ProgressOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print progress lines on stderr even when it is not a terminal.")
     public var verbose = false
 
-    @Flag(help: "Print nothing but errors.")
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
     public var quiet = false
 
     public init() {}

@@ -40,6 +40,7 @@ struct ALSEmbed: EmbeddingsCommand {
     @OptionGroup var threads: ThreadOptions
     @Flag(help: "Compute the training loss after every sweep (into the report).") var loss = false
     @Option(help: "Write a JSON report here.") var report: String?
+    @OptionGroup var publishing: PublishingOptions
 
     func validate() throws {
         if let h = holdout, !(h > 0 && h < 1) { throw ValidationError("--holdout must be in (0, 1), got \(h)") }
@@ -60,6 +61,8 @@ struct ALSEmbed: EmbeddingsCommand {
         do { result = try ALSExperiment.run(options) } catch let error as MemoryBudgetError { error.exitImmediately() }
         result.summary.forEach { print($0) }
         if let report { try JSONReport.write(result, to: URL(fileURLWithPath: report)) }
+        try publishing.publishIfAsked([("users", output + "/users"), ("items", output + "/items")],
+                                      description: "ALS factors of \(interactions)", lineage: [interactions]).forEach { print($0) }
     }
 }
 

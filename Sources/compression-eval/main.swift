@@ -13,31 +13,21 @@ struct CompressionEval: EmbeddingsCommand {
         commandName: "compression-eval",
         abstract: "Compare a full network on raw features with heads on stored embeddings (accuracy, AUC, latency, offline cost).")
 
-    @Option(help: "Comma-separated datasets: fashion-mnist, musae-facebook.")
-    var datasets = "fashion-mnist,musae-facebook"
-    @Option(help: "Comma-separated bottleneck widths.")
-    var dims: String?
-    @Option(help: "Maximum epochs of the full model and the subnetwork (heads get the head default).")
-    var epochs: Int?
-    @Option(help: "Seed of every random choice.")
-    var seed: UInt64 = 1
-    @Option(help: "BLAS threads for training and offline embedding.")
-    var threads = 2
-    @Option(help: "Directory of the Fashion-MNIST IDX files.")
-    var fashionMnist = "/usr/share/datasets/fashion-mnist"
-    @Option(help: "Directory of musae-facebook (features.json, labels.tsv).")
-    var musaeFacebook = "../shared/data/musae-facebook"
-    @Option(help: "Write the JSON report here.")
-    var json: String?
-    @Option(help: "Store the offline embeddings as tables DIR/<dataset>-<method>-d<dim> (vectors.npy, ids.tsv, meta.json).")
-    var embeddingsDir: String?
-    @Flag(help: "Small smoke run: subsampled data, few epochs, d in {8, 32}, fewer latency requests.")
-    var quick = false
+    @Option(help: "Comma-separated datasets: fashion-mnist, musae-facebook.") var datasets = "fashion-mnist,musae-facebook"
+    @Option(help: "Comma-separated bottleneck widths.") var dims: String?
+    @Option(help: "Maximum epochs of the full model and the subnetwork (heads get the head default).") var epochs: Int?
+    @Option(help: "Seed of every random choice.") var seed: UInt64 = 1
+    @OptionGroup var threads: ThreadOptions
+    @Option(help: "Directory of the Fashion-MNIST IDX files.") var fashionMnist = "/usr/share/datasets/fashion-mnist"
+    @Option(help: "Directory of musae-facebook (features.json, labels.tsv).") var musaeFacebook = "../shared/data/musae-facebook"
+    @OptionGroup var output: JSONOutputOptions
+    @Option(help: "Store the offline embeddings as tables DIR/<dataset>-<method>-d<dim> (vectors.npy, ids.tsv, meta.json).") var embeddingsDir: String?
+    @Flag(help: "Small smoke run: subsampled data, few epochs, d in {8, 32}, fewer latency requests.") var quick = false
 
     func run() throws {
         var config = CompressionConfiguration()
         config.seed = seed
-        config.threads = threads
+        config.threads = try threads.apply()
         config.training.seed = seed
         config.headTraining.seed = seed
         if quick {
@@ -95,9 +85,9 @@ struct CompressionEval: EmbeddingsCommand {
         }
         print(CompressionReport.table(results))
         for line in CompressionReport.goalSummary(results) { print(line) }
-        if let json {
+        if let json = output.json {
             let data = try CompressionReport.json(results, configuration: [
-                "seed": "\(seed)", "threads": "\(threads)", "quick": "\(quick)",
+                "seed": "\(seed)", "threads": "\(config.threads)", "quick": "\(quick)",
                 "dims": config.dimensions.map(String.init).joined(separator: ","),
                 "epochs": "\(config.training.epochs)", "head_epochs": "\(config.headTraining.epochs)",
                 "latency": "median over \(config.latencyRequests) (batch 1) / \(config.latencyRequestsLarge) (batch 256) requests, 1 BLAS thread",

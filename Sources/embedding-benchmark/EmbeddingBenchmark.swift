@@ -26,13 +26,14 @@ struct EmbeddingBenchmark: EmbeddingsCommand {
 struct CommonOptions: ParsableArguments {
     @OptionGroup var table: EmbeddingTableOptions
 
-    @Option(help: "Seed of the fold split or pair sampling.")
-    var seed: UInt64 = 0
-
+    @OptionGroup var seedOption: SeedOptions
     @OptionGroup var output: JSONOutputOptions
     @OptionGroup var threads: ThreadOptions
 
     @Option(name: .customLong("protocol"), help: BenchmarkProtocol.help) var evaluationProtocol: BenchmarkProtocol = .standard
+
+    /// The seed of the fold split or pair sampling.
+    var seed: UInt64 { seedOption.seed }
 
     func setUp() throws -> EmbeddingTable {
         try threads.apply()
@@ -58,14 +59,9 @@ extension EmbeddingBenchmark {
 
         @OptionGroup var common: CommonOptions
 
-        @Option(help: "The labels file.")
-        var labels: String
-
-        @Option(help: "Number of stratified folds.")
-        var folds: Int = 5
-
-        @Option(name: .customLong("C"), help: "Inverse regularisation strength (scikit-learn's C).")
-        var c: Double = 1
+        @Option(help: "The labels file.") var labels: String
+        @Option(help: "Number of stratified folds.") var folds: Int = 5
+        @Option(name: .customLong("C"), help: "Inverse regularisation strength (scikit-learn's C).") var c: Double = 1
 
         func run() throws {
             guard folds >= 2 else { throw ValidationError("--folds must be at least 2") }
@@ -96,21 +92,14 @@ extension EmbeddingBenchmark {
 
         @OptionGroup var common: CommonOptions
 
-        @Option(help: "The follow graph (`follower<TAB>followed` lines).")
-        var edges: String
-
-        @Option(help: "Number of user pairs to sample.")
-        var pairs: Int = 20_000
-
-        @Flag(help: "Treat the edges as undirected (each node's neighbour set).")
-        var undirected = false
+        @Option(help: "The follow graph (`follower<TAB>followed` lines).") var edges: String
+        @Option(help: "Number of user pairs to sample.") var pairs: Int = 20_000
+        @OptionGroup var edgeList: EdgeListOptions
 
         func run() throws {
             let table = try common.setUp()
-            var options = EdgeListReader.Options()
-            options.directed = !undirected
-            options.selfLoops = common.evaluationProtocol == .judge ? .keep : .drop
-            let graph = try EdgeList.read(path: edges, options: options)
+            // The judge's protocol keeps self-loops in the followed sets.
+            let graph = try edgeList.read(edges, keepSelfLoops: common.evaluationProtocol == .judge ? true : nil)
             let csr: (rowOffsets: [Int64], columnIndices: [Int32], values: [Float]) = graph.adjacencyCSR()
             let followed = try FollowSets(rowOffsets: csr.rowOffsets, columnIndices: csr.columnIndices)
             let result = try JaccardBenchmark.run(embeddings: table, followed: followed, rowIDs: graph.sourceIDs.ids,

@@ -26,12 +26,8 @@ struct WordsBenchmark: ParsableCommand {
 
     @OptionGroup var table: EmbeddingTableOptions
 
-    @Option(help: "The directory with ws353.tsv, simlex999.tsv, men3k.tsv, rw.tsv and analogies.txt.")
-    var data: String
-
-    @Option(help: "Analogy vocabulary: the first (most frequent) rows searched.")
-    var restrict: Int = 30_000
-
+    @Option(help: "The directory with ws353.tsv, simlex999.tsv, men3k.tsv, rw.tsv and analogies.txt.") var data: String
+    @Option(help: "Analogy vocabulary: the first (most frequent) rows searched.") var restrict: Int = 30_000
     @OptionGroup var output: JSONOutputOptions
     @OptionGroup var threads: ThreadOptions
 

@@ -14,36 +14,26 @@ struct Build: ParsableCommand {
         --ef-construction while inserting; built on --threads threads (deterministic with one).
         """)
 
-    @Option(help: "The embedding table directory (vectors.npy, ids.tsv, meta.json).")
-    var embeddings: String?
-    @Option(help: "Instead of --embeddings: a .npy float32 matrix, one vector a row; ids are the row numbers 0, 1, ...")
-    var vectors: String?
-    @Option(help: "Index kind: exact, ivf or hnsw.")
-    var kind: NeighborIndexKind = .hnsw
-    @Option(help: "Metric: cosine, ip (inner product) or l2 (squared Euclidean distance).")
-    var metric: Metric = .cosine
-    @Option(help: "HNSW: links per vector.")
-    var m: Int = 16
-    @Option(help: "HNSW: beam width while inserting.")
-    var efConstruction: Int = 200
-    @Option(help: "IVF: number of lists (0: round(sqrt(n))).")
-    var lists: Int = 0
-    @Option(help: "Seed of the HNSW levels or the k-means sampling and seeding.")
-    var seed: UInt64 = 0
+    @OptionGroup var input: TableInputOptions
+    @Option(help: "Index kind: exact, ivf or hnsw.") var kind: NeighborIndexKind = .hnsw
+    @Option(help: "Metric: cosine, ip (inner product) or l2 (squared Euclidean distance).") var metric: Metric = .cosine
+    @Option(help: "HNSW: links per vector.") var m: Int = 16
+    @Option(help: "HNSW: beam width while inserting.") var efConstruction: Int = 200
+    @Option(help: "IVF: number of lists (0: round(sqrt(n))).") var lists: Int = 0
+    @OptionGroup var seed: SeedOptions
     @OptionGroup var threads: ThreadOptions
-    @Option(help: "The index file to write.")
-    var output: String
+    @Option(help: "The index file to write.") var output: String
 
     func run() throws {
         let t = try threads.apply()
         let start = Date()
-        let table = try ToolInput.table(embeddings: embeddings, vectors: vectors)
+        let table = try input.read()
         ToolOutput.standardError("read \(table.count) x \(table.dimension) vectors in \(String(format: "%.2f", Date().timeIntervalSince(start))) s; building \(kind.rawValue) (\(metric.rawValue)) on \(t) threads")
         do {
             try NeighborIndexes.memoryBudget(kind: kind, count: table.count, dimension: table.dimension, m: m, lists: lists, threads: t).check()
         } catch { error.exitImmediately() }
         let index = try NeighborIndexes.make(kind: kind, dimension: table.dimension, metric: metric, m: m,
-                                             efConstruction: efConstruction, lists: lists, seed: seed)
+                                             efConstruction: efConstruction, lists: lists, seed: seed.seed)
         try index.add(table, threads: t)
         try index.save(to: URL(fileURLWithPath: output))
         let bytes = ToolOutput.fileSize(output)

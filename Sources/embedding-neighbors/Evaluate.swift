@@ -13,26 +13,16 @@ struct Evaluate: ParsableCommand {
         over the same vectors. build_seconds is the insertion time saved with the index.
         """)
 
-    @Option(help: "The index file.")
-    var index: String
-    @Option(help: "Number of queries.")
-    var queries: Int = 1000
-    @Option(help: "Neighbours per query.")
-    var k: Int = 10
-    @Option(help: "HNSW beam widths, comma-separated.")
-    var ef: String = "16,64,256"
-    @Option(help: "IVF probes, comma-separated.")
-    var probes: String = "1,4,16,64"
-    @Option(help: "Thread counts, comma-separated.")
-    var threads: String = "1,2"
-    @Option(help: "Timed repeats per setting (the best counts).")
-    var repeats: Int = 3
-    @Option(help: "Seed of the query sample.")
-    var seed: UInt64 = 0
-    @Option(help: "Also time this many single-query calls per thread count (first setting): median and p90 latency.")
-    var latencyQueries: Int = 0
-    @Option(help: "Write the report as JSON to this file.")
-    var json: String
+    @Option(help: "The index file.") var index: String
+    @Option(help: "Number of queries.") var queries: Int = 1000
+    @Option(help: "Neighbours per query.") var k: Int = 10
+    @Option(help: "HNSW beam widths, comma-separated.") var ef: String = "16,64,256"
+    @Option(help: "IVF probes, comma-separated.") var probes: String = "1,4,16,64"
+    @Option(help: "Thread counts, comma-separated.") var threads: String = "1,2"
+    @Option(help: "Timed repeats per setting (the best counts).") var repeats: Int = 3
+    @OptionGroup var seed: SeedOptions
+    @Option(help: "Also time this many single-query calls per thread count (first setting): median and p90 latency.") var latencyQueries: Int = 0
+    @OptionGroup var output: JSONOutputOptions
 
     func run() throws {
         let threadList = try ToolOutput.positiveIntegers(threads, option: "--threads")
@@ -47,32 +37,56 @@ struct Evaluate: ParsableCommand {
         }
         BLAS.threads = 1
         let report = try NeighborEvaluation.run(index: loaded, queries: queries, k: k, settings: settings, threads: threadList,
-                                                repeats: repeats, seed: seed) { ToolOutput.standardError($0) }
+                                                repeats: repeats, seed: seed.seed) { ToolOutput.standardError($0) }
         let bytes = ToolOutput.fileSize(index)
         print(String(format: "%@ (%@), %d vectors: opened in %.3f s, built in %.2f s, %.1f bytes per vector",
                      loaded.kind.rawValue, loaded.metric.rawValue, loaded.count, openSeconds, loaded.buildSeconds, Double(bytes) / Double(loaded.count)))
         for r in report.rows {
             print(String(format: "  %-12@ threads %d  recall@%d %.4f  %10.0f queries/s", r.setting, r.threads, k, r.recallAtK, r.qps))
         }
-        var latency = [[String: Any]]()
+        var latency = [EvaluateReport.Latency]()
         if latencyQueries > 0 {
             for t in threadList {
                 var p = settings[0].1
                 p.k = k
                 p.threads = t
-                let (median, p90) = try NeighborEvaluation.latency(index: loaded, queries: latencyQueries, parameters: p, seed: seed)
+                let (median, p90) = try NeighborEvaluation.latency(index: loaded, queries: latencyQueries, parameters: p, seed: seed.seed)
                 print(String(format: "  single query, %@, threads %d: median %.3f ms, p90 %.3f ms", settings[0].0, t, median * 1e3, p90 * 1e3))
-                latency.append(["setting": settings[0].0, "threads": t, "median_ms": median * 1e3, "p90_ms": p90 * 1e3])
+                latency.append(.init(setting: settings[0].0, threads: t, medianMs: median * 1e3, p90Ms: p90 * 1e3))
             }
         }
-        try ToolOutput.writeJSON([
-            "single_query_latency": latency,
-            "kind": loaded.kind.rawValue, "metric": loaded.metric.rawValue, "count": loaded.count, "dimension": loaded.dimension,
-            "build_seconds": loaded.buildSeconds, "open_seconds": openSeconds, "file_bytes": bytes,
-            "bytes_per_vector": Double(bytes) / Double(loaded.count), "queries": report.queries, "k": k,
-            "exact_reference_seconds": report.exactSeconds,
-            "results": report.rows.map { ["setting": $0.setting, "threads": $0.threads, "recall_at_k": $0.recallAtK,
-                                          "qps": $0.qps, "seconds": $0.seconds] as [String: Any] },
-        ], to: json)
+        try output.write(EvaluateReport(
+            singleQueryLatency: latency, kind: loaded.kind.rawValue, metric: loaded.metric.rawValue, count: loaded.count,
+            dimension: loaded.dimension, buildSeconds: loaded.buildSeconds, openSeconds: openSeconds, fileBytes: bytes,
+            bytesPerVector: Double(bytes) / Double(loaded.count), queries: report.queries, k: k,
+            exactReferenceSeconds: report.exactSeconds, results: report.rows.map(EvaluateReport.Row.init)))
+    }
+}
+
+/// The `--json` report of `evaluate` (snake_case keys, as `Benchmarks/neighbors/report.py` reads them).
+struct EvaluateReport: Encodable {
+    struct Latency: Encodable {
+        var setting: String, threads: Int, medianMs: Double, p90Ms: Double
+        enum CodingKeys: String, CodingKey { case setting, threads, medianMs = "median_ms", p90Ms = "p90_ms" }
+    }
+    struct Row: Encodable {
+        var setting: String, threads: Int, recallAtK: Double, qps: Double, seconds: Double
+        init(_ r: NeighborEvaluation.Row) { setting = r.setting; threads = r.threads; recallAtK = r.recallAtK; qps = r.qps; seconds = r.seconds }
+        enum CodingKeys: String, CodingKey { case setting, threads, recallAtK = "recall_at_k", qps, seconds }
+    }
+    var singleQueryLatency: [Latency]
+    var kind, metric: String
+    var count, dimension: Int
+    var buildSeconds, openSeconds: Double
+    var fileBytes: Int
+    var bytesPerVector: Double
+    var queries, k: Int
+    var exactReferenceSeconds: Double
+    var results: [Row]
+
+    enum CodingKeys: String, CodingKey {
+        case singleQueryLatency = "single_query_latency", kind, metric, count, dimension, buildSeconds = "build_seconds"
+        case openSeconds = "open_seconds", fileBytes = "file_bytes", bytesPerVector = "bytes_per_vector", queries, k
+        case exactReferenceSeconds = "exact_reference_seconds", results
     }
 }

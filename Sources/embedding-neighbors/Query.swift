@@ -13,25 +13,16 @@ struct Query: ParsableCommand {
         --allow restricts the results to the ids in a file (one a line), applied during the search.
         """)
 
-    @Option(help: "The index file.")
-    var index: String
-    @Option(help: "One query id.")
-    var id: String?
-    @Option(help: "A file of query ids, one a line.")
-    var ids: String?
-    @Option(help: "A .npy float32/float64 matrix of query vectors (one a row).")
-    var vectors: String?
-    @Option(help: "Neighbours per query.")
-    var k: Int = 10
-    @Option(help: "HNSW: beam width (default 64).")
-    var ef: Int?
-    @Option(help: "IVF: lists scanned per query (default 16).")
-    var probes: Int?
-    @Option(help: "Only return ids listed in this file (one a line).")
-    var allow: String?
+    @Option(help: "The index file.") var index: String
+    @Option(help: "One query id.") var id: String?
+    @Option(help: "A file of query ids, one a line.") var ids: String?
+    @Option(help: "A .npy float32/float64 matrix of query vectors (one a row).") var vectors: String?
+    @Option(help: "Neighbours per query.") var k: Int = 10
+    @Option(help: "HNSW: beam width (default 64).") var ef: Int?
+    @Option(help: "IVF: lists scanned per query (default 16).") var probes: Int?
+    @Option(help: "Only return ids listed in this file (one a line).") var allow: String?
     @OptionGroup var threads: ThreadOptions
-    @Option(help: "Also write {\"results\": [{\"query\", \"neighbors\": [{\"id\", \"score\"}]}]} to this file.")
-    var json: String?
+    @OptionGroup var output: JSONOutputOptions
 
     func run() throws {
         guard [id, ids, vectors].compactMap({ $0 }).count == 1 else { throw ValidationError("give exactly one of --id, --ids, --vectors") }
@@ -54,10 +45,17 @@ struct Query: ParsableCommand {
             for (rank, n) in list.enumerated() { out += "\(label)\t\(rank + 1)\t\(n.id)\t\(n.score)\n" }
         }
         FileHandle.standardOutput.write(out.data(using: .utf8)!)
-        if let json {
-            try ToolOutput.writeJSON(["results": zip(labels, results).map { label, list in
-                ["query": label, "neighbors": list.map { ["id": $0.id, "score": Double($0.score)] }] as [String: Any]
-            }], to: json)
-        }
+        try output.write(QueryReport(results: zip(labels, results).map { label, list in
+            QueryReport.Result(query: label, neighbors: list.map { .init(id: $0.id, score: Double($0.score)) })
+        }))
     }
+}
+
+/// The `--json` report of `query`: `{"results": [{"query", "neighbors": [{"id", "score"}]}]}`.
+struct QueryReport: Encodable {
+    struct Result: Encodable {
+        struct Hit: Encodable { var id: String, score: Double }
+        var query: String, neighbors: [Hit]
+    }
+    var results: [Result]
 }

@@ -94,10 +94,12 @@ struct Drift: ParsableCommand {
 
     func run() throws {
         let a = try EmbeddingTable.read(from: URL(fileURLWithPath: earlier)), b = try EmbeddingTable.read(from: URL(fileURLWithPath: later))
-        let (aligned, fit) = try Procrustes.align(b, onto: a)
+        let start = Date(), (aligned, fit) = try Procrustes.align(b, onto: a), alignSeconds = Date().timeIntervalSince(start)
         var o = Temporal.Drift.Options(); o.k = k
         let report = try Temporal.Drift.measure(earlier: a, later: aligned, alignment: fit, options: o)
         print(TemporalOutput.driftTable([report]))
+        print(String(format: "aligned %d x %d onto %d rows (fitted on %d shared ids, relative residual %.3g) in %.2f s; drift %.2f s",
+                     b.count, b.dimension, a.count, fit.fittedOn, fit.relativeResidual, alignSeconds, Date().timeIntervalSince(start) - alignSeconds))
         if let json { try TemporalOutput.writeJSON(report, to: URL(fileURLWithPath: json)) }
     }
 }

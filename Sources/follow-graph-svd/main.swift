@@ -4,10 +4,11 @@ import Distributed
 import FollowGraph
 import Foundation
 import LinearAlgebra
+import ToolSupport
 
 /// `follow-graph-svd`: argument parsing for ``FollowGraphRun``, which does the work.
 @main
-struct FollowGraphSVDCommand: ParsableCommand {
+struct FollowGraphSVDCommand: EmbeddingsCommand {
     static let configuration = CommandConfiguration(
         commandName: "follow-graph-svd",
         abstract: "Embed the accounts of a follow graph by a truncated SVD of its (normalised) adjacency matrix.",
@@ -34,114 +35,76 @@ struct FollowGraphSVDCommand: ParsableCommand {
         Progress lines (elapsed time, resident memory) go to stderr, also in batch logs; --quiet silences them.
         """)
 
-    @Argument(help: "The edge list to embed, or a binary CSR file (--write-csr), which is memory-mapped (omit with --demo).")
-    var edges: String?
-    @Option(name: .shortAndLong, help: "Directory that receives the embedding tables.")
-    var output: String?
-    @Option(help: "Convert the edge list to a binary CSR file (64-bit offsets, ids, checksum) at this path and stop; embed it later by giving it as the input.")
-    var writeCsr: String?
-    @Option(help: "spectral (default): undirected, ProNE-style spectral propagation of a log-proximity SVD; directed, U S of D_out^-1/2 A for DIR/consumers (follow-Jaccard; unit RMS), DIR/producers and DIR/nodes as svd. svd: U S^1/2 of the --normalization'd adjacency.")
-    var method: FollowGraphMethod = .spectral
-    @Option(help: "Embedding dimension (SVD rank).")
-    var dim: Int = 64
-    @Option(help: "SVD back-end: randomized (Halko et al.; fast) or arpack (Lanczos; residuals near machine precision).")
-    var solver: FollowGraphSolver = .randomized
-    @Option(help: "Randomized SVD: extra random vectors beyond --dim.")
-    var oversamples: Int = 10
-    @Option(help: "Randomized SVD: power iterations (default: 7 when dim < 0.1 min(m, n), else 4, as scikit-learn).")
-    var powerIterations: Int?
-    @Option(help: "Seed of every random draw. The same seed, input, --threads and machine give the same bits; another thread count changes float32 rounding in parallel sums (relative differences near 1e-4).")
-    var seed: UInt64 = 0
-    @Option(help: "Threads for sparse products and BLAS (default: all cores, or EMBEDDINGS_THREADS).")
-    var threads: Int?
-    @Flag(name: .customLong("directed"), help: "A line `a b` means a follows b (default).")
-    var directedFlag = false
-    @Flag(name: .customLong("undirected"), help: "Edges have no direction: the graph is symmetrised and one table, DIR/nodes, is written.")
-    var undirected = false
-    @Flag(help: "Keep self-loops (dropped by default: following oneself says nothing).")
-    var keepSelfLoops = false
-
-    @Flag(help: "The first line is a header (without it, a header is skipped only when certain, and then said on stderr).")
-    var header = false
-
-    @Flag(help: "Accept zero, negative and subnormal weights in a third column (an error naming file and line by default).")
-    var allowNonpositiveWeights = false
-
-    @Option(help: "Keep only accounts with at least this many followers.")
-    var minFollowers: Int = 1
-
-    @Option(help: "Keep only users following at least this many kept accounts.")
-    var minFollowing: Int = 1
-
-    @Option(help: "Keep at most this many accounts, the most-followed first.")
-    var maxNodes: Int?
-
-    @Option(help: "Edge weighting: binary, log (1 + log multiplicity) or idf (down-weights popular accounts).")
-    var weighting: EdgeWeighting = .binary
-
-    @Option(help: "--method svd: normalisation none, or degree: (D_out + tau)^-1/2 A (D_in + tau)^-1/2 with tau from --degree-regularization.")
-    var normalization: GraphNormalization = .degree
-
-    @Option(help: "Degree normalisation: tau added to every degree, (D + tau)^-1/2 (default: the mean degree; 0: none).")
-    var degreeRegularization: Float?
-
-    @Option(help: "Write a JSON report (sizes, seconds per phase, singular values, residual, peak memory) to this file.")
-    var report: String?
-
-    @Option(help: "Labels (`node<TAB>label`, several lines per node allowed): after embedding, run the topic/metadata prediction benchmark (5-fold logistic regression ROC-AUC) and store the scores in meta.json.")
-    var labels: String?
-
-    @Flag(help: "Generate a synthetic follow graph with planted topics (in DIR/demo-input), embed it and benchmark it.")
-    var demo = false
-
-    @Flag(name: .shortAndLong, help: "No progress lines on stderr.")
-    var quiet = false
-
-    @Flag(name: .shortAndLong, help: "Progress lines on stderr (the default; kept for old scripts).")
-    var verbose = false
+    @Argument(help: "The edge list to embed, or a binary CSR file (--write-csr), which is memory-mapped (omit with --demo).") var edges: String?
+    @Option(name: .shortAndLong, help: "Directory that receives the embedding tables.") var output: String?
+    @Option(help: "Convert the edge list to a binary CSR file (64-bit offsets, ids, checksum) at this path and stop; embed it later by giving it as the input.") var writeCsr: String?
+    @Option(help: "spectral (default): undirected, ProNE-style spectral propagation of a log-proximity SVD; directed, U S of D_out^-1/2 A for DIR/consumers (follow-Jaccard; unit RMS), DIR/producers and DIR/nodes as svd. svd: U S^1/2 of the --normalization'd adjacency.") var method: FollowGraphMethod = .spectral
+    @Option(help: "Embedding dimension (SVD rank).") var dim: Int = 64
+    @Option(help: "SVD back-end: randomized (Halko et al.; fast) or arpack (Lanczos; residuals near machine precision).") var solver: FollowGraphSolver = .randomized
+    @Option(help: "Randomized SVD: extra random vectors beyond --dim.") var oversamples: Int = 10
+    @Option(help: "Randomized SVD: power iterations (default: 7 when dim < 0.1 min(m, n), else 4, as scikit-learn).") var powerIterations: Int?
+    @OptionGroup var seedOption: SeedOptions
+    @OptionGroup var threads: ThreadOptions
+    @OptionGroup var edgeList: EdgeListOptions
+    @OptionGroup var selection: NodeSelectionOptions
+    @Option(help: "Edge weighting: binary, log (1 + log multiplicity) or idf (down-weights popular accounts).") var weighting: EdgeWeighting = .binary
+    @Option(help: "--method svd: normalisation none, or degree: (D_out + tau)^-1/2 A (D_in + tau)^-1/2 with tau from --degree-regularization.") var normalization: GraphNormalization = .degree
+    @Option(help: "Degree normalisation: tau added to every degree, (D + tau)^-1/2 (default: the mean degree; 0: none).") var degreeRegularization: Float?
+    @Option(help: "Write a JSON report (sizes, seconds per phase, singular values, residual, peak memory) to this file.") var report: String?
+    @Option(help: "Labels (`node<TAB>label`, several lines per node allowed): after embedding, run the topic/metadata prediction benchmark (5-fold logistic regression ROC-AUC) and store the scores in meta.json.") var labels: String?
+    @Flag(help: "Generate a synthetic follow graph with planted topics (in DIR/demo-input), embed it and benchmark it.") var demo = false
+    @OptionGroup var progress: ProgressOptions
     @Flag(help: "Run on the ranks of an MPI job: mpirun -np N follow-graph-svd EDGES --output DIR --distributed (README: Distributed (MPI)).") var distributed = false
-    static func main() {
-        BLAS.useAVX512KernelsIfAvailable()
-        main(nil)
-    }
+
     mutating func validate() throws {
         if demo && edges != nil { throw ValidationError("give either an edge list or --demo, not both") }
         if !demo && edges == nil { throw ValidationError("missing the edge list (or --demo to run on a generated graph)") }
         if output == nil && writeCsr == nil { throw ValidationError("missing --output DIR (or --write-csr FILE to convert the edge list)") }
-        if directedFlag && undirected { throw ValidationError("--directed and --undirected exclude each other") }
         if dim < 1 { throw ValidationError("--dim must be at least 1") }
         if oversamples < 0 { throw ValidationError("--oversamples must be non-negative") }
         if let q = powerIterations, q < 0 { throw ValidationError("--power-iterations must be non-negative") }
-        if let t = threads, t < 1 { throw ValidationError("--threads must be at least 1") }
-        if let m = maxNodes, m < 1 { throw ValidationError("--max-nodes must be at least 1") }
         if let t = degreeRegularization, !(t >= 0) { throw ValidationError("--degree-regularization must be non-negative") }
     }
 
     func run() throws {
-        if let t = threads { Parallel.threads = t; BLAS.threads = t }
-        let log = { (line: String) in if !quiet { FileHandle.standardError.write(Data(("follow-graph-svd: " + line + "\n").utf8)) } }
+        try threads.apply()
+        // Progress is shown unless --quiet, also in batch logs (not only on a terminal).
+        let log = { (line: String) in if !progress.quiet { ToolOutput.standardError("follow-graph-svd: " + line) } }
         var c = FollowGraphSVDConfiguration()
         c.method = method; c.dimension = dim; c.solver = solver; c.oversamples = oversamples; c.powerIterations = powerIterations
-        c.seed = seed; c.directed = !undirected; c.weighting = weighting; c.normalization = normalization
-        c.selection = NodeSelection(minFollowers: minFollowers, minFollowing: minFollowing, maxNodes: maxNodes)
+        c.seed = seedOption.seed; c.directed = edgeList.directed; c.weighting = weighting; c.normalization = normalization
+        c.selection = selection.selection
         c.degreeRegularization = degreeRegularization
         var options = FollowGraphRunOptions(edges: edges.map { URL(fileURLWithPath: $0) }, demo: demo,
                                             output: URL(fileURLWithPath: output ?? "."), configuration: c,
-                                            keepSelfLoops: keepSelfLoops, labels: labels.map { URL(fileURLWithPath: $0) })
-        options.header = header; options.allowNonPositiveWeights = allowNonpositiveWeights
+                                            keepSelfLoops: edgeList.keepSelfLoops, labels: labels.map { URL(fileURLWithPath: $0) })
+        options.header = edgeList.header; options.allowNonPositiveWeights = edgeList.allowNonpositiveWeights
         options.parameterNames = [.dimension: "--dim", .maxNodes: "--max-nodes", .minFollowers: "--min-followers", .minFollowing: "--min-following", .undirected: "--undirected", .threads: "--threads", .binaryCSR: "--write-csr"]
         if let writeCsr {
             let written = try FollowGraphRun.writeCSR(options, to: writeCsr, log: log)
             return print("follow-graph-svd: wrote \(writeCsr): \(written.nodes) nodes, \(written.edges) edges (binary CSR)")
         }
         if let report { try OutputRun.checkWritableFile(report) }
-        if distributed { return DistributedFollowGraph.runTool(options, report: report, progress: !quiet) }
+        if distributed { return DistributedFollowGraph.runTool(options, report: report, progress: !progress.quiet) }
         let result: FollowGraphReport
         do { result = try FollowGraphRun.run(options, log: log) } catch let error as MemoryBudgetError { error.exitImmediately() }
         result.summary.forEach { print($0) }
         if let report { try JSONReport.write(result, to: URL(fileURLWithPath: report)) }
     }
 }
+/// `--min-followers`, `--min-following`, `--max-nodes`: which accounts are embedded.
+struct NodeSelectionOptions: ParsableArguments {
+    @Option(help: "Keep only accounts with at least this many followers.") var minFollowers: Int = 1
+    @Option(help: "Keep only users following at least this many kept accounts.") var minFollowing: Int = 1
+    @Option(help: "Keep at most this many accounts, the most-followed first.") var maxNodes: Int?
+
+    func validate() throws {
+        if let m = maxNodes, m < 1 { throw ValidationError("--max-nodes must be at least 1") }
+    }
+
+    var selection: NodeSelection { NodeSelection(minFollowers: minFollowers, minFollowing: minFollowing, maxNodes: maxNodes) }
+}
+
 extension FollowGraphSolver: ExpressibleByArgument {}
 extension FollowGraphMethod: ExpressibleByArgument {}
 extension EdgeWeighting: ExpressibleByArgument {}

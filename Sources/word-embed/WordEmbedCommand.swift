@@ -56,6 +56,7 @@ struct WordEmbedCommand: EmbeddingsCommand {
     @Option(help: "Seed of every random source.") var seed: UInt64 = 0
     @Option(help: "Write a JSON report (tokens, vocabulary, seconds, words_per_second, epoch_loss, memory).") var report: String?
     @OptionGroup var progress: ProgressOptions
+    @OptionGroup var publishing: PublishingOptions
 
     func validate() throws {
         guard WordEmbed.Method(rawValue: method) != nil else { throw ValidationError("--method must be sgns or ppmi-svd, got \(method)") }
@@ -85,5 +86,7 @@ struct WordEmbedCommand: EmbeddingsCommand {
         }
         if !progress.quiet { outcome.summary(threads: t).forEach { print($0) } }
         if let report { try ToolOutput.writeJSON(outcome.report, to: report) }
+        try publishing.publishIfAsked([(nil, output)], description: "\(method) word embeddings of \(corpus.joined(separator: ", "))",
+                                      lineage: corpus).forEach { print($0) }
     }
 }

@@ -113,3 +113,69 @@ func runTool(_ arguments: [String], environment: [String: String] = [:]) throws 
         #expect(try runTool(["list"], environment: ["EMBEDDINGS_STORE": dir.appendingPathComponent("none").path]).2.contains("embedding-store init"))
     }
 }
+
+/// The embedding tools' `--publish NAME --store DIR`: the table they wrote becomes a version.
+@Suite(.serialized) struct PublishFromToolsTests {
+    func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
+        let storeTool = try toolURL()
+        let url = storeTool.deletingLastPathComponent().appendingPathComponent(tool)
+        try #require(FileManager.default.isExecutableFile(atPath: url.path), "\(tool) is not built beside embedding-store")
+        let process = Process()
+        process.executableURL = url
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if environment["EMBEDDINGS_STORE"] == nil { env.removeValue(forKey: "EMBEDDINGS_STORE") }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func wordEmbedAndALSPublishWhatTheyWrote() throws {
+        let dir = try scratch("tool-publish")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let corpus = dir.appendingPathComponent("corpus.txt"), store = dir.appendingPathComponent("store")
+        var text = ""
+        for i in 0..<400 { text += "the cat sat on the mat number \(i % 7) while a dog ran to the park\n" }
+        try text.write(to: corpus, atomically: true, encoding: .utf8)
+        let words = dir.appendingPathComponent("words").path
+        let args = [corpus.path, "--output", words, "--min-count", "1", "--dim", "4", "--quiet", "--publish", "words", "--store", store.path,
+                    "--publish-tag", "test"]
+        var (status, out, err) = try run("word-embed", args)
+        #expect(status == 0, "word-embed failed: \(err)")
+        #expect(out.contains("published words@v1"), "stdout: \(out)")
+        let published = try FeatureStore(directory: store).resolve("words")
+        let written = try EmbeddingTable.read(from: URL(fileURLWithPath: words))
+        #expect(published.count == written.count && published.dimension == 4)
+        #expect(try FeatureStore(directory: store).embedding("words").embedding.tags == ["test"])
+        (status, out, _) = try run("word-embed", args)
+        #expect(status == 0 && out.contains("already holds") && !out.contains("published words@v2"), "stdout: \(out)")
+
+        let interactions = dir.appendingPathComponent("interactions.tsv")
+        try (0..<300).map { "u\($0 % 30)\ti\(($0 * 7) % 20)" }.joined(separator: "\n").write(to: interactions, atomically: true, encoding: .utf8)
+        (status, out, err) = try run("als-embed", [interactions.path, "--output", dir.appendingPathComponent("als").path, "--factors", "4",
+                                                  "--iterations", "2", "--publish", "recs"], environment: ["EMBEDDINGS_STORE": store.path])
+        #expect(status == 0, "als-embed failed: \(err)")
+        #expect(out.contains("published recs.users@v1") && out.contains("published recs.items@v1"), "stdout: \(out)")
+        #expect(try FeatureStore(directory: store).resolve("recs.items").count == 20)
+    }
+
+    @Test func publishingMistakesAreRefusedBeforeAnyWork() throws {
+        let dir = try scratch("tool-publish-bad")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let corpus = dir.appendingPathComponent("corpus.txt")
+        try "a b c\n".write(to: corpus, atomically: true, encoding: .utf8)
+        let output = dir.appendingPathComponent("out").path
+        var (status, _, err) = try run("word-embed", [corpus.path, "--output", output, "--publish", "words"])
+        #expect(status == 64 && err.contains("--publish needs --store DIR or EMBEDDINGS_STORE"), "stderr: \(err)")
+        (status, _, err) = try run("word-embed", [corpus.path, "--output", output, "--publish", "../evil", "--store", dir.path])
+        #expect(status == 64 && err.contains("may hold only letters"), "stderr: \(err)")
+        (status, _, err) = try run("word-embed", [corpus.path, "--output", output, "--store", dir.path])
+        #expect(status == 64 && err.contains("--store is used with --publish NAME"), "stderr: \(err)")
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
+}

@@ -96,18 +96,18 @@ extension SparsePerfTests {
             let src = DenseView(base: xb.baseAddress!, rows: n, columns: k, rowStride: 1, columnStride: n)
             let tFresh = Self.median({
                 let p = UnsafeMutablePointer<Float>.allocate(capacity: n * k)
-                copyToRowMajor(src, p, rows: 0..<n)
+                copyRows(src, rowMajorView(p, rows: n, columns: k), rows: 0..<n)
                 p.deallocate()
             }, reps: reps)
             for bytes in (ProcessInfo.processInfo.environment["SPMM_TB"] ?? "65536").split(separator: ",").compactMap({ Int($0) }) {
                 transposeBlockBytes = bytes
-                let tTo = Self.timings({ copyToRowMajor(src, reused, rows: 0..<n) }, reps: reps)
-                let tFrom = Self.timings({ copyFromRowMajor(UnsafePointer(reused), src, rows: 0..<n) }, reps: reps)
+                let tTo = Self.timings({ copyRows(src, rowMajorView(reused, rows: n, columns: k), rows: 0..<n) }, reps: reps)
+                let tFrom = Self.timings({ copyRows(rowMajorView(reused, rows: n, columns: k), src, rows: 0..<n) }, reps: reps)
                 print("block \(bytes) B: to row-major \(tTo), back \(tFrom)")
             }
             transposeBlockBytes = 65_536
-            let tReused = Self.median({ copyToRowMajor(src, reused, rows: 0..<n) }, reps: reps)
-            let tBack = Self.median({ copyFromRowMajor(UnsafePointer(reused), src, rows: 0..<n) }, reps: reps)
+            let tReused = Self.median({ copyRows(src, rowMajorView(reused, rows: n, columns: k), rows: 0..<n) }, reps: reps)
+            let tBack = Self.median({ copyRows(rowMajorView(reused, rows: n, columns: k), src, rows: 0..<n) }, reps: reps)
             let tFault = Self.median({
                 let p = UnsafeMutablePointer<Float>.allocate(capacity: n * k)
                 p.initialize(repeating: 0, count: n * k)

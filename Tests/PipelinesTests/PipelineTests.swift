@@ -74,6 +74,13 @@ struct PipelineFixture {
         #expect(PipelineRunner.describe(forced).contains("<- step clean"))
     }
 
+    @Test func summariesPrintListsAndObjectsAsValuesNotSwiftDumps() {
+        let published = JSONValue.array((1...26).map { .string("emb@v\($0)") })
+        #expect(PipelineRunner.short(published) == "[emb@v1, emb@v2, ... (26 in all), emb@v26]")
+        #expect(PipelineRunner.short(.array([.int(1), .double(0.5)])) == "[1, 0.5]")
+        #expect(PipelineRunner.short(.object(["b": .bool(true), "a": .null])) == "{a=null, b=true}")
+    }
+
     @Test func failingMiddleStepIsNamedStopsTheRunAndLeavesNoOutput() throws {
         let f = try PipelineFixture()
         defer { try? FileManager.default.removeItem(at: f.dir) }
@@ -147,5 +154,61 @@ struct PipelineFixture {
         let again = try runner.run(spec)
         #expect(again.steps.allSatisfy { $0.cached })
         #expect(try store.activeVersions("test-dynamic").count == 4)
+    }
+}
+
+/// The word-embedding kinds: a corpus selected, PPMI-SVD fitted, scored and published; an edited
+/// evaluation set reruns only the benchmark.
+@Suite struct WordPipelineTests {
+    @Test func aCorpusIsEmbeddedScoredAndPublishedAndTheEvaluationSetsAreInputs() throws {
+        let f = try PipelineFixture()
+        defer { try? FileManager.default.removeItem(at: f.dir) }
+        // Two topics of words that co-occur within their topic only.
+        let topics = [["cat", "dog", "pet", "fur", "paw", "tail"], ["car", "road", "wheel", "engine", "fuel", "drive"]]
+        var state: UInt64 = 7
+        func next() -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) }
+        var text = ""
+        for _ in 0..<600 { let t = topics[next() % 2]; text += (0..<8).map { _ in t[next() % t.count] }.joined(separator: " ") + "\n" }
+        try text.write(to: f.dir.appendingPathComponent("corpus.txt"), atomically: true, encoding: .utf8)
+        let data = f.dir.appendingPathComponent("sets")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        let similar = "cat\tdog\t9.0\ncar\troad\t8.5\ncat\tcar\t1.0\ndog\twheel\t0.5\npaw\ttail\t7.0\nfuel\tpet\t1.5\n"
+        try similar.write(to: data.appendingPathComponent("ws353.tsv"), atomically: true, encoding: .utf8)
+        try ": family\ncat dog car road\n".write(to: data.appendingPathComponent("analogies.txt"), atomically: true, encoding: .utf8)
+        let specText = """
+        name: test-words
+        steps:
+          - name: corpus
+            kind: select
+            with: {input: corpus.txt, format: text}
+          - name: fit
+            kind: fit
+            uses: [corpus]
+            with: {method: ppmi-svd, dim: 2, min_count: 1, window: 2, tokenizer: letters}
+          - name: scores
+            kind: benchmark
+            uses: [fit]
+            with: {task: words, data: sets}
+          - name: publish
+            kind: publish
+            uses: [fit]
+            with: {name: test-words, table: tables/words}
+        """
+        try specText.write(to: f.dir.appendingPathComponent("words.yaml"), atomically: true, encoding: .utf8)
+        let spec = try PipelineSpec.load(path: f.dir.appendingPathComponent("words.yaml").path)
+        let runner = PipelineRunner(store: f.store)
+        let first = try runner.run(spec)
+        #expect(first.status == "succeeded")
+        let words = try EmbeddingTable.read(from: URL(fileURLWithPath: first.steps[1].output + "/tables/words"))
+        #expect(words.count == 12 && words.dimension == 2 && words.metadata.entityType == "word")
+        // The topics separate: within-topic pairs score high, across-topic pairs low.
+        guard case .double(let rho)? = first.steps[2].summary["ws353"] else { Issue.record("no ws353 score: \(first.steps[2].summary)"); return }
+        #expect(rho > 0.5)
+        let published = try FeatureStore(directory: f.store.appendingPathComponent("feature-store")).resolve("test-words")
+        #expect(published.count == 12)
+
+        try (similar + "pet\tfur\t8.0\n").write(to: data.appendingPathComponent("ws353.tsv"), atomically: true, encoding: .utf8)
+        let second = try runner.run(spec)
+        #expect(second.steps.map(\.cached) == [true, true, false, true])
     }
 }

@@ -113,9 +113,7 @@ public struct COOMatrix<Scalar: BLASScalar>: Sendable {
     ///   duplicate under ``DuplicatePolicy/reject`` (the message names the coordinate and the
     ///   positions of the two entries).
     public func toCSR(duplicates: DuplicatePolicy = .sum) throws -> CSRMatrix<Scalar> {
-        try validate("COOMatrix.toCSR")
-        let c = try compressTriplets(majorCount: rows, major: rowIndices, minor: columnIndices,
-                                     values: values, policy: duplicates, transposed: false)
+        let c = try compressed(byColumns: false, duplicates)
         return CSRMatrix(uncheckedRows: rows, columns: columns, rowOffsets: c.offsets,
                          columnIndices: c.indices, values: c.values)
     }
@@ -123,129 +121,43 @@ public struct COOMatrix<Scalar: BLASScalar>: Sendable {
     /// The compressed-sparse-column form: columns in order, rows sorted within each column,
     /// each coordinate once. Same cost, policy and errors as ``toCSR(duplicates:)``.
     public func toCSC(duplicates: DuplicatePolicy = .sum) throws -> CSCMatrix<Scalar> {
-        try validate("COOMatrix.toCSC")
-        let c = try compressTriplets(majorCount: columns, major: columnIndices, minor: rowIndices,
-                                     values: values, policy: duplicates, transposed: true)
+        let c = try compressed(byColumns: true, duplicates)
         return CSCMatrix(uncheckedRows: rows, columns: columns, columnOffsets: c.offsets,
                          rowIndices: c.indices, values: c.values)
     }
+
+    /// The validated triplets compressed by row (CSR arrays) or by column (CSC arrays).
+    private func compressed(byColumns: Bool, _ duplicates: DuplicatePolicy) throws
+        -> (offsets: [Int64], indices: [Int32], values: [Scalar]) {
+        try validate(byColumns ? "COOMatrix.toCSC" : "COOMatrix.toCSR")
+        return try compressTriplets(majorCount: byColumns ? columns : rows, major: byColumns ? columnIndices : rowIndices,
+                                    minor: byColumns ? rowIndices : columnIndices, values: values,
+                                    policy: duplicates, transposed: byColumns)
+    }
 }
 
-/// Compresses triplets by their `major` index (rows for CSR, columns for CSC): counting sort,
-/// then per-major sort of the minor indices and merge of duplicates under `policy`.
-/// Indices are assumed in bounds. `transposed` only changes the wording of error messages.
-@_specialize(where Scalar == Float)
-@_specialize(where Scalar == Double)
+/// Compresses triplets by their `major` index (rows for CSR, columns for CSC) with
+/// ``CSRBuilder``, merging duplicates under `policy`. Indices are assumed in bounds.
+/// `transposed` only changes the wording of error messages.
 func compressTriplets<Scalar: BLASScalar>(majorCount: Int, major: [Int32], minor: [Int32], values: [Scalar],
                                           policy: DuplicatePolicy, transposed: Bool) throws
     -> (offsets: [Int64], indices: [Int32], values: [Scalar]) {
-    let nnz = values.count
-    var offsets = [Int64](repeating: 0, count: majorCount + 1)
-    var outIndices = [Int32](repeating: 0, count: nnz)
-    var outValues = [Scalar](repeating: 0, count: nnz)
-    var duplicate: (major: Int, minor: Int32)? = nil
-
-    offsets.withUnsafeMutableBufferPointer { off in
-        major.withUnsafeBufferPointer { maj in
-            for e in 0..<nnz { off[Int(maj[e]) + 1] += 1 }
-        }
-        for r in 0..<majorCount { off[r + 1] += off[r] }
-        // Scatter, stable in input order.
-        var next = [Int64](off[0..<majorCount])
-        next.withUnsafeMutableBufferPointer { next in
-            major.withUnsafeBufferPointer { maj in
-                minor.withUnsafeBufferPointer { mnr in
-                    values.withUnsafeBufferPointer { val in
-                        outIndices.withUnsafeMutableBufferPointer { oi in
-                            outValues.withUnsafeMutableBufferPointer { ov in
-                                for e in 0..<nnz {
-                                    let r = Int(maj[e])
-                                    let p = Int(next[r]); next[r] += 1
-                                    oi[p] = mnr[e]; ov[p] = val[e]
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        // Per-major sort and merge, compacting in place (the write cursor never passes the read cursor).
-        outIndices.withUnsafeMutableBufferPointer { idx in
-            outValues.withUnsafeMutableBufferPointer { val in
-                var keys = [UInt64]()
-                var scratch = [Scalar]()
-                var write = 0
-                var start = 0
-                for r in 0..<majorCount {
-                    let end = Int(off[r + 1])
-                    let length = end - start
-                    // Sort [start, end) by minor index, stably.
-                    var sorted = true
-                    if length > 1 {
-                        for p in (start + 1)..<end where idx[p] < idx[p - 1] { sorted = false; break }
-                    }
-                    if !sorted {
-                        if length <= 32 {
-                            for p in (start + 1)..<end {
-                                let ki = idx[p], kv = val[p]
-                                var q = p
-                                while q > start && idx[q - 1] > ki { idx[q] = idx[q - 1]; val[q] = val[q - 1]; q -= 1 }
-                                idx[q] = ki; val[q] = kv
-                            }
-                        } else {
-                            keys.removeAll(keepingCapacity: true)
-                            scratch.removeAll(keepingCapacity: true)
-                            for p in start..<end {
-                                keys.append(UInt64(UInt32(idx[p])) << 32 | UInt64(p - start))
-                                scratch.append(val[p])
-                            }
-                            keys.sort()
-                            for (q, key) in keys.enumerated() {
-                                idx[start + q] = Int32(truncatingIfNeeded: key >> 32)
-                                val[start + q] = scratch[Int(key & 0xFFFF_FFFF)]
-                            }
-                        }
-                    }
-                    // Merge duplicates while compacting.
-                    off[r] = Int64(write)
-                    var p = start
-                    while p < end {
-                        let j = idx[p]
-                        var v = val[p]
-                        var q = p + 1
-                        while q < end && idx[q] == j {
-                            switch policy {
-                            case .sum: v += val[q]
-                            case .keepFirst: break
-                            case .reject: if duplicate == nil { duplicate = (r, j) }
-                            }
-                            q += 1
-                        }
-                        idx[write] = j; val[write] = v
-                        write += 1
-                        p = q
-                    }
-                    if duplicate != nil { return }
-                    start = end
-                }
-                off[majorCount] = Int64(write)
+    let built = major.withUnsafeBufferPointer { maj in
+        minor.withUnsafeBufferPointer { mnr in
+            values.withUnsafeBufferPointer { val in
+                CSRBuilder.build(rowCount: majorCount, rows: maj, columns: mnr, values: val, duplicates: policy)
             }
         }
     }
-    if let d = duplicate {
+    if let d = built.firstDuplicate {
         // Error path only: find the positions of the two clashing entries.
         var positions = [Int]()
-        for e in 0..<nnz where Int(major[e]) == d.major && minor[e] == d.minor {
+        for e in 0..<values.count where Int(major[e]) == d.row && minor[e] == d.column {
             positions.append(e)
             if positions.count == 2 { break }
         }
-        let (row, column) = transposed ? (Int(d.minor), d.major) : (d.major, Int(d.minor))
+        let (row, column) = transposed ? (Int(d.column), d.row) : (d.row, Int(d.column))
         throw SparseMatrixError("duplicate entry at (row \(row), column \(column)): entries \(positions.map(String.init).joined(separator: " and ")) have the same coordinates (policy .reject)")
     }
-    let finalCount = Int(offsets[majorCount])
-    if finalCount < nnz {
-        outIndices.removeLast(nnz - finalCount)
-        outValues.removeLast(nnz - finalCount)
-    }
-    return (offsets, outIndices, outValues)
+    return (built.offsets, built.columns, built.values ?? [])
 }

@@ -22,9 +22,8 @@ public struct CSCMatrix<Scalar: BLASScalar>: Sendable, Equatable {
     ///   offsets are malformed, a row index is out of bounds, or the rows of a column are not
     ///   strictly increasing (the message names the entry and column).
     public init(rows: Int, columns: Int, columnOffsets: [Int64], rowIndices: [Int32], values: [Scalar]) throws {
-        try checkSparseShape(rows, columns, "CSCMatrix")
-        try validateCompressed(majorCount: columns, minorCount: rows, offsets: columnOffsets, indices: rowIndices,
-                               values: values, what: "CSCMatrix", major: "column", minor: "row")
+        try validateSparse(rows: rows, columns: columns, byRows: false, offsets: columnOffsets, indices: rowIndices,
+                           values: values, what: "CSCMatrix")
         self.init(uncheckedRows: rows, columns: columns, columnOffsets: columnOffsets, rowIndices: rowIndices, values: values)
     }
 
@@ -32,9 +31,8 @@ public struct CSCMatrix<Scalar: BLASScalar>: Sendable, Equatable {
     /// checked (O(1)); out-of-bounds row indices are undefined behaviour in the kernels.
     /// - Precondition: `columnOffsets.count == columns + 1`, `columnOffsets.last == rowIndices.count == values.count`.
     public init(uncheckedRows rows: Int, columns: Int, columnOffsets: [Int64], rowIndices: [Int32], values: [Scalar]) {
-        precondition(rows >= 0 && columns >= 0 && columnOffsets.count == columns + 1
-                     && rowIndices.count == values.count && columnOffsets[columns] == Int64(values.count),
-                     "CSCMatrix(uncheckedRows:): inconsistent array lengths")
+        checkCompressedLengths(rows: rows, columns: columns, majorCount: columns, offsets: columnOffsets,
+                               indexCount: rowIndices.count, valueCount: values.count, "CSCMatrix(uncheckedRows:)")
         self.rows = rows
         self.columns = columns
         self.columnOffsets = columnOffsets
@@ -49,13 +47,7 @@ public struct CSCMatrix<Scalar: BLASScalar>: Sendable, Equatable {
     /// - Precondition: `0 <= i < rows`, `0 <= j < columns`.
     public subscript(i: Int, j: Int) -> Scalar {
         precondition(i >= 0 && i < rows && j >= 0 && j < columns, "CSCMatrix: index (\(i), \(j)) out of \(rows) x \(columns)")
-        var lo = Int(columnOffsets[j]), hi = Int(columnOffsets[j + 1])
-        let target = Int32(i)
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if rowIndices[mid] < target { lo = mid + 1 } else { hi = mid }
-        }
-        return lo < Int(columnOffsets[j + 1]) && rowIndices[lo] == target ? values[lo] : 0
+        return compressedElement(offsets: columnOffsets, indices: rowIndices, values: values, major: j, minor: i)
     }
 
     /// The same matrix in CSR form. Cost: O(nnz + rows) (a counting sort).
@@ -93,22 +85,13 @@ public struct CSCMatrix<Scalar: BLASScalar>: Sendable, Equatable {
 
     /// The entries as triplets, in column-major order. Cost: O(nnz).
     public func toCOO() -> COOMatrix<Scalar> {
-        var colIdx = [Int32](repeating: 0, count: nonzeroCount)
-        for j in 0..<columns {
-            for p in Int(columnOffsets[j])..<Int(columnOffsets[j + 1]) { colIdx[p] = Int32(j) }
-        }
-        return try! COOMatrix(rows: rows, columns: columns, rowIndices: rowIndices, columnIndices: colIdx, values: values)
+        try! COOMatrix(rows: rows, columns: columns, rowIndices: rowIndices,
+                       columnIndices: CSRBuilder.rowIndices(offsets: columnOffsets), values: values)
     }
 
     /// The dense (column-major) matrix. Cost: O(rows * columns + nnz).
     public func toDense() -> Matrix<Scalar> {
-        var d = Matrix<Scalar>(rows: rows, columns: columns)
-        for j in 0..<columns {
-            for p in Int(columnOffsets[j])..<Int(columnOffsets[j + 1]) {
-                d.elements[Int(rowIndices[p]) + j * rows] = values[p]
-            }
-        }
-        return d
+        denseFromCompressed(rows: rows, columns: columns, byRows: false, offsets: columnOffsets, indices: rowIndices, values: values)
     }
 
     /// The same matrix with values converted to `T`. Cost: O(nnz).
@@ -171,8 +154,7 @@ extension CSCMatrix: LinearOperator {
     /// Cost: O(nnz * k + (rows + columns) * k).
     /// - Precondition: `x.rows == columns`, `y` is `rows x x.columns`.
     public func apply(_ x: Matrix<Scalar>, into y: inout Matrix<Scalar>) {
-        precondition(x.rows == columns && y.rows == rows && y.columns == x.columns,
-                     "CSCMatrix.apply: \(rows) x \(columns) times \(x.rows) x \(x.columns) into \(y.rows) x \(y.columns)")
+        _ = productHasWork("CSCMatrix.apply", rows: rows, columns: columns, x, y, transposed: false)
         transposeAsCSR.applyTranspose(x, into: &y)
     }
 
@@ -180,8 +162,7 @@ extension CSCMatrix: LinearOperator {
     /// Cost: O(nnz * k + (rows + columns) * k).
     /// - Precondition: `x.rows == rows`, `y` is `columns x x.columns`.
     public func applyTranspose(_ x: Matrix<Scalar>, into y: inout Matrix<Scalar>) {
-        precondition(x.rows == rows && y.rows == columns && y.columns == x.columns,
-                     "CSCMatrix.applyTranspose: (\(rows) x \(columns))' times \(x.rows) x \(x.columns) into \(y.rows) x \(y.columns)")
+        _ = productHasWork("CSCMatrix.applyTranspose", rows: rows, columns: columns, x, y, transposed: true)
         transposeAsCSR.apply(x, into: &y)
     }
 }

@@ -65,9 +65,8 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
     ///   offsets decrease, a column index is out of bounds, or the columns of a row are not
     ///   strictly increasing (the message names the entry and row).
     public init(rows: Int, columns: Int, rowOffsets: [Int64], columnIndices: [Int32], values: [Scalar]) throws {
-        try checkSparseShape(rows, columns, "CSRMatrix")
-        try validateCompressed(majorCount: rows, minorCount: columns, offsets: rowOffsets, indices: columnIndices,
-                               values: values, what: "CSRMatrix", major: "row", minor: "column")
+        try validateSparse(rows: rows, columns: columns, byRows: true, offsets: rowOffsets, indices: columnIndices,
+                           values: values, what: "CSRMatrix")
         self.init(uncheckedRows: rows, columns: columns, rowOffsets: rowOffsets, columnIndices: columnIndices, values: values)
     }
 
@@ -76,9 +75,8 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
     /// undefined behaviour in the kernels.
     /// - Precondition: `rowOffsets.count == rows + 1`, `rowOffsets.last == columnIndices.count == values.count`.
     public init(uncheckedRows rows: Int, columns: Int, rowOffsets: [Int64], columnIndices: [Int32], values: [Scalar]) {
-        precondition(rows >= 0 && columns >= 0 && rowOffsets.count == rows + 1
-                     && columnIndices.count == values.count && rowOffsets[rows] == Int64(values.count),
-                     "CSRMatrix(uncheckedRows:): inconsistent array lengths")
+        checkCompressedLengths(rows: rows, columns: columns, majorCount: rows, offsets: rowOffsets,
+                               indexCount: columnIndices.count, valueCount: values.count, "CSRMatrix(uncheckedRows:)")
         self.rows = rows
         self.columns = columns
         self.rowOffsets = rowOffsets
@@ -119,13 +117,7 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
     /// - Precondition: `0 <= i < rows`, `0 <= j < columns`.
     public subscript(i: Int, j: Int) -> Scalar {
         precondition(i >= 0 && i < rows && j >= 0 && j < columns, "CSRMatrix: index (\(i), \(j)) out of \(rows) x \(columns)")
-        var lo = Int(rowOffsets[i]), hi = Int(rowOffsets[i + 1])
-        let target = Int32(j)
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if columnIndices[mid] < target { lo = mid + 1 } else { hi = mid }
-        }
-        return lo < Int(rowOffsets[i + 1]) && columnIndices[lo] == target ? values[lo] : 0
+        return compressedElement(offsets: rowOffsets, indices: columnIndices, values: values, major: i, minor: j)
     }
 
     // MARK: Conversions
@@ -151,23 +143,14 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
 
     /// The entries as triplets, in row-major order. Cost: O(nnz).
     public func toCOO() -> COOMatrix<Scalar> {
-        var rowIdx = [Int32](repeating: 0, count: nonzeroCount)
-        for i in 0..<rows {
-            for p in Int(rowOffsets[i])..<Int(rowOffsets[i + 1]) { rowIdx[p] = Int32(i) }
-        }
         // Valid by construction: cannot throw.
-        return try! COOMatrix(rows: rows, columns: columns, rowIndices: rowIdx, columnIndices: columnIndices, values: values)
+        try! COOMatrix(rows: rows, columns: columns, rowIndices: CSRBuilder.rowIndices(offsets: rowOffsets),
+                       columnIndices: columnIndices, values: values)
     }
 
     /// The dense (column-major) matrix. Cost: O(rows * columns + nnz) time and memory.
     public func toDense() -> Matrix<Scalar> {
-        var d = Matrix<Scalar>(rows: rows, columns: columns)
-        for i in 0..<rows {
-            for p in Int(rowOffsets[i])..<Int(rowOffsets[i + 1]) {
-                d.elements[i + Int(columnIndices[p]) * rows] = values[p]
-            }
-        }
-        return d
+        denseFromCompressed(rows: rows, columns: columns, byRows: true, offsets: rowOffsets, indices: columnIndices, values: values)
     }
 
     /// The same matrix with values converted to `T` (rounded to nearest). Cost: O(nnz).
@@ -231,21 +214,23 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
     /// - Precondition: `d.count == rows`.
     public mutating func scaleRows(by d: [Scalar]) {
         precondition(d.count == rows, "CSRMatrix.scaleRows: \(d.count) factors for \(rows) rows")
-        scaleMajor(&values, offsets: rowOffsets, by: d)
-        if var t = transposeIndex.built {
-            scaleMinor(&t.values, indices: t.indices, by: d)
-            transposeIndex = TransposeIndex(prebuilt: t)
-        } else {
-            transposeIndex = TransposeIndex()
-        }
+        scale(by: d, rowsSide: true)
     }
     /// `A diag(d)` in place: column `j` is multiplied by `d[j]`. Cost: O(nnz).
     /// - Precondition: `d.count == columns`.
     public mutating func scaleColumns(by d: [Scalar]) {
         precondition(d.count == columns, "CSRMatrix.scaleColumns: \(d.count) factors for \(columns) columns")
-        scaleMinor(&values, indices: columnIndices, by: d)
+        scale(by: d, rowsSide: false)
+    }
+    /// Scales the rows (or columns) in this matrix's arrays and in the transposed index, if built
+    /// (where they are the columns, or rows).
+    private mutating func scale(by d: [Scalar], rowsSide: Bool) {
+        func scaleArrays(_ v: inout [Scalar], major: Bool, _ offsets: [Int64], _ indices: [Int32]) {
+            if major { scaleMajor(&v, offsets: offsets, by: d) } else { scaleMinor(&v, indices: indices, by: d) }
+        }
+        scaleArrays(&values, major: rowsSide, rowOffsets, columnIndices)
         if var t = transposeIndex.built {
-            scaleMajor(&t.values, offsets: t.offsets, by: d)
+            scaleArrays(&t.values, major: !rowsSide, t.offsets, t.indices)
             transposeIndex = TransposeIndex(prebuilt: t)
         } else {
             transposeIndex = TransposeIndex()
@@ -295,10 +280,8 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
                          threads: Int = Parallel.threads) {
         precondition(k >= 0 && x.count >= columns * k && y.count >= rows * k, "CSRMatrix.multiply(rowMajor:): buffers too small")
         guard rows > 0, k > 0 else { return }
-        let xv = DenseView(base: UnsafeMutablePointer(mutating: x.baseAddress ?? UnsafePointer(bitPattern: 8)!),
-                           rows: columns, columns: k, rowStride: k, columnStride: 1)
-        let yv = DenseView(base: y.baseAddress!, rows: rows, columns: k, rowStride: k, columnStride: 1)
-        withView { compressedGather($0, nonzeros: nonzeroCount, x: xv, y: yv, threads: threads) }
+        let xv = rowMajorView(readOnly: x.baseAddress, rows: columns, columns: k)
+        withView { compressedGather($0, nonzeros: nonzeroCount, x: xv, y: rowMajorView(y.baseAddress!, rows: rows, columns: k), threads: threads) }
     }
 
     /// `Y = A' X` for row-major blocks: `x` is `rows x k`, `y` is `columns x k`, leading
@@ -309,10 +292,8 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
                                   threads: Int = Parallel.threads) {
         precondition(k >= 0 && x.count >= rows * k && y.count >= columns * k, "CSRMatrix.multiplyTranspose(rowMajor:): buffers too small")
         guard columns > 0, k > 0 else { return }
-        let xv = DenseView(base: UnsafeMutablePointer(mutating: x.baseAddress ?? UnsafePointer(bitPattern: 8)!),
-                           rows: rows, columns: k, rowStride: k, columnStride: 1)
-        let yv = DenseView(base: y.baseAddress!, rows: columns, columns: k, rowStride: k, columnStride: 1)
-        transposeProduct(x: xv, y: yv, threads: threads)
+        transposeProduct(x: rowMajorView(readOnly: x.baseAddress, rows: rows, columns: k),
+                         y: rowMajorView(y.baseAddress!, rows: columns, columns: k), threads: threads)
     }
 
     /// `y = A x` for one vector at raw pointers: no allocation, no copy (ARPACK's reverse
@@ -365,18 +346,9 @@ extension CSRMatrix: LinearOperator {
 
     /// ``apply(_:into:)`` on at most `threads` threads.
     public func apply(_ x: Matrix<Scalar>, into y: inout Matrix<Scalar>, threads: Int) {
-        precondition(x.rows == columns && y.rows == rows && y.columns == x.columns,
-                     "CSRMatrix.apply: \(rows) x \(columns) times \(x.rows) x \(x.columns) into \(y.rows) x \(y.columns)")
-        let k = x.columns
-        guard rows > 0, k > 0 else { return }
-        let m = rows
-        x.elements.withUnsafeBufferPointer { xb in
-            y.elements.withUnsafeMutableBufferPointer { yb in
-                let xv = DenseView(base: UnsafeMutablePointer(mutating: xb.baseAddress ?? UnsafePointer(bitPattern: 8)!),
-                                   rows: columns, columns: k, rowStride: 1, columnStride: columns)
-                let yv = DenseView(base: yb.baseAddress!, rows: m, columns: k, rowStride: 1, columnStride: m)
-                withView { compressedGather($0, nonzeros: nonzeroCount, x: xv, y: yv, threads: threads) }
-            }
+        guard productHasWork("CSRMatrix.apply", rows: rows, columns: columns, x, y, transposed: false) else { return }
+        withColumnMajorViews(x, &y) { xv, yv in
+            withView { compressedGather($0, nonzeros: nonzeroCount, x: xv, y: yv, threads: threads) }
         }
     }
 
@@ -392,18 +364,7 @@ extension CSRMatrix: LinearOperator {
 
     /// ``applyTranspose(_:into:)`` on at most `threads` threads.
     public func applyTranspose(_ x: Matrix<Scalar>, into y: inout Matrix<Scalar>, threads: Int) {
-        precondition(x.rows == rows && y.rows == columns && y.columns == x.columns,
-                     "CSRMatrix.applyTranspose: (\(rows) x \(columns))' times \(x.rows) x \(x.columns) into \(y.rows) x \(y.columns)")
-        let k = x.columns
-        guard columns > 0, k > 0 else { return }
-        let n = columns, m = rows
-        x.elements.withUnsafeBufferPointer { xb in
-            y.elements.withUnsafeMutableBufferPointer { yb in
-                let xv = DenseView(base: UnsafeMutablePointer(mutating: xb.baseAddress ?? UnsafePointer(bitPattern: 8)!),
-                                   rows: m, columns: k, rowStride: 1, columnStride: m)
-                let yv = DenseView(base: yb.baseAddress!, rows: n, columns: k, rowStride: 1, columnStride: n)
-                transposeProduct(x: xv, y: yv, threads: threads)
-            }
-        }
+        guard productHasWork("CSRMatrix.applyTranspose", rows: rows, columns: columns, x, y, transposed: true) else { return }
+        withColumnMajorViews(x, &y) { xv, yv in transposeProduct(x: xv, y: yv, threads: threads) }
     }
 }

@@ -147,3 +147,44 @@ func scaleMinor<S: BLASScalar>(_ values: inout [S], indices: [Int32], by d: [S])
         }
     }
 }
+
+/// The throwing initialisers' checks of CSR and CSC arrays (`byRows`: offsets per row, column
+/// indices; otherwise per column, row indices): shape within `Int32`, then ``validateCompressed``.
+func validateSparse<S>(rows: Int, columns: Int, byRows: Bool, offsets: [Int64], indices: [Int32], values: [S],
+                       what: String) throws {
+    try checkSparseShape(rows, columns, what)
+    try validateCompressed(majorCount: byRows ? rows : columns, minorCount: byRows ? columns : rows, offsets: offsets,
+                           indices: indices, values: values, what: what,
+                           major: byRows ? "row" : "column", minor: byRows ? "column" : "row")
+}
+
+/// The unchecked initialisers' O(1) check: consistent array lengths for `majorCount` slices.
+func checkCompressedLengths(rows: Int, columns: Int, majorCount: Int, offsets: [Int64], indexCount: Int, valueCount: Int,
+                            _ what: @autoclosure () -> String) {
+    precondition(rows >= 0 && columns >= 0 && offsets.count == majorCount + 1 && indexCount == valueCount
+                 && offsets[majorCount] == Int64(valueCount), "\(what()): inconsistent array lengths")
+}
+
+/// The stored value at (`major`, `minor`) by binary search of the major slice, or zero.
+func compressedElement<S: BLASScalar>(offsets: [Int64], indices: [Int32], values: [S], major: Int, minor: Int) -> S {
+    var lo = Int(offsets[major]), hi = Int(offsets[major + 1])
+    let end = hi, target = Int32(minor)
+    while lo < hi {
+        let mid = (lo + hi) / 2
+        if indices[mid] < target { lo = mid + 1 } else { hi = mid }
+    }
+    return lo < end && indices[lo] == target ? values[lo] : 0
+}
+
+/// The dense column-major `rows x columns` matrix of compressed arrays (`byRows`: CSR, else CSC).
+func denseFromCompressed<S: BLASScalar>(rows: Int, columns: Int, byRows: Bool, offsets: [Int64], indices: [Int32],
+                                        values: [S]) -> Matrix<S> {
+    var d = Matrix<S>(rows: rows, columns: columns)
+    for major in 0..<(byRows ? rows : columns) {
+        for p in Int(offsets[major])..<Int(offsets[major + 1]) {
+            let (i, j) = byRows ? (major, Int(indices[p])) : (Int(indices[p]), major)
+            d.elements[i + j * rows] = values[p]
+        }
+    }
+    return d
+}

@@ -281,43 +281,61 @@ func transposeBlockRows(k: Int, stride: Int) -> Int {
 
 nonisolated(unsafe) var transposeBlockBytes = 65_536
 
-/// Copies `src` (addressed by strides) into the row-major `dst` (`src.rows x src.columns`,
-/// leading dimension `src.columns`) for rows `range`, in cache-sized row blocks.
+/// Copies rows `range` of `src` into `dst` (the same shape; each addressed by its own strides),
+/// a column of a cache-sized row block at a time: the layout conversion between a strided view
+/// and a row-major buffer, in either direction.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
-func copyToRowMajor<S>(_ src: DenseView<S>, _ dst: UnsafeMutablePointer<S>, rows range: Range<Int>) {
+func copyRows<S>(_ src: DenseView<S>, _ dst: DenseView<S>, rows range: Range<Int>) {
     let k = src.columns
     let block = transposeBlockRows(k: k, stride: MemoryLayout<S>.stride)
+    let srs = src.rowStride, scs = src.columnStride, drs = dst.rowStride, dcs = dst.columnStride
     var i0 = range.lowerBound
     while i0 < range.upperBound {
         let i1 = min(i0 + block, range.upperBound)
-        let rs = src.rowStride, cs = src.columnStride
         for c in 0..<k {
-            var s = UnsafePointer(src.base) + (c &* cs &+ i0 &* rs)
-            var d = dst + (i0 &* k &+ c)
-            for _ in i0..<i1 { d.pointee = s.pointee; s += rs; d += k }
+            var s = UnsafePointer(src.base) + (c &* scs &+ i0 &* srs)
+            var d = dst.base + (c &* dcs &+ i0 &* drs)
+            for _ in i0..<i1 { d.pointee = s.pointee; s += srs; d += drs }
         }
         i0 = i1
     }
 }
 
-/// Copies rows `range` of the row-major `src` (leading dimension `dst.columns`) into `dst`
-/// (addressed by strides), in cache-sized row blocks.
-@_specialize(where S == Float)
-@_specialize(where S == Double)
-func copyFromRowMajor<S>(_ src: UnsafePointer<S>, _ dst: DenseView<S>, rows range: Range<Int>) {
-    let k = dst.columns
-    let block = transposeBlockRows(k: k, stride: MemoryLayout<S>.stride)
-    var i0 = range.lowerBound
-    while i0 < range.upperBound {
-        let i1 = min(i0 + block, range.upperBound)
-        let rs = dst.rowStride, cs = dst.columnStride
-        for c in 0..<k {
-            var s = src + (i0 &* k &+ c)
-            var d = dst.base + (c &* cs &+ i0 &* rs)
-            for _ in i0..<i1 { d.pointee = s.pointee; s += k; d += rs }
+/// The row-major buffer `base` (`rows x columns`, leading dimension `columns`) as a view.
+@inline(__always)
+func rowMajorView<S>(_ base: UnsafeMutablePointer<S>, rows: Int, columns: Int) -> DenseView<S> {
+    DenseView(base: base, rows: rows, columns: columns, rowStride: columns, columnStride: 1)
+}
+
+/// A read-only row-major buffer as a view (a dangling non-null base when it is empty; nothing is
+/// read through it then).
+@inline(__always)
+func rowMajorView<S>(readOnly base: UnsafePointer<S>?, rows: Int, columns: Int) -> DenseView<S> {
+    rowMajorView(UnsafeMutablePointer(mutating: base ?? UnsafePointer(bitPattern: MemoryLayout<S>.alignment)!),
+                 rows: rows, columns: columns)
+}
+
+/// Checks the shapes of `Y = A X` (`Y = A' X` when `transposed`) for a `rows x columns` `A`
+/// (a precondition failure naming `what` and the shapes otherwise); whether `Y` is not empty.
+func productHasWork<S: BLASScalar>(_ what: String, rows: Int, columns: Int, _ x: Matrix<S>, _ y: Matrix<S>,
+                                   transposed: Bool) -> Bool {
+    let (inner, outer) = transposed ? (rows, columns) : (columns, rows)
+    precondition(x.rows == inner && y.rows == outer && y.columns == x.columns,
+                 "\(what): \(transposed ? "(\(rows) x \(columns))'" : "\(rows) x \(columns)") times \(x.rows) x \(x.columns) into \(y.rows) x \(y.columns)")
+    return outer > 0 && x.columns > 0
+}
+
+/// Runs `body` with views of the column-major `x` (read only) and `y` (written).
+/// - Precondition: `y` is not empty.
+@inline(__always)
+func withColumnMajorViews<S: BLASScalar>(_ x: Matrix<S>, _ y: inout Matrix<S>, _ body: (DenseView<S>, DenseView<S>) -> Void) {
+    x.elements.withUnsafeBufferPointer { xb in
+        y.elements.withUnsafeMutableBufferPointer { yb in
+            let xv = DenseView(base: UnsafeMutablePointer(mutating: xb.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<S>.alignment)!),
+                               rows: x.rows, columns: x.columns, rowStride: 1, columnStride: x.rows)
+            body(xv, DenseView(base: yb.baseAddress!, rows: y.rows, columns: y.columns, rowStride: 1, columnStride: y.rows))
         }
-        i0 = i1
     }
 }
 
@@ -344,7 +362,7 @@ func compressedGather<S: BLASScalar>(_ a: CompressedView<S>, nonzeros: Int, x: D
     defer { SparseWorkspace.release(buffer) }
     let xrBox = UnsafeSendableBox(buffer.pointer)
     Parallel.forEachChunk(count: n, threads: sparseThreadCount(work: n * k, limit: limit), minimumChunk: 256) { range in
-        copyToRowMajor(x, xrBox.value, rows: range)
+        copyRows(x, rowMajorView(xrBox.value, rows: x.rows, columns: x.columns), rows: range)
     }
     Parallel.forEachWeightedChunk(prefix: prefix, chunks: threads) { _, range in
         runGather(a, range, x: UnsafePointer(xrBox.value), k: k, y: y)
@@ -401,7 +419,7 @@ func compressedScatter<S: BLASScalar>(_ a: CompressedView<S>, nonzeros: Int, x: 
         if lo == hi { return }
         (acc + lo * k).initialize(repeating: 0, count: (hi - lo) * k)
         runScatter(a, minorLo: lo, minorHi: hi, x: x, k: k, y: acc, scratch: scratch + c * k)
-        if !direct { copyFromRowMajor(UnsafePointer(acc), y, rows: lo..<hi) }
+        if !direct { copyRows(rowMajorView(acc, rows: y.rows, columns: y.columns), y, rows: lo..<hi) }
     }
     if chunks == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: chunks, execute: body) }
 }

@@ -28,6 +28,27 @@ struct ALSRowSystems: @unchecked Sendable {
 
     var isImplicit: Bool { gram != nil }
 
+    /// Runs `body` with the systems of the rows of `matrix` against `fixed` (`factors x
+    /// matrix.columns`) and the shared `G + lambda I` (`shared`, nil for explicit feedback).
+    static func with<R>(_ matrix: CSRMatrix<Float>, fixed: [Float], shared: [Float]?, configuration c: ALSConfiguration,
+                        _ body: (ALSRowSystems) throws -> R) rethrows -> R {
+        try matrix.rowOffsets.withUnsafeBufferPointer { off in
+            try matrix.columnIndices.withUnsafeBufferPointer { idx in
+                try matrix.values.withUnsafeBufferPointer { val in
+                    try fixed.withUnsafeBufferPointer { fix in
+                        try withOptionalPointer(shared) { g in
+                            try body(ALSRowSystems(factors: c.factors, offsets: off.baseAddress!,
+                                                   indices: idx.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                                   values: val.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                                   fixed: fix.baseAddress ?? UnsafePointer(bitPattern: 8)!, gram: g,
+                                                   alpha: c.alpha, regularization: c.regularization))
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// (a_k, b_k) of an entry with value `v`.
     @inline(__always) func weights(_ v: Float) -> (a: Float, b: Float) {
         if gram != nil { return (alpha * v, v > 0 ? 1 + alpha * v : 0) }
@@ -91,32 +112,30 @@ func alsDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> F
     return s
 }
 
+/// out = u + c v (`n` floats; `out` may be `u` or `v`).
+@inline(__always)
+func alsCombine(_ u: UnsafePointer<Float>, _ c: Float, _ v: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, _ n: Int) {
+    let cv = SIMD16<Float>(repeating: c)
+    var k = 0
+    while k + 16 <= n {
+        let z = UnsafeRawPointer(u + k).loadUnaligned(as: SIMD16<Float>.self)
+            + cv * UnsafeRawPointer(v + k).loadUnaligned(as: SIMD16<Float>.self)
+        UnsafeMutableRawPointer(out + k).storeBytes(of: z, as: SIMD16<Float>.self)
+        k += 16
+    }
+    while k < n { out[k] = u[k] + c * v[k]; k += 1 }
+}
+
 /// y += s x
 @inline(__always)
 func alsAxpy(_ s: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-    let sv = SIMD16<Float>(repeating: s)
-    var k = 0
-    while k + 16 <= n {
-        let v = UnsafeRawPointer(y + k).loadUnaligned(as: SIMD16<Float>.self)
-            + sv * UnsafeRawPointer(x + k).loadUnaligned(as: SIMD16<Float>.self)
-        UnsafeMutableRawPointer(y + k).storeBytes(of: v, as: SIMD16<Float>.self)
-        k += 16
-    }
-    while k < n { y[k] += s * x[k]; k += 1 }
+    alsCombine(UnsafePointer(y), s, x, into: y, n)
 }
 
 /// p = r + beta p
 @inline(__always)
 func alsXpby(_ r: UnsafePointer<Float>, _ beta: Float, _ p: UnsafeMutablePointer<Float>, _ n: Int) {
-    let bv = SIMD16<Float>(repeating: beta)
-    var k = 0
-    while k + 16 <= n {
-        let v = UnsafeRawPointer(r + k).loadUnaligned(as: SIMD16<Float>.self)
-            + bv * UnsafeRawPointer(p + k).loadUnaligned(as: SIMD16<Float>.self)
-        UnsafeMutableRawPointer(p + k).storeBytes(of: v, as: SIMD16<Float>.self)
-        k += 16
-    }
-    while k < n { p[k] = r[k] + beta * p[k]; k += 1 }
+    alsCombine(r, beta, UnsafePointer(p), into: p, n)
 }
 
 /// y = x (`n` floats), inlined (a library memmove call costs more than a 64-float copy).
@@ -195,51 +214,49 @@ enum ALSEngine {
         let shared = sharedMatrix(fixed: fixed, count: rows.columns, configuration: c, threads: threads)
         let failure = ALSFirstError()
         BLAS.withThreads(1) {
-            rows.rowOffsets.withUnsafeBufferPointer { off in
-                rows.columnIndices.withUnsafeBufferPointer { idx in
-                    rows.values.withUnsafeBufferPointer { val in
-                        fixed.withUnsafeBufferPointer { fix in
-                            withOptionalPointer(shared) { g in
-                                target.withUnsafeMutableBufferPointer { tgt in
-                                    let system = ALSRowSystems(
-                                        factors: f, offsets: off.baseAddress!, indices: idx.baseAddress ?? UnsafePointer(bitPattern: 8)!,
-                                        values: val.baseAddress ?? UnsafePointer(bitPattern: 8)!,
-                                        fixed: fix.baseAddress ?? UnsafePointer(bitPattern: 8)!, gram: g,
-                                        alpha: c.alpha, regularization: c.regularization)
-                                    let out = UnsafeSendableBox(tgt.baseAddress!)
-                                    switch c.solver {
-                                    case .conjugateGradient:
-                                        let queue = ALSBlockQueue(count: rows.rows, blockSize: cgBlock)
-                                        runWorkers(threads) {
-                                            var scratch = CGScratch(factors: f, block: cgBlock)
-                                            while let range = queue.take() {
-                                                conjugateGradientBlock(system, range, out.value, steps: c.cgSteps, &scratch)
-                                            }
-                                        }
-                                    case .cholesky:
-                                        let queue = ALSBlockQueue(count: rows.rows, blockSize: 32)
-                                        runWorkers(threads) {
-                                            var scratch = CholeskyScratch(factors: f)
-                                            while let range = queue.take() {
-                                                for r in range {
-                                                    let lo = Int(system.offsets[r]), hi = Int(system.offsets[r + 1])
-                                                    let ok = choleskyRow(system, indices: system.indices + lo, values: system.values + lo,
-                                                                         count: hi - lo, into: out.value + r * f, &scratch)
-                                                    if !ok {
-                                                        failure.record(.notPositiveDefinite("ALS: the least-squares system of row \(r) (\(hi - lo) entries) is not positive definite; use a positive regularization"))
-                                                    }
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
+            target.withUnsafeMutableBufferPointer { tgt in
+                ALSRowSystems.with(rows, fixed: fixed, shared: shared, configuration: c) { system in
+                    let out = UnsafeSendableBox(tgt.baseAddress!)
+                    switch c.solver {
+                    case .conjugateGradient:
+                        let queue = ALSBlockQueue(count: rows.rows, blockSize: cgBlock)
+                        runWorkers(threads) {
+                            var scratch = CGScratch(factors: f, block: cgBlock)
+                            while let range = queue.take() {
+                                conjugateGradientBlock(system, range, out.value, steps: c.cgSteps, &scratch)
                             }
                         }
+                    case .cholesky:
+                        choleskyRows(system, count: rows.rows, list: nil, into: out.value, threads: threads, blockSize: 32, failure)
                     }
                 }
             }
         }
         if let e = failure.error { throw e }
+    }
+
+    /// Exact (Cholesky) solves of `count` rows on `threads` workers: rows `list[0..<count]`, or
+    /// `0..<count` when `list` is nil; row `r`'s vector goes to `out + r * factors`. A row whose
+    /// system is not positive definite is recorded in `failure`.
+    static func choleskyRows(_ system: ALSRowSystems, count: Int, list: UnsafePointer<Int>?, into out: UnsafeMutablePointer<Float>,
+                             threads: Int, blockSize: Int, _ failure: ALSFirstError) {
+        let f = system.factors
+        let box = UnsafeSendableBox((out, list))
+        let queue = ALSBlockQueue(count: count, blockSize: blockSize)
+        runWorkers(min(threads, max(1, count))) {
+            var scratch = CholeskyScratch(factors: f)
+            let (out, list) = box.value
+            while let range = queue.take() {
+                for k in range {
+                    let r = list?[k] ?? k
+                    let lo = Int(system.offsets[r]), hi = Int(system.offsets[r + 1])
+                    if !choleskyRow(system, indices: system.indices + lo, values: system.values + lo, count: hi - lo,
+                                    into: out + r * f, &scratch) {
+                        failure.record(.notPositiveDefinite("ALS: the least-squares system of row \(r) (\(hi - lo) entries) is not positive definite; use a positive regularization"))
+                    }
+                }
+            }
+        }
     }
 
     /// Runs `body` on `threads` workers (on the calling thread when 1).

@@ -151,23 +151,28 @@ extension ALSModel {
     /// - Throws: ``SolverError`` for a user out of range or repeated, a matrix of another shape or
     ///   with invalid values, or a system that is not positive definite.
     public mutating func refit(users: [Int], interactions newMatrix: CSRMatrix<Float>? = nil) throws {
-        let rows = try prepareRefit(newMatrix, chosen: users, bound: userCount, what: "user")
-        let shared = ALSEngine.sharedMatrix(fixed: itemFactors.elements, count: itemCount,
-                                            configuration: configuration, threads: configuration.resolvedThreads)
-        try ALSEngine.solveRows(rows, interactions, target: &userFactors.elements, fixed: itemFactors.elements,
-                                shared: shared, configuration: configuration)
+        try refit(users, ofUsers: true, newMatrix)
     }
 
     /// Re-solves the chosen items' vectors exactly (Cholesky) with the user factors fixed;
     /// the mirror image of ``refit(users:interactions:)``, with the same cost and errors.
     public mutating func refit(items: [Int], interactions newMatrix: CSRMatrix<Float>? = nil) throws {
-        let rows = try prepareRefit(newMatrix, chosen: items, bound: itemCount, what: "item")
-        let shared = ALSEngine.sharedMatrix(fixed: userFactors.elements, count: userCount,
-                                            configuration: configuration, threads: configuration.resolvedThreads)
-        try ALSEngine.solveRows(rows, itemUsers, target: &itemFactors.elements, fixed: userFactors.elements,
-                                shared: shared, configuration: configuration)
+        try refit(items, ofUsers: false, newMatrix)
         itemGram = BLAS.withThreads(configuration.resolvedThreads) {
             ALSEngine.gram(itemFactors.elements, count: itemCount, factors: factors)
+        }
+    }
+
+    /// Re-solves the chosen users' (or items') vectors with the other side fixed.
+    private mutating func refit(_ chosen: [Int], ofUsers: Bool, _ newMatrix: CSRMatrix<Float>?) throws {
+        let rows = try prepareRefit(newMatrix, chosen: chosen, bound: ofUsers ? userCount : itemCount, what: ofUsers ? "user" : "item")
+        let fixed = ofUsers ? itemFactors.elements : userFactors.elements
+        let shared = ALSEngine.sharedMatrix(fixed: fixed, count: ofUsers ? itemCount : userCount,
+                                            configuration: configuration, threads: configuration.resolvedThreads)
+        if ofUsers {
+            try ALSEngine.solveRows(rows, interactions, target: &userFactors.elements, fixed: fixed, shared: shared, configuration: configuration)
+        } else {
+            try ALSEngine.solveRows(rows, itemUsers, target: &itemFactors.elements, fixed: fixed, shared: shared, configuration: configuration)
         }
     }
 
@@ -194,37 +199,16 @@ extension ALSEngine {
     /// Exact (Cholesky) solves of the chosen rows of `matrix`, in parallel.
     static func solveRows(_ chosen: [Int], _ matrix: CSRMatrix<Float>, target: inout [Float], fixed: [Float],
                           shared: [Float]?, configuration c: ALSConfiguration) throws {
-        let f = c.factors
-        let threads = c.resolvedThreads
         let failure = ALSFirstError()
         BLAS.withThreads(1) {
-            matrix.rowOffsets.withUnsafeBufferPointer { off in
-            matrix.columnIndices.withUnsafeBufferPointer { idx in
-            matrix.values.withUnsafeBufferPointer { val in
-            fixed.withUnsafeBufferPointer { fix in
-            chosen.withUnsafeBufferPointer { rowsBuffer in
-            withOptionalPointer(shared) { g in
             target.withUnsafeMutableBufferPointer { tgt in
-                let system = ALSRowSystems(factors: f, offsets: off.baseAddress!, indices: idx.baseAddress ?? UnsafePointer(bitPattern: 8)!,
-                                           values: val.baseAddress ?? UnsafePointer(bitPattern: 8)!, fixed: fix.baseAddress!, gram: g,
-                                           alpha: c.alpha, regularization: c.regularization)
-                let box = UnsafeSendableBox((tgt.baseAddress!, rowsBuffer.baseAddress))
-                let queue = ALSBlockQueue(count: chosen.count, blockSize: 16)
-                runWorkers(min(threads, max(1, chosen.count))) {
-                    var scratch = CholeskyScratch(factors: f)
-                    let (out, list) = box.value
-                    while let range = queue.take() {
-                        for k in range {
-                            let r = list![k]
-                            let lo = Int(system.offsets[r]), hi = Int(system.offsets[r + 1])
-                            if !choleskyRow(system, indices: system.indices + lo, values: system.values + lo, count: hi - lo,
-                                            into: out + r * f, &scratch) {
-                                failure.record(.notPositiveDefinite("ALS: the least-squares system of row \(r) is not positive definite; use a positive regularization"))
-                            }
-                        }
+                chosen.withUnsafeBufferPointer { list in
+                    ALSRowSystems.with(matrix, fixed: fixed, shared: shared, configuration: c) { system in
+                        choleskyRows(system, count: chosen.count, list: list.baseAddress, into: tgt.baseAddress!,
+                                     threads: c.resolvedThreads, blockSize: 16, failure)
                     }
                 }
-            }}}}}}}
+            }
         }
         if let e = failure.error { throw e }
     }

@@ -333,7 +333,7 @@ enum ARPACKDriver<S: BLASScalar> {
         let n32 = Int32(n), nev32 = Int32(nev), ncv32 = Int32(ncv), lworkl32 = Int32(w.lworkl)
         return try ARPACK.withLock {
             let run = try w.iterate("saupd", applyOP: applyOP) { w in
-                S.arpackSaupd(&w.ido, w.bmat, n32, w.which, nev32, tolerance, w.resid, ncv32, w.v, n32,
+                S.routines.saupd(&w.ido, w.bmat, n32, w.which, nev32, tolerance, w.resid, ncv32, w.v, n32,
                               w.iparam, w.ipntr, w.workd, w.workl, lworkl32, &w.info)
             }
             if run.converged == 0 {                 // nothing converged: ?seupd would fail with -14
@@ -346,7 +346,7 @@ enum ARPACKDriver<S: BLASScalar> {
             var z = Matrix<S>(rows: n, columns: nev)
             var info: Int32 = 0
             z.withUnsafeMutableBufferPointer { pz in
-                S.arpackSeupd(1, w.howmny, &select, &d, pz.baseAddress!, n32, sigma, w.bmat, n32, w.which, nev32, tolerance,
+                S.routines.seupd(1, w.howmny, &select, &d, pz.baseAddress!, n32, sigma, w.bmat, n32, w.which, nev32, tolerance,
                               w.resid, ncv32, w.v, n32, w.iparam, w.ipntr, w.workd, w.workl, lworkl32, &info)
             }
             if info != 0 { throw ARPACK.error("seupd", info: info, scalar: S.self) }
@@ -375,7 +375,7 @@ enum ARPACKDriver<S: BLASScalar> {
         let n32 = Int32(n), nev32 = Int32(nev), ncv32 = Int32(ncv), lworkl32 = Int32(w.lworkl)
         return try ARPACK.withLock {
             let run = try w.iterate("naupd", applyOP: applyOP) { w in
-                S.arpackNaupd(&w.ido, w.bmat, n32, w.which, nev32, tolerance, w.resid, ncv32, w.v, n32,
+                S.routines.naupd(&w.ido, w.bmat, n32, w.which, nev32, tolerance, w.resid, ncv32, w.v, n32,
                               w.iparam, w.ipntr, w.workd, w.workl, lworkl32, &w.info)
             }
             if run.converged == 0 {
@@ -390,7 +390,7 @@ enum ARPACKDriver<S: BLASScalar> {
             var z = Matrix<S>(rows: n, columns: nev + 1)
             var info: Int32 = 0
             z.withUnsafeMutableBufferPointer { pz in
-                S.arpackNeupd(1, w.howmny, &select, &dr, &di, pz.baseAddress!, n32, 0, 0, &workev, w.bmat, n32, w.which,
+                S.routines.neupd(1, w.howmny, &select, &dr, &di, pz.baseAddress!, n32, 0, 0, &workev, w.bmat, n32, w.which,
                               nev32, tolerance, w.resid, ncv32, w.v, n32, w.iparam, w.ipntr, w.workd, w.workl, lworkl32, &info)
             }
             if info != 0 { throw ARPACK.error("neupd", info: info, scalar: S.self) }

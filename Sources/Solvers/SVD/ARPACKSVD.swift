@@ -61,8 +61,7 @@ public enum ARPACKSVD {
     {
         typealias S = Op.Scalar
         let c = configuration
-        try TruncatedSVD<S>.validate(op, rank: c.rank, residualNormEstimateIterations: c.residualNormEstimateIterations,
-                                     solver: "ARPACKSVD")
+        try TruncatedSVD<S>.validate(op, c, solver: "ARPACKSVD")
         let m = op.rows, n = op.columns
         var clock = PhaseClock()
         if c.rank == min(m, n) {

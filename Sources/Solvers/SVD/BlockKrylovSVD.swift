@@ -49,8 +49,7 @@ public enum BlockKrylovSVD {
     {
         typealias S = Op.Scalar
         let c = configuration
-        try TruncatedSVD<S>.validate(op, rank: c.rank, residualNormEstimateIterations: c.residualNormEstimateIterations,
-                                     solver: "BlockKrylovSVD")
+        try TruncatedSVD<S>.validate(op, c, solver: "BlockKrylovSVD")
         let b = c.blockSize ?? c.rank
         if b < c.rank { throw SolverError.invalidConfiguration("BlockKrylovSVD: blockSize \(b) is below rank \(c.rank)") }
         if c.iterations < 0 { throw SolverError.invalidConfiguration("BlockKrylovSVD: iterations must be >= 0, got \(c.iterations)") }

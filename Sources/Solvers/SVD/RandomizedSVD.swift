@@ -90,8 +90,7 @@ public enum RandomizedSVD {
     {
         typealias S = Op.Scalar
         let c = configuration
-        try TruncatedSVD<S>.validate(op, rank: c.rank, residualNormEstimateIterations: c.residualNormEstimateIterations,
-                                     solver: "RandomizedSVD")
+        try TruncatedSVD<S>.validate(op, c, solver: "RandomizedSVD")
         if c.oversamples < 0 { throw SolverError.invalidConfiguration("RandomizedSVD: oversamples must be >= 0, got \(c.oversamples)") }
         if let q = c.powerIterations, q < 0 { throw SolverError.invalidConfiguration("RandomizedSVD: powerIterations must be >= 0, got \(q)") }
         let m = op.rows, n = op.columns

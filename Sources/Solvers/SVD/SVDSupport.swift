@@ -3,9 +3,27 @@ import LinearAlgebra
 // What every SVD back-end does before and after its own iteration: validate the rank, take the
 // dense path for subspaces that reach min(m, n), and finish (signs, residuals, norm estimate).
 
+/// What the configuration of every truncated-SVD back-end holds (``RandomizedSVD``,
+/// ``BlockKrylovSVD``, ``ARPACKSVD``): the rank and the optional residual work, validated the
+/// same way for all.
+public protocol SVDConfiguration: Sendable {
+    /// The number of singular triplets wanted, `k`, in `1...min(m, n)`.
+    var rank: Int { get }
+    /// Whether to compute the per-triplet residuals (two extra passes).
+    var computeResiduals: Bool { get }
+    /// Power iterations for the a-posteriori estimate of `||A - U S V'||`; 0 skips it.
+    var residualNormEstimateIterations: Int { get }
+}
+
+extension RandomizedSVD.Configuration: SVDConfiguration {}
+extension BlockKrylovSVD.Configuration: SVDConfiguration {}
+extension ARPACKSVD.Configuration: SVDConfiguration {}
+
 extension TruncatedSVD {
-    /// Validates the common arguments of every SVD back-end.
-    static func validate<Op: LinearOperator>(_ op: Op, rank: Int, residualNormEstimateIterations: Int, solver: String) throws {
+    /// Validates the common arguments of every SVD back-end: the operator's shape, the rank, the
+    /// residual-estimate iterations.
+    static func validate<Op: LinearOperator>(_ op: Op, _ configuration: some SVDConfiguration, solver: String) throws {
+        let rank = configuration.rank, residualNormEstimateIterations = configuration.residualNormEstimateIterations
         if op.rows <= 0 || op.columns <= 0 {
             throw SolverError.invalidConfiguration("\(solver): the operator is \(op.rows) x \(op.columns); it must have at least one row and one column")
         }

@@ -17,5 +17,13 @@ func umbrellaCheck() throws {
     // Evaluation and Compression types are visible.
     let _: PredictionReport.Type = PredictionReport.self
     let _: CompressionConfiguration = CompressionConfiguration()
+    // Neighbors: an exact index over the table, queried with its own first id.
+    let index = try NeighborIndexes.make(kind: .exact, dimension: table.dimension, metric: .cosine)
+    try index.add(table, threads: 1)
+    let neighbours = try index.search(ids: [table.ids[0]], parameters: SearchParameters(k: 1))
+    // WordEmbeddings and Temporal types are visible.
+    let _: TokenizerMode = .tweet
+    let _: TemporalEmbeddingConfiguration.Type = TemporalEmbeddingConfiguration.self
+    print("umbrella: nearest neighbour of \(table.ids[0]) is \(neighbours[0].first?.id ?? "none")")
     print("umbrella: \(edges.edgeCount) edges, table \(table.count) x \(table.dimension), \(diagnostics.method)")
 }

@@ -1,28 +1,38 @@
-import LinearAlgebra
-
-/// Row-sorted (CSR) form of a list of (row, column, weight) entries, built in O(m + n) plus
-/// short per-row sorts: one counting scatter by row (optionally adding the reverse of every
-/// entry and dropping self-loops on the way), a sort of each row's columns (rows split
-/// across threads), and an optional merge of repeated columns. No per-edge objects.
-enum EdgeSort {
-    struct Rows {
-        var offsets: [Int64]
-        var columns: [Int32]
-        var weights: [Float]?
+/// The package's one triplet-to-CSR builder: the compressed-sparse-row form of a list of
+/// (row, column, value) entries, in O(m + n) plus short per-row sorts, with no per-entry objects.
+/// One counting scatter by row (optionally adding the reverse of every entry and dropping
+/// self-loops on the way; a plain copy when the rows are already grouped), a stable sort of each
+/// row's columns (rows split across threads), and a merge of repeated columns under a
+/// ``DuplicatePolicy``. ``COOMatrix/toCSR(duplicates:)`` and ``COOMatrix/toCSC(duplicates:)``
+/// and GraphData's edge-list and label readers build their arrays with it.
+package enum CSRBuilder {
+    /// The CSR arrays; `values` is nil when the input had none and nothing was summed.
+    package struct Rows<S> {
+        package var offsets: [Int64]
+        package var columns: [Int32]
+        package var values: [S]?
+        /// With ``DuplicatePolicy/reject``: the first repeated (row, column) found, if any
+        /// (the entries are then merged as with `.keepFirst`).
+        package var firstDuplicate: (row: Int, column: Int32)?
     }
 
-    enum Merge { case none, keepFirst, sum }
-
     /// - Parameters:
+    ///   - rowCount: the number of rows; every `rows[i]` is in `0..<rowCount`.
+    ///   - values: one value per entry, or nil (then a `.sum` counts the repeats, and the result
+    ///     has values).
     ///   - symmetric: also add (column, row) for every entry with row != column.
     ///   - dropLoops: leave out entries with row == column.
-    ///   - merge: `.keepFirst` keeps the first entry (in input order; for symmetric input, the
-    ///     reverse of line k counts as line k) of each repeated (row, column); `.sum` adds their
-    ///     weights, or counts them when `weights` is nil (then the result has weights).
-    /// - Precondition: `0 <= rows[i] < rowCount`, and `columns[i] < rowCount` when symmetric.
-    static func rows(rowCount: Int, _ rows: UnsafeBufferPointer<Int32>, _ columns: UnsafeBufferPointer<Int32>,
-                     _ weights: UnsafeBufferPointer<Float>?, symmetric: Bool, dropLoops: Bool,
-                     merge: Merge, threads: Int = Parallel.threads) -> Rows {
+    ///   - duplicates: how repeated (row, column) entries merge; nil keeps them all (adjacent,
+    ///     in input order). `.keepFirst` keeps the first in input order (for symmetric input, the
+    ///     reverse of entry k counts as entry k); `.sum` adds their values; `.reject` merges as
+    ///     `.keepFirst` and reports the first repeat in ``Rows/firstDuplicate``.
+    /// - Precondition: `0 <= rows[i] < rowCount`, `columns[i] >= 0`, and `columns[i] < rowCount`
+    ///   when symmetric.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    package static func build<S: BLASScalar>(rowCount: Int, rows: UnsafeBufferPointer<Int32>, columns: UnsafeBufferPointer<Int32>,
+                                             values: UnsafeBufferPointer<S>?, symmetric: Bool = false, dropLoops: Bool = false,
+                                             duplicates: DuplicatePolicy?, threads: Int = Parallel.threads) -> Rows<S> {
         let m = rows.count
         var offsets = [Int64](repeating: 0, count: rowCount + 1)
         var rowsAscending = true
@@ -42,15 +52,16 @@ enum EdgeSort {
             for i in 0..<rowCount { o[i + 1] += o[i] }
         }
         let total = Int(offsets[rowCount])
-        let weighted = weights != nil || merge == .sum
+        let valued = values != nil || duplicates == .sum
         var outColumns = [Int32](repeating: 0, count: total)
-        var outWeights = [Float](repeating: 1, count: weighted ? total : 0)
+        var outValues = [S](repeating: 1, count: valued ? total : 0)
         outColumns.withUnsafeMutableBufferPointer { oc in
-            outWeights.withUnsafeMutableBufferPointer { ow in
-                // Scatter by row (a plain copy when rows are already grouped and nothing is added).
+            outValues.withUnsafeMutableBufferPointer { ov in
                 if rowsAscending && !symmetric && total == m {
-                    oc.baseAddress!.update(from: columns.baseAddress!, count: m)
-                    if let weights { ow.baseAddress!.update(from: weights.baseAddress!, count: m) }
+                    if m > 0 {
+                        oc.baseAddress!.update(from: columns.baseAddress!, count: m)
+                        if let values { ov.baseAddress!.update(from: values.baseAddress!, count: m) }
+                    }
                 } else {
                     var next = offsets
                     next.withUnsafeMutableBufferPointer { nx in
@@ -59,25 +70,26 @@ enum EdgeSort {
                             if Int(c) == r && dropLoops { continue }
                             let pos = Int(nx[r]); nx[r] = Int64(pos + 1)
                             oc[pos] = c
-                            if let weights { ow[pos] = weights[i] }
+                            if let values { ov[pos] = values[i] }
                             if symmetric && Int(c) != r {
                                 let q = Int(nx[Int(c)]); nx[Int(c)] = Int64(q + 1)
                                 oc[q] = Int32(r)
-                                if let weights { ow[q] = weights[i] }
+                                if let values { ov[q] = values[i] }
                             }
                         }
                     }
                 }
-                sortRows(offsets, oc, weights != nil ? ow : nil, threads: threads)
+                sortRows(offsets, oc, values != nil ? ov : nil, threads: threads)
             }
         }
-        if merge == .none {
-            return Rows(offsets: offsets, columns: outColumns, weights: weighted ? outWeights : nil)
+        guard let duplicates else {
+            return Rows(offsets: offsets, columns: outColumns, values: valued ? outValues : nil, firstDuplicate: nil)
         }
-        // Merge repeated columns (now adjacent) row by row, compacting in place.
+        // Merge repeated columns (now adjacent, in input order) row by row, compacting in place.
         var write = 0
+        var firstDuplicate: (row: Int, column: Int32)? = nil
         outColumns.withUnsafeMutableBufferPointer { oc in
-            outWeights.withUnsafeMutableBufferPointer { ow in
+            outValues.withUnsafeMutableBufferPointer { ov in
                 offsets.withUnsafeMutableBufferPointer { o in
                     var lo = 0
                     for r in 0..<rowCount {
@@ -86,11 +98,12 @@ enum EdgeSort {
                         for k in lo..<hi {
                             let c = oc[k]
                             if write > rowStart && oc[write - 1] == c {
-                                if merge == .sum { ow[write - 1] += ow[k] }
+                                if duplicates == .sum { ov[write - 1] += ov[k] }
+                                if duplicates == .reject && firstDuplicate == nil { firstDuplicate = (r, c) }
                                 continue
                             }
                             oc[write] = c
-                            if weighted { ow[write] = ow[k] }
+                            if valued { ov[write] = ov[k] }
                             write += 1
                         }
                         lo = hi
@@ -100,22 +113,33 @@ enum EdgeSort {
             }
         }
         outColumns.removeLast(total - write)
-        if weighted { outWeights.removeLast(total - write) }
-        return Rows(offsets: offsets, columns: outColumns, weights: weighted ? outWeights : nil)
+        if valued { outValues.removeLast(total - write) }
+        return Rows(offsets: offsets, columns: outColumns, values: valued ? outValues : nil, firstDuplicate: firstDuplicate)
     }
 
-    /// Sorts every row's columns (stably, carrying weights), rows split across threads.
-    static func sortRows(_ offsets: [Int64], _ columns: UnsafeMutableBufferPointer<Int32>,
-                         _ weights: UnsafeMutableBufferPointer<Float>?, threads: Int) {
+    /// The row index of every entry of a CSR structure.
+    package static func rowIndices(offsets: [Int64]) -> [Int32] {
+        let n = Int(offsets.last ?? 0)
+        return [Int32](unsafeUninitializedCapacity: n) { out, initialized in
+            for r in 0..<(offsets.count - 1) {
+                for k in Int(offsets[r])..<Int(offsets[r + 1]) { out[k] = Int32(r) }
+            }
+            initialized = n
+        }
+    }
+
+    /// Sorts every row's columns (stably, carrying the values), rows split across threads.
+    static func sortRows<S: BLASScalar>(_ offsets: [Int64], _ columns: UnsafeMutableBufferPointer<Int32>,
+                                        _ values: UnsafeMutableBufferPointer<S>?, threads: Int) {
         let rowCount = offsets.count - 1
         guard rowCount > 0 else { return }
         offsets.withUnsafeBufferPointer { o in
-            let box = UnsafeSendableBox((columns, weights, o))
+            let box = UnsafeSendableBox((columns, values, o))
             let chunks = Int(o[rowCount]) < 1 << 16 ? 1 : max(1, threads)
             Parallel.forEachWeightedChunk(prefix: o, chunks: chunks) { _, range in
-                let (cols, wts, o) = box.value
+                let (cols, vals, o) = box.value
                 var keys: [UInt64] = []
-                var scratch: [Float] = []
+                var scratch: [S] = []
                 var radixScratch: [Int32] = []
                 for r in range {
                     let lo = Int(o[r]), hi = Int(o[r + 1])
@@ -123,18 +147,18 @@ enum EdgeSort {
                     var sorted = true
                     for k in (lo + 1)..<hi where cols[k - 1] > cols[k] { sorted = false; break }
                     if sorted { continue }
-                    if let wts {
-                        // Stable: sort (column, position) keys, then permute the weights.
+                    if let vals {
+                        // Stable: sort (column, position) keys, then permute the values.
                         keys.removeAll(keepingCapacity: true)
                         scratch.removeAll(keepingCapacity: true)
                         for k in lo..<hi {
                             keys.append(UInt64(UInt32(bitPattern: cols[k])) << 32 | UInt64(k - lo))
-                            scratch.append(wts[k])
+                            scratch.append(vals[k])
                         }
                         keys.sort()
                         for (j, key) in keys.enumerated() {
                             cols[lo + j] = Int32(truncatingIfNeeded: key >> 32)
-                            wts[lo + j] = scratch[Int(key & 0xFFFF_FFFF)]
+                            vals[lo + j] = scratch[Int(key & 0xFFFF_FFFF)]
                         }
                     } else if hi - lo < 96 {
                         introSort(cols.baseAddress!, lo, hi, depth: 2 * (Int.bitWidth - (hi - lo).leadingZeroBitCount))
@@ -148,7 +172,6 @@ enum EdgeSort {
             }
         }
     }
-
     /// Sorts `n` non-negative values at `a` with a least-significant-digit radix sort (8-bit
     /// digits below 4096 values, 11-bit above; as many passes as the largest value needs),
     /// using `scratch` (`n` entries).
@@ -220,17 +243,6 @@ enum EdgeSort {
             var j = k
             while j > lo && a[j - 1] > c { a[j] = a[j - 1]; j -= 1 }
             a[j] = c
-        }
-    }
-
-    /// The row index of every entry of a CSR structure.
-    static func expandRows(_ offsets: [Int64]) -> [Int32] {
-        let n = Int(offsets.last ?? 0)
-        return [Int32](unsafeUninitializedCapacity: n) { out, initialized in
-            for r in 0..<(offsets.count - 1) {
-                for k in Int(offsets[r])..<Int(offsets[r + 1]) { out[k] = Int32(r) }
-            }
-            initialized = n
         }
     }
 }
