@@ -187,6 +187,9 @@ public enum FollowGraphRun {
         let readOptions = readerOptions(options, c)
         var graph: EdgeList? = try EdgeList.read(path: edgeURL.path, options: readOptions)
         let nodeCount = graph!.nodeCount, edgeCount = graph!.edgeCount, ids = graph!.sourceIDs
+        guard edgeCount > 0 else {
+            throw FollowGraphError("\(edgeURL.path): the graph has no edges (\(graph!.statistics.dataLines) edge lines\(options.keepSelfLoops ? "" : ", self-loops dropped")); nothing to embed")
+        }
         if graph!.statistics.headerSkipped && !options.header {
             FileHandle.standardError.write(Data("follow-graph-svd: \(edgeURL.path): the first line names the columns; skipped it as a header\n".utf8))
         }

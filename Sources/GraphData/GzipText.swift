@@ -56,6 +56,8 @@ final class GzipTextStream {
     private var lines = 0
     private var compressedBytes = 0
     private var textBytes = 0
+    /// Text the failing inflate call produced before it found the damage (counted for the error's line).
+    private var producedBeforeError = 0
 
     /// Whether the file starts with gzip's magic bytes.
     static func isGzip(path: String) -> Bool {
@@ -106,7 +108,7 @@ final class GzipTextStream {
         while true {
             while used < capacity && !finished {
                 do { used += try inflateSome(p + used, capacity - used) } catch {
-                    let line = lines + newlines(p, 0..<used) + 1
+                    let line = lines + newlines(p, 0..<min(used + producedBeforeError, capacity)) + 1
                     free(p)
                     throw GraphDataError(file: path, line: line, lineText: nil, problem: error.problem)
                 }
@@ -199,6 +201,7 @@ final class GzipTextStream {
         case Z_STREAM_END: memberEnded = true
         case Z_MEM_ERROR: throw failure(.cannotRead(reason: "zlib ran out of memory"))
         default:
+            producedBeforeError = produced
             let message = s.pointee.msg.map { String(cString: $0) } ?? "zlib error \(rc)"
             throw failure(.damagedCompressedData(format: "gzip", reason: "\(message) (after \(textBytes) bytes of text)"))
         }

@@ -45,6 +45,13 @@ import LinearAlgebra
         }
     }
 
+    @Test func anEdgeListWithoutEdgesIsAnErrorNamingTheFile() throws {
+        try withEdges("# only comments\n\n") { edges, dir in
+            let message = runError(FollowGraphRunOptions(edges: edges, output: dir.appendingPathComponent("out")))
+            #expect(message.hasPrefix(edges.path + ": the graph has no edges (0 edge lines"), "\(message)")
+        }
+    }
+
     @Test func memoryAdviceNamesTheSettingsAsAsked() throws {
         let graph = try EdgeList.read(string: plantedEdgeList())
         var c = FollowGraphSVDConfiguration()

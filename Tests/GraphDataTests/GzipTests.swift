@@ -94,7 +94,7 @@ import Testing
         }
     }
 
-    func expectDamaged(_ bytes: Data, _ name: String, reason: String) throws {
+    func expectDamaged(_ bytes: Data, _ name: String, reason: String, line: Int? = nil) throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("gz-\(UUID().uuidString)-\(name)").path
         try bytes.write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -107,6 +107,7 @@ import Testing
             }
             #expect(format == "gzip" && (reason.isEmpty || why.contains(reason)), "\(name): \(why)")
             #expect(error.file == path && error.line != nil)
+            if let line { #expect(error.line == line, "\(name)") }
             #expect(error.description.hasPrefix(path + ":") && error.description.contains("damaged gzip data"))
         }
     }
@@ -121,7 +122,7 @@ import Testing
             try expectDamaged(flipped, "flipped", reason: "")
             var badCRC = whole
             badCRC[whole.count - 6] ^= 0x01
-            try expectDamaged(badCRC, "crc", reason: "incorrect data check")
+            try expectDamaged(badCRC, "crc", reason: "incorrect data check", line: 5000 + 5000 / 50 * 2 + 2)
             try expectDamaged(whole + Data("garbage\n".utf8), "trailing", reason: "not gzip data")
         }
     }
