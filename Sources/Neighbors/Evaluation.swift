@@ -10,6 +10,9 @@ public enum NeighborEvaluation {
         public var threads: Int
         /// Mean over queries of |returned ∩ exact top k| / k.
         public var recallAtK: Double
+        /// The same, counting a returned id whose score ties the exact k-th score (within 1e-6):
+        /// among identical vectors the exact list's choice is arbitrary (peer_knn's recall@10_ties).
+        public var recallAtKTies: Double
         /// Queries per second: all queries in one batch call, best of the repeats.
         public var qps: Double
         /// Seconds of that best call.
@@ -89,7 +92,11 @@ public enum NeighborEvaluation {
         }
         let maxThreads = threads.max() ?? Parallel.threads
         let t0 = Date()
-        let truth = try exact.search(q, parameters: SearchParameters(k: k, threads: maxThreads)).map { Set($0.map(\.id)) }
+        let exactLists = try exact.search(q, parameters: SearchParameters(k: k, threads: maxThreads))
+        let truth = exactLists.map { Set($0.map(\.id)) }
+        // The k-th exact score of each query: a returned score at least as good ties it.
+        let lowerIsBetter = index.metric == .l2
+        let kth = exactLists.map { $0.last?.score ?? 0 }
         let exactSeconds = Date().timeIntervalSince(t0)
         var rows = [Row]()
         for (label, base) in settings {
@@ -104,9 +111,14 @@ public enum NeighborEvaluation {
                     found = try index.search(q, parameters: p)
                     best = min(best, Date().timeIntervalSince(s))
                 }
-                var hits = 0
-                for (f, t) in zip(found, truth) { hits += f.reduce(0) { $0 + (t.contains($1.id) ? 1 : 0) } }
+                var hits = 0, tieHits = 0
+                for (i, (f, t)) in zip(found, truth).enumerated() {
+                    hits += f.reduce(0) { $0 + (t.contains($1.id) ? 1 : 0) }
+                    let ties = f.reduce(0) { $0 + ((lowerIsBetter ? $1.score <= kth[i] + 1e-6 : $1.score >= kth[i] - 1e-6) ? 1 : 0) }
+                    tieHits += min(ties, k)
+                }
                 let row = Row(setting: label, threads: t, recallAtK: Double(hits) / Double(k * queryIDs.count),
+                              recallAtKTies: Double(tieHits) / Double(k * queryIDs.count),
                               qps: Double(queryIDs.count) / best, seconds: best)
                 progress?(String(format: "%@ threads %d: recall@%d %.4f, %.0f queries/s", label, t, k, row.recallAtK, row.qps))
                 rows.append(row)

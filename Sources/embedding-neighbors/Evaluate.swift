@@ -70,9 +70,9 @@ struct EvaluateReport: Encodable {
         enum CodingKeys: String, CodingKey { case setting, threads, medianMs = "median_ms", p90Ms = "p90_ms" }
     }
     struct Row: Encodable {
-        var setting: String, threads: Int, recallAtK: Double, qps: Double, seconds: Double
-        init(_ r: NeighborEvaluation.Row) { setting = r.setting; threads = r.threads; recallAtK = r.recallAtK; qps = r.qps; seconds = r.seconds }
-        enum CodingKeys: String, CodingKey { case setting, threads, recallAtK = "recall_at_k", qps, seconds }
+        var setting: String, threads: Int, recallAtK: Double, recallAtKTies: Double, qps: Double, seconds: Double
+        init(_ r: NeighborEvaluation.Row) { setting = r.setting; threads = r.threads; recallAtK = r.recallAtK; recallAtKTies = r.recallAtKTies; qps = r.qps; seconds = r.seconds }
+        enum CodingKeys: String, CodingKey { case setting, threads, recallAtK = "recall_at_k", recallAtKTies = "recall_at_k_ties", qps, seconds }
     }
     var singleQueryLatency: [Latency]
     var kind, metric: String

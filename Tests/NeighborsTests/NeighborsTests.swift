@@ -353,3 +353,24 @@ func scratchFile(_ name: String) -> URL {
         #expect(throws: Never.self) { try hnsw.check(roomy) }
     }
 }
+
+/// The evaluation's tie-aware recall: among identical vectors any returned copy counts.
+struct TieAwareRecallTests {
+    @Test func identicalVectorsCountInTheTieAwareRecallOnly() throws {
+        // 12 copies of one vector, then 188 distinct ones; every query is a row of the index.
+        let n = 200, d = 8
+        var x = Matrix<Float>.gaussian(rows: n, columns: d, seed: 9)
+        for i in 1..<12 { for j in 0..<d { x[i, j] = x[0, j] } }
+        let index = try HNSWIndex(dimension: d, metric: .cosine, m: 8, efConstruction: 40, seed: 3)
+        try index.add(ids: (0..<n).map { "v\($0)" }, vectors: x, threads: 1)
+        let report = try NeighborEvaluation.run(index: index, queries: n, k: 10, settings: [("ef=64", SearchParameters(k: 10, ef: 64))],
+                                                threads: [1], repeats: 1, seed: 0)
+        let row = try #require(report.rows.first)
+        #expect(row.recallAtKTies >= row.recallAtK)
+        #expect(row.recallAtKTies > 0.95, "tie-aware recall \(row.recallAtKTies)")
+        let exact = try ExactIndex(dimension: d, metric: .cosine)
+        try exact.add(ids: (0..<n).map { "v\($0)" }, vectors: x)
+        let self_ = try NeighborEvaluation.run(index: exact, queries: 50, k: 10, settings: [("exact", SearchParameters(k: 10))], threads: [1], repeats: 1)
+        #expect(self_.rows[0].recallAtK == 1 && self_.rows[0].recallAtKTies == 1)
+    }
+}
