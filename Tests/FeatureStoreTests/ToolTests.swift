@@ -17,11 +17,14 @@ func toolURL() throws -> URL {
 
 /// Runs the tool and returns (exit status, stdout, stderr).
 @discardableResult
-func runTool(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
+func runTool(_ arguments: [String], environment: [String: String] = [:], executable: URL? = nil,
+             unset: [String] = []) throws -> (Int32, String, String) {
     let process = Process()
-    process.executableURL = try toolURL()
+    process.executableURL = try executable ?? toolURL()
     process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    var env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    for key in unset { env.removeValue(forKey: key) }
+    process.environment = env
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -116,23 +119,12 @@ func runTool(_ arguments: [String], environment: [String: String] = [:]) throws 
 
 /// The embedding tools' `--publish NAME --store DIR`: the table they wrote becomes a version.
 @Suite(.serialized) struct PublishFromToolsTests {
+    /// Runs another tool built beside embedding-store, without an inherited EMBEDDINGS_STORE.
     func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
-        let storeTool = try toolURL()
-        let url = storeTool.deletingLastPathComponent().appendingPathComponent(tool)
+        let url = try toolURL().deletingLastPathComponent().appendingPathComponent(tool)
         try #require(FileManager.default.isExecutableFile(atPath: url.path), "\(tool) is not built beside embedding-store")
-        let process = Process()
-        process.executableURL = url
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        if environment["EMBEDDINGS_STORE"] == nil { env.removeValue(forKey: "EMBEDDINGS_STORE") }
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        return try runTool(arguments, environment: environment, executable: url,
+                           unset: environment["EMBEDDINGS_STORE"] == nil ? ["EMBEDDINGS_STORE"] : [])
     }
 
     @Test func wordEmbedAndALSPublishWhatTheyWrote() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 import Testing
 @testable import GraphData
 
@@ -27,7 +28,7 @@ import Testing
 
     /// A seeded edge list with CRLF and LF lines, comments, weights, long ids and a BOM.
     func sampleText(lines: Int, seed: UInt64) -> String {
-        var rng = SplitMix(seed)
+        var rng = Xoshiro256(seed: seed)
         var text = "\u{FEFF}# generated\n"
         for i in 0..<lines {
             let a = rng.next() % 500, b = rng.next() % 500
@@ -141,18 +142,5 @@ import Testing
                 #expect(error.file == gz && error.line == 2)
             }
         }
-    }
-}
-
-/// SplitMix64: a small seeded generator for test inputs.
-struct SplitMix {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
