@@ -104,12 +104,13 @@ let package = Package(
         ]),
 
         // Neighbours (issue 13): the index library, its tool, the candidate-generation benchmark.
-        .target(name: "Neighbors", dependencies: ["LinearAlgebra", "CLinearAlgebra", "EmbeddingStore"]),
+        .target(name: "CNeighbors"),
+        .target(name: "Neighbors", dependencies: ["LinearAlgebra", "CLinearAlgebra", "CNeighbors", "EmbeddingStore"]),
         .target(name: "CandidateGeneration", dependencies: ["Neighbors", "FollowGraph", "Solvers", "GraphData", "EmbeddingStore"]),
         .executableTarget(name: "embedding-neighbors", dependencies: [
             "ToolSupport", "Neighbors", "EmbeddingStore", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "NeighborsTests", dependencies: ["Neighbors", "CandidateGeneration", "EmbeddingStore", "LinearAlgebra", "GraphData"]),
+        .testTarget(name: "NeighborsTests", dependencies: ["Neighbors", "CNeighbors", "CandidateGeneration", "EmbeddingStore", "LinearAlgebra", "GraphData"]),
         // Feature store (issue 14): layer 4 registry (no HTTP), layer 5 server and tool.
         .target(name: "FeatureStore", dependencies: [
             "EmbeddingStore", "LinearAlgebra", .product(name: "GRDB", package: "GRDB.swift"),

@@ -5,10 +5,11 @@
 #
 #   Benchmarks/neighbors/run.sh [DATASET ...]     (default: generated slashdot gaussian)
 #
-#   generated  the 64-d consumer table of a generated 200k-node / 4M-edge power-law follow graph
-#              (follow-graph-generate, 20 communities, seed 0; follow-graph-svd, dim 64)
+#   generated  the 64-d consumer table of a generated GENERATED_NODES-node / GENERATED_EDGES-edge
+#              power-law follow graph (default 1M / 20M, the issue's size; follow-graph-generate,
+#              20 communities, seed 0; follow-graph-svd, dim 64)
 #   slashdot   the 64-d consumer table of ../shared/data/slashdot (follow-graph-svd, dim 64)
-#   gaussian   GAUSSIAN_ROWS (default 200000) x 64 standard normal vectors (numpy seed 0)
+#   gaussian   GAUSSIAN_ROWS (default 1000000) x 64 standard normal vectors (numpy seed 0)
 #
 # Every side: cosine (rows scaled to unit length, so inner product), top 10, 1000 queries drawn
 # from the indexed rows, recall@10 against exact search over the same vectors, queries per second
@@ -21,7 +22,7 @@
 #
 # Environment: EMBEDDINGS_DATA (default ../shared/data), NEIGHBORS_WORK (default
 # Benchmarks/.results/neighbors: tables, vectors and indexes), NEIGHBORS_RESULTS (default
-# Benchmarks/neighbors/results), GAUSSIAN_ROWS, NEIGHBORS_EF,
+# Benchmarks/neighbors/results), GAUSSIAN_ROWS, GENERATED_NODES, GENERATED_EDGES, NEIGHBORS_EF,
 # NEIGHBORS_SKIP_BUILD (set: use the release tools already built).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -42,18 +43,20 @@ datasets=("$@")
 vectors_of() { # dataset -> path of an n x 64 float32 .npy (made on first use)
     case "$1" in
         generated)
-            if [ ! -f "$work/generated-emb/consumers/vectors.npy" ]; then
-                "$bin/follow-graph-generate" -o "$work/generated" --nodes 200000 --edges 4000000 --communities 20 --seed 0 >&2
-                "$bin/follow-graph-svd" "$work/generated/edges.tsv" --dim 64 --seed 0 --output "$work/generated-emb" >&2
+            local nodes="${GENERATED_NODES:-1000000}" edges="${GENERATED_EDGES:-20000000}"
+            local g="$work/generated-$nodes-$edges"
+            if [ ! -f "$g-emb/consumers/vectors.npy" ]; then
+                "$bin/follow-graph-generate" -o "$g" --nodes "$nodes" --edges "$edges" --communities 20 --seed 0 >&2
+                "$bin/follow-graph-svd" "$g/edges.tsv" --dim 64 --seed 0 --output "$g-emb" >&2
             fi
-            echo "$work/generated-emb/consumers/vectors.npy" ;;
+            echo "$g-emb/consumers/vectors.npy" ;;
         slashdot)
             if [ ! -f "$work/slashdot-emb/consumers/vectors.npy" ]; then
                 "$bin/follow-graph-svd" "$data/slashdot/edges.txt" --dim 64 --seed 0 --output "$work/slashdot-emb" >&2
             fi
             echo "$work/slashdot-emb/consumers/vectors.npy" ;;
         gaussian)
-            local rows="${GAUSSIAN_ROWS:-200000}"
+            local rows="${GAUSSIAN_ROWS:-1000000}"
             if [ ! -f "$work/gaussian-$rows.npy" ]; then
                 "$PY" -c "import numpy as np; np.save('$work/gaussian-$rows.npy', np.random.default_rng(0).standard_normal(($rows, 64), dtype=np.float32))"
             fi

@@ -1,4 +1,5 @@
 import CLinearAlgebra
+import CNeighbors
 import Dispatch
 import Foundation
 import LinearAlgebra
@@ -245,7 +246,7 @@ public final class HNSWIndex: NeighborIndex {
     // MARK: Graph access
 
     @inline(__always) func distance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>) -> Float {
-        metric == .l2 ? squaredDistance(a, b, dimension) : -dot(a, b, dimension)
+        metric == .l2 ? cnn_l2(a, b, dimension) : -cnn_dot(a, b, dimension)
     }
 
     /// The list of `slot` at `level`: `[count, neighbours...]`.
@@ -312,7 +313,7 @@ public final class HNSWIndex: NeighborIndex {
         let listStride = 1 + maxM0
         @inline(__always) func dist(_ e: Int32) -> Float {
             let v = vectors + Int(e) &* d
-            return l2 ? squaredDistance(q, v, d) : -dot(q, v, d)
+            return l2 ? cnn_l2(q, v, d) : -cnn_dot(q, v, d)
         }
         let entryDistance = dist(entry)
         var bound = Float.infinity
@@ -339,7 +340,13 @@ public final class HNSWIndex: NeighborIndex {
                 var line = 0
                 while line < lineBytes { cla_prefetch_read(v + line); line &+= 64 }
             }
-            for i in 0..<fresh { batchDistances[i] = dist(batch[i]) }
+            // The distances in one call of the C kernel (AVX2/FMA where the CPU has it).
+            if l2 {
+                cnn_batch_l2(q, vectors, d, batch, fresh, batchDistances)
+            } else {
+                cnn_batch_dot(q, vectors, d, batch, fresh, batchDistances)
+                for i in 0..<fresh { batchDistances[i] = -batchDistances[i] }
+            }
             for i in 0..<fresh {
                 let e = batch[i], de = batchDistances[i]
                 if results.count < ef || de < bound {
@@ -369,7 +376,7 @@ public final class HNSWIndex: NeighborIndex {
             var j = 0
             while j < kept {
                 let pr = vectors + Int(slots[j]) * d
-                if (l2 ? squaredDistance(pe, pr, d) : -dot(pe, pr, d)) < de { good = false; break }
+                if (l2 ? cnn_l2(pe, pr, d) : -cnn_dot(pe, pr, d)) < de { good = false; break }
                 j += 1
             }
             if good { keys[kept] = de; slots[kept] = e; kept += 1 }
@@ -421,7 +428,7 @@ public final class HNSWIndex: NeighborIndex {
                     let e = ln[1 + i]
                     guard e >= 0, Int(e) < slots else { continue }
                     let pe = vectors + Int(e) * d
-                    pk[t] = l2 ? squaredDistance(pn, pe, d) : -dot(pn, pe, d); ps[t] = e
+                    pk[t] = l2 ? cnn_l2(pn, pe, d) : -cnn_dot(pn, pe, d); ps[t] = e
                     t += 1
                 }
                 sortPairs(pk, ps, t)

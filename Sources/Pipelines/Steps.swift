@@ -81,10 +81,16 @@ public enum Steps {
         let input = c.resolve(try p.string("input"))
         let format = try p.choice("format", ["edges", "events", "text"], default: input.lastPathComponent.hasPrefix("events") ? "events" : "edges")
         if format == "text" {
-            // A corpus: copied as it is (the fit's tokenizer and min_count select the words).
+            // A corpus: taken as it is (the fit's tokenizer and min_count select the words). A hard
+            // link where the file system allows one (no copy of a large corpus; the content hash is
+            // already in the cache key), a copy otherwise.
             try p.finish()
             let target = c.output.appendingPathComponent("corpus.txt")
-            do { try FileManager.default.copyItem(at: input, to: target) } catch {
+            do {
+                do { try FileManager.default.linkItem(at: input, to: target) } catch {
+                    try FileManager.default.copyItem(at: input, to: target)
+                }
+            } catch {
                 throw PipelineError("step `\(c.spec.name)`: cannot copy \(input.path): \(error.localizedDescription)", step: c.spec.name)
             }
             let bytes = ((try? FileManager.default.attributesOfItem(atPath: target.path))?[.size] as? Int) ?? 0
