@@ -84,7 +84,7 @@ final class SearchScratch: @unchecked Sendable {
 
     init(slots: Int, maxList: Int) {
         capacity = max(slots, 16)
-        visited = .allocate(capacity: capacity)
+        visited = largeAllocation(byteCount: capacity * 2).bindMemory(to: UInt16.self, capacity: capacity)
         visited.initialize(repeating: 0, count: capacity)
         listCopy = .allocate(capacity: maxList + 1)
         batch = .allocate(capacity: maxList + 1)
@@ -106,7 +106,7 @@ final class SearchScratch: @unchecked Sendable {
         if slots > capacity {
             visited.deallocate()
             capacity = max(slots, capacity * 2)
-            visited = .allocate(capacity: capacity)
+            visited = largeAllocation(byteCount: capacity * 2).bindMemory(to: UInt16.self, capacity: capacity)
             visited.initialize(repeating: 0, count: capacity)
             tag = 0
         }

@@ -22,12 +22,13 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Timed repeats per setting (the best counts).") var repeats: Int = 3
     @OptionGroup var seed: SeedOptions
     @Option(help: "Also time this many single-query calls per thread count (first setting): median and p90 latency.") var latencyQueries: Int = 0
+    @Flag(help: "Search the index through a memory map of its file (pages load on first touch) instead of reading it into memory first (huge pages where the kernel offers them), which is how a serving process holds it.") var mapped = false
     @OptionGroup var output: JSONOutputOptions
 
     func run() throws {
         let threadList = try ToolOutput.positiveIntegers(threads, option: "--threads")
         let started = Date()
-        let loaded = try NeighborIndexes.load(from: URL(fileURLWithPath: index))
+        let loaded = try NeighborIndexes.load(from: URL(fileURLWithPath: index), mapped: mapped)
         let openSeconds = Date().timeIntervalSince(started)
         let settings: [(String, SearchParameters)]
         switch loaded.kind {
