@@ -51,12 +51,16 @@ public enum ARPACKSVD {
 
     /// Computes the rank-`k` truncated SVD of `op`.
     ///
+    /// - Parameter progress: receives an ``ARPACKProgress`` every ``ARPACKOptions/progressInterval``
+    ///   seconds while ARPACK runs (each of its operator applications is one product with `A`
+    ///   and one with `A'`); it must not call an ARPACK solver.
     /// - Returns: `U`, `s`, `V'` with the sign convention of ``TruncatedSVD``. When ARPACK stops
     ///   at `maxIterations` with only some triplets converged, those are returned (fewer than
     ///   `rank`) and ``SolverDiagnostics/allConverged`` is `false`.
     /// - Throws: ``SolverError/invalidConfiguration(_:)`` for a rank outside `1...min(m, n)` or a
     ///   bad basis size; ``SolverError/arpack(routine:info:message:)`` for ARPACK failures; `LAPACKError` when the final SVD fails.
-    public static func compute<Op: LinearOperator>(_ op: Op, _ configuration: Configuration) throws
+    public static func compute<Op: LinearOperator>(_ op: Op, _ configuration: Configuration,
+                                                   progress: (ARPACKProgress) -> Void = { _ in }) throws
         -> TruncatedSVD<Op.Scalar>
     {
         typealias S = Op.Scalar
@@ -117,8 +121,8 @@ public enum ARPACKSVD {
         let (ncv, maxIterations) = try c.arpack.resolved(nev: c.rank, what: "rank", n: dimension, gap: 1, solver: "ARPACKSVD")
 
         let out = try clock.measure("ARPACK") {
-            try ARPACKDriver<S>.symmetric(n: dimension, nev: c.rank, which: "LA", ncv: ncv, tolerance: S(c.arpack.tolerance),
-                                          maxIterations: maxIterations, seed: c.arpack.seed, mode: 1, sigma: 0, applyOP: apply)
+            try ARPACKDriver<S>.symmetric(n: dimension, nev: c.rank, which: "LA", ncv: ncv, maxIterations: maxIterations,
+                                          options: c.arpack, mode: 1, sigma: 0, progress: progress, applyOP: apply)
         }
         let found = out.values.count
         let (u, s, vt): (Matrix<S>, [S], Matrix<S>) = try clock.measure("Rayleigh-Ritz") {
