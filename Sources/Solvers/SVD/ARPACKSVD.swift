@@ -36,6 +36,8 @@ public enum ARPACKSVD {
         public var computeResiduals: Bool
         /// Power iterations for the a-posteriori estimate of `||A - U S V'||`; 0 (default) skips it.
         public var residualNormEstimateIterations: Int
+        /// The seed of the starting vector, ``ARPACKOptions/seed`` (``SVDConfiguration``'s view of it).
+        public var seed: UInt64 { arpack.seed }
 
         /// A configuration; every parameter but the first has the documented default (`subspaceSize`,
         /// `tolerance`, `maxIterations` and `seed` are ``ARPACKOptions``'s).
@@ -68,11 +70,7 @@ public enum ARPACKSVD {
         try TruncatedSVD<S>.validate(op, c, solver: "ARPACKSVD")
         let m = op.rows, n = op.columns
         var clock = PhaseClock()
-        if c.rank == min(m, n) {
-            return try TruncatedSVD<S>.denseFallback(op, rank: c.rank, seed: c.arpack.seed, clock: &clock,
-                                                     computeResiduals: c.computeResiduals,
-                                                     normEstimateIterations: c.residualNormEstimateIterations)
-        }
+        if let dense = try TruncatedSVD<S>.denseAnswer(op, c, width: c.rank, clock: &clock) { return dense }
 
         let dimension: Int
         let apply: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void
@@ -149,8 +147,6 @@ public enum ARPACKSVD {
         var d = SolverDiagnostics(arpack: out, method: method, requested: c.rank, returned: found, which: "LA",
                                   subspaceSize: ncv, options: c.arpack)
         d.operatorApplications = 2 * out.operatorApplications + 1
-        return try TruncatedSVD.finish(op, u: u, s: s, vt: vt, diagnostics: d, clock: &clock,
-                                       computeResiduals: c.computeResiduals,
-                                       normEstimateIterations: c.residualNormEstimateIterations)
+        return try TruncatedSVD.finish(op, u: u, s: s, vt: vt, diagnostics: d, clock: &clock, c)
     }
 }

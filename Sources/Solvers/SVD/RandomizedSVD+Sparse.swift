@@ -55,9 +55,7 @@ extension RandomizedSVD {
             d.rightResiduals = right
             d.relativeResiduals = zip(left, right).map { max($0, $1) }
         }
-        var result = try TruncatedSVD.finish(a, u: u, s: s, vt: vt, diagnostics: d, clock: &clock,
-                                             computeResiduals: false,
-                                             normEstimateIterations: c.residualNormEstimateIterations)
+        var result = try TruncatedSVD.finish(a, u: u, s: s, vt: vt, diagnostics: d, clock: &clock, c, residualsDone: true)
         annotateTraffic(&result.diagnostics.phases, a, l: l, k: s.count, rangeFinderPasses: passes - 1, normalizations: 2 * q + 2,
                         residuals: c.computeResiduals)
         return result
