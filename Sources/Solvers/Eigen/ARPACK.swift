@@ -451,8 +451,8 @@ enum ARPACKDriver<S: BLASScalar> {
             }
             var output = ARPACKOutput<S>(values: [], imaginary: [], vectors: Matrix(rows: n, columns: 0),
                                          imaginaryVectors: general ? Matrix(rows: n, columns: 0) : nil,
-                                      iterations: run.iterations, operatorApplications: run.applications,
-                                      operatorSeconds: run.operatorSeconds)
+                                         iterations: run.iterations, operatorApplications: run.applications,
+                                         operatorSeconds: run.operatorSeconds)
             if run.converged > 0 { try extract(w, tolerance, &output) }
             return output
         }
