@@ -131,7 +131,7 @@ let package = Package(
         ]),
 
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),
-        .testTarget(name: "GraphDataTests", dependencies: ["GraphData", "LinearAlgebra"]),
+        .testTarget(name: "GraphDataTests", dependencies: ["GraphData", "LinearAlgebra", "CZlib"]),
         .testTarget(name: "SolversTests", dependencies: ["Solvers", "LinearAlgebra"]),
         .testTarget(name: "EmbeddingStoreTests", dependencies: ["EmbeddingStore"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation", "Solvers", "GraphData"]),

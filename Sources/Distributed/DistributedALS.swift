@@ -3,7 +3,7 @@ import LinearAlgebra
 import Solvers
 
 /// ALS factors of a row-partitioned users x items matrix: each rank holds its users' vectors
-/// and its items' vectors (`factors x local count`, one vector per column, as ``Solvers/ALSModel``).
+/// and its items' vectors (`factors x local count`, one vector per column, as Solvers' `ALSModel`).
 public struct DistributedALSModel: Sendable {
     public var userFactors: Matrix<Float>
     public var itemFactors: Matrix<Float>
@@ -11,7 +11,7 @@ public struct DistributedALSModel: Sendable {
     public var sweepSeconds: [Double]
 }
 
-/// ``Solvers/ALS`` (the Cholesky row solver, implicit or explicit feedback) on a
+/// Solvers' `ALS` (the Cholesky row solver, implicit or explicit feedback) on a
 /// ``DistributedCSR`` of users x items: users are partitioned as the matrix rows, items as its
 /// columns, and `R'` is built once by sending every entry to the owner of its item.
 ///
@@ -22,10 +22,10 @@ public struct DistributedALSModel: Sendable {
 /// systems exactly: `(Y'Y + lambda I + sum_i alpha r_ui y_i y_i') x_u = sum_i (1 + alpha r_ui) y_i`
 /// (explicit: `(lambda n_u I + sum_i y_i y_i') x_u = sum_i r_ui y_i`). The item half-sweep is the
 /// same on `R'`. The initial factors are the single-process ones (same seed, same streams), so
-/// the result is ``Solvers/ALS/fit(_:configuration:)``'s with `solver: .cholesky` to rounding.
+/// the result is that of Solvers' `ALS.fit(_:configuration:)` with `solver: .cholesky` to rounding.
 public enum DistributedALS {
     /// Fits the factors. Collective.
-    /// - Throws: ``Solvers/SolverError`` for an invalid configuration, the conjugate-gradient
+    /// - Throws: `SolverError` (Solvers) for an invalid configuration, the conjugate-gradient
     ///   solver (not distributed: use `.cholesky`), a row system that is not positive definite,
     ///   or factors that become non-finite.
     public static func fit(_ r: DistributedCSR<Float>, configuration c: ALSConfiguration) throws -> DistributedALSModel {

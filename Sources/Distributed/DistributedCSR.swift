@@ -58,7 +58,7 @@ public struct GlobalEntry<Scalar: MPIScalar>: BitwiseCopyable, Sendable {
 /// A sparse `m x n` matrix partitioned by rows over the ranks of a ``Communicator``; dense
 /// blocks `X` (for `A X`) are partitioned by ``columnPartition`` and `Y` (for `A X`) by
 /// ``rowPartition``, each rank holding its rows of a block row-major (as a `k x localRows`
-/// column-major ``Matrix``, the layout of the CSR kernels; see ``multiply(_:)``).
+/// column-major `Matrix` (LinearAlgebra), the layout of the CSR kernels; see ``multiply(_:)``).
 ///
 /// Each rank stores its rows as a local CSR matrix whose columns are the distinct global
 /// columns its rows touch (its *ghost* columns, ascending). The communication plan is made
@@ -105,9 +105,9 @@ public final class DistributedCSR<Scalar: BLASScalar & MPIScalar>: @unchecked Se
     /// Builds the matrix from entries held anywhere: each rank passes the entries it has (e.g.
     /// the lines of its byte range of an edge list); they are sent to the owners of their rows
     /// (one `MPI_Alltoallv`), assembled there in the order received (by source rank, then in
-    /// each rank's order, so ``LinearAlgebra/DuplicatePolicy/keepFirst`` keeps the first in file
+    /// each rank's order, so `DuplicatePolicy.keepFirst` (LinearAlgebra) keeps the first in file
     /// order), and the ghost plan is set up (two more exchanges).
-    /// - Throws: ``SparseMatrixError`` for an entry outside the shape (named by its coordinates),
+    /// - Throws: `SparseMatrixError` (LinearAlgebra) for an entry outside the shape (named by its coordinates),
     ///   or a duplicate under `.reject`.
     public convenience init(comm: Communicator, rowPartition: BlockPartition, columnPartition: BlockPartition,
                             entries: [GlobalEntry<Scalar>], duplicates: DuplicatePolicy = .sum) throws {

@@ -30,7 +30,7 @@ public struct DistributedGraph: Sendable {
 
 /// Reads an edge list on every rank of a communicator, each rank its own byte range.
 ///
-/// The format is ``GraphData/EdgeListReader``'s: one edge per line, `source target [weight]`,
+/// The format is that of GraphData's `EdgeListReader`: one edge per line, `source target [weight]`,
 /// separated by tabs, runs of blanks or a comma; `#` and `%` comment lines and blank lines are
 /// skipped; CRLF accepted; the first data line decides whether lines carry a weight.
 ///

@@ -50,9 +50,9 @@ public enum DistributedEigensolver {
     }
 
     /// `count` eigenpairs of the symmetric `a` (`which`: ARPACK's `LA`, `SA`, `LM`, `SM`, `BE`),
-    /// with the parameters and start vector of ``Solvers/SymmetricEigensolver`` (the same seeded
+    /// with the parameters and start vector of Solvers' `SymmetricEigensolver` (the same seeded
     /// Gaussian `resid`, each rank its rows of it), so the two agree to rounding. Collective.
-    /// - Throws: ``Solvers/SolverError`` for a non-square matrix, different row and column
+    /// - Throws: `SolverError` (Solvers) for a non-square matrix, different row and column
     ///   partitions, counts outside ARPACK's limits, or an ARPACK error code (with its message).
     public static func symmetric<S: PARPACKScalar>(_ a: DistributedCSR<S>, count nev: Int, which: SymmetricEigensolver.Which = .largestAlgebraic,
                                                    subspaceSize: Int? = nil, tolerance: Double = 0, maxIterations: Int? = nil,

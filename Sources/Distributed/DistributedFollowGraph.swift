@@ -48,13 +48,13 @@ public struct DistributedFollowGraphReport: Codable, Sendable {
     }
 }
 
-/// `follow-graph-svd --distributed`: the single-process job (``FollowGraph/FollowGraphRun``) on
+/// `follow-graph-svd --distributed`: the single-process job (FollowGraph's `FollowGraphRun`) on
 /// the ranks of an MPI job, for the `svd` method and the directed `spectral` default (its two
 /// SVDs), with binary or log weighting, degree or no normalisation and the follower/following
 /// thresholds; each rank reads its byte range of the edge list (``DistributedEdgeList``) and
 /// writes its rows of every table straight into the shared output files.
 ///
-/// Selection, weighting and normalisation are those of ``FollowGraph/FollowGraphPreprocessing``,
+/// Selection, weighting and normalisation are those of FollowGraph's `FollowGraphPreprocessing`,
 /// computed on the row-partitioned adjacency (in-degrees and column sums by `A' 1`); the
 /// unselected rows and columns stay in the matrix as zeros, and the test matrix numbers only the
 /// selected columns, so the SVDs are the single-process ones up to the order of sums.

@@ -15,7 +15,7 @@ public struct DistributedSVD<Scalar: BLASScalar & MPIScalar>: Sendable {
     public var diagnostics: SolverDiagnostics
 }
 
-/// The randomized SVD of ``Solvers/RandomizedSVD`` (the same configuration, the same test
+/// The randomized SVD of Solvers' `RandomizedSVD` (the same configuration, the same test
 /// matrix, the same arithmetic up to the order of sums) on a row-partitioned matrix:
 ///
 /// - the Gaussian test matrix comes from the shared seed: rank `p` draws, from column `j`'s
@@ -27,7 +27,7 @@ public struct DistributedSVD<Scalar: BLASScalar & MPIScalar>: Sendable {
 /// - the Rayleigh-Ritz step: `B = A'Q` (`n x l`, partitioned by columns) is factored by
 ///   CholeskyQR2, `B = Q_B R`, and every rank computes the SVD of the small `R' = W S Z'`, so that
 ///   `U = Q W`, `V = Q_B Z` (`B' = Q'A = W S (Q_B Z)'`, the single-process `svd(Q'A)`);
-/// - signs as ``Solvers/TruncatedSVD/applySignConvention()`` (largest-magnitude entry of each
+/// - signs as Solvers' `TruncatedSVD.applySignConvention()` (largest-magnitude entry of each
 ///   column of `U` positive, found with one `MPI_Allgather`);
 /// - residuals `||A v_i - s_i u_i|| / s_1` (one more product, not counted in the passes, as in
 ///   the single-process sparse path) and `||A' u_i - s_i v_i|| / s_1` (from `A'Q`, no
@@ -41,6 +41,8 @@ public struct DistributedSVD<Scalar: BLASScalar & MPIScalar>: Sendable {
 public enum DistributedRandomizedSVD {
     /// Computes the rank-`configuration.rank` SVD of `a`. Collective.
     /// - Parameters:
+    ///   - a: this rank's rows of the matrix (row- and column-partitioned, ``DistributedCSR``).
+    ///   - c: rank, oversampling, power iterations and seed, as for the single-process run.
     ///   - testMatrixRow: for each of this rank's columns, the row of the global Gaussian test
     ///     matrix it takes (`-1` for a zero row); `nil` means its global column index. The
     ///     follow-graph path numbers only the columns that survive the node selection, as the
@@ -48,7 +50,7 @@ public enum DistributedRandomizedSVD {
     ///   - shape: the shape of the matrix the SVD is of, when `a` holds it inside zero rows and
     ///     columns (the node selection of a follow graph); it sets the power-iteration rule
     ///     and the rank limit as the single-process run on the selected matrix. `nil`: `a`'s shape.
-    /// - Throws: ``Solvers/SolverError`` for a rank outside `1 ... min(m, n) - oversamples`
+    /// - Throws: `SolverError` (Solvers) for a rank outside `1 ... min(m, n) - oversamples`
     ///   (the single-process dense fallback for tiny matrices has no distributed counterpart)
     ///   or non-finite values; LAPACK errors from the small factorizations.
     public static func compute<S: BLASScalar & MPIScalar>(_ a: DistributedCSR<S>, _ c: RandomizedSVD.Configuration,
@@ -131,7 +133,7 @@ public enum DistributedRandomizedSVD {
     }
 
     /// Rows `rowsWanted` (global indices, `-1` for zero) of the `n x columns` Gaussian test
-    /// matrix of ``Solvers/RandomizedSVD`` (column `j` from `Xoshiro256.stream(seed:index: j)`),
+    /// matrix of Solvers' `RandomizedSVD` (column `j` from `Xoshiro256.stream(seed:index: j)`),
     /// transposed: `columns x rowsWanted.count`. Draws each stream up to the largest row wanted.
     public static func gaussianRows<S: BLASScalar>(_ rowsWanted: [Int], columns l: Int, seed: UInt64) -> Matrix<S> {
         var out = Matrix<S>(rows: l, columns: rowsWanted.count)

@@ -8,7 +8,7 @@ import LinearAlgebra
 /// - `ids.tsv`: row `i`'s entity id on line `i + 1`, UTF-8, newline-terminated;
 /// - `meta.json`: ``EmbeddingMetadata`` (snake_case keys).
 ///
-/// In memory ``vectors`` is a column-major `count x dimension` ``Matrix`` (the layout SVD
+/// In memory ``vectors`` is a column-major `count x dimension` `Matrix` (LinearAlgebra) (the layout SVD
 /// solvers return and GEMM-based evaluation wants); ``write(to:)`` and ``read(from:)`` transpose
 /// in row blocks to and from numpy's C order.
 ///
@@ -156,6 +156,7 @@ public struct EmbeddingTable: Sendable {
     ///   - queries: query rows.
     ///   - k: neighbours per query (fewer when the table is smaller).
     ///   - excludeSelf: leave the query row itself out of its own list.
+    ///   - blockSize: queries per GEMM (memory `count * blockSize` floats).
     /// - Precondition: every query in `0..<count`, `k >= 0`, `blockSize > 0`.
     public func nearestNeighbors(of queries: [Int], k: Int, excludeSelf: Bool = true,
                                  blockSize: Int = 256) -> [[Neighbor]] {

@@ -54,7 +54,7 @@ public typealias NPYError = EmbeddingStoreError
 ///
 /// Files written here load with `numpy.load` as C-ordered arrays: the header is
 /// `{'descr': '<f4', 'fortran_order': False, 'shape': (n, d), }` padded with spaces and a
-/// newline so that the data starts at a multiple of 64 bytes. ``Matrix`` is column-major, so the
+/// newline so that the data starts at a multiple of 64 bytes. `Matrix` (LinearAlgebra) is column-major, so the
 /// writer transposes in row blocks on the way out and the reader transposes on the way in
 /// (a `fortran_order: True` file is read without the transpose).
 public enum NPY {

@@ -356,6 +356,7 @@ public final class OutputRun: @unchecked Sendable {
 
     /// Prepares a run into `destination` (see the type's description).
     /// - Parameters:
+    ///   - destination: the directory the run replaces (or creates) when it commits.
     ///   - tool: named in errors and in the marker.
     ///   - entries: names this writer may create inside `destination` (and so may replace).
     ///   - marked: whether the committed directory gets an `.embeddings-run` marker.

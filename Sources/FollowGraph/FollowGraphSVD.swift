@@ -209,7 +209,10 @@ public enum FollowGraphSVD {
                                                           powerIterations: c.powerIterations, seed: c.seed,
                                                           computeResiduals: c.computeResiduals))
             case .arpack:
-                svd = try ARPACKSVD.compute(op, .init(rank: c.dimension, maxIterations: c.arpackMaxIterations, seed: c.seed))
+                // ARPACK near full rank runs for minutes: a progress line every few seconds.
+                svd = try ARPACKSVD.compute(op, .init(rank: c.dimension, maxIterations: c.arpackMaxIterations, seed: c.seed)) {
+                    log($0.description)
+                }
             }
             if let warning = svd.diagnostics.convergenceWarning {
                 // Nothing converged: no table to write (an empty embedding is not a result).

@@ -77,7 +77,7 @@ public enum EdgeListReader {
         /// When true, sources and targets get separate id maps (bipartite user -> item data);
         /// requires `directed == true`.
         public var separateIDMaps: Bool = false
-        /// Threads for parsing and for sorting rows; nil means ``LinearAlgebra/Parallel/threads``.
+        /// Threads for parsing and for sorting rows; nil means `Parallel.threads` (LinearAlgebra).
         /// Input under 1 MiB per thread is parsed with fewer threads. On a machine whose cores
         /// are busy with other work, 1 is faster.
         public var threads: Int? = nil

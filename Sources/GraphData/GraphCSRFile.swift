@@ -193,7 +193,7 @@ public final class GraphCSRFile: @unchecked Sendable {
     /// The node ids as an id map (memory: about that of an edge list's map).
     public func idMap() -> IDMap { IDMap((0..<nodeCount).lazy.map { self.id($0) }) }
 
-    /// The adjacency copied into memory (for methods that need a ``LinearAlgebra/CSRMatrix``).
+    /// The adjacency copied into memory (for methods that need a `CSRMatrix` (LinearAlgebra)).
     public func csrMatrix() -> CSRMatrix<Float> {
         let n = nodeCount, nnz = edgeCount
         let offsets = Array(UnsafeBufferPointer(start: rowOffsets, count: n + 1))

@@ -100,6 +100,7 @@ public struct LabelTable: Sendable {
     /// per node for multi-label data, `#`/`%` comments and blank lines skipped.
     ///
     /// - Parameters:
+    ///   - path: the label file, plain text or gzip.
     ///   - nodes: the node id map to index rows by (e.g. ``EdgeList/sourceIDs``); nil builds a
     ///     map from the file, in order of first appearance.
     ///   - options: header and unknown-node handling.

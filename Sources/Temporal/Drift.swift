@@ -74,6 +74,10 @@ public enum Drift {
     /// ``Procrustes/align(_:onto:anchors:normalizeRows:)``).
     ///
     /// - Parameters:
+    ///   - earlier: the table of the earlier window.
+    ///   - later: the table of the later window, already aligned onto `earlier`.
+    ///   - alignment: the rotation that aligned `later` (its fit is part of the report).
+    ///   - o: thresholds and sample sizes (``Options``).
     ///   - degrees: distinct partners of each account in the earlier and the later window, for
     ///     the movers' minimum degree and the report.
     /// - Complexity: O(shared d) for displacements, plus two k-NN searches of `overlapSample`

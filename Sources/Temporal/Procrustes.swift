@@ -35,6 +35,9 @@ public enum Procrustes {
     /// ones) with the fit.
     ///
     /// - Parameters:
+    ///   - current: the table to rotate.
+    ///   - reference: the table to rotate onto (its coordinates are kept).
+    ///   - anchors: the ids to fit the rotation on (those both tables hold); `nil`: every shared id.
     ///   - normalizeRows: fit on unit-length rows (default), so that accounts with long vectors do not
     ///     dominate the fit; the rotation is applied to the vectors as they are.
     /// - Throws: ``TemporalError`` when the dimensions differ or fewer shared ids than dimensions exist.

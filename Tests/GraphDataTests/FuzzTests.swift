@@ -58,19 +58,26 @@ import Testing
         #expect(n > 100)
     }
 
+    /// A generated text with one to four random changes (a byte replaced, a huge weight or a
+    /// control byte inserted, a byte removed), sometimes behind a byte-order mark.
+    static func corrupted(_ rng: inout Xoshiro256) -> [UInt8] {
+        var bytes = Array(generate(&rng).text.utf8)
+        if rng.next() % 5 == 0 { bytes = [0xEF, 0xBB, 0xBF] + bytes }
+        for _ in 0..<(1 + Int(rng.next() % 4)) where !bytes.isEmpty {
+            let i = Int(rng.next() % UInt64(bytes.count))
+            switch rng.next() % 4 {
+            case 0: bytes[i] = UInt8(truncatingIfNeeded: rng.next())
+            case 1: bytes.insert(contentsOf: Array("\t1e40".utf8), at: i)
+            case 2: bytes.insert(UInt8(rng.next() % 32), at: i)
+            default: bytes.remove(at: i)
+            }
+        }
+        return bytes
+    }
+
     @Test func corruptedFilesReadOrFailWithALineNumber() {
         let n = Self.runFor(seconds: 2) { rng in
-            var bytes = Array(Self.generate(&rng).text.utf8)
-            if rng.next() % 5 == 0 { bytes = [0xEF, 0xBB, 0xBF] + bytes }
-            for _ in 0..<(1 + Int(rng.next() % 4)) where !bytes.isEmpty {
-                let i = Int(rng.next() % UInt64(bytes.count))
-                switch rng.next() % 4 {
-                case 0: bytes[i] = UInt8(truncatingIfNeeded: rng.next())
-                case 1: bytes.insert(contentsOf: Array("\t1e40".utf8), at: i)
-                case 2: bytes.insert(UInt8(rng.next() % 32), at: i)
-                default: bytes.remove(at: i)
-                }
-            }
+            let bytes = Self.corrupted(&rng)
             let lineCount = bytes.filter { $0 == 0x0A }.count + 1
             do throws(GraphDataError) {
                 let g = try EdgeList.read(data: bytes, name: "f.tsv")

@@ -43,4 +43,19 @@ import Testing
         let other = try run("e", threads: 2, seed: 10)
         #expect(try bytes(other, "nodes", "vectors.npy") != bytes(a, "nodes", "vectors.npy"))
     }
+
+    /// `--help` says what the test above checks, in the README's words: same bytes only with the
+    /// same `--threads`, otherwise agreement within 1e-3 relative.
+    @Test(arguments: ["follow-graph-svd", "follow-graph-generate"])
+    func seedHelpSaysWhatIsReproducible(tool: String) throws {
+        let r = try ToolRunner.run(tool, ["--help"])
+        try #require(r.status == 0, "\(r.stderr)")
+        // The help is wrapped to the terminal width: compare with the white space folded.
+        let help = r.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        let seed = try #require(help.range(of: "--seed <seed>", options: .backwards).map { String(help[$0.lowerBound...].prefix(500)) })
+        for phrase in ["same seed, input, options and --threads", "give the same bytes", "another --threads count",
+                       "within 1e-3 relative", "not bit for bit"] {
+            #expect(seed.contains(phrase), "\(tool) --help, --seed: missing \"\(phrase)\" in \(seed)")
+        }
+    }
 }

@@ -82,3 +82,23 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("cut").path))
     }
 }
+
+/// Issue 12, defect 4: a header is skipped only when that is certain, and then said on stderr
+/// (also with `--quiet`); with `--header` the user said so, and nothing is printed.
+@Suite struct HeaderNoticeTests {
+    @Test func aDetectedHeaderIsSaidOnStderrUnlessAskedFor() throws {
+        let dir = try ToolRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let edges = dir.appendingPathComponent("named.tsv")
+        try ("source\ttarget\n" + (0..<40).map { "n\($0)\tn\(($0 * 7 + 1) % 40)\n" }.joined()).write(to: edges, atomically: true, encoding: .utf8)
+        let detected = try ToolRunner.run("follow-graph-svd", [edges.path, "--dim", "2", "-q", "-o", dir.appendingPathComponent("a").path])
+        #expect(detected.status == 0, "\(detected.stderr)")
+        #expect(detected.stderr.contains("\(edges.path): the first line names the columns; skipped it as a header"), "\(detected.stderr)")
+        let asked = try ToolRunner.run("follow-graph-svd", [edges.path, "--header", "--dim", "2", "-q", "-o", dir.appendingPathComponent("b").path])
+        #expect(asked.status == 0 && !asked.stderr.contains("header"), "\(asked.stderr)")
+        // The same ids either way: the header was not read as an edge.
+        let a = try EmbeddingTable.read(from: dir.appendingPathComponent("a/nodes"))
+        let b = try EmbeddingTable.read(from: dir.appendingPathComponent("b/nodes"))
+        #expect(a.ids == b.ids && !a.ids.contains("source") && a.ids.count == 40)
+    }
+}

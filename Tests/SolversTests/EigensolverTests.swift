@@ -150,15 +150,15 @@ import LinearAlgebra
     @Test func arpackErrorsUseARPACKsWords() throws {
         // Bypass our validation to let ARPACK itself reject the input.
         #expect {
-            _ = try ARPACKDriver<Double>.symmetric(n: 10, nev: 3, which: "XX", ncv: 8, tolerance: 0, maxIterations: 10,
-                                                   seed: 0, mode: 1, sigma: 0, applyOP: { x, y in y.update(from: x, count: 10) })
+            _ = try ARPACKDriver<Double>.symmetric(n: 10, nev: 3, which: "XX", ncv: 8, maxIterations: 10, options: .init(),
+                                                   mode: 1, sigma: 0, progress: { _ in }, applyOP: { x, y in y.update(from: x, count: 10) })
         } throws: { error in
             guard case .arpack(let routine, let info, let message)? = error as? SolverError else { return false }
             return routine == "dsaupd" && info == -5 && message == "WHICH must be one of 'LM', 'SM', 'LA', 'SA' or 'BE'."
         }
         #expect {
-            _ = try ARPACKDriver<Float>.general(n: 10, nev: 3, which: "LM", ncv: 12, tolerance: 0, maxIterations: 10,
-                                                seed: 0, applyOP: { x, y in y.update(from: x, count: 10) })
+            _ = try ARPACKDriver<Float>.general(n: 10, nev: 3, which: "LM", ncv: 12, maxIterations: 10, options: .init(),
+                                                progress: { _ in }, applyOP: { x, y in y.update(from: x, count: 10) })
         } throws: { error in
             guard case .arpack(let routine, let info, let message)? = error as? SolverError else { return false }
             return routine == "snaupd" && info == -3 && message == "NCV-NEV >= 2 and less than or equal to N."

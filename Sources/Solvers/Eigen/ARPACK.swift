@@ -22,10 +22,16 @@ public struct ARPACKOptions: Sendable, Equatable {
     /// Seed of the starting vector (default 0). ARPACK's own random start is not reproducible
     /// across calls, so the package always passes a seeded one.
     public var seed: UInt64
+    /// Seconds between two calls of the solver's `progress` closure (``ARPACKProgress``; default
+    /// 5); 0 calls it after every operator application. The closure is checked after each
+    /// application, so a report is late by at most one application.
+    public var progressInterval: Double
 
     /// Options; every parameter has the documented default.
-    public init(subspaceSize: Int? = nil, tolerance: Double = 0, maxIterations: Int? = nil, seed: UInt64 = 0) {
+    public init(subspaceSize: Int? = nil, tolerance: Double = 0, maxIterations: Int? = nil, seed: UInt64 = 0,
+                progressInterval: Double = 5) {
         self.subspaceSize = subspaceSize; self.tolerance = tolerance; self.maxIterations = maxIterations; self.seed = seed
+        self.progressInterval = progressInterval
     }
 
     /// Checks the options against a problem of size `n` asking for `nev` values (`what` names the
@@ -47,7 +53,48 @@ public struct ARPACKOptions: Sendable, Equatable {
         if !(tolerance >= 0) {
             throw SolverError.invalidConfiguration("\(solver): tolerance must be finite and >= 0, got \(tolerance)")
         }
+        if !(progressInterval >= 0) {
+            throw SolverError.invalidConfiguration("\(solver): progressInterval must be >= 0 seconds, got \(progressInterval)")
+        }
         return (ncv, maxIterations ?? max(10 * n, 100))
+    }
+}
+
+/// What a running ARPACK solve has done so far: what the `progress` closure of
+/// ``SymmetricEigensolver``, ``GeneralEigensolver`` and ``ARPACKSVD`` receives every
+/// ``ARPACKOptions/progressInterval`` seconds, while ARPACK runs.
+///
+/// ```swift
+/// var c = SymmetricEigensolver.Configuration(count: 64)
+/// c.arpack.progressInterval = 10
+/// let top = try SymmetricEigensolver.compute(a, c) { print($0) }   // "ARPACK: 12.0 s, 3 restarts, ..."
+/// ```
+public struct ARPACKProgress: Sendable, Equatable, CustomStringConvertible {
+    /// Seconds since ARPACK started.
+    public var seconds: Double
+    /// Restarts (implicitly restarted Lanczos/Arnoldi iterations) completed so far: the number
+    /// of times ARPACK has computed new Ritz values.
+    public var iterations: Int
+    /// Applications of ARPACK's operator so far (for ``ARPACKSVD`` each is one product with `A`
+    /// and one with `A'`; in shift-invert mode each is one solve).
+    public var operatorApplications: Int
+    /// How many of the wanted Ritz values pass ARPACK's convergence test on its latest
+    /// estimates (`bound <= tol max(eps^(2/3), |θ|)`, as `?sconv`/`?nconv`); 0 before the
+    /// first restart. ARPACK may adjust the count at the end, so take it as an estimate.
+    public var converged: Int
+    /// The number of values asked for (`nev`).
+    public var requested: Int
+
+    /// A progress report (the solvers make them; public for tests and custom drivers).
+    public init(seconds: Double, iterations: Int, operatorApplications: Int, converged: Int, requested: Int) {
+        self.seconds = seconds; self.iterations = iterations; self.operatorApplications = operatorApplications
+        self.converged = converged; self.requested = requested
+    }
+
+    /// `ARPACK: 12.0 s, 3 restarts, 1520 operator applications, 12 of 64 converged`.
+    public var description: String {
+        let time = (seconds * 10).rounded() / 10
+        return "ARPACK: \(time) s, \(iterations) restart\(iterations == 1 ? "" : "s"), \(operatorApplications) operator applications, \(converged) of \(requested) converged"
     }
 }
 
@@ -247,9 +294,11 @@ enum ARPACKDriver<S: BLASScalar> {
     /// (`ipntr(1) - 1`, `ipntr(2) - 1`). Applies `y = OP x` for `ido = -1, 1` and `y = B x = x`
     /// for `ido = 2` (standard problems only); returns when ARPACK asks for nothing more, with the
     /// nanoseconds spent in `applyOP`. Throws ``SolverError/nonFinite(_:)`` as soon as `OP x`
-    /// holds NaN or infinity (one O(n) check per application).
+    /// holds NaN or infinity (one O(n) check per application). `applied` is called after each
+    /// application with the clock's uptime in nanoseconds.
     static func reverseCommunication(n: Int, workd: UnsafeMutablePointer<S>,
                                      applyOP: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void,
+                                     applied: (UInt64) -> Void = { _ in },
                                      step: () -> (ido: Int32, x: Int, y: Int)) throws -> UInt64 {
         var nanoseconds: UInt64 = 0
         while true {
@@ -257,12 +306,14 @@ enum ARPACKDriver<S: BLASScalar> {
             if ido == -1 || ido == 1 {
                 let start = DispatchTime.now().uptimeNanoseconds
                 try applyOP(workd + x, workd + y)
-                nanoseconds &+= DispatchTime.now().uptimeNanoseconds &- start
+                let end = DispatchTime.now().uptimeNanoseconds
+                nanoseconds &+= end &- start
                 // NaN or infinity would make ARPACK iterate to its restart budget and return
                 // garbage: stop at the first application that produces one.
                 if !S.kernelAllFinite(workd + y, count: n) {
                     throw SolverError.nonFinite("the operator applied to ARPACK's vector \(ido == -1 ? "(initial)" : "(Lanczos/Arnoldi step)") contains NaN or infinity; check the operator's input")
                 }
+                applied(end)
             } else if ido == 2 {
                 (workd + y).update(from: workd + x, count: n)
             } else {
@@ -277,15 +328,15 @@ enum ARPACKDriver<S: BLASScalar> {
     /// and the reverse-communication flags. `iparam` holds exact shifts, the restart budget, block
     /// size 1 and `mode`; `info = 1` tells ARPACK to start from `resid`.
     final class Workspace {
-        let n: Int, nev: Int, ncv: Int, lworkl: Int
+        let general: Bool, n: Int, nev: Int, ncv: Int, lworkl: Int
         let resid: UnsafeMutablePointer<S>, v: UnsafeMutablePointer<S>
         let workd: UnsafeMutablePointer<S>, workl: UnsafeMutablePointer<S>
         let iparam: UnsafeMutablePointer<Int32>, ipntr: UnsafeMutablePointer<Int32>
         let bmat: [CChar], which: [CChar], howmny: [CChar]
         var ido: Int32 = 0, info: Int32 = 1
 
-        init(n: Int, nev: Int, ncv: Int, lworkl: Int, which: String, seed: UInt64, maxIterations: Int, mode: Int32) {
-            self.n = n; self.nev = nev; self.ncv = ncv; self.lworkl = lworkl
+        init(general: Bool, n: Int, nev: Int, ncv: Int, lworkl: Int, which: String, seed: UInt64, maxIterations: Int, mode: Int32) {
+            self.general = general; self.n = n; self.nev = nev; self.ncv = ncv; self.lworkl = lworkl
             func zeros<T: Numeric>(_ count: Int) -> UnsafeMutablePointer<T> {
                 let p = UnsafeMutablePointer<T>.allocate(capacity: max(count, 1))
                 p.initialize(repeating: 0, count: max(count, 1))
@@ -309,45 +360,118 @@ enum ARPACKDriver<S: BLASScalar> {
         }
 
         /// Runs the reverse-communication loop with `call` making one aupd call; throws ARPACK's
-        /// error for `routine` unless it ends with `info` 0 or 1.
-        func iterate(_ routine: String, applyOP: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void,
+        /// error for `routine` unless it ends with `info` 0 or 1. Calls `progress` every
+        /// `progressInterval` seconds (checked after each operator application).
+        func iterate(_ routine: String, tolerance: S, progressInterval: Double, progress: (ARPACKProgress) -> Void,
+                     applyOP: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void,
                      call: (Workspace) -> Void) throws -> (iterations: Int, applications: Int, operatorSeconds: Double, converged: Int) {
-            let nanoseconds = try reverseCommunication(n: n, workd: workd, applyOP: applyOP) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let interval = UInt64(Swift.min(Swift.max(progressInterval, 0), 1e9) * 1e9)
+            var lastReport = start, applications = 0, restarts = 0
+            var ritz = [S](repeating: 0, count: ncv)      // ARPACK's Ritz values at the last application
+            let nanoseconds = try reverseCommunication(n: n, workd: workd, applyOP: applyOP, applied: { now in
+                applications += 1
+                if ritzValuesChanged(since: &ritz) { restarts += 1 }
+                guard now &- lastReport >= interval else { return }
+                lastReport = now
+                progress(ARPACKProgress(seconds: Double(now &- start) / 1e9, iterations: restarts,
+                                               operatorApplications: applications,
+                                               converged: restarts == 0 ? 0 : convergedEstimate(tolerance: tolerance),
+                                               requested: nev))
+            }) {
                 call(self)
                 return (ido, Int(ipntr[0] - 1), Int(ipntr[1] - 1))
             }
             if info != 0 && info != 1 { throw ARPACK.error(routine, info: info, scalar: S.self) }
             return (Int(iparam[2]), Int(iparam[8]), Double(nanoseconds) / 1e9, Int(iparam[4]))
         }
+
+        /// The 0-based offsets in `workl` of ARPACK's Ritz values (real parts), their imaginary
+        /// parts (general driver only) and their error bounds, from `ipntr` (`?saupd`: IPNTR(6),
+        /// IPNTR(7); `?naupd`: IPNTR(6), IPNTR(7), IPNTR(8)); `nil` before ARPACK has set them.
+        var ritzOffsets: (values: Int, imaginary: Int?, bounds: Int)? {
+            let values = Int(ipntr[5]) - 1, second = Int(ipntr[6]) - 1
+            let bounds = general ? Int(ipntr[7]) - 1 : second
+            guard values >= 0, bounds >= 0, second >= 0,
+                  Swift.max(values, bounds, second) + ncv <= lworkl else { return nil }
+            return (values, general ? second : nil, bounds)
+        }
+
+        /// Whether ARPACK's Ritz values differ from `previous` (and are not all zero: none
+        /// computed yet); updates `previous`. They change once per restart.
+        func ritzValuesChanged(since previous: inout [S]) -> Bool {
+            guard let offsets = ritzOffsets else { return false }
+            let current = UnsafeBufferPointer(start: workl + offsets.values, count: ncv)
+            guard !current.elementsEqual(previous), current.contains(where: { $0 != 0 }) else { return false }
+            previous = Array(current)
+            return true
+        }
+
+        /// The wanted Ritz values (the last `nev` of ARPACK's sorted `ncv`) whose error bound
+        /// passes ARPACK's test, `bound <= tol max(eps^(2/3), |θ|)` (`?sconv`, `?nconv`; `eps`
+        /// is LAPACK's `?lamch('E')`, half the ulp of one).
+        func convergedEstimate(tolerance: S) -> Int {
+            guard let offsets = ritzOffsets else { return 0 }
+            let eps23 = S.pow(S.ulpOfOne / 2, S(2) / 3)
+            var count = 0
+            for i in Swift.max(ncv - nev, 0)..<ncv {
+                var magnitude = Swift.abs(workl[offsets.values + i])
+                if let imaginary = offsets.imaginary {
+                    let im = workl[imaginary + i]
+                    magnitude = (magnitude * magnitude + im * im).squareRoot()
+                }
+                if workl[offsets.bounds + i] <= tolerance * Swift.max(eps23, magnitude) { count += 1 }
+            }
+            return count
+        }
+
+    }
+
+    /// What ``symmetric(n:nev:which:ncv:maxIterations:options:mode:sigma:progress:applyOP:)`` and
+    /// ``general(n:nev:which:ncv:maxIterations:options:progress:applyOP:)`` share: the tolerance,
+    /// the workspace, the lock, the aupd loop with its progress reports, and the empty answer
+    /// when nothing converged (the eupd call would fail with -14). `extract` makes the eupd call
+    /// and fills in the values and vectors of `output`, which holds the counts.
+    static func solve(general: Bool, n: Int, nev: Int, which: String, ncv: Int, maxIterations: Int,
+                      options: ARPACKOptions, mode: Int32, progress: (ARPACKProgress) -> Void,
+                      applyOP: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void,
+                      extract: (Workspace, _ tolerance: S, inout ARPACKOutput<S>) throws -> Void) throws -> ARPACKOutput<S> {
+        // Tolerance 0 is the scalar's machine epsilon (2^-23 for Float), as scipy's ARPACK reads it;
+        // Fortran ARPACK's own default (LAPACK `?lamch("E")`) is half that.
+        let tolerance = options.tolerance > 0 ? S(options.tolerance) : S.ulpOfOne
+        let w = Workspace(general: general, n: n, nev: nev, ncv: ncv,
+                          lworkl: general ? 3 * ncv * ncv + 6 * ncv : ncv * (ncv + 8), which: which,
+                          seed: options.seed, maxIterations: maxIterations, mode: mode)
+        let aupd = general ? S.routines.naupd : S.routines.saupd
+        return try ARPACK.withLock {
+            let run = try w.iterate(general ? "naupd" : "saupd", tolerance: tolerance, progressInterval: options.progressInterval,
+                                    progress: progress, applyOP: applyOP) { w in
+                aupd(&w.ido, w.bmat, Int32(n), w.which, Int32(nev), tolerance, w.resid, Int32(ncv), w.v, Int32(n),
+                     w.iparam, w.ipntr, w.workd, w.workl, Int32(w.lworkl), &w.info)
+            }
+            var output = ARPACKOutput<S>(values: [], imaginary: [], vectors: Matrix(rows: n, columns: 0),
+                                         imaginaryVectors: general ? Matrix(rows: n, columns: 0) : nil,
+                                         iterations: run.iterations, operatorApplications: run.applications,
+                                         operatorSeconds: run.operatorSeconds)
+            if run.converged > 0 { try extract(w, tolerance, &output) }
+            return output
+        }
     }
 
     /// One `?saupd` loop and `?seupd` call, under ``ARPACK/withLock(_:)``. Values ascending.
-    static func symmetric(n: Int, nev: Int, which: String, ncv: Int, tolerance: S, maxIterations: Int,
-                          seed: UInt64, mode: Int32, sigma: S,
+    static func symmetric(n: Int, nev: Int, which: String, ncv: Int, maxIterations: Int, options: ARPACKOptions,
+                          mode: Int32, sigma: S, progress: (ARPACKProgress) -> Void,
                           applyOP: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void) throws -> ARPACKOutput<S> {
-        // Tolerance 0 is the scalar's machine epsilon (2^-23 for Float), as scipy's ARPACK reads it;
-        // Fortran ARPACK's own default (LAPACK `?lamch("E")`) is half that.
-        let tolerance = tolerance > 0 ? tolerance : S.ulpOfOne
-        let w = Workspace(n: n, nev: nev, ncv: ncv, lworkl: ncv * (ncv + 8), which: which, seed: seed,
-                          maxIterations: maxIterations, mode: mode)
-        let n32 = Int32(n), nev32 = Int32(nev), ncv32 = Int32(ncv), lworkl32 = Int32(w.lworkl)
-        return try ARPACK.withLock {
-            let run = try w.iterate("saupd", applyOP: applyOP) { w in
-                S.routines.saupd(&w.ido, w.bmat, n32, w.which, nev32, tolerance, w.resid, ncv32, w.v, n32,
-                              w.iparam, w.ipntr, w.workd, w.workl, lworkl32, &w.info)
-            }
-            if run.converged == 0 {                 // nothing converged: ?seupd would fail with -14
-                return ARPACKOutput(values: [], imaginary: [], vectors: Matrix(rows: n, columns: 0), imaginaryVectors: nil,
-                                    iterations: run.iterations, operatorApplications: run.applications,
-                                    operatorSeconds: run.operatorSeconds)
-            }
+        try solve(general: false, n: n, nev: nev, which: which, ncv: ncv, maxIterations: maxIterations, options: options,
+                  mode: mode, progress: progress, applyOP: applyOP) { w, tolerance, output in
             var select = [Int32](repeating: 0, count: ncv)
             var d = [S](repeating: 0, count: nev)
             var z = Matrix<S>(rows: n, columns: nev)
             var info: Int32 = 0
             z.withUnsafeMutableBufferPointer { pz in
-                S.routines.seupd(1, w.howmny, &select, &d, pz.baseAddress!, n32, sigma, w.bmat, n32, w.which, nev32, tolerance,
-                              w.resid, ncv32, w.v, n32, w.iparam, w.ipntr, w.workd, w.workl, lworkl32, &info)
+                S.routines.seupd(1, w.howmny, &select, &d, pz.baseAddress!, Int32(n), sigma, w.bmat, Int32(n), w.which,
+                                 Int32(nev), tolerance, w.resid, Int32(ncv), w.v, Int32(n), w.iparam, w.ipntr, w.workd,
+                                 w.workl, Int32(w.lworkl), &info)
             }
             if info != 0 { throw ARPACK.error("seupd", info: info, scalar: S.self) }
             let nconv = min(Int(w.iparam[4]), nev)
@@ -357,32 +481,18 @@ enum ARPACKDriver<S: BLASScalar> {
             for (j, src) in order.enumerated() {
                 vectors.elements.replaceSubrange((j * n)..<((j + 1) * n), with: z.elements[(src * n)..<((src + 1) * n)])
             }
-            return ARPACKOutput(values: order.map { d[$0] }, imaginary: [], vectors: vectors, imaginaryVectors: nil,
-                                iterations: run.iterations, operatorApplications: run.applications,
-                                operatorSeconds: run.operatorSeconds)
+            output.values = order.map { d[$0] }
+            output.vectors = vectors
         }
     }
 
     /// One `?naupd` loop and `?neupd` call, under ``ARPACK/withLock(_:)``. Values in ARPACK's order
     /// (conjugate pairs adjacent, positive imaginary part first).
-    static func general(n: Int, nev: Int, which: String, ncv: Int, tolerance: S, maxIterations: Int,
-                        seed: UInt64, applyOP: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void) throws -> ARPACKOutput<S> {
-        // Tolerance 0 is the scalar's machine epsilon (2^-23 for Float), as scipy's ARPACK reads it;
-        // Fortran ARPACK's own default (LAPACK `?lamch("E")`) is half that.
-        let tolerance = tolerance > 0 ? tolerance : S.ulpOfOne
-        let w = Workspace(n: n, nev: nev, ncv: ncv, lworkl: 3 * ncv * ncv + 6 * ncv, which: which, seed: seed,
-                          maxIterations: maxIterations, mode: 1)
-        let n32 = Int32(n), nev32 = Int32(nev), ncv32 = Int32(ncv), lworkl32 = Int32(w.lworkl)
-        return try ARPACK.withLock {
-            let run = try w.iterate("naupd", applyOP: applyOP) { w in
-                S.routines.naupd(&w.ido, w.bmat, n32, w.which, nev32, tolerance, w.resid, ncv32, w.v, n32,
-                              w.iparam, w.ipntr, w.workd, w.workl, lworkl32, &w.info)
-            }
-            if run.converged == 0 {
-                return ARPACKOutput(values: [], imaginary: [], vectors: Matrix(rows: n, columns: 0),
-                                    imaginaryVectors: Matrix(rows: n, columns: 0), iterations: run.iterations,
-                                    operatorApplications: run.applications, operatorSeconds: run.operatorSeconds)
-            }
+    static func general(n: Int, nev: Int, which: String, ncv: Int, maxIterations: Int, options: ARPACKOptions,
+                        progress: (ARPACKProgress) -> Void,
+                        applyOP: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void) throws -> ARPACKOutput<S> {
+        try solve(general: true, n: n, nev: nev, which: which, ncv: ncv, maxIterations: maxIterations, options: options,
+                  mode: 1, progress: progress, applyOP: applyOP) { w, tolerance, output in
             var select = [Int32](repeating: 0, count: ncv)
             var dr = [S](repeating: 0, count: nev + 1)
             var di = [S](repeating: 0, count: nev + 1)
@@ -390,8 +500,9 @@ enum ARPACKDriver<S: BLASScalar> {
             var z = Matrix<S>(rows: n, columns: nev + 1)
             var info: Int32 = 0
             z.withUnsafeMutableBufferPointer { pz in
-                S.routines.neupd(1, w.howmny, &select, &dr, &di, pz.baseAddress!, n32, 0, 0, &workev, w.bmat, n32, w.which,
-                              nev32, tolerance, w.resid, ncv32, w.v, n32, w.iparam, w.ipntr, w.workd, w.workl, lworkl32, &info)
+                S.routines.neupd(1, w.howmny, &select, &dr, &di, pz.baseAddress!, Int32(n), 0, 0, &workev, w.bmat, Int32(n),
+                                 w.which, Int32(nev), tolerance, w.resid, Int32(ncv), w.v, Int32(n), w.iparam, w.ipntr,
+                                 w.workd, w.workl, Int32(w.lworkl), &info)
             }
             if info != 0 { throw ARPACK.error("neupd", info: info, scalar: S.self) }
             let nconv = min(Int(w.iparam[4]), nev + 1)
@@ -409,9 +520,8 @@ enum ARPACKDriver<S: BLASScalar> {
                 if j + 1 < nconv { re.setColumn(j + 1, zr); im.setColumn(j + 1, zi.map { -$0 }) }
                 j += 2
             }
-            return ARPACKOutput(values: Array(dr[0..<nconv]), imaginary: Array(di[0..<nconv]), vectors: re,
-                                imaginaryVectors: im, iterations: run.iterations, operatorApplications: run.applications,
-                                operatorSeconds: run.operatorSeconds)
+            output.values = Array(dr[0..<nconv]); output.imaginary = Array(di[0..<nconv])
+            output.vectors = re; output.imaginaryVectors = im
         }
     }
 }

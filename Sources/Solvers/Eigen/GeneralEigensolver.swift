@@ -38,9 +38,12 @@ public enum GeneralEigensolver {
     ///   ``SolverDiagnostics/allConverged`` is `false`.
     /// - Throws: ``SolverError/invalidConfiguration(_:)`` for a non-square operator or counts
     ///   outside ARPACK's limits; ``SolverError/arpack(routine:info:message:)`` for other ARPACK failures.
+    /// - Parameter progress: receives an ``ARPACKProgress`` every ``ARPACKOptions/progressInterval``
+    ///   seconds while ARPACK runs (it must not call an ARPACK solver).
     /// - Complexity: about `iterations * (ncv - count)` applications of `op` to one vector, plus
     ///   O(n ncv^2) Arnoldi work and O(ncv^3) for the Schur form.
-    public static func compute<Op: LinearOperator>(_ op: Op, _ configuration: Configuration) throws
+    public static func compute<Op: LinearOperator>(_ op: Op, _ configuration: Configuration,
+                                                   progress: (ARPACKProgress) -> Void = { _ in }) throws
         -> GeneralEigenResult<Op.Scalar>
     {
         typealias S = Op.Scalar
@@ -49,8 +52,8 @@ public enum GeneralEigensolver {
         let (ncv, maxIterations) = try c.resolved(rows: op.rows, columns: op.columns, gap: 2, solver: "GeneralEigensolver")
         var clock = PhaseClock()
         let out = try clock.measure("ARPACK") {
-            try ARPACKDriver<S>.general(n: n, nev: c.count, which: c.which.rawValue, ncv: ncv, tolerance: S(c.arpack.tolerance),
-                                        maxIterations: maxIterations, seed: c.arpack.seed, applyOP: vectorApply(op))
+            try ARPACKDriver<S>.general(n: n, nev: c.count, which: c.which.rawValue, ncv: ncv, maxIterations: maxIterations,
+                                        options: c.arpack, progress: progress, applyOP: vectorApply(op))
         }
         // Sort by the criterion; the keys of conjugates are equal, so a stable sort keeps pairs together.
         func key(_ j: Int) -> Double {

@@ -38,13 +38,18 @@ public enum SymmetricEigensolver {
     /// reaches `maxIterations` with only some pairs converged, those are returned and
     /// ``SolverDiagnostics/allConverged`` is `false`.
     ///
+    /// `progress` receives an ``ARPACKProgress`` every ``ARPACKOptions/progressInterval`` seconds
+    /// while ARPACK runs (it must not call an ARPACK solver).
+    ///
     /// Cost: about `iterations * (ncv - count)` applications of `op` to one vector, plus
     /// O(n ncv^2) of Lanczos work; one more block application for the residuals.
-    public static func compute<Op: LinearOperator>(_ op: Op, _ configuration: Configuration) throws
+    public static func compute<Op: LinearOperator>(_ op: Op, _ configuration: Configuration,
+                                                   progress: (ARPACKProgress) -> Void = { _ in }) throws
         -> SymmetricEigenResult<Op.Scalar>
     {
         let limits = try configuration.resolved(rows: op.rows, columns: op.columns, gap: 1, solver: "SymmetricEigensolver")
-        return try run(op, configuration, limits, mode: 1, sigma: 0, description: "regular", applyOP: vectorApply(op))
+        return try run(op, configuration, limits, mode: 1, sigma: 0, description: "regular", progress: progress,
+                       applyOP: vectorApply(op))
     }
 
     /// Shift-invert mode (ARPACK mode 3): eigenvalues of `A` nearest `sigma` (with the default
@@ -56,12 +61,13 @@ public enum SymmetricEigensolver {
     ///   - sigma: the shift `σ`.
     ///   - solve: returns `X` with `(A - σ I) X = B` for an `n x r` block `B` (e.g. a sparse
     ///     Cholesky or LU solve you factored once beforehand). Errors it throws are passed on.
-    ///   - configuration: as for ``compute(_:_:)``; `which` applies to `1 / (λ - σ)`.
+    ///   - configuration: as for ``compute(_:_:progress:)``; `which` applies to `1 / (λ - σ)`.
+    ///   - progress: as for ``compute(_:_:progress:)`` (each operator application is one solve).
     /// - Returns: the eigenvalues of `A` (back-transformed by ARPACK), ascending, and their vectors.
-    /// - Throws: as ``compute(_:_:)``, and whatever `solve` throws.
+    /// - Throws: as ``compute(_:_:progress:)``, and whatever `solve` throws.
     public static func shiftInvert<Op: LinearOperator>(
         _ op: Op, sigma: Op.Scalar, solve: (Matrix<Op.Scalar>) throws -> Matrix<Op.Scalar>,
-        _ configuration: Configuration
+        _ configuration: Configuration, progress: (ARPACKProgress) -> Void = { _ in }
     ) throws -> SymmetricEigenResult<Op.Scalar> {
         typealias S = Op.Scalar
         let limits = try configuration.resolved(rows: op.rows, columns: op.columns, gap: 1, solver: "SymmetricEigensolver")
@@ -74,19 +80,21 @@ public enum SymmetricEigensolver {
             }
             solution.elements.withUnsafeBufferPointer { y.update(from: $0.baseAddress!, count: n) }
         }
-        return try run(op, configuration, limits, mode: 3, sigma: sigma, description: "shift-invert (σ = \(sigma))", applyOP: apply)
+        return try run(op, configuration, limits, mode: 3, sigma: sigma, description: "shift-invert (σ = \(sigma))", progress: progress,
+                       applyOP: apply)
     }
 
     static func run<Op: LinearOperator>(
         _ op: Op, _ c: Configuration, _ limits: (ncv: Int, maxIterations: Int), mode: Int32, sigma: Op.Scalar,
-        description: String, applyOP: (UnsafePointer<Op.Scalar>, UnsafeMutablePointer<Op.Scalar>) throws -> Void
+        description: String, progress: (ARPACKProgress) -> Void,
+        applyOP: (UnsafePointer<Op.Scalar>, UnsafeMutablePointer<Op.Scalar>) throws -> Void
     ) throws -> SymmetricEigenResult<Op.Scalar> {
         typealias S = Op.Scalar
         var clock = PhaseClock()
         let output = try clock.measure("ARPACK") {
             try ARPACKDriver<S>.symmetric(n: op.rows, nev: c.count, which: c.which.rawValue, ncv: limits.ncv,
-                                          tolerance: S(c.arpack.tolerance), maxIterations: limits.maxIterations,
-                                          seed: c.arpack.seed, mode: mode, sigma: sigma, applyOP: applyOP)
+                                          maxIterations: limits.maxIterations, options: c.arpack, mode: mode, sigma: sigma,
+                                          progress: progress, applyOP: applyOP)
         }
         var result = SymmetricEigenResult(
             values: output.values, vectors: output.vectors,

@@ -36,6 +36,8 @@ public enum ARPACKSVD {
         public var computeResiduals: Bool
         /// Power iterations for the a-posteriori estimate of `||A - U S V'||`; 0 (default) skips it.
         public var residualNormEstimateIterations: Int
+        /// The seed of the starting vector, ``ARPACKOptions/seed`` (``SVDConfiguration``'s view of it).
+        public var seed: UInt64 { arpack.seed }
 
         /// A configuration; every parameter but the first has the documented default (`subspaceSize`,
         /// `tolerance`, `maxIterations` and `seed` are ``ARPACKOptions``'s).
@@ -51,12 +53,16 @@ public enum ARPACKSVD {
 
     /// Computes the rank-`k` truncated SVD of `op`.
     ///
+    /// - Parameter progress: receives an ``ARPACKProgress`` every ``ARPACKOptions/progressInterval``
+    ///   seconds while ARPACK runs (each of its operator applications is one product with `A`
+    ///   and one with `A'`); it must not call an ARPACK solver.
     /// - Returns: `U`, `s`, `V'` with the sign convention of ``TruncatedSVD``. When ARPACK stops
     ///   at `maxIterations` with only some triplets converged, those are returned (fewer than
     ///   `rank`) and ``SolverDiagnostics/allConverged`` is `false`.
     /// - Throws: ``SolverError/invalidConfiguration(_:)`` for a rank outside `1...min(m, n)` or a
     ///   bad basis size; ``SolverError/arpack(routine:info:message:)`` for ARPACK failures; `LAPACKError` when the final SVD fails.
-    public static func compute<Op: LinearOperator>(_ op: Op, _ configuration: Configuration) throws
+    public static func compute<Op: LinearOperator>(_ op: Op, _ configuration: Configuration,
+                                                   progress: (ARPACKProgress) -> Void = { _ in }) throws
         -> TruncatedSVD<Op.Scalar>
     {
         typealias S = Op.Scalar
@@ -64,11 +70,7 @@ public enum ARPACKSVD {
         try TruncatedSVD<S>.validate(op, c, solver: "ARPACKSVD")
         let m = op.rows, n = op.columns
         var clock = PhaseClock()
-        if c.rank == min(m, n) {
-            return try TruncatedSVD<S>.denseFallback(op, rank: c.rank, seed: c.arpack.seed, clock: &clock,
-                                                     computeResiduals: c.computeResiduals,
-                                                     normEstimateIterations: c.residualNormEstimateIterations)
-        }
+        if let dense = try TruncatedSVD<S>.denseAnswer(op, c, width: c.rank, clock: &clock) { return dense }
 
         let dimension: Int
         let apply: (UnsafePointer<S>, UnsafeMutablePointer<S>) throws -> Void
@@ -117,8 +119,8 @@ public enum ARPACKSVD {
         let (ncv, maxIterations) = try c.arpack.resolved(nev: c.rank, what: "rank", n: dimension, gap: 1, solver: "ARPACKSVD")
 
         let out = try clock.measure("ARPACK") {
-            try ARPACKDriver<S>.symmetric(n: dimension, nev: c.rank, which: "LA", ncv: ncv, tolerance: S(c.arpack.tolerance),
-                                          maxIterations: maxIterations, seed: c.arpack.seed, mode: 1, sigma: 0, applyOP: apply)
+            try ARPACKDriver<S>.symmetric(n: dimension, nev: c.rank, which: "LA", ncv: ncv, maxIterations: maxIterations,
+                                          options: c.arpack, mode: 1, sigma: 0, progress: progress, applyOP: apply)
         }
         let found = out.values.count
         let (u, s, vt): (Matrix<S>, [S], Matrix<S>) = try clock.measure("Rayleigh-Ritz") {
@@ -145,8 +147,6 @@ public enum ARPACKSVD {
         var d = SolverDiagnostics(arpack: out, method: method, requested: c.rank, returned: found, which: "LA",
                                   subspaceSize: ncv, options: c.arpack)
         d.operatorApplications = 2 * out.operatorApplications + 1
-        return try TruncatedSVD.finish(op, u: u, s: s, vt: vt, diagnostics: d, clock: &clock,
-                                       computeResiduals: c.computeResiduals,
-                                       normEstimateIterations: c.residualNormEstimateIterations)
+        return try TruncatedSVD.finish(op, u: u, s: s, vt: vt, diagnostics: d, clock: &clock, c)
     }
 }

@@ -57,11 +57,7 @@ public enum BlockKrylovSVD {
         let width = b * (c.iterations + 1)
         var clock = PhaseClock()
 
-        if width >= min(m, n) {
-            return try TruncatedSVD<S>.denseFallback(op, rank: c.rank, seed: c.seed, clock: &clock,
-                                                     computeResiduals: c.computeResiduals,
-                                                     normEstimateIterations: c.residualNormEstimateIterations)
-        }
+        if let dense = try TruncatedSVD<S>.denseAnswer(op, c, width: width, clock: &clock) { return dense }
 
         let omega: Matrix<S> = clock.measure("random test matrix") { parallelGaussian(rows: n, columns: b, seed: c.seed) }
         var passes = 0
@@ -94,8 +90,6 @@ public enum BlockKrylovSVD {
         passes += 1
         let d = SolverDiagnostics(method: "block Krylov (b = \(b), q = \(c.iterations))", requested: c.rank,
                                   converged: s.count, iterations: c.iterations, operatorApplications: passes, seed: c.seed)
-        return try TruncatedSVD.finish(op, u: u, s: s, vt: vt, diagnostics: d, clock: &clock,
-                                       computeResiduals: c.computeResiduals,
-                                       normEstimateIterations: c.residualNormEstimateIterations)
+        return try TruncatedSVD.finish(op, u: u, s: s, vt: vt, diagnostics: d, clock: &clock, c)
     }
 }

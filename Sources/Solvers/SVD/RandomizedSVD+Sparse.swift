@@ -31,16 +31,16 @@ extension RandomizedSVD {
                 try checkFinite(yt, "a power iteration")
             }
             return c.normalizer == .qr ? try yt.transposed().orthonormalized().transposed()
-                                       : try choleskyOrthonormalizedRows(yt, passes: 2)
+                                       : try choleskyOrthonormalized(yt, vectors: .rows, passes: 2)
         }
         // Rayleigh-Ritz: B = Q'A (l x n) is the transpose of the row-major A'Q.
         var b = Matrix<S>(rows: l, columns: n)
         let (u, s, vt, w) = try clock.measure("Rayleigh-Ritz") { () throws -> (Matrix<S>, [S], Matrix<S>, Matrix<S>) in
             sparseTransposeProduct(a, qt, into: &b)
             try checkFinite(b, "A' Q")
-            let small = try wideThinSVD(b, rank: c.rank)  // B = W S X' (first k rows of X')
+            let small = try thinSVD(b, vectors: .rows, rank: c.rank)  // B = W S X' (first k of W, X')
             let k = min(c.rank, small.s.count)
-            let w = small.w.columns(0..<k).copy()        // l x k
+            let w = small.u                              // l x k
             let u = Matrix.product(qt, .transpose, w, .none)   // U = Q W, m x k
             return (u, Array(small.s[0..<k]), small.vt, w)
         }
@@ -55,9 +55,7 @@ extension RandomizedSVD {
             d.rightResiduals = right
             d.relativeResiduals = zip(left, right).map { max($0, $1) }
         }
-        var result = try TruncatedSVD.finish(a, u: u, s: s, vt: vt, diagnostics: d, clock: &clock,
-                                             computeResiduals: false,
-                                             normEstimateIterations: c.residualNormEstimateIterations)
+        var result = try TruncatedSVD.finish(a, u: u, s: s, vt: vt, diagnostics: d, clock: &clock, c, residualsDone: true)
         annotateTraffic(&result.diagnostics.phases, a, l: l, k: s.count, rangeFinderPasses: passes - 1, normalizations: 2 * q + 2,
                         residuals: c.computeResiduals)
         return result
@@ -66,7 +64,7 @@ extension RandomizedSVD {
     /// A normaliser applied to the rows of the wide `yt` (= to the columns of `Y = yt'`).
     static func normalizeRows<S: BLASScalar>(_ yt: Matrix<S>, _ normalizer: Normalizer) throws -> Matrix<S> {
         switch normalizer {
-        case .choleskyQR: return try choleskyOrthonormalizedRows(yt, passes: 1)
+        case .choleskyQR: return try choleskyOrthonormalized(yt, vectors: .rows, passes: 1)
         case .qr: return try yt.transposed().orthonormalized().transposed()
         case .lu: return try yt.transposed().lu().permutedLower.transposed()
         case .none: return yt
@@ -129,26 +127,4 @@ func sparseResiduals<S: BLASScalar>(_ a: CSRMatrix<S>, u: Matrix<S>, s: [S], vt:
         return (0..<k).map { Double(gram[$0, $0]).squareRoot() / s1 }
     }
     return (rowNorms(left), rowNorms(right))
-}
-
-/// The rows of the wide `yt` (`l x m`, `m >= l`) orthonormalised by Cholesky QR of `Y = yt'`:
-/// `Y'Y = L L'`, `Q' = L^-1 Y'`, `passes` times; the same fallback to Householder QR as
-/// ``choleskyOrthonormalized(_:passes:)``.
-func choleskyOrthonormalizedRows<S: BLASScalar>(_ yt: Matrix<S>, passes: Int) throws -> Matrix<S> {
-    let l = yt.rows
-    func householder() throws -> Matrix<S> { try yt.transposed().orthonormalized().transposed() }
-    if l == 0 || yt.columns < l { return try householder() }
-    var qt = yt
-    for _ in 0..<passes {
-        let gram = Matrix.product(qt, .none, qt, .transpose)
-        guard let factor = try? gram.cholesky() else { return try householder() }
-        let diagonal = (0..<l).map { factor.lower[$0, $0] }
-        let smallest = diagonal.min()!, largest = diagonal.max()!
-        if !(largest > 0) || !((smallest / largest) * (smallest / largest) >= 20 * S.ulpOfOne) {
-            return try householder()
-        }
-        let inverse = try factor.lower.solve(Matrix<S>.identity(l))   // L^-1
-        qt = Matrix.product(inverse, .none, qt, .none)
-    }
-    return qt
 }

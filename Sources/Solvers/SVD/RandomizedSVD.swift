@@ -98,11 +98,7 @@ public enum RandomizedSVD {
         let q = c.resolvedPowerIterations(rows: m, columns: n)
         var clock = PhaseClock()
 
-        if l >= min(m, n) {
-            return try TruncatedSVD<S>.denseFallback(op, rank: c.rank, seed: c.seed, clock: &clock,
-                                                     computeResiduals: c.computeResiduals,
-                                                     normEstimateIterations: c.residualNormEstimateIterations)
-        }
+        if let dense = try TruncatedSVD<S>.denseAnswer(op, c, width: l, clock: &clock) { return dense }
 
         if let sparse = op as? any CSRRepresentable<S> {
             // A sparse matrix (possibly scaled or transposed): blocks stay in the kernels' layout.
@@ -131,9 +127,7 @@ public enum RandomizedSVD {
         passes += 1
         let d = SolverDiagnostics(method: "randomized (\(c.normalizer.rawValue), q = \(q), p = \(c.oversamples))",
                                   requested: c.rank, converged: s.count, iterations: q, operatorApplications: passes, seed: c.seed)
-        return try TruncatedSVD.finish(op, u: u, s: s, vt: vt, diagnostics: d, clock: &clock,
-                                       computeResiduals: c.computeResiduals,
-                                       normEstimateIterations: c.residualNormEstimateIterations)
+        return try TruncatedSVD.finish(op, u: u, s: s, vt: vt, diagnostics: d, clock: &clock, c)
     }
 
     /// Applies a normaliser to a block.

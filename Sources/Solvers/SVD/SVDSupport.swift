@@ -13,6 +13,8 @@ public protocol SVDConfiguration: Sendable {
     var computeResiduals: Bool { get }
     /// Power iterations for the a-posteriori estimate of `||A - U S V'||`; 0 skips it.
     var residualNormEstimateIterations: Int { get }
+    /// The seed of the back-end's random draws, recorded in the diagnostics.
+    var seed: UInt64 { get }
 }
 
 extension RandomizedSVD.Configuration: SVDConfiguration {}
@@ -35,12 +37,15 @@ extension TruncatedSVD {
         }
     }
 
-    /// The exact answer for a subspace that reaches `min(m, n)`: LAPACK `gesdd` on the densified
-    /// operator, finished like every other back-end (signs, residuals, norm estimate). Shared by
-    /// every back-end.
-    static func denseFallback<Op: LinearOperator>(_ op: Op, rank: Int, seed: UInt64, clock: inout PhaseClock,
-                                                  computeResiduals: Bool, normEstimateIterations: Int) throws -> TruncatedSVD
+    /// The dense answer when the subspace a back-end would build (`width` columns) reaches
+    /// `min(m, n)`, where it is exact and cheaper: LAPACK `gesdd` on the densified operator,
+    /// finished like every other back-end (signs, residuals, norm estimate); `nil` otherwise, and
+    /// the back-end runs its own iteration. Shared by every back-end.
+    static func denseAnswer<Op: LinearOperator>(_ op: Op, _ c: some SVDConfiguration, width: Int,
+                                                clock: inout PhaseClock) throws -> TruncatedSVD?
     where Op.Scalar == Scalar {
+        guard width >= min(op.rows, op.columns) else { return nil }
+        let rank = c.rank
         let a = clock.measure("densify") { densify(op) }
         try checkFinite(a, "the densified operator")
         let svd = try clock.measure("dense SVD") { try a.svd() }
@@ -48,18 +53,19 @@ extension TruncatedSVD {
         let s = Array(svd.s[0..<rank])
         var vt = Matrix<Scalar>(rows: rank, columns: a.columns)
         for j in 0..<a.columns { for i in 0..<rank { vt[i, j] = svd.vt[i, j] } }
-        var d = SolverDiagnostics(method: "dense gesdd", requested: rank, converged: rank, operatorApplications: 1, seed: seed)
+        var d = SolverDiagnostics(method: "dense gesdd", requested: rank, converged: rank, operatorApplications: 1, seed: c.seed)
         d.usedDenseSVD = true
-        return try TruncatedSVD.finish(op, u: u, s: s, vt: vt, diagnostics: d, clock: &clock,
-                                       computeResiduals: computeResiduals, normEstimateIterations: normEstimateIterations)
+        return try TruncatedSVD.finish(op, u: u, s: s, vt: vt, diagnostics: d, clock: &clock, c)
     }
 
-    /// Applies the sign convention, computes the residual diagnostics and the optional norm
-    /// estimate, and packages the result.
+    /// Applies the sign convention, computes the residual diagnostics (unless `residualsDone`:
+    /// the back-end made them itself) and the optional norm estimate that `c` asks for, and
+    /// packages the result.
     static func finish<Op: LinearOperator>(
         _ op: Op, u: Matrix<Scalar>, s: [Scalar], vt: Matrix<Scalar>, diagnostics: SolverDiagnostics,
-        clock: inout PhaseClock, computeResiduals: Bool, normEstimateIterations: Int
+        clock: inout PhaseClock, _ c: some SVDConfiguration, residualsDone: Bool = false
     ) throws -> TruncatedSVD<Scalar> where Op.Scalar == Scalar {
+        let computeResiduals = c.computeResiduals && !residualsDone, normEstimateIterations = c.residualNormEstimateIterations
         var result = TruncatedSVD(u: u, s: s, vt: vt, diagnostics: diagnostics)
         result.diagnostics.converged = s.count
         result.applySignConvention()
