@@ -38,8 +38,11 @@ public enum GeneralEigensolver {
     ///   ``SolverDiagnostics/allConverged`` is `false`.
     /// - Throws: ``SolverError/invalidConfiguration(_:)`` for a non-square operator or counts
     ///   outside ARPACK's limits; ``SolverError/arpack(routine:info:message:)`` for other ARPACK failures.
-    /// - Parameter progress: receives an ``ARPACKProgress`` every ``ARPACKOptions/progressInterval``
-    ///   seconds while ARPACK runs (it must not call an ARPACK solver).
+    /// - Parameters:
+    ///   - op: the square operator `A`.
+    ///   - configuration: count, `which`, ARPACK options and residual diagnostics.
+    ///   - progress: receives an ``ARPACKProgress`` every ``ARPACKOptions/progressInterval``
+    ///     seconds while ARPACK runs (it must not call an ARPACK solver).
     /// - Complexity: about `iterations * (ncv - count)` applications of `op` to one vector, plus
     ///   O(n ncv^2) Arnoldi work and O(ncv^3) for the Schur form.
     public static func compute<Op: LinearOperator>(_ op: Op, _ configuration: Configuration,

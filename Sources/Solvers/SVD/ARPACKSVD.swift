@@ -53,9 +53,12 @@ public enum ARPACKSVD {
 
     /// Computes the rank-`k` truncated SVD of `op`.
     ///
-    /// - Parameter progress: receives an ``ARPACKProgress`` every ``ARPACKOptions/progressInterval``
-    ///   seconds while ARPACK runs (each of its operator applications is one product with `A`
-    ///   and one with `A'`); it must not call an ARPACK solver.
+    /// - Parameters:
+    ///   - op: the `m x n` operator `A`.
+    ///   - configuration: rank, eigenproblem, ARPACK options and residual diagnostics.
+    ///   - progress: receives an ``ARPACKProgress`` every ``ARPACKOptions/progressInterval``
+    ///     seconds while ARPACK runs (each of its operator applications is one product with `A`
+    ///     and one with `A'`); it must not call an ARPACK solver.
     /// - Returns: `U`, `s`, `V'` with the sign convention of ``TruncatedSVD``. When ARPACK stops
     ///   at `maxIterations` with only some triplets converged, those are returned (fewer than
     ///   `rank`) and ``SolverDiagnostics/allConverged`` is `false`.
