@@ -127,7 +127,7 @@ let package = Package(
             "FeatureStore", "EmbeddingStore", "LinearAlgebra", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "EmbeddingServerTests", dependencies: [
-            "EmbeddingServer", "FeatureStore", "EmbeddingStore", "LinearAlgebra",
+            "EmbeddingServer", "FeatureStore", "EmbeddingStore", "LinearAlgebra", .product(name: "Hummingbird", package: "hummingbird"),
         ]),
 
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra"]),

@@ -41,7 +41,8 @@ enum OpenAPI {
                                     "versions": {"type": "array", "items": {"$ref": "#/components/schemas/Version"}},
                                     "aliases": {"type": "array", "items": {"$ref": "#/components/schemas/Alias"}}}},
           "Vector": {"type": "object", "required": ["id", "version", "vector"],
-                     "properties": {"id": {"type": "string"}, "version": {"type": "string"}, "vector": {"type": "array", "items": {"type": "number"}}}}
+                     "properties": {"id": {"type": "string"}, "version": {"type": "string"}, "vector": {"type": "array", "items": {"type": "number"},
+                                                "description": "The float32 values, each written as the shortest decimal that reads back as the same float32 (null for NaN or infinity)"}}}
         }
       },
       "paths": {
@@ -84,7 +85,7 @@ enum OpenAPI {
                    "responses": {"200": {"description": "Vectors found, ids missing", "content": {"application/json": {"schema": {"type": "object",
                                  "required": ["version", "vectors", "missing"], "properties": {"version": {"type": "string"},
                                  "vectors": {"type": "array", "items": {"$ref": "#/components/schemas/Vector"}}, "missing": {"type": "array", "items": {"type": "string"}}}}}}},
-                                 "400": {"description": "Malformed body"}, "413": {"description": "Too many ids or too large a body"}}}
+                                 "400": {"description": "Malformed body or a bad id: the reason names the problem and its byte offset"}, "413": {"description": "Too many ids or too large a body"}}}
         },
         "/v1/embeddings/{name}/neighbors/{id}": {
           "get": {"summary": "The k most cosine-similar ids", "operationId": "getNeighbors",

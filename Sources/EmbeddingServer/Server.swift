@@ -10,7 +10,7 @@ import Hummingbird
 public struct ServerConfiguration: Sendable {
     /// Address to bind (default loopback only).
     public var host: String
-    /// Port (0 picks a free one; see ``EmbeddingServer/run(onRunning:)``).
+    /// Port (0 picks a free one; see ``EmbeddingServer/EmbeddingServer/run(handleSignals:onRunning:)``).
     public var port: Int
     /// The bearer token that publish, alias and deprecate requests must carry; `nil` disables them.
     public var token: String?
@@ -60,6 +60,7 @@ public struct EmbeddingServer: Sendable {
     public let configuration: ServerConfiguration
     let maps = MapCache()
     let neighbours = NeighbourIndexes()
+    let bodies = BodyBufferPool()
 
     /// A server for `store`.
     public init(store: FeatureStore, configuration: ServerConfiguration = ServerConfiguration()) {

@@ -48,11 +48,10 @@ public enum StoreNames {
         guard !name.isEmpty, name.utf8.count <= maximumLength else {
             throw FeatureStoreError(.invalid, "\(what) \(name.debugDescription) must be 1 to \(maximumLength) characters")
         }
-        let bytes = Array(name.utf8)
         func isAlnum(_ b: UInt8) -> Bool {
             (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
         }
-        guard isAlnum(bytes[0]), bytes.allSatisfy({ isAlnum($0) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }) else {
+        guard isAlnum(name.utf8.first!), name.utf8.allSatisfy({ isAlnum($0) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }) else {
             throw FeatureStoreError(.invalid, "\(what) \(name.debugDescription) may hold only letters, digits, '.', '_' and '-', and must start with a letter or digit")
         }
     }

@@ -179,6 +179,12 @@ public final class OnlineVersion: Sendable {
         return id.withUTF8 { index.row(of: $0, in: idsFile.bytes) }
     }
 
+    /// The row of the id whose UTF-8 bytes are `id`, or `nil` (no `String` needed).
+    @inline(__always)
+    public func row(of id: UnsafeBufferPointer<UInt8>) -> Int? {
+        index.row(of: id, in: idsFile.bytes)
+    }
+
     /// Row `row`'s id.
     /// - Precondition: `0 <= row < count`.
     public func id(atRow row: Int) -> String {

@@ -2,7 +2,7 @@ import EmbeddingStore
 import Foundation
 import GRDB
 
-/// What ``FeatureStore/publish(table:options:)`` should register.
+/// What ``FeatureStore/FeatureStore/publish(table:options:)`` should register.
 public struct PublishOptions: Sendable {
     /// The embedding's name (created on first publish).
     public var name: String
@@ -14,9 +14,9 @@ public struct PublishOptions: Sendable {
     public var validTo: Double?
     /// Description, owner and tags of the embedding (set when given, kept otherwise).
     public var description: String?
-    /// See ``description``.
+    /// See ``PublishOptions/description``.
     public var owner: String?
-    /// See ``description``.
+    /// See ``PublishOptions/description``.
     public var tags: [String]?
     /// What the version was made from: `name@version` of published versions, or file paths.
     /// The table's `input_file` is added automatically.

@@ -289,6 +289,19 @@ public final class FeatureStore: Sendable {
 
     // MARK: Aliases and status
 
+    /// Runs `body` in one immediate write transaction (committed when it returns), errors
+    /// wrapped as ``FeatureStoreError``.
+    func writeTransaction(_ body: (Database) throws -> Void) throws {
+        try wrap {
+            try pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    try body(db)
+                    return .commit
+                }
+            }
+        }
+    }
+
     /// Points `alias` of `name` at `version` (creating or moving it) in one transaction; the
     /// move is recorded in the alias history. Readers see the old or the new target, never neither.
     /// - Throws: ``FeatureStoreError`` when the name, alias or version is invalid or unknown.
@@ -296,14 +309,9 @@ public final class FeatureStore: Sendable {
         try StoreNames.validate(name, as: "embedding name")
         try StoreNames.validate(alias, as: "alias")
         try StoreNames.validate(version, as: "version")
-        try wrap {
-            try pool.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) {
-                    _ = try Self.resolve(db, name, .version(version))
-                    try Self.moveAlias(db, name: name, alias: alias, to: version)
-                    return .commit
-                }
-            }
+        try writeTransaction { db in
+            _ = try Self.resolve(db, name, .version(version))
+            try Self.moveAlias(db, name: name, alias: alias, to: version)
         }
     }
 
@@ -312,19 +320,14 @@ public final class FeatureStore: Sendable {
     public func removeAlias(_ alias: String, of name: String) throws {
         try StoreNames.validate(name, as: "embedding name")
         try StoreNames.validate(alias, as: "alias")
-        try wrap {
-            try pool.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) {
-                    guard let previous = try String.fetchOne(db, sql: "SELECT version FROM alias WHERE embedding = ? AND alias = ?",
-                                                             arguments: [name, alias]) else {
-                        throw FeatureStoreError(.notFound, "embedding '\(name)' has no alias '\(alias)'")
-                    }
-                    try db.execute(sql: "DELETE FROM alias WHERE embedding = ? AND alias = ?", arguments: [name, alias])
-                    try db.execute(sql: "INSERT INTO alias_history (embedding, alias, version, previous, changed_at) VALUES (?, ?, NULL, ?, ?)",
-                                   arguments: [name, alias, previous, EmbeddingMetadata.timestamp()])
-                    return .commit
-                }
+        try writeTransaction { db in
+            guard let previous = try String.fetchOne(db, sql: "SELECT version FROM alias WHERE embedding = ? AND alias = ?",
+                                                     arguments: [name, alias]) else {
+                throw FeatureStoreError(.notFound, "embedding '\(name)' has no alias '\(alias)'")
             }
+            try db.execute(sql: "DELETE FROM alias WHERE embedding = ? AND alias = ?", arguments: [name, alias])
+            try db.execute(sql: "INSERT INTO alias_history (embedding, alias, version, previous, changed_at) VALUES (?, ?, NULL, ?, ?)",
+                           arguments: [name, alias, previous, EmbeddingMetadata.timestamp()])
         }
     }
 
@@ -357,15 +360,10 @@ public final class FeatureStore: Sendable {
     public func setStatus(_ status: VersionStatus, of name: String, version: String) throws {
         try StoreNames.validate(name, as: "embedding name")
         try StoreNames.validate(version, as: "version")
-        try wrap {
-            try pool.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) {
-                    _ = try Self.resolve(db, name, .version(version))
-                    try db.execute(sql: "UPDATE version SET status = ? WHERE embedding = ? AND version = ?",
-                                   arguments: [status.rawValue, name, version])
-                    return .commit
-                }
-            }
+        try writeTransaction { db in
+            _ = try Self.resolve(db, name, .version(version))
+            try db.execute(sql: "UPDATE version SET status = ? WHERE embedding = ? AND version = ?",
+                           arguments: [status.rawValue, name, version])
         }
     }
 }

@@ -18,6 +18,14 @@ public struct PublishingOptions: ParsableArguments {
 
     public init() {}
 
+    /// The longest suffix a tool of this package adds to `--publish NAME` (follow-graph-svd's
+    /// `NAME.consumers` and `NAME.producers`; als-embed adds `.users` and `.items`).
+    public static let longestSuffix = "consumers"
+
+    /// The longest NAME `--publish` takes: NAME.SUFFIX must stay within the registry's limit
+    /// (``StoreNames/maximumLength``) for every suffix a tool adds.
+    public static var maximumNameLength: Int { StoreNames.maximumLength - 1 - longestSuffix.utf8.count }
+
     public func validate() throws {
         guard let name = publish else {
             if storeDirectory != nil { throw ValidationError("--store is used with --publish NAME") }
@@ -26,6 +34,9 @@ public struct PublishingOptions: ParsableArguments {
         }
         do { try StoreNames.validate(name, as: "embedding name") } catch {
             throw ValidationError("--publish: \(error)")
+        }
+        guard name.utf8.count <= Self.maximumNameLength else {
+            throw ValidationError("--publish: the name is \(name.utf8.count) characters; at most \(Self.maximumNameLength), so that the published NAME.\(Self.longestSuffix) stays within the store's \(StoreNames.maximumLength)")
         }
         if resolvedStore == nil { throw ValidationError("--publish needs --store DIR or EMBEDDINGS_STORE") }
     }
@@ -47,9 +58,15 @@ public struct PublishingOptions: ParsableArguments {
         do { store = try FeatureStore(directory: URL(fileURLWithPath: storePath), create: true) } catch {
             throw PublishingError(message: "wrote \(tables.map(\.path).joined(separator: ", ")), but the store \(storePath) cannot be opened: \(error)")
         }
+        // Every name is checked before the first publish, so that none is half done.
+        let names = tables.map { table in table.suffix.map { base + "." + $0 } ?? base }
+        for (name, table) in zip(names, tables) {
+            do { try StoreNames.validate(name, as: "embedding name") } catch {
+                throw PublishingError(message: "wrote \(table.path), but it cannot be published: \(error)")
+            }
+        }
         var lines = [String]()
-        for (suffix, path) in tables {
-            let name = suffix.map { base + "." + $0 } ?? base
+        for (name, (_, path)) in zip(names, tables) {
             do {
                 let result = try store.publish(table: URL(fileURLWithPath: path), options: PublishOptions(
                     name: name, description: description, tags: tags.isEmpty ? nil : tags,

@@ -188,6 +188,9 @@ func runTool(_ arguments: [String], environment: [String: String] = [:], executa
         #expect(status == 64 && err.contains("may hold only letters"), "stderr: \(err)")
         (status, _, err) = try run("word-embed", [corpus.path, "--output", output, "--store", dir.path])
         #expect(status == 64 && err.contains("--store is used with --publish NAME"), "stderr: \(err)")
+        // NAME.consumers must fit the registry's 128 characters: 118 is the most, checked up front.
+        (status, _, err) = try run("als-embed", [corpus.path, "--output", output, "--publish", String(repeating: "n", count: 119), "--store", dir.path])
+        #expect(status == 64 && err.contains("the name is 119 characters; at most 118"), "stderr: \(err)")
         #expect(!FileManager.default.fileExists(atPath: output))
     }
 }

@@ -3,8 +3,13 @@
 //   store-bench lookup STORE NAME [SAMPLES]     single-id and 1000-id batch lookups (memory-mapped)
 //   store-bench publish STORE NAME TABLE        one publish (copy + SHA-256 + register)
 //   store-bench join STORE NAME ROWS OUT        one point-in-time join; max RSS reported
+//   store-bench floats all|COUNT [SEED]         FloatText: write each float, read it back with
+//                                               strtof, compare the bits (all 2^32 patterns, or
+//                                               COUNT seeded random ones also compared with
+//                                               Swift's shortest description); exit 1 on a mismatch
 import FeatureStore
 import Foundation
+import Synchronization
 
 func nowNs() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 func percentile(_ sorted: [Double], _ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
@@ -14,7 +19,65 @@ func emit(_ object: [String: Any]) {
     print(String(decoding: data, as: UTF8.self))
 }
 
+/// Reads `FloatText`'s text of every float in `patterns` back; returns (checked, failed, first failures).
+func roundTrip(_ patterns: Range<UInt64>, compareDescription: Bool, seed: UInt64?) -> (Int, Int, [String]) {
+    var buffer = [CChar](repeating: 0, count: 32)
+    var failures = [String]()
+    var checked = 0, failed = 0
+    var state = seed ?? 0
+    for k in patterns {
+        let bits: UInt32
+        if seed != nil {   // SplitMix64
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9; z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            bits = UInt32(truncatingIfNeeded: z ^ (z >> 31))
+        } else {
+            bits = UInt32(truncatingIfNeeded: k)
+        }
+        let x = Float(bitPattern: bits)
+        guard x.isFinite else { continue }
+        checked += 1
+        let n = buffer.withUnsafeMutableBufferPointer { b in
+            b.baseAddress!.withMemoryRebound(to: UInt8.self, capacity: 32) { FloatText.write(x, to: $0) }
+        }
+        buffer[n] = 0
+        let back = strtof(buffer, nil)
+        func text() -> String { String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        var bad = back.bitPattern != x.bitPattern
+        if compareDescription && !bad {
+            func digits(_ t: String) -> Int {
+                let m = t.prefix { $0 != "e" && $0 != "E" }.filter(\.isNumber).drop { $0 == "0" }
+                return m.reversed().drop { $0 == "0" }.count
+            }
+            bad = digits(text()) > digits(x.description)
+        }
+        if bad { failed += 1 }
+        if bad && failures.count < 10 {
+            failures.append("\(String(bits, radix: 16)): \(text()) reads back as \(back.debugDescription), description \(x.description)")
+        }
+    }
+    return (checked, failed, failures)
+}
+
 let args = CommandLine.arguments
+if args.count >= 3 && args[1] == "floats" {
+    let all = args[2] == "all"
+    let count = all ? UInt64(1) << 32 : UInt64(args[2])!
+    let seed = all ? nil : UInt64(args.count > 3 ? args[3] : "1")!
+    let parts = 2
+    let results = Mutex<[(Int, Int, [String])]>([])
+    let t0 = nowNs()
+    DispatchQueue.concurrentPerform(iterations: parts) { p in
+        let lo = count * UInt64(p) / UInt64(parts), hi = count * UInt64(p + 1) / UInt64(parts)
+        let r = roundTrip(lo..<hi, compareDescription: !all, seed: seed.map { $0 &+ UInt64(p) << 40 })
+        results.withLock { $0.append(r) }
+    }
+    let (checked, failed, failures) = results.withLock { r in (r.map(\.0).reduce(0, +), r.map(\.1).reduce(0, +), r.flatMap(\.2)) }
+    emit(["mode": all ? "all bit patterns" : "seeded random bit patterns", "checked": checked, "failures": failed,
+          "examples": failures, "seconds": Double(nowNs() - t0) / 1e9])
+    exit(failed == 0 ? 0 : 1)
+}
 guard args.count >= 4 else {
     FileHandle.standardError.write(Data("usage: store-bench lookup|publish|join STORE NAME ...\n".utf8))
     exit(2)
