@@ -41,15 +41,15 @@ public enum SkipGram {
         public var seed: UInt64
         /// Output `input + context` vectors instead of the input vectors alone (default false).
         public var addContextVectors: Bool
-        /// Input vectors start uniform in `[-w/d, w/d)` for this `w` (default 0.5, word2vec.c's
-        /// range; gensim 4 uses 1); context vectors start at zero.
+        /// Input vectors start uniform in `[-w/d, w/d)` for this `w` (default 1, gensim 4's range;
+        /// word2vec.c's is 0.5; the README gives the scores of both); context vectors start at zero.
         public var initialWidth: Double
 
         /// A configuration with the documented defaults.
         public init(dimension: Int = 100, window: Int = 5, negative: Int = 5, negativeExponent: Double = 0.75,
                     sample: Double = 1e-4, epochs: Int = 5, alpha: Double = 0.025, minAlpha: Double = 1e-4,
                     threads: Int = Parallel.threads, seed: UInt64 = 0, addContextVectors: Bool = false,
-                    initialWidth: Double = 0.5) {
+                    initialWidth: Double = 1) {
             self.dimension = dimension; self.window = window; self.negative = negative
             self.negativeExponent = negativeExponent; self.sample = sample; self.epochs = epochs
             self.alpha = alpha; self.minAlpha = minAlpha; self.threads = threads; self.seed = seed

@@ -44,7 +44,7 @@ struct WordEmbedCommand: EmbeddingsCommand {
     @Option(help: "sgns: passes over the corpus.") var epochs: Int = 5
     @Option(help: "sgns: initial learning rate (decays linearly to 1e-4).") var alpha: Double = 0.025
     @Flag(help: "sgns: output input + context vectors instead of input vectors.") var addContext = false
-    @Option(help: "sgns: input vectors start uniform in [-w/dim, w/dim) (word2vec.c 0.5, gensim 4 1).") var initWidth: Double = 0.5
+    @Option(help: "sgns: input vectors start uniform in [-w/dim, w/dim) (gensim 4: 1; word2vec.c: 0.5).") var initWidth: Double = 1
     @Option(help: "ppmi-svd: shift k of shifted PPMI, max(PMI - log k, 0).") var shift: Double = 1
     @Option(help: "ppmi-svd: context-distribution smoothing exponent.") var cds: Double = 0.75
     @Option(help: "ppmi-svd: eigenvalue weighting p of U S^p.") var eig: Double = 0.5
