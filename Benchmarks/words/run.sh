@@ -9,7 +9,9 @@
 #
 # Environment: THREADS (default 2), SEEDS (default "1 2 3": three word-embed seeds; gensim's seed is
 # fixed at 1 by the judge and its 2 workers are not reproducible, so its three runs give its spread),
-# QUIET_WAIT (seconds the judge waits for a quiet machine before each peer run, default 60).
+# QUIET_WAIT (seconds the judge waits for a quiet machine before each peer run, default 60),
+# SGNS_ARGS (extra word-embed flags for the SGNS runs, e.g. "--init-width 1"; default none).
+# Scale (1x against 10x corpus, time and memory): Benchmarks/words/scale.sh.
 # Runs are paired: gensim run i, then word-embed sgns seed i; Python PPMI-SVD run i, then
 # word-embed ppmi-svd run i. The machine may be shared: the judge records foreign CPU per phase and
 # the summary prints the load average beside each run.
@@ -21,6 +23,7 @@ out="${1:-$here/out}"
 threads="${THREADS:-2}"
 seeds="${SEEDS:-1 2 3}"
 wait="${QUIET_WAIT:-60}"
+read -r -a sgns_args <<< "${SGNS_ARGS:-}"
 corpus="$shared/data/text/corpus.txt"
 data="$shared/data/text/word-similarity"
 [ -f "$corpus" ] || { echo "SKIP: $corpus is absent"; exit 0; }
@@ -43,7 +46,7 @@ for seed in $seeds; do
     i=$((i + 1))
     "$PY" "$shared/judge/peer_words.py" --method gensim --workers "$threads" --quiet-wait "$wait" --out "$out/gensim-$i.json" >/dev/null 2>"$out/gensim-$i.log"
     echo "$(date -u +%T) gensim-$i done (load $(cut -d' ' -f1 /proc/loadavg))"
-    ours "sgns-seed$seed" --method sgns --seed "$seed"
+    ours "sgns-seed$seed" --method sgns --seed "$seed" ${sgns_args[@]+"${sgns_args[@]}"}
 done
 for i in 1 2 3; do
     "$PY" "$shared/judge/peer_words.py" --method ppmi-svd --quiet-wait "$wait" --out "$out/pyppmi-$i.json" >/dev/null 2>"$out/pyppmi-$i.log"

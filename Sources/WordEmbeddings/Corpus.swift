@@ -108,7 +108,10 @@ public struct Corpus: Sendable {
     /// token stream as 32-bit ids, then deletes out-of-vocabulary tokens.
     ///
     /// Cost: one pass over the bytes; memory 4 bytes a token plus the distinct tokens.
-    /// - Parameter progress: called now and then with (bytes read, total bytes).
+    /// - Parameters:
+    ///   - paths: the text files, read in order as one stream.
+    ///   - options: tokeniser, sentence boundaries and vocabulary selection.
+    ///   - progress: called now and then with (bytes read, total bytes).
     /// - Throws: ``WordEmbeddingsError`` naming the file (and line) when a file cannot be read,
     ///   holds a NUL byte or is mostly invalid UTF-8 (a binary file), when the corpus has no token,
     ///   or when no word reaches the minimum count.

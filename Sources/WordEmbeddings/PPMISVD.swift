@@ -92,7 +92,10 @@ public enum PPMISVD {
     }
 
     /// Runs the whole pipeline on `corpus`.
-    /// - Parameter progress: called with a phase name as each phase starts.
+    /// - Parameters:
+    ///   - corpus: the tokenised corpus; its vocabulary gives the rows.
+    ///   - configuration: the run's parameters.
+    ///   - progress: called with a phase name as each phase starts.
     /// - Throws: ``WordEmbeddingsError`` for a bad configuration, a vocabulary smaller than the
     ///   dimension or an empty PPMI matrix; solver errors from the SVD.
     public static func train(_ corpus: Corpus, _ configuration: Configuration = .init(),

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import LinearAlgebra
+import Synchronization
 
 /// Skip-gram with negative sampling (Mikolov et al. 2013), trained as word2vec and gensim do:
 /// for each kept word and each context word within a dynamic window, one positive and
@@ -40,15 +41,19 @@ public enum SkipGram {
         public var seed: UInt64
         /// Output `input + context` vectors instead of the input vectors alone (default false).
         public var addContextVectors: Bool
+        /// Input vectors start uniform in `[-w/d, w/d)` for this `w` (default 1, gensim 4's range;
+        /// word2vec.c's is 0.5; the README gives the scores of both); context vectors start at zero.
+        public var initialWidth: Double
 
         /// A configuration with the documented defaults.
         public init(dimension: Int = 100, window: Int = 5, negative: Int = 5, negativeExponent: Double = 0.75,
                     sample: Double = 1e-4, epochs: Int = 5, alpha: Double = 0.025, minAlpha: Double = 1e-4,
-                    threads: Int = Parallel.threads, seed: UInt64 = 0, addContextVectors: Bool = false) {
+                    threads: Int = Parallel.threads, seed: UInt64 = 0, addContextVectors: Bool = false,
+                    initialWidth: Double = 1) {
             self.dimension = dimension; self.window = window; self.negative = negative
             self.negativeExponent = negativeExponent; self.sample = sample; self.epochs = epochs
             self.alpha = alpha; self.minAlpha = minAlpha; self.threads = threads; self.seed = seed
-            self.addContextVectors = addContextVectors
+            self.addContextVectors = addContextVectors; self.initialWidth = initialWidth
         }
 
         func validate(vocabulary: Int) throws {
@@ -61,6 +66,7 @@ public enum SkipGram {
             if !(sample >= 0) { throw bad("sample must be >= 0, got \(sample)") }
             if !(alpha > 0) || !(minAlpha >= 0) || minAlpha > alpha { throw bad("need 0 <= minAlpha <= alpha and alpha > 0, got alpha \(alpha), minAlpha \(minAlpha)") }
             if !negativeExponent.isFinite { throw bad("negative exponent must be finite") }
+            if !(initialWidth > 0) || !initialWidth.isFinite { throw bad("initial width must be positive and finite, got \(initialWidth)") }
             if vocabulary < dimension {
                 throw bad("the vocabulary has \(vocabulary) words, fewer than the dimension \(dimension): lower the dimension or the min count, or give more text")
             }
@@ -85,6 +91,8 @@ public enum SkipGram {
         public let seconds: Double
         /// The configuration used.
         public let configuration: Configuration
+        /// Each thread's learning rate at its first and last piece of the last epoch (for tests).
+        let lastEpochRates: [(first: Float, last: Float)]
 
         /// Effective words (all epochs) per second of training.
         public var effectiveWordsPerSecond: Double { Double(epochEffectiveWords.reduce(0, +)) / max(seconds, 1e-9) }
@@ -92,16 +100,27 @@ public enum SkipGram {
 
     /// Trains SGNS vectors on `corpus`.
     ///
-    /// Vectors are initialised uniformly in `[-0.5/d, 0.5/d)` (context vectors at zero); each thread
+    /// Vectors are initialised uniformly in `[-w/d, w/d)`, `w` the configuration's
+    /// ``Configuration/initialWidth`` (context vectors at zero); each thread
     /// trains a contiguous share of the tokens, one epoch after another, with its own random
     /// stream (`seed`, thread index), and sentences longer than 10,000 tokens are processed in
     /// 10,000-token pieces. The logistic function and its logarithm are read from 2,048-cell
     /// tables over `[-8, 8]` (exact outside).
     /// Cost: about `epochs * effective words * 2 E[radius] * (negative + 1) * 3 d` flops.
-    /// - Parameter progress: called from one worker now and then with the fraction done.
+    /// - Parameters:
+    ///   - corpus: the tokenised corpus; its vocabulary gives the rows.
+    ///   - configuration: the run's parameters.
+    ///   - progress: called from one worker now and then with the fraction done.
     /// - Throws: ``WordEmbeddingsError`` for a bad configuration or a vocabulary smaller than the dimension.
     public static func train(_ corpus: Corpus, _ configuration: Configuration = .init(),
                              progress: (@Sendable (Double) -> Void)? = nil) throws -> Result {
+        try train(corpus, configuration, progress: progress, serial: false)
+    }
+
+    /// ``train(_:_:progress:)``, with `serial` running the threads' shares one after the other on
+    /// the calling thread (a scheduler that starves all threads but one; for tests).
+    static func train(_ corpus: Corpus, _ configuration: Configuration, progress: (@Sendable (Double) -> Void)?,
+                      serial: Bool) throws -> Result {
         let c = configuration
         let vocabularySize = corpus.vocabulary.count
         try c.validate(vocabulary: vocabularySize)
@@ -109,7 +128,7 @@ public enum SkipGram {
         let lanes = (d + 3) / 4                   // SIMD4 chunks per row; padding stays zero
         let model = SGNSModel(rows: vocabularySize, lanes: lanes)
         defer { model.deallocate() }
-        model.initialise(dimension: d, seed: c.seed)
+        model.initialise(dimension: d, width: c.initialWidth, seed: c.seed)
 
         let sampler = AliasSampler(weights: corpus.vocabulary.counts.map { pow(Double($0), c.negativeExponent) })
         let keep = keepThresholds(counts: corpus.vocabulary.counts, sample: c.sample)
@@ -121,8 +140,10 @@ public enum SkipGram {
         let shares = (0...threads).map { n * $0 / threads }
         var rngs = (0..<threads).map { Xoshiro256.stream(seed: c.seed, index: UInt64($0) + 1) }
         var stats = [ThreadStats](repeating: ThreadStats(), count: threads)
+        let wordsDone = WordCounter()
 
         var loss = [Double](), probeLoss = [Double](), effective = [Int](), pairs = [Int]()
+        var rates = [(first: Float, last: Float)]()
         var trainNanoseconds: UInt64 = 0
         try corpus.ids.withUnsafeBufferPointer { ids in
             try corpus.sentenceStarts.withUnsafeBufferPointer { sentences in
@@ -137,16 +158,18 @@ public enum SkipGram {
                                                           cells: cells.baseAddress!, cellCount: sampler.count, keep: keep.baseAddress!,
                                                           sig: sig, logsig: logsig, window: c.window, negative: c.negative,
                                                           alpha: c.alpha, minAlpha: c.minAlpha, epoch: epoch, epochs: c.epochs,
-                                                          rng: rng.baseAddress!, stats: st.baseAddress!, progress: progress)
+                                                          wordsDone: wordsDone, rng: rng.baseAddress!, stats: st.baseAddress!, progress: progress)
                                         let box = UnsafeSendableBox(job)
                                         let started = DispatchTime.now().uptimeNanoseconds
-                                        if threads == 1 {
-                                            box.value.run(thread: 0)
+                                        if threads == 1 || serial {
+                                            for t in 0..<threads { box.value.run(thread: t) }
                                         } else {
                                             DispatchQueue.concurrentPerform(iterations: threads) { t in box.value.run(thread: t) }
                                         }
                                         trainNanoseconds += DispatchTime.now().uptimeNanoseconds - started
+                                        wordsDone.reset()
                                         var l = 0.0, e = 0, p = 0, examples = 0
+                                        rates = (0..<threads).map { (st[$0].firstRate, st[$0].lastRate) }
                                         for t in 0..<threads {
                                             l += st[t].loss; e += st[t].effective; p += st[t].pairs; examples += st[t].examples
                                             st[t] = ThreadStats()
@@ -171,7 +194,7 @@ public enum SkipGram {
         let seconds = Double(trainNanoseconds) / 1e9
         let vectors = model.vectors(dimension: d, addContext: c.addContextVectors)
         return Result(vectors: vectors, epochLoss: loss, epochProbeLoss: probeLoss, epochEffectiveWords: effective,
-                      epochPairs: pairs, seconds: seconds, configuration: c)
+                      epochPairs: pairs, seconds: seconds, configuration: c, lastEpochRates: rates)
     }
 
     /// The mean loss of a fixed sample of training examples under the current vectors, computed
@@ -227,12 +250,25 @@ public enum SkipGram {
     }
 }
 
+/// A count shared by the training threads (relaxed atomic: it only paces the learning rate).
+final class WordCounter: Sendable {
+    private let count = Atomic<Int>(0)
+    /// The count now.
+    var value: Int { count.load(ordering: .relaxed) }
+    /// Adds `n`.
+    func add(_ n: Int) { count.add(n, ordering: .relaxed) }
+    /// Sets the count to zero (between epochs, while no thread runs).
+    func reset() { count.store(0, ordering: .relaxed) }
+}
+
 /// One thread's totals for an epoch.
 struct ThreadStats {
     var loss = 0.0
     var effective = 0
     var pairs = 0
     var examples = 0
+    /// The learning rate of the first and last piece trained (-1: none yet).
+    var firstRate: Float = -1, lastRate: Float = -1
 }
 
 /// The two weight matrices, rows of `lanes` SIMD4 vectors (`d` rounded up to a multiple of 4;
@@ -256,10 +292,10 @@ struct SGNSModel {
         UnsafeMutableRawPointer(output).deallocate()
     }
 
-    /// Input vectors uniform in [-0.5/d, 0.5/d), row after row from one seeded stream.
-    func initialise(dimension d: Int, seed: UInt64) {
+    /// Input vectors uniform in [-w/d, w/d), row after row from one seeded stream.
+    func initialise(dimension d: Int, width w: Double, seed: UInt64) {
         var rng = Xoshiro256(seed: seed)
-        let scale = 1 / Float(d)
+        let scale = Float(2 * w) / Float(d)
         for r in 0..<rows {
             let row = UnsafeMutableRawPointer(input + r * lanes).assumingMemoryBound(to: Float.self)
             for k in 0..<d { row[k] = (Float(rng.next() >> 40) * 0x1p-24 - 0.5) * scale }
@@ -365,6 +401,8 @@ struct SGNSJob {
     let minAlpha: Double
     let epoch: Int
     let epochs: Int
+    /// Tokens of this epoch that every thread has passed (raw tokens, before sub-sampling).
+    let wordsDone: WordCounter
     let rng: UnsafeMutablePointer<Xoshiro256>
     let stats: UnsafeMutablePointer<ThreadStats>
     let progress: (@Sendable (Double) -> Void)?
@@ -382,6 +420,8 @@ struct SGNSJob {
         defer { kept.deallocate(); kernel.deallocate() }
         let shareLength = Double(hi - lo)
         let totalWork = shareLength * Double(epochs)
+        let corpusLength = Double(shares[shares.count - 1] - shares[0])
+        let allWork = corpusLength * Double(epochs)
         let alpha0 = alpha, alphaSpan = alpha - minAlpha
         let L = lanes
 
@@ -396,9 +436,13 @@ struct SGNSJob {
             let sentenceEnd = min(sentences[min(s + 1, sentences.count - 1)], hi)
             if position >= sentenceEnd { s += 1; continue }
             let pieceEnd = min(sentenceEnd, position + Self.piece)
-            // Learning rate: linear in this thread's progress through all epochs.
-            let done = Double(epoch) * shareLength + Double(position - lo)
-            let lr = Float(max(minAlpha, alpha0 - alphaSpan * done / totalWork))
+            // Learning rate: linear in the progress of all threads through all epochs (word2vec's
+            // shared word count), so that a thread starved by the scheduler does not restart
+            // its share's decay where the others have finished theirs.
+            let done = Double(epoch) * corpusLength + Double(wordsDone.value)
+            let lr = Float(max(minAlpha, alpha0 - alphaSpan * done / allWork))
+            if st.firstRate < 0 { st.firstRate = lr }
+            st.lastRate = lr
             // Sub-sample the piece.
             var count = 0
             for p in position..<pieceEnd {
@@ -426,6 +470,7 @@ struct SGNSJob {
                     kernel.train(input: syn0 + Int(kept[j]) * L, output: syn1, targets: m, lr: lr, stats: &st)
                 }
             }
+            wordsDone.add(pieceEnd - position)
             position = pieceEnd
             if t == 0, let progress, position - lo >= nextReport {
                 nextReport += 200_000

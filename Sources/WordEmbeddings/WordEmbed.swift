@@ -108,6 +108,7 @@ public enum WordEmbed {
                 "negative_exponent": .double(c.negativeExponent), "sample": .double(c.sample), "epochs": .int(Int64(c.epochs)),
                 "alpha": .double(c.alpha), "min_alpha": .double(c.minAlpha), "threads": .int(Int64(c.threads)),
                 "vectors": .string(c.addContextVectors ? "input+context" : "input"),
+                "initial_width": .double(c.initialWidth),
                 "epoch_loss": .array(result.epochLoss.map { .double($0) }),
             ]) { $1 }
         case .ppmiSVD:

@@ -65,6 +65,57 @@ func topicSeparation(_ corpus: Corpus, _ v: Matrix<Float>) -> (within: Double, a
         #expect(try SkipGram.train(corpus, other).vectors.elements != a.vectors.elements)
     }
 
+    /// The learning rate follows the progress of all threads (word2vec's shared word count): a
+    /// thread that runs after the other has finished its share continues the decay from there
+    /// instead of restarting it (which happened under load, when the scheduler serialised them).
+    @Test func learningRateDecaysOverAllThreadsProgress() throws {
+        let corpus = try plantedTopicCorpus(topics: 2, wordsPerTopic: 10, sentences: 400, length: 50, seed: 3)
+        let c = SkipGram.Configuration(dimension: 8, window: 2, negative: 2, sample: 0, epochs: 2,
+                                       alpha: 0.025, minAlpha: 1e-4, threads: 2, seed: 1)
+        let serial = try SkipGram.train(corpus, c, progress: nil, serial: true)
+        let n = Double(corpus.ids.count), half = Double(corpus.ids.count / 2)
+        func rate(_ done: Double) -> Float { Float(0.025 - (0.025 - 1e-4) * done / (2 * n)) }
+        let r = serial.lastEpochRates   // epoch 2 of 2: thread 0 from 50% of all work, thread 1 from 75%
+        #expect(r.count == 2)
+        #expect(abs(r[0].first - rate(n)) <= 4 * Float.ulpOfOne * rate(n), "\(r)")
+        #expect(abs(r[1].first - rate(n + half)) <= 4 * Float.ulpOfOne * rate(n), "\(r)")
+        #expect(r[1].last < r[1].first && r[0].last > r[1].first && r[0].last < r[0].first, "\(r)")
+        #expect(r[1].last < rate(2 * n - 10_000) + 1e-6, "\(r)")
+        // One thread: the same schedule.
+        var one = c
+        one.threads = 1
+        let single = try SkipGram.train(corpus, one).lastEpochRates
+        #expect(single.count == 1 && abs(single[0].first - rate(n)) <= 4 * Float.ulpOfOne * rate(n))
+    }
+
+    /// Input vectors start uniform in [-w/d, w/d) (word2vec.c w = 0.5, gensim 4 w = 1), the
+    /// padding lanes and the context vectors at zero.
+    @Test(arguments: [0.5, 1.0])
+    func initialVectorsFillTheirRange(width: Double) {
+        let d = 10, lanes = 3, rows = 500
+        let model = SGNSModel(rows: rows, lanes: lanes)
+        defer { model.deallocate() }
+        model.initialise(dimension: d, width: width, seed: 7)
+        let input = UnsafeMutableRawPointer(model.input).assumingMemoryBound(to: Float.self)
+        let output = UnsafeMutableRawPointer(model.output).assumingMemoryBound(to: Float.self)
+        let bound = Float(width) / Float(d)
+        var low = Float.infinity, high = -Float.infinity, sum = 0.0
+        for r in 0..<rows {
+            for k in 0..<(4 * lanes) {
+                let x = input[r * 4 * lanes + k]
+                #expect(output[r * 4 * lanes + k] == 0)
+                if k >= d { #expect(x == 0); continue }
+                low = min(low, x); high = max(high, x); sum += Double(x)
+            }
+        }
+        #expect(low >= -bound && high < bound, "\(low) \(high) vs \(bound)")
+        #expect(low < -0.99 * bound && high > 0.99 * bound, "\(low) \(high) vs \(bound)")
+        #expect(abs(sum / Double(rows * d)) < 0.05 * Double(bound))
+        #expect(throws: WordEmbeddingsError.self) {
+            try SkipGram.Configuration(initialWidth: 0).validate(vocabulary: 1_000)
+        }
+    }
+
     @Test func hogwildThreadsLearnTheSameStructure() throws {
         let corpus = try plantedTopicCorpus(topics: 4, wordsPerTopic: 12, sentences: 1_500, length: 12, seed: 11)
         let result = try SkipGram.train(corpus, .init(dimension: 16, window: 3, sample: 0, epochs: 5, threads: 2, seed: 5, addContextVectors: true))
