@@ -24,7 +24,9 @@ venv="${JUDGE_VENV:-$HOME/.cache/judge-venv}"
 PY="${JUDGE_PY:-$venv/bin/python}"
 # SKIP_PEERS=1: score our rows only (a peer whose JSON is not cached yet shows as "pending").
 [ -n "${SKIP_PEERS:-}" ] || "$here/judge_peers.sh" "$data" >&2
-(cd "$root" && swift build -c release --product follow-graph-svd >&2 && swift build -c release --product embedding-benchmark >&2)
+# NO_BUILD=1: use the release binaries as they are; ONLY="graph:task" (e.g. deezer-europe:labels) scores one row
+# (rows in parallel, then one plain run assembles the table from the outputs).
+[ -n "${NO_BUILD:-}" ] || (cd "$root" && swift build -c release --product follow-graph-svd >&2 && swift build -c release --product embedding-benchmark >&2)
 bin="$root/.build/release"
 
 field() { "$PY" -c "import json,sys; r=json.load(open(sys.argv[1])); print('%.4f' % eval(sys.argv[2], {}, {'r': r}))" "$@"; }
@@ -32,6 +34,7 @@ field() { "$PY" -c "import json,sys; r=json.load(open(sys.argv[1])); print('%.4f
 echo "| graph | task (table) | ours, judge | SVD, judge | ProNE, judge | goal: max + 0.01 | met | ours, embedding-benchmark --protocol judge | seconds ours / plain SVD |"
 echo "|---|---|---|---|---|---|---|---|---|"
 while read -r ds file mode task; do
+    [ -z "${ONLY:-}" ] || [ "$ONLY" = "$ds:$task" ] || continue
     edges="$data/$ds/$file"
     [ -f "$edges" ] || { echo "| $ds | skipped: $edges is absent | | | | | | | |"; continue; }
     flag=(); judgeflag=(); [ "$mode" = undirected ] && flag=(--undirected) && judgeflag=(--undirected)
