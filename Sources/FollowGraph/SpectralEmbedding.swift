@@ -28,6 +28,11 @@ public struct SpectralPropagationConfiguration: Sendable, Equatable {
     /// Power iterations of the proximity matrix's randomized SVD when the pipeline's own setting is
     /// `nil` (ProNE uses 5).
     public var proximityPowerIterations: Int = 5
+    /// Products with the symmetric normalised adjacency `S = (D+I)^-1/2 (A+I) (D+I)^-1/2` applied
+    /// to the propagated block before its final orthogonalisation (``SymmetricNormalizedAdjacency``;
+    /// default 0, ProNE's pipeline). Each step averages a node's vector with its neighbours' (a
+    /// low-pass filter: eigenvalues of `S` lie in `(-1, 1]`), one SpMM of `dimension` columns.
+    public var smoothingSteps: Int = 0
     public init() {}
 }
 
@@ -37,7 +42,8 @@ public enum SpectralEmbedding {
     ///
     /// 1. `M = ProximityMatrix.prone(A)`, rank-`dimension` randomized SVD, `E0 = U S^1/2` with unit rows;
     /// 2. `E1 = (A + I)(E0 - g(L) E0)` with `g` the ``ChebyshevBandPass`` of `L = I - (D+I)^-1 (A+I)`;
-    /// 3. thin SVD `E1 = Q R W'`, `E = Q R^1/2`, unit rows, then the whole block scaled to unit RMS.
+    /// 3. `settings.smoothingSteps` products `E1 <- S E1` with ``SymmetricNormalizedAdjacency`` (none by default);
+    /// 4. thin SVD `E1 = Q R W'`, `E = Q R^1/2`, unit rows, then the whole block scaled to unit RMS.
     ///
     /// - Returns: the `n x dimension` embedding and the proximity matrix's SVD (diagnostics).
     /// - Complexity: the randomized SVD's `2 (q + 1)` SpMMs plus `2 terms + 1` SpMMs of `dimension`
@@ -57,7 +63,11 @@ public enum SpectralEmbedding {
         let filter = ChebyshevBandPass(walk, mu: settings.mu, theta: settings.theta, maxTerms: settings.maxTerms)
         var difference = initial
         difference.axpy(-1, filter.apply(initial))
-        let propagated = walk.withLoops.apply(difference)
+        var propagated = walk.withLoops.apply(difference)
+        if settings.smoothingSteps > 0 {
+            let smoothing = SymmetricNormalizedAdjacency(walk)
+            for _ in 0..<settings.smoothingSteps { propagated = smoothing.apply(propagated) }
+        }
         let thin = try propagated.svd()
         var embedding = thin.u
         embedding.scaleColumns(by: thin.s.map { Swift.max($0, 0).squareRoot() })

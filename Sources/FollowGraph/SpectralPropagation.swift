@@ -51,6 +51,35 @@ public struct RandomWalkOperator: LinearOperator {
     }
 }
 
+/// The symmetric normalised adjacency with self-loops, `S = (D+I)^-1/2 (A+I) (D+I)^-1/2`, of a
+/// ``RandomWalkOperator`` `P = (D+I)^-1 (A+I)` (same eigenvalues, in `(-1, 1]`; symmetric when `A`
+/// is). Applied to an embedding block it averages each row with its neighbours' rows (a low-pass
+/// filter), one sparse product; nothing is copied.
+public struct SymmetricNormalizedAdjacency: LinearOperator {
+    public typealias Scalar = Float
+    /// `(D+I)^-1/2`.
+    public let inverseRootDegrees: [Float]
+    /// `A + I`.
+    public let withLoops: CSRMatrix<Float>
+
+    /// - Complexity: O(n).
+    public init(_ walk: RandomWalkOperator) {
+        withLoops = walk.withLoops
+        inverseRootDegrees = walk.inverseDegrees.map { $0.squareRoot() }
+    }
+
+    public var rows: Int { withLoops.rows }
+    public var columns: Int { withLoops.columns }
+    public func apply(_ x: Matrix<Float>, into y: inout Matrix<Float>) {
+        withLoops.apply(x.scaledRows(by: inverseRootDegrees), into: &y)
+        y.scaleRows(by: inverseRootDegrees)
+    }
+    public func applyTranspose(_ x: Matrix<Float>, into y: inout Matrix<Float>) {
+        withLoops.applyTranspose(x.scaledRows(by: inverseRootDegrees), into: &y)
+        y.scaleRows(by: inverseRootDegrees)
+    }
+}
+
 /// ProNE's band-pass filter of the graph Laplacian `L = I - P`,
 /// `g(L) = exp(-theta ((L - mu I)^2 / 2 - I))`, a Gaussian in the eigenvalues of `L` centred at
 /// `mu`, as an operator. It is applied by the Chebyshev expansion of `exp(-theta x)` in

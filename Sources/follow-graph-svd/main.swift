@@ -40,6 +40,7 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
     @Option(help: "Convert the edge list to a binary CSR file (64-bit offsets, ids, checksum) at this path and stop; embed it later by giving it as the input.") var writeCsr: String?
     @Option(help: "spectral (default): undirected, ProNE-style spectral propagation of a log-proximity SVD; directed, U S of D_out^-1/2 A for DIR/consumers (follow-Jaccard; unit RMS), DIR/producers and DIR/nodes as svd. svd: U S^1/2 of the --normalization'd adjacency.") var method: FollowGraphMethod = .spectral
     @Option(help: "Embedding dimension (SVD rank).") var dim: Int = 64
+    @Option(help: "Undirected spectral: extra products with (D+I)^-1/2 (A+I) (D+I)^-1/2 (neighbour averaging) before the final orthogonalisation (default 0, ProNE's pipeline).") var smoothingSteps: Int = 0
     @Option(help: "SVD back-end: randomized (Halko et al.; fast) or arpack (Lanczos; residuals near machine precision).") var solver: FollowGraphSolver = .randomized
     @Option(help: "Randomized SVD: extra random vectors beyond --dim.") var oversamples: Int = 10
     @Option(help: "Randomized SVD: power iterations (default: 7 when dim < 0.1 min(m, n), else 4, as scikit-learn).") var powerIterations: Int?
@@ -65,6 +66,7 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
         if publishing.publish != nil && (distributed || writeCsr != nil) {
             throw ValidationError("--publish goes with an embedding run, not --distributed or --write-csr; publish the tables afterwards with embedding-store publish")
         }
+        if smoothingSteps < 0 { throw ValidationError("--smoothing-steps must be non-negative") }
         if oversamples < 0 { throw ValidationError("--oversamples must be non-negative") }
         if let q = powerIterations, q < 0 { throw ValidationError("--power-iterations must be non-negative") }
         if let t = degreeRegularization, !(t >= 0) { throw ValidationError("--degree-regularization must be non-negative") }
@@ -77,7 +79,7 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
         var c = FollowGraphSVDConfiguration()
         c.method = method; c.dimension = dim; c.solver = solver; c.oversamples = oversamples; c.powerIterations = powerIterations
         c.seed = seedOption.seed; c.directed = edgeList.directed; c.weighting = weighting; c.normalization = normalization
-        c.selection = selection.selection
+        c.selection = selection.selection; c.spectral.smoothingSteps = smoothingSteps
         c.degreeRegularization = degreeRegularization
         var options = FollowGraphRunOptions(edges: edges.map { URL(fileURLWithPath: $0) }, demo: demo,
                                             output: URL(fileURLWithPath: output ?? "."), configuration: c,

@@ -118,6 +118,19 @@ func centroidAccuracy(_ e: Matrix<Float>, groups: Int, size: Int) -> Double {
         #expect(abs(ChebyshevBandPass<Matrix<Float>>.besselI(1, 0.5) - 0.2578943053908963) < 1e-14)
     }
 
+    @Test func symmetricNormalizedAdjacencyMatchesDense() throws {
+        let n = dense.rows
+        var loops = dense
+        for i in 0..<n { loops[i, i] += 1 }
+        let degrees = (0..<n).map { i in (0..<n).reduce(Float(0)) { $0 + loops[i, $1] } }
+        var s = loops
+        for i in 0..<n { for j in 0..<n { s[i, j] /= (degrees[i] * degrees[j]).squareRoot() } }
+        let op = SymmetricNormalizedAdjacency(RandomWalkOperator(adjacency: sparse))
+        let x = Matrix<Float>.gaussian(rows: n, columns: 5, seed: 6)
+        #expect(maxDifference(op.apply(x), s * x) < tolerance)
+        #expect(maxDifference(op.applyTranspose(x), s.transposed() * x) < tolerance)
+    }
+
     @Test func unitRMSKeepsDirections() {
         var x = Matrix<Float>.gaussian(rows: 50, columns: 8, seed: 5)
         x.scale(by: 0.01)
@@ -146,6 +159,13 @@ func centroidAccuracy(_ e: Matrix<Float>, groups: Int, size: Int) -> Double {
         // Deterministic for a seed.
         let again = try SpectralEmbedding.propagated(adjacency: sparse, dimension: 8, powerIterations: nil, seed: 1)
         #expect(again.embedding == spectral.embedding)
+        // Neighbour averaging before the final SVD separates the communities at least as well.
+        var settings = SpectralPropagationConfiguration()
+        settings.smoothingSteps = 2
+        let smoothed = try SpectralEmbedding.propagated(adjacency: sparse, dimension: 8, powerIterations: nil, seed: 1, settings: settings)
+        let smoothedAccuracy = centroidAccuracy(smoothed.embedding, groups: groups, size: size)
+        #expect(smoothedAccuracy > plainAccuracy + 0.02, "smoothed \(smoothedAccuracy) vs plain SVD \(plainAccuracy)")
+        #expect(smoothedAccuracy >= spectralAccuracy, "smoothed \(smoothedAccuracy) vs unsmoothed \(spectralAccuracy)")
     }
 }
 
