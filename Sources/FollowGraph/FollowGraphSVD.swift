@@ -269,6 +269,9 @@ public enum FollowGraphSVD {
             guard let inMemory = matrix as? CSRMatrix<Float> else {
                 throw FollowGraphError("the undirected spectral method needs the matrix in memory")
             }
+            if c.solver != .randomized {
+                warnings.append("the undirected spectral method takes its proximity SVD with the randomized solver; solver \(c.solver.rawValue) applies to method svd")
+            }
             let result = try SpectralEmbedding.propagated(adjacency: inMemory, dimension: c.dimension,
                                                           oversamples: c.oversamples, powerIterations: c.powerIterations,
                                                           seed: c.seed, settings: c.spectral)

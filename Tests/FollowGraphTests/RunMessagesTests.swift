@@ -88,4 +88,15 @@ import LinearAlgebra
             #expect(try FollowGraphRun.run(options).warnings == nil)
         }
     }
+
+    /// The undirected spectral method takes its proximity SVD with the randomized solver: a
+    /// solver asked for it is not silently dropped but named in a warning of the run.
+    @Test func aSolverTheSpectralMethodDoesNotUseIsAWarning() throws {
+        try withEdges(plantedEdgeList()) { edges, dir in
+            var c = FollowGraphSVDConfiguration()
+            c.directed = false; c.solver = .arpack; c.dimension = 3
+            let report = try FollowGraphRun.run(FollowGraphRunOptions(edges: edges, output: dir.appendingPathComponent("out"), configuration: c))
+            #expect(report.warnings?.contains { $0.contains("solver arpack applies to method svd") } == true, "\(report.warnings ?? [])")
+        }
+    }
 }
