@@ -281,6 +281,29 @@ func existingSlots(_ ids: [String], table: IDTable) throws -> [Int32] {
     }
 }
 
+/// An update's checked input: the live slots of `ids` (an error names the first unknown or
+/// repeated one) and their new vectors, row-major and unit rows for cosine.
+func checkedUpdate(ids: [String], vectors: Matrix<Float>, dimension: Int, metric: Metric,
+                   table: IDTable) throws -> (slots: [Int32], rows: [Float]) {
+    try checkVectors(ids: ids, vectors: vectors, dimension: dimension)
+    return (try existingSlots(ids, table: table), rowMajor(vectors, metric: metric))
+}
+
+/// A search's checked queries, row-major and unit rows for cosine.
+func checkedQueries(_ queries: Matrix<Float>, _ p: SearchParameters, dimension: Int, count: Int,
+                    metric: Metric) throws -> [Float] {
+    try checkSearch(queries, p, dimension: dimension, count: count)
+    return rowMajor(queries, metric: metric)
+}
+
+extension IDTable {
+    /// Marks the slots of `ids` removed (an error names the first unknown or repeated id, and
+    /// then nothing is removed).
+    func remove(ids: [String]) throws {
+        for s in try existingSlots(ids, table: self) { remove(s) }
+    }
+}
+
 /// The slot-level form of a search's filter: tombstones, an allowed-slot bitmap, a predicate.
 struct SlotFilter: @unchecked Sendable {
     let deleted: UnsafePointer<UInt8>
