@@ -49,7 +49,7 @@ public struct SearchParameters: Sendable {
     public var k: Int
     /// Optional filter.
     public var filter: NeighborFilter?
-    /// Threads for this call (default: ``Parallel/threads``). BLAS runs single-threaded inside.
+    /// Threads for this call (default: `Parallel.threads` of LinearAlgebra). BLAS runs single-threaded inside.
     public var threads: Int?
     /// HNSW: size of the dynamic candidate list (default 64; raised to `k` when smaller).
     public var ef: Int?
