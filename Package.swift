@@ -97,7 +97,7 @@ let package = Package(
             "CandidateGeneration", "Neighbors",
         ]),
         .executableTarget(name: "als-embed", dependencies: [
-            "ToolSupport", "LinearAlgebra", "Solvers", "Evaluation", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ToolSupport", "LinearAlgebra", "Solvers", "Evaluation", "EmbeddingStore", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "compression-eval", dependencies: [
             "ToolSupport", "Compression", "EmbeddingStore", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -174,7 +174,7 @@ let package = Package(
         // under mpirun, and the tests.
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin", "libparpack2-dev"])]),
         .target(name: "Distributed", dependencies: ["CMPI", "LinearAlgebra", "Solvers", "EmbeddingStore", "FollowGraph"]),
-        .executableTarget(name: "distributed-check", dependencies: ["Distributed", "LinearAlgebra", "Solvers", "GraphData", "FollowGraph", "EmbeddingStore"]),
+        .executableTarget(name: "distributed-check", dependencies: ["Distributed", "LinearAlgebra", "Solvers", "GraphData", "FollowGraph", "EmbeddingStore", "Evaluation"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "LinearAlgebra", "Solvers", "distributed-check"]),
 
         // Layer 6: the Swift side of Benchmarks/solvers_vs_python.sh.
