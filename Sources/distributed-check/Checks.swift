@@ -1,4 +1,5 @@
 import Distributed
+import FollowGraphMPI
 import EmbeddingStore
 import FollowGraph
 import Foundation

@@ -1,6 +1,6 @@
 import ArgumentParser
 import EmbeddingStore
-import Distributed
+import FollowGraphMPI
 import FollowGraph
 import Foundation
 import LinearAlgebra
