@@ -29,7 +29,7 @@ public struct DistributedFollowGraphReport: Codable, Sendable {
     /// Stored entries per rank.
     public var localNonzeros: [Int]
     /// Rows of its block each rank sends per `A X` (receives per `A' X`), counted from the plan,
-    /// and as ``CommunicationModel`` predicts them from the in-degrees.
+    /// and as Distributed's `CommunicationModel` predicts them from the in-degrees.
     public var exportedRows: [Int]
     public var predictedExportedRows: [Double]
 
@@ -55,7 +55,7 @@ public struct DistributedFollowGraphReport: Codable, Sendable {
 /// `follow-graph-svd --distributed`: the single-process job (FollowGraph's `FollowGraphRun`) on
 /// the ranks of an MPI job, for the `svd` method and the directed `spectral` default (its two
 /// SVDs), with binary or log weighting, degree or no normalisation and the follower/following
-/// thresholds; each rank reads its byte range of the edge list (``DistributedEdgeList``) and
+/// thresholds; each rank reads its byte range of the edge list (Distributed's `DistributedEdgeList`) and
 /// writes its rows of every table straight into the shared output files.
 ///
 /// Selection, weighting and normalisation are those of FollowGraph's `FollowGraphPreprocessing`,
