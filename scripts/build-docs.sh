@@ -14,7 +14,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 modules=(LinearAlgebra Solvers GraphData EmbeddingStore Evaluation FollowGraph Compression Neighbors WordEmbeddings
-         Temporal FeatureStore Pipelines EmbeddingServer Distributed FollowGraphMPI Embeddings)
+         Temporal FeatureStore Pipelines EmbeddingServer Distributed DistributedJobs Embeddings)
 swift_bin="$(dirname "$(command -v swift)")"
 if [ ! -x "$swift_bin/docc" ] && ! command -v docc >/dev/null 2>&1; then
     echo "build-docs: this toolchain has no docc ($swift_bin); documentation not built" >&2

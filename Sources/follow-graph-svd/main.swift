@@ -1,6 +1,6 @@
 import ArgumentParser
 import EmbeddingStore
-import FollowGraphMPI
+import DistributedJobs
 import FollowGraph
 import Foundation
 import LinearAlgebra

@@ -1,6 +1,7 @@
-// FollowGraphMPI: `follow-graph-svd --distributed`, FollowGraph's job on the ranks of an MPI job
-// over Distributed's row-partitioned operators and solvers. A module of its own so that
-// Distributed (layer 3) imports nothing above Solvers and FollowGraph does not link MPI.
+// DistributedJobs: the tools' jobs on the ranks of an MPI job (`follow-graph-svd --distributed`,
+// `als-embed --distributed`) over Distributed's row-partitioned operators and solvers. A module
+// of its own so that Distributed (layer 3) imports nothing above Solvers and FollowGraph does not
+// link MPI.
 import Distributed
 import EmbeddingStore
 import FollowGraph
