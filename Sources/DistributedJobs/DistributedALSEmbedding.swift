@@ -81,16 +81,11 @@ public enum DistributedALSEmbedding {
                                   seed: c.seed, count: count, dimension: c.factors)
             }))
         }
-        comm.barrier()
-        if let run { try run.commit() }
+        try comm.commitAfterEveryRank(run)
         lap("write")
         seconds["total"] = Date().timeIntervalSince(start)
 
-        let mine = try JSONEncoder().encode(comm.trafficByLabel)
-        let all = comm.allgatherv(Array(mine))
-        let traffic = try (0 ..< comm.size).map { p in
-            try JSONDecoder().decode([String: TrafficCount].self, from: Data(all.values[all.offsets[p] ..< all.offsets[p + 1]]))
-        }
+        let traffic = try comm.trafficOfEveryRank()
         return DistributedALSReport(
             ranks: comm.size, users: data.userCount, items: data.itemCount, interactions: data.interactionCount,
             factors: c.factors, iterations: c.iterations, regularization: Double(c.regularization), alpha: Double(c.alpha),

@@ -187,17 +187,11 @@ public enum DistributedFollowGraph {
             let (cv, cid) = rows(left, prepared.isConsumer)
             tables.append(try writeTable("nodes", cv, cid, comm: comm, staging: staging, metadata: { metadata("node", "U S^1/2", count: $0, dimension: d) }))
         }
-        comm.barrier()
-        if let run { try run.commit() }
+        try comm.commitAfterEveryRank(run)
         lap("write")
         seconds["total"] = Date().timeIntervalSince(start)
 
-        // Traffic of every rank, gathered for the report.
-        let mine = try JSONEncoder().encode(comm.trafficByLabel)
-        let all = comm.allgatherv(Array(mine))
-        let traffic = try (0 ..< comm.size).map { p in
-            try JSONDecoder().decode([String: TrafficCount].self, from: Data(all.values[all.offsets[p] ..< all.offsets[p + 1]]))
-        }
+        let traffic = try comm.trafficOfEveryRank()
         return DistributedFollowGraphReport(
             ranks: comm.size, nodes: graph.nodeCount, edges: graph.edgeCount, rows: shape.rows, columns: shape.columns,
             nonzeros: prepared.nonzeros, singularValues: svd.s.map(Double.init), maxRelativeResidual: svd.diagnostics.maxRelativeResidual,
@@ -334,6 +328,25 @@ extension DistributedFollowGraph {
                 result.summary.forEach { print($0) }
                 if let report { try JSONReport.write(result, to: URL(fileURLWithPath: report)) }
             }
+        }
+    }
+}
+
+extension Communicator {
+    /// Commits the output run (held by rank 0, `nil` elsewhere) once every rank has written its
+    /// rows. Collective.
+    func commitAfterEveryRank(_ run: OutputRun?) throws {
+        barrier()
+        if let run { try run.commit() }
+    }
+
+    /// Every rank's traffic counters by label (`trafficByLabel` of ranks 0, 1, …),
+    /// gathered on every rank for the jobs' reports. Collective.
+    func trafficOfEveryRank() throws -> [[String: TrafficCount]] {
+        let mine = try JSONEncoder().encode(trafficByLabel)
+        let all = allgatherv(Array(mine))
+        return try (0 ..< size).map { p in
+            try JSONDecoder().decode([String: TrafficCount].self, from: Data(all.values[all.offsets[p] ..< all.offsets[p + 1]]))
         }
     }
 }
