@@ -1,5 +1,5 @@
 import ArgumentParser
-import Distributed
+import DistributedJobs
 import EmbeddingStore
 import Evaluation
 import Foundation

@@ -1,4 +1,5 @@
 import Distributed
+import DistributedJobs
 import EmbeddingStore
 import Evaluation
 import FollowGraph

@@ -1,3 +1,4 @@
+import Distributed
 import EmbeddingStore
 import Foundation
 import LinearAlgebra
@@ -35,14 +36,14 @@ public struct DistributedALSReport: Codable, Sendable {
 }
 
 /// `als-embed --distributed`: the interaction list read by every rank
-/// (``DistributedEdgeList/readInteractions(path:comm:options:)``), ``DistributedALS`` (Cholesky
+/// (Distributed's `DistributedEdgeList.readInteractions(path:comm:options:)`), `DistributedALS` (Cholesky
 /// row solves), and the `users` and `items` tables written by every rank at its offsets, with
 /// the single-process tables' ids, order and metadata (`als-embed` without `--distributed`,
 /// `--solver cholesky`, writes the same vectors to rounding). The output directory appears
 /// whole or not at all (rank 0 stages and commits it).
 public enum DistributedALSEmbedding {
     /// Runs the job on every rank of `comm`; `log` is called on rank 0 only.
-    /// - Throws: ``DistributedError`` (input named with file and line; output problems),
+    /// - Throws: Distributed's `DistributedError` (input named with file and line; output problems),
     ///   `SolverError` (Solvers) for a bad configuration or a diverging fit.
     public static func run(interactions: URL, output: URL, configuration c: ALSConfiguration, comm: Communicator,
                            log: (String) -> Void = { _ in }) throws -> DistributedALSReport {
@@ -80,16 +81,11 @@ public enum DistributedALSEmbedding {
                                   seed: c.seed, count: count, dimension: c.factors)
             }))
         }
-        comm.barrier()
-        if let run { try run.commit() }
+        try comm.commitAfterEveryRank(run)
         lap("write")
         seconds["total"] = Date().timeIntervalSince(start)
 
-        let mine = try JSONEncoder().encode(comm.trafficByLabel)
-        let all = comm.allgatherv(Array(mine))
-        let traffic = try (0 ..< comm.size).map { p in
-            try JSONDecoder().decode([String: TrafficCount].self, from: Data(all.values[all.offsets[p] ..< all.offsets[p + 1]]))
-        }
+        let traffic = try comm.trafficOfEveryRank()
         return DistributedALSReport(
             ranks: comm.size, users: data.userCount, items: data.itemCount, interactions: data.interactionCount,
             factors: c.factors, iterations: c.iterations, regularization: Double(c.regularization), alpha: Double(c.alpha),
