@@ -14,7 +14,8 @@ import Dispatch
 //
 // The gathers and scatters hit random dense rows, so the kernels are bound by memory latency,
 // not bandwidth or arithmetic: each one prefetches the dense row of the nonzero
-// `gatherPrefetchDistance` (8) entries ahead. On the 1M x 1M, 10M-nonzero, 64-column Float
+// `gatherPrefetchDistance` (8) entries ahead (every line the row's panel touches: a row that
+// does not start on a line boundary spans one line more). On the 1M x 1M, 10M-nonzero, 64-column Float
 // benchmark this took one thread from 0.83 s to 0.25 s. Scratch buffers come from
 // `SparseWorkspace`, so repeated products do not page-fault on fresh allocations.
 
@@ -92,6 +93,9 @@ where V.Scalar: BinaryFloatingPoint {
                 if distance > 0 && p + distance < end {
                     let xf = x + Int(indices[p + distance]) * k + c0
                     for line in 0..<linesPerPanel { cla_prefetch_read(xf + line * lineScalars) }
+                    // A row of k = 74 Float starts anywhere in a line, so the panel's 256 bytes
+                    // span five lines, not four: fetch the one holding its last element too.
+                    cla_prefetch_read(xf + (4 * w - 1))
                 }
                 let s = V(repeating: values[p])
                 let xr = x + Int(indices[p]) * k + c0
@@ -129,7 +133,10 @@ where V.Scalar: BinaryFloatingPoint {
             let base = k - w
             var t = V()
             for p in lo..<hi {
-                if distance > 0 && p + distance < end { cla_prefetch_read(x + Int(indices[p + distance]) * k + base) }
+                if distance > 0 && p + distance < end {
+                    let xf = x + Int(indices[p + distance]) * k + base
+                    cla_prefetch_read(xf); cla_prefetch_read(xf + (w - 1))   // the window may span two lines
+                }
                 t += V(repeating: values[p]) * loadVector(x + Int(indices[p]) * k + base, V.self)
             }
             for l in (w - tail)..<w { yr[(base + l) * yc] = t[l] }

@@ -20,7 +20,17 @@ func parallelGaussian<Scalar: BLASScalar>(rows: Int, columns: Int, seed: UInt64)
         Parallel.forEachChunk(count: columns) { range in
             for j in range {
                 var rng = Xoshiro256.stream(seed: seed, index: UInt64(j))
-                rng.fillGaussian(UnsafeMutableBufferPointer(start: box.value + j * rows, count: rows))
+                let column = box.value + j * rows
+                // Concrete calls, so that the inlinable fill is specialised: from this generic
+                // code a `BinaryFloatingPoint` conversion per element would go through witness
+                // tables. Same values either way.
+                if Scalar.self == Float.self {
+                    rng.fillGaussian(UnsafeMutableBufferPointer(start: UnsafeMutableRawPointer(column).assumingMemoryBound(to: Float.self), count: rows))
+                } else if Scalar.self == Double.self {
+                    rng.fillGaussian(UnsafeMutableBufferPointer(start: UnsafeMutableRawPointer(column).assumingMemoryBound(to: Double.self), count: rows))
+                } else {
+                    rng.fillGaussian(UnsafeMutableBufferPointer(start: column, count: rows))
+                }
             }
         }
     }
@@ -64,6 +74,52 @@ func choleskyOrthonormalized<S: BLASScalar>(_ y: Matrix<S>, vectors: BlockVector
         q = byColumns ? Matrix.product(q, .none, inverse, .transpose) : Matrix.product(inverse, .none, q, .none)
     }
     return q
+}
+
+/// ``choleskyOrthonormalized(_:vectors:passes:)`` for the rows of the wide `yt` (`l x m`), in
+/// place: each pass forms the Gram matrix `Y'Y = yt yt'` and its Cholesky factor `L`, then
+/// overwrites `yt` with `L^-1 yt` one cache-sized slab of columns at a time (a GEMM into a
+/// small scratch, copied back), so no second `l x m` block is allocated, zero-filled and
+/// page-faulted per pass: the sparse randomized SVD normalises `2q + 3` blocks per run, each
+/// 3 GB at 10M rows. Falls back to Householder QR (a new block) as the allocating version does.
+func choleskyOrthonormalizeRows<S: BLASScalar>(_ yt: inout Matrix<S>, passes: Int) throws {
+    let l = yt.rows, m = yt.columns
+    if l == 0 || m < l { yt = try yt.transposed().orthonormalized().transposed(); return }
+    for _ in 0..<passes {
+        let gram = Matrix.product(yt, .none, yt, .transpose)
+        guard let factor = try? gram.cholesky() else { yt = try yt.transposed().orthonormalized().transposed(); return }
+        let diagonal = (0..<l).map { factor.lower[$0, $0] }
+        let smallest = diagonal.min()!, largest = diagonal.max()!
+        if !(largest > 0) || !((smallest / largest) * (smallest / largest) >= 20 * S.ulpOfOne) {
+            yt = try yt.transposed().orthonormalized().transposed(); return
+        }
+        let inverse = try factor.lower.solve(Matrix<S>.identity(l))   // L^-1
+        multiplyInPlace(inverse, &yt)
+    }
+}
+
+/// `x = a x` for a small square `a` (`l x l`) and a wide `x` (`l x m`), in slabs of columns
+/// that fit in the cache (BLAS on each slab, with all its threads).
+func multiplyInPlace<S: BLASScalar>(_ a: Matrix<S>, _ x: inout Matrix<S>) {
+    let l = x.rows, m = x.columns
+    precondition(a.rows == l && a.columns == l, "multiplyInPlace: \(a.rows) x \(a.columns) times \(l) x \(m)")
+    if l == 0 || m == 0 { return }
+    let slab = max(1, min(m, (2 << 20) / (l * MemoryLayout<S>.stride)))   // about 2 MiB of output
+    let scratch = UnsafeMutablePointer<S>.allocate(capacity: l * slab)
+    defer { scratch.deallocate() }
+    a.withUnsafeBufferPointer { pa in
+        x.withUnsafeMutableBufferPointer { px in
+            var c0 = 0
+            while c0 < m {
+                let c = min(slab, m - c0)
+                let block = px.baseAddress! + c0 * l
+                S.blasGemm(.none, .none, Int32(l), Int32(c), Int32(l), 1, pa.baseAddress!, Int32(l),
+                           UnsafePointer(block), Int32(l), 0, scratch, Int32(l))
+                block.update(from: scratch, count: l * c)
+                c0 += c
+            }
+        }
+    }
 }
 
 /// The Rayleigh-Ritz step of the subspace methods: given an orthonormal basis `q` (`m x l`) of
@@ -114,7 +170,8 @@ func thinSVD<S: BLASScalar>(_ x: Matrix<S>, vectors: BlockVectors, rank: Int) th
         let d = try x.svd()
         return (d.u.columns(0..<k).copy(), d.s, leadingRows(d.vt))
     }
-    let q = try choleskyOrthonormalized(x, vectors: vectors, passes: 2)   // m x l, or l x m
+    var q = x                                                  // m x l, or l x m
+    if byColumns { q = try choleskyOrthonormalized(x, vectors: vectors, passes: 2) } else { try choleskyOrthonormalizeRows(&q, passes: 2) }
     // X = Q R with R = Q'X; or X' = R' Q' with R' = X' Q.
     let r = byColumns ? Matrix.product(q, .transpose, x, .none) : Matrix.product(x, .none, q, .transpose)
     let small = try r.svd()                                   // l x l

@@ -12,29 +12,34 @@ extension RandomizedSVD {
     static func computeSparse<S: BLASScalar>(_ a: CSRMatrix<S>, _ c: Configuration, powerIterations q: Int,
                                              clock: inout PhaseClock) throws -> TruncatedSVD<S> {
         let m = a.rows, n = a.columns, l = c.rank + c.oversamples
-        // The same Ω as the generic path (column j from stream j), held transposed.
-        let omegaT: Matrix<S> = clock.measure("random test matrix") {
+        // The same Ω as the generic path (column j from stream j), held transposed. Its block
+        // becomes Z after the first product: the range finder holds two l-column blocks (Y, Z),
+        // normalised in place, and Z's block becomes B = Q'A in Rayleigh-Ritz (no block is
+        // allocated, zero-filled and page-faulted per pass).
+        var zt: Matrix<S> = clock.measure("random test matrix") {
             // Transposed by a GEMM with the identity (exact, and specialised BLAS work even when
             // this generic code runs unspecialised, where an element loop would not be).
             Matrix.product(Matrix<S>.identity(l), .none, parallelGaussian(rows: n, columns: l, seed: c.seed), .transpose)
         }
         var passes = 0
         let qt: Matrix<S> = try clock.measure("range finder") {
-            var yt = Matrix<S>(rows: l, columns: m), zt = Matrix<S>(rows: l, columns: n)
-            sparseProduct(a, omegaT, into: &yt); passes += 1
+            var yt = Matrix<S>(rows: l, columns: m)
+            sparseProduct(a, zt, into: &yt); passes += 1
             try checkFinite(yt, "A Ω")
             for _ in 0..<q {
-                yt = try normalizeRows(yt, c.normalizer)
+                try normalizeRows(&yt, c.normalizer)
                 sparseTransposeProduct(a, yt, into: &zt); passes += 1
-                zt = try normalizeRows(zt, c.normalizer)
+                try normalizeRows(&zt, c.normalizer)
                 sparseProduct(a, zt, into: &yt); passes += 1
                 try checkFinite(yt, "a power iteration")
             }
-            return c.normalizer == .qr ? try yt.transposed().orthonormalized().transposed()
-                                       : try choleskyOrthonormalized(yt, vectors: .rows, passes: 2)
+            if c.normalizer == .qr { return try yt.transposed().orthonormalized().transposed() }
+            try choleskyOrthonormalizeRows(&yt, passes: 2)
+            return yt
         }
         // Rayleigh-Ritz: B = Q'A (l x n) is the transpose of the row-major A'Q.
-        var b = Matrix<S>(rows: l, columns: n)
+        var b = zt
+        zt = Matrix<S>(rows: 0, columns: 0)   // b is now the only owner of the block: no copy on write
         let (u, s, vt, w) = try clock.measure("Rayleigh-Ritz") { () throws -> (Matrix<S>, [S], Matrix<S>, Matrix<S>) in
             sparseTransposeProduct(a, qt, into: &b)
             try checkFinite(b, "A' Q")
@@ -61,13 +66,14 @@ extension RandomizedSVD {
         return result
     }
 
-    /// A normaliser applied to the rows of the wide `yt` (= to the columns of `Y = yt'`).
-    static func normalizeRows<S: BLASScalar>(_ yt: Matrix<S>, _ normalizer: Normalizer) throws -> Matrix<S> {
+    /// A normaliser applied to the rows of the wide `yt` (= to the columns of `Y = yt'`); the
+    /// Cholesky QR in place (``choleskyOrthonormalizeRows(_:passes:)``).
+    static func normalizeRows<S: BLASScalar>(_ yt: inout Matrix<S>, _ normalizer: Normalizer) throws {
         switch normalizer {
-        case .choleskyQR: return try choleskyOrthonormalized(yt, vectors: .rows, passes: 1)
-        case .qr: return try yt.transposed().orthonormalized().transposed()
-        case .lu: return try yt.transposed().lu().permutedLower.transposed()
-        case .none: return yt
+        case .choleskyQR: try choleskyOrthonormalizeRows(&yt, passes: 1)
+        case .qr: yt = try yt.transposed().orthonormalized().transposed()
+        case .lu: yt = try yt.transposed().lu().permutedLower.transposed()
+        case .none: break
         }
     }
 }
