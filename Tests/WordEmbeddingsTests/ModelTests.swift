@@ -49,8 +49,10 @@ func topicSeparation(_ corpus: Corpus, _ v: Matrix<Float>) -> (within: Double, a
         #expect(s.within > s.across + 0.3, "within \(s.within), across \(s.across)")
         #expect(s.nearestSameTopic >= 0.95)
         #expect(result.epochLoss.count == 5 && result.epochLoss.last! < result.epochLoss.first!)
-        // The objective with the vectors held still falls epoch after epoch.
-        #expect(zip(result.epochProbeLoss, result.epochProbeLoss.dropFirst()).allSatisfy { $0 > $1 }, "\(result.epochProbeLoss)")
+        // The objective with the vectors held still ends at its lowest (once the topics are
+        // learnt, SGD noise can lift one epoch's value a little while the rate is still high).
+        let probe = result.epochProbeLoss
+        #expect(probe.last! == probe.min()! && probe.last! < probe.first! - 0.01, "\(probe)")
         #expect(result.epochEffectiveWords.allSatisfy { $0 == corpus.ids.count })   // sample 0 keeps all
     }
 
@@ -65,27 +67,60 @@ func topicSeparation(_ corpus: Corpus, _ v: Matrix<Float>) -> (within: Double, a
         #expect(try SkipGram.train(corpus, other).vectors.elements != a.vectors.elements)
     }
 
-    /// The learning rate follows the progress of all threads (word2vec's shared word count): a
-    /// thread that runs after the other has finished its share continues the decay from there
-    /// instead of restarting it (which happened under load, when the scheduler serialised them).
-    @Test func learningRateDecaysOverAllThreadsProgress() throws {
-        let corpus = try plantedTopicCorpus(topics: 2, wordsPerTopic: 10, sentences: 400, length: 50, seed: 3)
-        let c = SkipGram.Configuration(dimension: 8, window: 2, negative: 2, sample: 0, epochs: 2,
-                                       alpha: 0.025, minAlpha: 1e-4, threads: 2, seed: 1)
-        let serial = try SkipGram.train(corpus, c, progress: nil, serial: true)
-        let n = Double(corpus.ids.count), half = Double(corpus.ids.count / 2)
-        func rate(_ done: Double) -> Float { Float(0.025 - (0.025 - 1e-4) * done / (2 * n)) }
-        let r = serial.lastEpochRates   // epoch 2 of 2: thread 0 from 50% of all work, thread 1 from 75%
-        #expect(r.count == 2)
-        #expect(abs(r[0].first - rate(n)) <= 4 * Float.ulpOfOne * rate(n), "\(r)")
-        #expect(abs(r[1].first - rate(n + half)) <= 4 * Float.ulpOfOne * rate(n), "\(r)")
-        #expect(r[1].last < r[1].first && r[0].last > r[1].first && r[0].last < r[0].first, "\(r)")
-        #expect(r[1].last < rate(2 * n - 10_000) + 1e-6, "\(r)")
-        // One thread: the same schedule.
-        var one = c
-        one.threads = 1
-        let single = try SkipGram.train(corpus, one).lastEpochRates
-        #expect(single.count == 1 && abs(single[0].first - rate(n)) <= 4 * Float.ulpOfOne * rate(n))
+    /// A thread that the scheduler starves (here: the second runs after the first has taken every
+    /// job) changes nothing: job k's random draws and learning rate are the same whichever thread
+    /// trains it, so two serialised threads give one thread's bits.
+    @Test func starvedThreadsGiveOneThreadsBits() throws {
+        let corpus = try plantedTopicCorpus(topics: 3, wordsPerTopic: 8, sentences: 3_000, length: 10, seed: 2)
+        var c = SkipGram.Configuration(dimension: 12, window: 3, negative: 3, sample: 1e-3, epochs: 2, threads: 1, seed: 4)
+        let one = try SkipGram.train(corpus, c)
+        c.threads = 2
+        let serial = try SkipGram.train(corpus, c, progress: nil, serial: true, record: true)
+        #expect(serial.vectors.elements == one.vectors.elements)
+        #expect(serial.epochLoss == one.epochLoss)
+        #expect(serial.jobTrace.allSatisfy { $0.count == 3 && $0.allSatisfy { $0.thread == 0 } })   // 30,000 tokens
+    }
+
+    /// Two threads side by side: every token is trained exactly once per epoch (the jobs taken by
+    /// both threads tile the corpus), with the same sub-sampling and windows as one thread (equal
+    /// effective words and pairs), and the learning rate falls with the global position.
+    @Test func twoThreadsTrainEveryTokenOncePerEpoch() throws {
+        // Lines of 1 to 599 tokens and two longer than a job (21,000 and 10,000 tokens).
+        var rng = Xoshiro256(seed: 8)
+        var lines = (0..<40).map { _ in (0..<Int(1 + rng.next() % 599)).map { _ in "w\(rng.next() % 50)" }.joined(separator: " ") }
+        lines.insert((0..<21_000).map { "w\($0 % 50)" }.joined(separator: " "), at: 7)
+        lines.insert((0..<10_000).map { "w\($0 % 40)" }.joined(separator: " "), at: 30)
+        let corpus = try Corpus(text: lines.joined(separator: "\n"), options: .init(tokenizer: .tweet, sentences: .lines, minCount: 1))
+        let n = corpus.ids.count
+        var c = SkipGram.Configuration(dimension: 8, window: 2, negative: 3, sample: 1e-3, epochs: 3,
+                                       alpha: 0.025, minAlpha: 1e-4, threads: 2, seed: 3)
+        let two = try SkipGram.train(corpus, c, progress: nil, serial: false, record: true)
+        c.threads = 1
+        let one = try SkipGram.train(corpus, c)
+        #expect(two.epochEffectiveWords == one.epochEffectiveWords && two.epochPairs == one.epochPairs)
+        let starts = Set(corpus.sentenceStarts)
+        #expect(two.jobTrace.count == 3)
+        var last = Float.infinity
+        for (epoch, jobs) in two.jobTrace.enumerated() {
+            #expect(jobs.map(\.job) == Array(0..<jobs.count), "each job once")
+            #expect(jobs.first?.start == 0 && jobs.last?.end == n)
+            for (a, b) in zip(jobs, jobs.dropFirst()) { #expect(a.end == b.start) }   // a tiling of the tokens
+            for job in jobs {
+                #expect(job.end - job.start <= 10_000 && job.end > job.start)
+                // A job starts at a sentence or inside one longer than a job, at a multiple of 10,000.
+                #expect(starts.contains(job.start) || (job.start > corpus.sentenceStarts[7] && (job.start - corpus.sentenceStarts[7]) % 10_000 == 0))
+                let expected = Float(max(1e-4, 0.025 - (0.025 - 1e-4) * (Double(epoch * n + job.start) / Double(3 * n))))
+                #expect(abs(job.rate - expected) <= 2 * expected.ulp, "\(job)")
+                #expect(job.rate <= last)
+                last = job.rate
+            }
+        }
+        #expect(two.jobTrace[0][0].rate == 0.025 && last > 1e-4)
+        // Gensim's batching: lines fill a job up to 10,000 tokens, the 25,000-token line is two
+        // whole jobs and a remainder that opens the next job, the 10,000-token one a job alone.
+        let jobs = SGNSJobs(sentenceStarts: [0, 3, 9_003, 11_003, 36_003, 36_503, 36_503, 46_503, 46_504], size: 10_000)
+        #expect(jobs.starts == [0, 9_003, 11_003, 21_003, 31_003, 36_503, 46_503, 46_504])
+        #expect(jobs.firstSentence == [0, 2, 3, 3, 3, 6, 7])
     }
 
     /// Input vectors start uniform in [-w/d, w/d) (word2vec.c w = 0.5, gensim 4 w = 1), the
