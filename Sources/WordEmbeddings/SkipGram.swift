@@ -45,6 +45,10 @@ public enum SkipGram {
         /// Input vectors start uniform in `[-w/d, w/d)` for this `w` (default 1, gensim 4's range;
         /// word2vec.c's is 0.5; the README gives the scores of both); context vectors start at zero.
         public var initialWidth: Double
+        /// An example whose score `|u·v|` reaches this bound makes no update (its loss still
+        /// counts): gensim's `MAX_EXP` skip is 6; the default, infinity, updates every example
+        /// (σ saturates to exactly 0 or 1 beyond the table's [-8, 8)).
+        public var updateBound: Double = .infinity
 
         /// A configuration with the documented defaults.
         public init(dimension: Int = 100, window: Int = 5, negative: Int = 5, negativeExponent: Double = 0.75,
@@ -68,6 +72,7 @@ public enum SkipGram {
             if !(alpha > 0) || !(minAlpha >= 0) || minAlpha > alpha { throw bad("need 0 <= minAlpha <= alpha and alpha > 0, got alpha \(alpha), minAlpha \(minAlpha)") }
             if !negativeExponent.isFinite { throw bad("negative exponent must be finite") }
             if !(initialWidth > 0) || !initialWidth.isFinite { throw bad("initial width must be positive and finite, got \(initialWidth)") }
+            if !(updateBound > 0) { throw bad("update bound must be positive, got \(updateBound)") }
             if vocabulary < dimension {
                 throw bad("the vocabulary has \(vocabulary) words, fewer than the dimension \(dimension): lower the dimension or the min count, or give more text")
             }
@@ -161,7 +166,7 @@ public enum SkipGram {
                                                       cells: cells.baseAddress!, cellCount: sampler.count, keep: keep.baseAddress!,
                                                       sig: sig, logsig: logsig, window: c.window, negative: c.negative,
                                                       alpha: c.alpha, minAlpha: c.minAlpha, epoch: epoch, epochs: c.epochs,
-                                                      seed: c.seed, stats: st.baseAddress!, progress: progress)
+                                                      seed: c.seed, updateBound: Float(c.updateBound), stats: st.baseAddress!, progress: progress)
                                     let box = UnsafeSendableBox(job)
                                     let started = DispatchTime.now().uptimeNanoseconds
                                     if threads == 1 || serial {
@@ -451,6 +456,7 @@ struct SGNSJob {
     let epoch: Int
     let epochs: Int
     let seed: UInt64
+    let updateBound: Float
     let stats: UnsafeMutablePointer<ThreadStats>
     let progress: (@Sendable (Double) -> Void)?
 
@@ -477,7 +483,7 @@ struct SGNSJob {
     func run(thread t: Int) {
         var st = stats[t]
         let kept = UnsafeMutablePointer<Int32>.allocate(capacity: Self.piece)
-        let kernel = SGNSKernel(lanes: lanes, negative: negative, sig: sig, logsig: logsig)
+        let kernel = SGNSKernel(lanes: lanes, negative: negative, sig: sig, logsig: logsig, bound: updateBound)
         defer { kept.deallocate(); kernel.deallocate() }
         let tokens = jobs.starts[jobs.count]
         let L = lanes
@@ -553,9 +559,11 @@ struct SGNSKernel {
     let work: UnsafeMutablePointer<SIMD4<Float>>
     /// A zero row standing in for absent targets.
     let padding: UnsafeMutablePointer<SIMD4<Float>>
+    /// Scores with `|f| >= bound` make no update (``SkipGram/Configuration/updateBound``).
+    let bound: Float
 
-    init(lanes: Int, negative: Int, sig: UnsafePointer<Float>, logsig: UnsafePointer<Double>) {
-        self.lanes = lanes; self.sig = sig; self.logsig = logsig
+    init(lanes: Int, negative: Int, sig: UnsafePointer<Float>, logsig: UnsafePointer<Double>, bound: Float = .infinity) {
+        self.lanes = lanes; self.sig = sig; self.logsig = logsig; self.bound = bound
         targets = .allocate(capacity: negative + 1)
         work = .allocate(capacity: lanes)
         padding = .allocate(capacity: lanes)
@@ -565,7 +573,8 @@ struct SGNSKernel {
     func deallocate() { targets.deallocate(); work.deallocate(); padding.deallocate() }
 
     /// σ(f) and the example's loss `-log σ(±f)` (label 1 for the positive), added to `stats`;
-    /// returns the gradient step `(label - σ(f)) lr`. Table lookups inside [-8, 8), exact outside.
+    /// returns the gradient step `(label - σ(f)) lr`, or 0 when `|f| >= bound`. Table lookups
+    /// inside [-8, 8), exact outside.
     @inline(__always)
     func gradient(_ f: Float, positive: Bool, lr: Float, stats: inout ThreadStats) -> Float {
         let range = SigmoidTables.range
@@ -581,7 +590,7 @@ struct SGNSKernel {
             stats.loss += positive ? log1p(exp(-x)) : log1p(exp(x))
         }
         stats.examples += 1
-        return ((positive ? 1 : 0) - sigma) * lr
+        return abs(f) < bound ? ((positive ? 1 : 0) - sigma) * lr : 0
     }
 
     /// One pair: `input` (a row of `syn0`) against output rows `targets[0..<count]` of `syn1`.

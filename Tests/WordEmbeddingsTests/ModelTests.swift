@@ -161,22 +161,30 @@ func topicSeparation(_ corpus: Corpus, _ v: Matrix<Float>) -> (within: Double, a
 }
 
 /// word2vec's update of one pair, one target after another, in Double: `a` against rows `b[t]`.
-func referencePairUpdate(_ a: inout [Double], _ rows: inout [[Double]], targets: [Int], lr: Double,
-                         sigma: (Double) -> Double = { 1 / (1 + exp(-$0)) }) {
+/// Examples with `|f| >= bound` make no update (gensim's skip); returns how many did not.
+@discardableResult
+func referencePairUpdate(_ a: inout [Double], _ rows: inout [[Double]], targets: [Int], lr: Double, bound: Double = .infinity,
+                         sigma: (Double) -> Double = { 1 / (1 + exp(-$0)) }) -> Int {
     var work = [Double](repeating: 0, count: a.count)
+    var skipped = 0
     for (x, t) in targets.enumerated() {
         let f = zip(a, rows[t]).map { $0 * $1 }.reduce(0, +)
+        if abs(f) >= bound { skipped += 1; continue }
         let g = ((x == 0 ? 1 : 0) - sigma(f)) * lr
         for k in a.indices { work[k] += g * rows[t][k]; rows[t][k] += g * a[k] }
     }
     for k in a.indices { a[k] += work[k] }
+    return skipped
 }
 
 @Suite struct SGNSKernelTests {
     /// The kernel's grouped passes against the one-target-at-a-time Double reference, for a full
-    /// group, a short group (padding), two groups, and a repeated negative (sequential path).
-    @Test(arguments: [[0, 1, 2, 3, 4, 5], [0, 3, 5], [0, 1, 2, 3, 4, 5, 6, 7, 8], [0, 2, 4, 2, 1, 7]])
-    func groupedUpdateMatchesWord2vecOrder(targets: [Int]) {
+    /// group, a short group (padding), two groups, and a repeated negative (sequential path);
+    /// with every example updating, and with gensim's skip of `|f| >= bound` (a bound of 0.5
+    /// here, where the scores are of order 1: every example of the 3-target case is skipped, the
+    /// others mix skipped and updated examples).
+    @Test(arguments: [[0, 1, 2, 3, 4, 5], [0, 3, 5], [0, 1, 2, 3, 4, 5, 6, 7, 8], [0, 2, 4, 2, 1, 7]], [Float.infinity, 0.5])
+    func groupedUpdateMatchesWord2vecOrder(targets: [Int], bound: Float) {
         let d = 10, lanes = 3, rows = 9
         var rng = Xoshiro256(seed: 3)
         func random() -> Double { (rng.nextUniform() - 0.5) * 2 }
@@ -193,15 +201,17 @@ func referencePairUpdate(_ a: inout [Double], _ rows: inout [[Double]], targets:
         for r in 0..<rows { for k in 0..<d { outputFloats[r * 4 * lanes + k] = Float(out[r][k]) } }
         var stats = ThreadStats()
         tables.withPointers { sig, logsig in
-            let kernel = SGNSKernel(lanes: lanes, negative: targets.count - 1, sig: sig, logsig: logsig)
+            let kernel = SGNSKernel(lanes: lanes, negative: targets.count - 1, sig: sig, logsig: logsig, bound: bound)
             defer { kernel.deallocate() }
             for (x, t) in targets.enumerated() { kernel.targets[x] = t }
             kernel.train(input: input, output: output, targets: targets.count, lr: 0.5, stats: &stats)
         }
         // σ read from the kernel's table (the rest in Double): what is left is Float rounding.
-        referencePairUpdate(&a, &out, targets: targets, lr: 0.5) { f in
+        let skipped = referencePairUpdate(&a, &out, targets: targets, lr: 0.5, bound: Double(bound)) { f in
             Double(tables.sigmoid[min(max(Int((f + 8) * 128), 0), SigmoidTables.size - 1)])
         }
+        #expect(bound.isFinite ? skipped > 0 : skipped == 0, "\(skipped) skipped")
+        if bound.isFinite && targets.count > 3 { #expect(skipped < targets.count, "\(skipped) skipped") }   // some update, some not
         let tolerance = 64 * Double(Float.ulpOfOne)
         for k in 0..<d { #expect(abs(Double(inputFloats[k]) - a[k]) < tolerance, "input \(k)") }
         for r in 0..<rows { for k in 0..<d { #expect(abs(Double(outputFloats[r * 4 * lanes + k]) - out[r][k]) < tolerance, "row \(r) \(k)") } }
