@@ -210,7 +210,7 @@ public enum ChebyshevEigensolver {
         return (eig.values.reversed(), Matrix.product(s, .transpose, qt, .none), Matrix.product(s, .transpose, wt, .none))
     }
 
-    /// `m` in double precision (an element loop the specialisations of ``run(_:_:)`` compile
+    /// `m` in double precision (an element loop the specialisations of `run` compile
     /// to a conversion, where `Matrix.converted(to:)` from this generic code would not).
     @_specialize(where S == Float)
     @_specialize(where S == Double)
