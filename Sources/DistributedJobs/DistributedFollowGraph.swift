@@ -127,9 +127,12 @@ public enum DistributedFollowGraph {
         var (left, right) = factors(svd, power: 0.5)
         let (nodeLeft, nodeRight) = (left, right)
         if c.method == .spectral {
-            // Followers: U S of D_out^-1/2 A, scaled to unit RMS over all followers.
+            // Followers: U S of D_out^-1/2 A D_in^-e (as FollowGraphSVD), unit RMS over all followers.
             let rowScale = prepared.rowSums.enumerated().map { prepared.isConsumer[$0.offset] && $0.element > 0 ? 1 / $0.element.squareRoot() : 0 }
-            let second = try DistributedRandomizedSVD.compute(prepared.weighted.scaled(rows: rowScale, columns: nil), svdConfiguration,
+            let exponent = Double(c.spectral.consumerColumnExponent)
+            let columnScale = exponent == 0 ? nil : prepared.columnSums.enumerated().map {
+                prepared.isProducer[$0.offset] && $0.element > 0 ? Float(Foundation.pow(Double($0.element), -exponent)) : 0 }
+            let second = try DistributedRandomizedSVD.compute(prepared.weighted.scaled(rows: rowScale, columns: columnScale), svdConfiguration,
                                                               testMatrixRow: prepared.producerIndex, shape: shape)
             (left, _) = factors(second, power: 1)
             var sums = [0.0]
@@ -173,7 +176,7 @@ public enum DistributedFollowGraph {
         if c.directed {
             let (cv, cid) = rows(left, prepared.isConsumer)
             tables.append(try writeTable("consumers", cv, cid, comm: comm, staging: staging, metadata: {
-                metadata("consumer", spectralDirected ? "U S of D_out^-1/2 A" : "U S^1/2", count: $0, dimension: d) }))
+                metadata("consumer", spectralDirected ? "U S of D_out^-1/2 A D_in^-\(Double(c.spectral.consumerColumnExponent))" : "U S^1/2", count: $0, dimension: d) }))
             let (pv, pid) = rows(right, prepared.isProducer)
             tables.append(try writeTable("producers", pv, pid, comm: comm, staging: staging, metadata: { metadata("producer", "V S^1/2", count: $0, dimension: d) }))
             var both = Matrix<Float>(rows: n, columns: 2 * d)
@@ -211,7 +214,7 @@ public enum DistributedFollowGraph {
         var isConsumer: [Bool], isProducer: [Bool]
         var producerIndex: [Int]
         var consumerCount: Int, producerCount: Int, nonzeros: Int
-        var rowSums: [Float]
+        var rowSums: [Float], columnSums: [Float]
         var inDegrees: [Int]
     }
 
@@ -251,7 +254,7 @@ public enum DistributedFollowGraph {
         let columnScale = columnSums.enumerated().map { isProducer[$0.offset] && $0.element + tauColumns > 0 ? 1 / ($0.element + tauColumns).squareRoot() : 0 }
         return Prepared(weighted: weighted, degreeNormalized: weighted.scaled(rows: rowScale, columns: columnScale),
                         isConsumer: isConsumer, isProducer: isProducer, producerIndex: producerIndex,
-                        consumerCount: Int(consumerTotal), producerCount: producerOffsets.last!, nonzeros: nonzeros, rowSums: rowSums, inDegrees: followers)
+                        consumerCount: Int(consumerTotal), producerCount: producerOffsets.last!, nonzeros: nonzeros, rowSums: rowSums, columnSums: columnSums, inDegrees: followers)
     }
 
     /// Writes one table: rank 0 creates `staging/name/` with `vectors.npy` and `ids.tsv` at

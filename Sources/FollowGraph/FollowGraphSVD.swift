@@ -42,7 +42,7 @@ public struct FollowGraphSVDConfiguration: Sendable, Equatable {
     /// Randomized SVD: compute the per-triplet residuals (two extra products and three blocks
     /// of `dimension` columns; `follow-graph-svd` turns them off when they would not fit).
     public var computeResiduals: Bool = true
-    /// ARPACK: the most restarts before it returns what converged (`nil`: ``Solvers/ARPACKOptions``'s
+    /// ARPACK: the most restarts before it returns what converged (`nil`: `ARPACKOptions`'s
     /// default). A run that stops short returns fewer values and says so in its warnings.
     public var arpackMaxIterations: Int? = nil
 
@@ -67,7 +67,7 @@ public struct FollowGraphEmbedding: Sendable {
     public var rows: Int, columns: Int, nonzeros: Int
     /// Seconds spent building the matrix (selection, weighting, normalisation) and solving.
     public var buildSeconds: Double, solveSeconds: Double
-    /// The solvers' warnings (``Solvers/SolverDiagnostics/convergenceWarning``: an ARPACK run
+    /// The solvers' warnings (`SolverDiagnostics/convergenceWarning`: an ARPACK run
     /// that returned fewer values than asked), in order; empty when every solve converged.
     public var warnings: [String] = []
     /// The input graph's adjacency (node x node, before selection and weighting), whose rows are
@@ -84,7 +84,7 @@ public struct FollowGraphFactorization: Sendable {
     public var rows: Int, columns: Int, nonzeros: Int
     /// Seconds spent building the matrix and solving.
     public var buildSeconds: Double, solveSeconds: Double
-    /// The solvers' warnings (``Solvers/SolverDiagnostics/convergenceWarning``), in order.
+    /// The solvers' warnings (`SolverDiagnostics/convergenceWarning`), in order.
     public var warnings: [String] = []
 }
 
@@ -94,7 +94,8 @@ public enum FollowGraphSVD {
     /// `follow-graph-svd` run streams them to disk with ``factorize(adjacency:configuration:inputFile:log:table:)``).
     ///
     /// - Parameters:
-    ///   - edges: the graph, read with one shared id map (``GraphData/EdgeList``).
+    ///   - edges: the graph, read with one shared id map (`EdgeList`).
+    ///   - c: the embedding settings.
     ///   - inputFile: recorded with its SHA-256 in each table's `meta.json` when given.
     ///   - log: receives one line per phase (e.g. printed to stderr by the tool).
     /// - Throws: ``FollowGraphError`` for an empty graph or a dimension larger than the selected
@@ -248,8 +249,8 @@ public enum FollowGraphSVD {
             }
         case (.spectral, true):
             // The both-sides table and producers: U S^1/2, V S^1/2 of the regularised
-            // degree-normalised adjacency (the label task); followers: U S of D_out^-1/2 A (cosines
-            // of follow sets, the similarity task). Two SVDs of the same cost, on one matrix.
+            // degree-normalised adjacency (the label task); followers: U S of D_out^-1/2 A D_in^-e
+            // (cosines of follow sets, the similarity task). Two SVDs of the same cost, on one matrix.
             let scales = FollowGraphPreprocessing.degreeScales(matrix, degreeRegularization: c.degreeRegularization)
             svd = try solve(matrix.scaled(rows: scales.rows, columns: scales.columns))
             do {
@@ -260,11 +261,13 @@ public enum FollowGraphSVD {
             }
             log("spectral: first SVD (degree-normalised) done in \(format(Date().timeIntervalSince(solveStart))) s; producers and nodes tables handed over")
             let rowScale = matrix.rowSums().map { $0 > 0 ? 1 / $0.squareRoot() : 0 }
-            var second = try solve(matrix.scaled(rows: rowScale, columns: nil))
+            let exponent = Double(c.spectral.consumerColumnExponent)
+            let columnScale = exponent == 0 ? nil : matrix.columnSums().map { $0 > 0 ? Float(pow(Double($0), -exponent)) : 0 }
+            var second = try solve(matrix.scaled(rows: rowScale, columns: columnScale))
             var (left, _) = factors(&second, power: 1)
             EmbeddingScaling.unitRMS(&left.vectors)
             try emit(.init(name: "consumers", nodes: consumers, halves: [consume left],
-                           metadata: metadata(entity.consumer, "U S of D_out^-1/2 A", svd)))
+                           metadata: metadata(entity.consumer, "U S of D_out^-1/2 A D_in^-\(exponent)", svd)))
         case (.spectral, false):
             guard let inMemory = matrix as? CSRMatrix<Float> else {
                 throw FollowGraphError("the undirected spectral method needs the matrix in memory")

@@ -38,9 +38,11 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
     @Argument(help: "The edge list to embed, or a binary CSR file (--write-csr), which is memory-mapped (omit with --demo).") var edges: String?
     @Option(name: .shortAndLong, help: "Directory that receives the embedding tables.") var output: String?
     @Option(help: "Convert the edge list to a binary CSR file (64-bit offsets, ids, checksum) at this path and stop; embed it later by giving it as the input.") var writeCsr: String?
-    @Option(help: "spectral (default): undirected, ProNE-style spectral propagation of a log-proximity SVD; directed, U S of D_out^-1/2 A for DIR/consumers (follow-Jaccard; unit RMS), DIR/producers and DIR/nodes as svd. svd: U S^1/2 of the --normalization'd adjacency.") var method: FollowGraphMethod = .spectral
+    @Option(help: "spectral (default): undirected, ProNE-style spectral propagation of a log-proximity SVD; directed, U S of D_out^-1/2 A D_in^-e (e: --consumer-column-exponent) for DIR/consumers (follow-Jaccard; unit RMS), DIR/producers and DIR/nodes as svd. svd: U S^1/2 of the --normalization'd adjacency.") var method: FollowGraphMethod = .spectral
     @Option(help: "Embedding dimension (SVD rank).") var dim: Int = 64
     @Option(help: "Undirected spectral: extra products with (D+I)^-1/2 (A+I) (D+I)^-1/2 (neighbour averaging) before the final orthogonalisation (default 0, ProNE's pipeline).") var smoothingSteps: Int = 0
+    @Option(help: "Directed spectral: DIR/consumers is U S of D_out^-1/2 A D_in^-e with this e (default 0.25: popular accounts weighted down by the fourth root of their follower count; 0: the row-normalised adjacency).") var consumerColumnExponent: Float = 0.25
+    @Flag(help: "Drop self-loops (follow-graph-svd keeps them by default, so that the consumers table embeds the follow sets as given; other tools drop them unless --keep-self-loops).") var dropSelfLoops = false
     @Option(help: "SVD back-end: randomized (Halko et al.; fast) or arpack (Lanczos; residuals near machine precision).") var solver: FollowGraphSolver = .randomized
     @Option(help: "Randomized SVD: extra random vectors beyond --dim.") var oversamples: Int = 10
     @Option(help: "Randomized SVD: power iterations (default: 7 when dim < 0.1 min(m, n), else 4, as scikit-learn).") var powerIterations: Int?
@@ -67,6 +69,8 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
             throw ValidationError("--publish goes with an embedding run, not --distributed or --write-csr; publish the tables afterwards with embedding-store publish")
         }
         if smoothingSteps < 0 { throw ValidationError("--smoothing-steps must be non-negative") }
+        if !(consumerColumnExponent >= 0 && consumerColumnExponent <= 1) { throw ValidationError("--consumer-column-exponent must be in [0, 1]") }
+        if dropSelfLoops && edgeList.keepSelfLoops { throw ValidationError("--drop-self-loops and --keep-self-loops exclude each other") }
         if oversamples < 0 { throw ValidationError("--oversamples must be non-negative") }
         if let q = powerIterations, q < 0 { throw ValidationError("--power-iterations must be non-negative") }
         if let t = degreeRegularization, !(t >= 0) { throw ValidationError("--degree-regularization must be non-negative") }
@@ -80,10 +84,11 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
         c.method = method; c.dimension = dim; c.solver = solver; c.oversamples = oversamples; c.powerIterations = powerIterations
         c.seed = seedOption.seed; c.directed = edgeList.directed; c.weighting = weighting; c.normalization = normalization
         c.selection = selection.selection; c.spectral.smoothingSteps = smoothingSteps
+        c.spectral.consumerColumnExponent = consumerColumnExponent
         c.degreeRegularization = degreeRegularization
         var options = FollowGraphRunOptions(edges: edges.map { URL(fileURLWithPath: $0) }, demo: demo,
                                             output: URL(fileURLWithPath: output ?? "."), configuration: c,
-                                            keepSelfLoops: edgeList.keepSelfLoops, labels: labels.map { URL(fileURLWithPath: $0) })
+                                            keepSelfLoops: !dropSelfLoops, labels: labels.map { URL(fileURLWithPath: $0) })
         options.header = edgeList.header; options.allowNonPositiveWeights = edgeList.allowNonpositiveWeights
         options.parameterNames = [.dimension: "--dim", .maxNodes: "--max-nodes", .minFollowers: "--min-followers", .minFollowing: "--min-following", .undirected: "--undirected", .threads: "--threads", .binaryCSR: "--write-csr"]
         if let writeCsr {

@@ -107,6 +107,38 @@ func plantedEdgeList() -> String {
         #expect((again.consumers.vectors - e.consumers.vectors).maxAbs <= 1e-4)
     }
 
+    /// The directed spectral consumers table is `U S` of `X = D_out^-1/2 A D_in^-e`: at full rank
+    /// (20 of the 40 x 20 matrix) its Gram matrix is `X X'` up to the unit-RMS factor, so its
+    /// cosines are those of the rows of the dense `X`; with another exponent they are not.
+    @Test(arguments: [Float(0.25), 0, 0.5])
+    func directedConsumersAreUSOfTheColumnScaledRowNormalisedAdjacency(exponent: Float) throws {
+        let text = plantedEdgeList()
+        let edges = try EdgeList.read(string: text, options: .init(selfLoops: .drop))
+        var c = FollowGraphSVDConfiguration()
+        c.dimension = 20; c.seed = 3; c.spectral.consumerColumnExponent = exponent
+        let table = try FollowGraphSVD.embed(edges: edges, configuration: c).consumers
+        let pairs = text.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { $0.split(separator: "\t").map(String.init) }
+        let producers = Array(Set(pairs.map { $0[1] })).sorted()
+        var x = Matrix<Double>(rows: table.count, columns: producers.count)
+        for p in pairs { x[table.row(of: p[0])!, producers.firstIndex(of: p[1])!] = 1 }
+        let inDegrees = (0..<x.columns).map { j in (0..<x.rows).reduce(0.0) { $0 + x[$1, j] } }
+        x.scaleColumns(by: inDegrees.map { Foundation.pow($0, -Double(exponent)) })   // D_in^-e; D_out^-1/2 leaves cosines as they are
+        func cosines(_ rows: [[Double]]) -> [Double] {
+            let unit = rows.map { r in let n = r.reduce(0) { $0 + $1 * $1 }.squareRoot(); return r.map { $0 / n } }
+            return unit.flatMap { a in unit.map { b in zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } } }
+        }
+        let expected = cosines((0..<x.rows).map { i in (0..<x.columns).map { x[i, $0] } })
+        let got = cosines((0..<table.count).map { table.vector(at: $0).map(Double.init) })
+        let worst = zip(expected, got).reduce(0) { Swift.max($0, abs($1.0 - $1.1)) }
+        #expect(worst < 100 * Double(Float.ulpOfOne), "largest cosine difference \(worst) at exponent \(exponent)")
+        if exponent != 0.25 {   // the default's cosines differ from these: the setting is used
+            var d = FollowGraphSVDConfiguration(); d.dimension = 20; d.seed = 3
+            let byDefault = try FollowGraphSVD.embed(edges: edges, configuration: d).consumers
+            let other = cosines((0..<byDefault.count).map { byDefault.vector(at: $0).map(Double.init) })
+            #expect(zip(expected, other).contains { abs($0.0 - $0.1) > 0.01 })
+        }
+    }
+
     @Test func undirectedGraphGivesOneSymmetricNodeSet() throws {
         let edges = try EdgeList.read(string: plantedEdgeList(), options: .init(directed: false, selfLoops: .drop))
         var c = FollowGraphSVDConfiguration()
