@@ -34,6 +34,7 @@ let package = Package(
         .executable(name: "embedding-pipeline", targets: ["embedding-pipeline"]),
         // Beyond one machine (issue 18): MPI.
         .library(name: "Distributed", targets: ["Distributed"]),
+        .library(name: "DistributedJobs", targets: ["DistributedJobs"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
@@ -87,7 +88,7 @@ let package = Package(
             "LinearAlgebra", "EmbeddingStore", "GraphData", "FeatureStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "follow-graph-svd", dependencies: [
-            "ToolSupport", "FollowGraph", "EmbeddingStore", "LinearAlgebra", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ToolSupport", "FollowGraph", "EmbeddingStore", "LinearAlgebra", "DistributedJobs", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "follow-graph-generate", dependencies: [
             "ToolSupport", "FollowGraph", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -97,7 +98,7 @@ let package = Package(
             "CandidateGeneration", "Neighbors",
         ]),
         .executableTarget(name: "als-embed", dependencies: [
-            "ToolSupport", "LinearAlgebra", "Solvers", "Evaluation", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ToolSupport", "LinearAlgebra", "Solvers", "Evaluation", "EmbeddingStore", "DistributedJobs", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "compression-eval", dependencies: [
             "ToolSupport", "Compression", "EmbeddingStore", "LinearAlgebra", .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -173,8 +174,10 @@ let package = Package(
         // it), row-partitioned operators and solvers (layer 3), the check tool the tests run
         // under mpirun, and the tests.
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin", "libparpack2-dev"])]),
-        .target(name: "Distributed", dependencies: ["CMPI", "LinearAlgebra", "Solvers", "EmbeddingStore", "FollowGraph"]),
-        .executableTarget(name: "distributed-check", dependencies: ["Distributed", "LinearAlgebra", "Solvers", "GraphData", "FollowGraph", "EmbeddingStore"]),
+        .target(name: "Distributed", dependencies: ["CMPI", "LinearAlgebra", "Solvers"]),
+        // Layer 4: the tools' jobs over Distributed (follow-graph-svd and als-embed --distributed).
+        .target(name: "DistributedJobs", dependencies: ["Distributed", "FollowGraph", "EmbeddingStore", "LinearAlgebra", "Solvers"]),
+        .executableTarget(name: "distributed-check", dependencies: ["Distributed", "DistributedJobs", "LinearAlgebra", "Solvers", "GraphData", "FollowGraph", "EmbeddingStore", "Evaluation"]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "LinearAlgebra", "Solvers", "distributed-check"]),
 
         // Layer 6: the Swift side of Benchmarks/solvers_vs_python.sh.

@@ -254,7 +254,8 @@ def main():
     for r in all_results:
         apps = r.get("operator_applications", "")
         print(f"{r['input']:<40} {r['tool']:<7} {r['method']:<24} {r['seconds']:>9.2f} {r['max_residual']:>18.3g} {apps:>12}")
-    peers = {"swift-randomized": "sklearn-randomized_svd", "swift-arpack-svds": "scipy-svds", "swift-eigsh": "scipy-eigsh"}
+    peers = {"swift-randomized": "sklearn-randomized_svd", "swift-arpack-svds": "scipy-svds", "swift-eigsh": "scipy-eigsh",
+             "swift-eigsh-chebyshev": "scipy-eigsh"}
     print(f"\n{'input':<40} {'solver':<20} {'swift s':>8} {'peer s':>8} {'ratio':>6} {'swift resid.':>12} {'peer resid.':>12}")
     for r in all_results:
         if r.get("tool") != "swift" or r["method"] not in peers:

@@ -59,11 +59,27 @@ for name, n, secs, speed, scores, foreign in rows:
 
 # Cross-check: embedding-benchmark words against the judge on every table of ours.
 worst = 0.0
-for b in sorted(glob.glob(os.path.join(out, "*.bench.json"))):
+benches = sorted(glob.glob(os.path.join(out, "*.bench.json")))
+for b in benches:
     ours = json.load(open(b))
     j = judge_scores(json.load(open(b.replace(".bench.json", ".judge.json")))["eval"])
     for k in SETS:
         if ours.get(k) is not None and j[k] is not None:
             worst = max(worst, abs(ours[k] - j[k]))
     worst = max(worst, abs(ours["analogy_3cosadd"] - j["add"]), abs(ours["analogy_3cosmul"] - j["mul"]))
-print(f"\nembedding-benchmark words vs the judge on our tables: largest difference {worst:.2e}")
+print(f"\nembedding-benchmark words vs the judge on our tables: largest difference {worst:.2e}" if benches
+      else "\nembedding-benchmark words was not run (JUDGE_ONLY=1): no cross-check")
+
+# CPU seconds and peak memory of every word-embed run (/usr/bin/time -v), the figures to read
+# when the machine is shared (wall time then says little).
+timed = sorted(glob.glob(os.path.join(out, "*.time")))
+if timed:
+    print("\nword-embed runs, /usr/bin/time -v (whole run: read, train, write):")
+    for t in timed:
+        f = {}
+        for line in open(t):
+            k, _, v = line.strip().rpartition(": ")
+            f[k] = v
+        cpu = float(f.get("User time (seconds)", "nan")) + float(f.get("System time (seconds)", "nan"))
+        rss = int(f.get("Maximum resident set size (kbytes)", "0")) / 1024
+        print(f"- {os.path.basename(t)[:-5]}: CPU {cpu:.1f} s (user+sys), wall {f.get('Elapsed (wall clock) time (h:mm:ss or m:ss)', '?')}, peak RSS {rss:.0f} MiB")

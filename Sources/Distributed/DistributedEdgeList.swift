@@ -28,6 +28,23 @@ public struct DistributedGraph: Sendable {
     public let headerSkipped: Bool
 }
 
+/// A users x items interaction list read in parallel by every rank
+/// (``DistributedEdgeList/readInteractions(path:comm:options:)``).
+public struct DistributedInteractions: Sendable {
+    /// Distinct users (rows) and items (columns) in the file.
+    public let userCount: Int, itemCount: Int
+    /// Distinct (user, item) pairs, repeated pairs summed (all ranks).
+    public let interactionCount: Int
+    /// Data lines (all ranks).
+    public let dataLines: Int
+    /// The ids of this rank's users and of this rank's items, in index order.
+    public let localUserIDs: [String], localItemIDs: [String]
+    /// The `users x items` matrix, rows (users) and columns (items) split evenly over the ranks.
+    public let matrix: DistributedCSR<Float>
+    /// Whether a header line was skipped (the same on every rank).
+    public let headerSkipped: Bool
+}
+
 /// Reads an edge list on every rank of a communicator, each rank its own byte range.
 ///
 /// The format is that of GraphData's `EdgeListReader`: one edge per line, `source target [weight]`,
@@ -61,6 +78,9 @@ public enum DistributedEdgeList {
         public var header: Bool? = nil
         /// Accept zero and negative weights.
         public var allowNonPositiveWeights = false
+        /// Sources and targets get separate id maps (bipartite user -> item data, as GraphData's
+        /// `EdgeListReader.Options.separateIDMaps`): read with ``DistributedEdgeList/readInteractions(path:comm:options:)``.
+        public var separateIDMaps = false
         public init() {}
     }
 
@@ -72,17 +92,8 @@ public enum DistributedEdgeList {
     /// Reads `path` collectively. Throws the same error on the rank that found it (the caller's
     /// ``Communicator/run(_:)`` then aborts every rank).
     public static func read(path: String, comm: Communicator, options: Options = .init()) throws -> DistributedGraph {
-        let bytes = try readRange(path: path, comm: comm)
-        // Global line numbers: lines before this rank's range.
-        let newlines = bytes.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
-        let lineOffsets = comm.prefixOffsets(newlines)
-        var parsed = try parse(bytes, path: path, firstLine: lineOffsets[comm.rank] + 1, isFirstRank: comm.rank == 0, options: options)
-        // The first data line in the file decides whether lines carry a weight.
-        let firstWidth = Int(comm.allgather(Int32(parsed.firstWidth)).first(where: { $0 != 0 }) ?? 2)
-        if let bad = parsed.firstLineWithWidth[firstWidth == 3 ? 2 : 3] {
-            throw DistributedError("\(path):\(bad): \(firstWidth == 3 ? 2 : 3) columns, but the first data line has \(firstWidth) (source target\(firstWidth == 3 ? " weight" : ""))")
-        }
-        if firstWidth == 2 { parsed.weights = [] }
+        guard !options.separateIDMaps else { throw DistributedError("\(path): separate id maps are read by readInteractions, not read") }
+        let parsed = try parseRange(path: path, comm: comm, options: options)
         let global = numberIDs(parsed.ids, comm: comm)
         let n = global.nodeCount
         let partition = BlockPartition.even(count: n, parts: comm.size)
@@ -103,6 +114,54 @@ public enum DistributedEdgeList {
         return DistributedGraph(nodeCount: n, edgeCount: Int(comm.sum(Int64(adjacency.localNonzeroCount))),
                                 dataLines: Int(comm.sum(Int64(parsed.sources.count))), nodePartition: partition, localIDs: ids,
                                 adjacency: adjacency, headerSkipped: comm.max(Int32(parsed.headerSkipped ? 1 : 0)) == 1)
+    }
+
+    /// Reads a users x items interaction list (`user item [weight]`, as `als-embed` reads it:
+    /// users and items numbered separately by first appearance, repeated pairs summed) on every
+    /// rank of `comm`, each rank its own byte range; users are the matrix rows, split evenly
+    /// over the ranks, items its columns. Ids are numbered exactly as GraphData's
+    /// `EdgeList.read` with `separateIDMaps` numbers them. Collective.
+    public static func readInteractions(path: String, comm: Communicator, options: Options = .init()) throws -> DistributedInteractions {
+        var options = options
+        options.separateIDMaps = true
+        options.directed = true
+        options.keepSelfLoops = true
+        let parsed = try parseRange(path: path, comm: comm, options: options)
+        let users = numberIDs(parsed.ids, comm: comm), items = numberIDs(parsed.targetIDs, comm: comm)
+        let userPartition = BlockPartition.even(count: users.nodeCount, parts: comm.size)
+        let itemPartition = BlockPartition.even(count: items.nodeCount, parts: comm.size)
+        var entries = [GlobalEntry<Float>]()
+        entries.reserveCapacity(parsed.sources.count)
+        for e in 0 ..< parsed.sources.count {
+            entries.append(GlobalEntry(row: users.index[Int(parsed.sources[e])], column: items.index[Int(parsed.targets[e])],
+                                       value: parsed.weights.isEmpty ? 1 : parsed.weights[e]))
+        }
+        let matrix = try DistributedCSR(comm: comm, rowPartition: userPartition, columnPartition: itemPartition,
+                                        entries: entries, duplicates: .sum)
+        return DistributedInteractions(
+            userCount: users.nodeCount, itemCount: items.nodeCount,
+            interactionCount: Int(comm.sum(Int64(matrix.localNonzeroCount))),
+            dataLines: Int(comm.sum(Int64(parsed.sources.count))),
+            localUserIDs: gatherIDs(parsed.ids, firstAppearances: users.firstAppearances, comm: comm, partition: userPartition),
+            localItemIDs: gatherIDs(parsed.targetIDs, firstAppearances: items.firstAppearances, comm: comm, partition: itemPartition),
+            matrix: matrix, headerSkipped: comm.max(Int32(parsed.headerSkipped ? 1 : 0)) == 1)
+    }
+
+    /// This rank's lines parsed, with global line numbers in errors and the weight column
+    /// decided by the first data line of the file. Collective.
+    static func parseRange(path: String, comm: Communicator, options: Options) throws -> Parsed {
+        let bytes = try readRange(path: path, comm: comm)
+        // Global line numbers: lines before this rank's range.
+        let newlines = bytes.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+        let lineOffsets = comm.prefixOffsets(newlines)
+        var parsed = try parse(bytes, path: path, firstLine: lineOffsets[comm.rank] + 1, isFirstRank: comm.rank == 0, options: options)
+        // The first data line in the file decides whether lines carry a weight.
+        let firstWidth = Int(comm.allgather(Int32(parsed.firstWidth)).first(where: { $0 != 0 }) ?? 2)
+        if let bad = parsed.firstLineWithWidth[firstWidth == 3 ? 2 : 3] {
+            throw DistributedError("\(path):\(bad): \(firstWidth == 3 ? 2 : 3) columns, but the first data line has \(firstWidth) (source target\(firstWidth == 3 ? " weight" : ""))")
+        }
+        if firstWidth == 2 { parsed.weights = [] }
+        return parsed
     }
 
     // MARK: Byte ranges
@@ -145,6 +204,7 @@ public enum DistributedEdgeList {
 
     struct Parsed {
         var ids: [String] = []                 // local ids, first appearance order
+        var targetIDs: [String] = []           // with separate id maps: the targets' local ids
         var sources: [Int32] = [], targets: [Int32] = []
         var weights: [Float] = []
         var firstWidth = 0
@@ -154,11 +214,18 @@ public enum DistributedEdgeList {
 
     static func parse(_ bytes: [UInt8], path: String, firstLine: Int, isFirstRank: Bool, options: Options) throws -> Parsed {
         var out = Parsed()
-        var table = [String: Int32]()
+        var table = [String: Int32](), targetTable = [String: Int32]()
         func local(_ id: String) -> Int32 {
             if let i = table[id] { return i }
             let i = Int32(out.ids.count)
             table[id] = i; out.ids.append(id)
+            return i
+        }
+        func localTarget(_ id: String) -> Int32 {
+            guard options.separateIDMaps else { return local(id) }
+            if let i = targetTable[id] { return i }
+            let i = Int32(out.targetIDs.count)
+            targetTable[id] = i; out.targetIDs.append(id)
             return i
         }
         func add(_ fields: [Substring], _ line: Int) throws {
@@ -167,7 +234,7 @@ public enum DistributedEdgeList {
             if out.firstWidth == 0 { out.firstWidth = fields.count }
             if out.firstLineWithWidth[fields.count] == nil { out.firstLineWithWidth[fields.count] = line }
             out.sources.append(local(String(fields[0])))
-            out.targets.append(local(String(fields[1])))
+            out.targets.append(localTarget(String(fields[1])))
             if fields.count == 3 {
                 guard let w = Float(fields[2]), w.isFinite else { throw DistributedError("\(path):\(line): weight '\(fields[2])' is not a finite number") }
                 if !options.allowNonPositiveWeights && !(w > 0 && w.isNormal) {

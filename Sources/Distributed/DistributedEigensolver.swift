@@ -54,11 +54,14 @@ public enum DistributedEigensolver {
     /// Gaussian `resid`, each rank its rows of it), so the two agree to rounding. Collective.
     /// - Throws: `SolverError` (Solvers) for a non-square matrix, different row and column
     ///   partitions, counts outside ARPACK's limits, or an ARPACK error code (with its message).
-    public static func symmetric<S: PARPACKScalar>(_ a: DistributedCSR<S>, count nev: Int, which: SymmetricEigensolver.Which = .largestAlgebraic,
+    public static func symmetric<S: PARPACKScalar>(_ a: DistributedCSR<S>, count nev: Int, which: ARPACKWhich = .largestAlgebraic,
                                                    subspaceSize: Int? = nil, tolerance: Double = 0, maxIterations: Int? = nil,
                                                    seed: UInt64 = 0) throws -> Result<S> {
         guard a.rows == a.columns, a.rowPartition == a.columnPartition else {
             throw SolverError.invalidConfiguration("DistributedEigensolver: the matrix must be square with equal row and column partitions")
+        }
+        guard let whichCode = which.code(symmetric: true) else {
+            throw SolverError.invalidConfiguration("DistributedEigensolver: which .\(which) (\(which.rawValue)) is not a rule of the symmetric solver")
         }
         let n = a.rows
         let ncv = subspaceSize ?? min(n, max(2 * nev + 1, 20))
@@ -82,7 +85,7 @@ public enum DistributedEigensolver {
         var iparam = [Int32](repeating: 0, count: 11), ipntr = [Int32](repeating: 0, count: 14)
         iparam[0] = 1; iparam[2] = Int32(clamping: maxIterations ?? max(300, 10 * n)); iparam[3] = 1; iparam[6] = 1
         var ido: Int32 = 0, info: Int32 = 1
-        let bmat = cString("I"), whichC = cString(which.rawValue), howmny = cString("A")
+        let bmat = cString("I"), whichC = cString(whichCode), howmny = cString("A")
         let n32 = Int32(local), ldv = Int32(max(local, 1))
         while true {
             S.parpackSaupd(fcomm, &ido, bmat, n32, whichC, Int32(nev), tol, &resid, Int32(ncv), &v, ldv, &iparam, &ipntr,

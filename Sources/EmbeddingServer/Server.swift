@@ -32,7 +32,7 @@ public struct ServerConfiguration: Sendable {
     }
 
     /// Reads a token from `path`: its first line, which must be at least 16 characters.
-    /// - Throws: ``FeatureStoreError`` (`.invalid`) when the file is missing or the token short.
+    /// - Throws: FeatureStore's `FeatureStoreError` (`.invalid`) when the file is missing or the token short.
     public static func readToken(from path: String) throws -> String {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw FeatureStoreError(.invalid, "\(path): cannot read the token file")

@@ -8,7 +8,7 @@ extension FollowGraphSVD {
     /// The budget before reading: the file's bytes and the parser's arrays, with the number of
     /// lines estimated from the average line length of the file's first MiB.
     ///
-    /// - Throws: ``MemoryBudgetError`` when the read phase cannot fit the limits in force;
+    /// - Throws: `MemoryBudgetError` when the read phase cannot fit the limits in force;
     ///   nothing when the file cannot be opened (the reader reports that with its own error).
     public static func readBudget(edgeFile path: String, directed: Bool) throws(MemoryBudgetError) -> MemoryBudget {
         let input = TextInputEstimate(path: path)

@@ -293,7 +293,7 @@ public enum FollowGraphRun {
                        _ options: FollowGraphRunOptions, _ c: FollowGraphSVDConfiguration, nodes: Int, edges: Int,
                        readSeconds: Double, phases: inout PhaseRecorder, inputFormat: String,
                        progress: ProgressClock, log: (String) -> Void) throws -> FollowGraphReport {
-        let warnings = report(warnings: result.warnings, singularValues: result.svd.s, rows: result.rows, columns: result.columns, options)
+        let warnings = report(warnings: result.warnings, singularValues: result.svd.s, options)
         phases.start()
         try output.commit()
         _ = phases.end("commit")
@@ -317,10 +317,9 @@ public enum FollowGraphRun {
     }
 
     /// The solver's warnings and the rank warning, handed to ``FollowGraphRunOptions/warn``.
-    static func report(warnings solverWarnings: [String], singularValues: [Float], rows: Int, columns: Int,
+    static func report(warnings solverWarnings: [String], singularValues: [Float],
                        _ options: FollowGraphRunOptions) -> [String] {
-        let rank = FollowGraphEmbedding.rankWarning(singularValues: singularValues, rows: rows, columns: columns,
-                                                    names: options.parameterNames)
+        let rank = FollowGraphEmbedding.rankWarning(singularValues: singularValues, names: options.parameterNames)
         let warnings = solverWarnings + (rank.map { [$0] } ?? [])
         warnings.forEach(options.warn)
         return warnings
@@ -333,8 +332,7 @@ public enum FollowGraphRun {
         phases.start()
         var embedding = try FollowGraphSVD.embed(edges: graph, configuration: c, inputFile: edgeURL, log: log)
         _ = phases.end("solve")
-        let warnings = report(warnings: embedding.warnings, singularValues: embedding.svd.s, rows: embedding.rows,
-                              columns: embedding.columns, options)
+        let warnings = report(warnings: embedding.warnings, singularValues: embedding.svd.s, options)
         phases.start()
         var scores: [String: Double] = [:]
         func record(_ metaKey: String, _ benchmark: String, _ value: Double) {

@@ -63,7 +63,7 @@ public struct FollowGraphFactorTable: Sendable {
     }
 
     /// Writes `vectors.npy`, `ids.tsv` and `meta.json` into `directory` (created here), streamed
-    /// in blocks of rows (``EmbeddingStore/EmbeddingTable/writeStreamedFiles(into:count:dimension:metadata:id:rows:)``);
+    /// in blocks of rows (`EmbeddingTable/writeStreamedFiles(into:count:dimension:metadata:id:rows:)`);
     /// `id(node)` names a node.
     public func write(into directory: URL, id: (Int) -> String) throws {
         do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: false) } catch {

@@ -121,7 +121,7 @@ public struct GeneratedGraph: Sendable {
 /// proportionally to in-weight. Self-loops are redrawn. Draws use Walker/Vose alias tables
 /// (one global table per weight, one per community), so generation is O(nodes + edges) with
 /// no per-edge objects; edges are generated in 64 fixed chunks, each with its own
-/// ``Xoshiro256/stream(seed:index:)``, in parallel, so the output depends only on the seed.
+/// `Xoshiro256/stream(seed:index:)`, in parallel, so the output depends only on the seed.
 /// With ``DuplicateEdgePolicy/remove`` the edges are radix-sorted, de-duplicated and topped up
 /// with fresh draws until exactly `edges` distinct edges remain.
 public enum FollowGraphGenerator {

@@ -9,7 +9,7 @@ extension GeneratedGraph {
     /// - `labels.tsv`: one `node<TAB>community` line per node, no header.
     ///
     /// Both files are written into a hidden staging directory and appear together, in one atomic
-    /// exchange with `directory` (``EmbeddingStore/OutputRun``): a reader or a killed run never
+    /// exchange with `directory` (`OutputRun`): a reader or a killed run never
     /// leaves a partial file or a new `edges.tsv` beside an old `labels.tsv`. An existing
     /// `directory` may hold only these two files; anything else makes the write refuse.
     /// Cost: O(edges + nodes), with a 4 MiB output buffer.

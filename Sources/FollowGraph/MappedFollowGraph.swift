@@ -26,8 +26,8 @@ extension CSRMatrix: FollowGraphMatrix where Scalar == Float {
     }
 }
 
-/// The selected and weighted adjacency of a directed graph in a ``GraphData/GraphCSRFile``, as a
-/// ``LinearAlgebra/LinearOperator`` whose products gather over the mapped arrays (`A X` over the
+/// The selected and weighted adjacency of a directed graph in a `GraphCSRFile`, as a
+/// `LinearOperator` whose products gather over the mapped arrays (`A X` over the
 /// rows, `A' X` over the stored transpose), parallel over row ranges of near-equal nonzeros.
 ///
 /// Selection and weighting are those of ``FollowGraphPreprocessing/prepare(adjacency:directed:selection:weighting:normalization:degreeRegularization:)``

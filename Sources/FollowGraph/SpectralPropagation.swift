@@ -102,6 +102,9 @@ public struct ChebyshevBandPass<Base: LinearOperator>: LinearOperator where Base
     public let coefficients: [Double]
 
     /// - Parameters:
+    ///   - base: the random-walk operator `P` (square).
+    ///   - mu: centre of the pass band in the spectrum of `L = I - P`.
+    ///   - theta: width parameter (positive; larger is narrower).
     ///   - maxTerms: upper bound on the number of Chebyshev terms (default 10, ProNE's step count).
     /// - Precondition: `base` is square, `theta > 0`.
     public init(_ base: Base, mu: Float = 0.2, theta: Float = 0.5, maxTerms: Int = 10) {
@@ -180,7 +183,7 @@ public struct ChebyshevBandPass<Base: LinearOperator>: LinearOperator where Base
 /// only where edges are, so it costs O(nnz) to build and as much as `A` to apply.
 public enum ProximityMatrix {
     /// - Parameters:
-    ///   - adjacency: square, non-negative weights.
+    ///   - a: the adjacency: square, non-negative weights.
     ///   - exponent: the negative-sampling exponent (0.75, as word2vec and ProNE).
     /// - Complexity: O(nnz + n).
     public static func prone(adjacency a: CSRMatrix<Float>, exponent: Float = 0.75) -> CSRMatrix<Float> {

@@ -15,30 +15,17 @@ import LinearAlgebra
 /// with its own id table); the chunk tables are merged in file order, so indices follow first
 /// appearance exactly as a sequential read would number them.
 public enum EdgeListReader {
-    /// How the reader treats a possible header line.
-    public enum HeaderMode: Sendable, Equatable {
-        /// The first data line is a header only when that is certain: both id columns are common
-        /// column names (`src dst`, `source target`, `from to`, `FromNodeId ToNodeId`, …), or
-        /// both id columns are non-numeric while both ids of the next data line are numbers.
-        /// (A first line whose only oddity is a non-numeric weight is an error, not a header:
-        /// the same text on line 2 would be one too.) ``EdgeListStatistics/headerSkipped`` says
-        /// when a line was skipped; tools say it on stderr.
+    /// Whether a part of the file that may or may not be there (the header line of
+    /// ``Options/header``, the weight column of ``Options/weighted``) is: detected from the first
+    /// data lines, or stated.
+    public enum Presence: Sendable, Equatable {
+        /// Detected: see ``Options/header`` and ``Options/weighted`` for the rules.
         case auto
-        /// The first non-comment, non-blank line is a header; it is skipped unread.
+        /// There: the first non-comment, non-blank line is a header (skipped unread); every line
+        /// has a weight column.
         case present
-        /// Every non-comment, non-blank line is an edge.
+        /// Not there: every non-comment, non-blank line is an edge; a third column is an error.
         case absent
-    }
-
-    /// Whether lines carry a third, weight column.
-    public enum WeightMode: Sendable, Equatable {
-        /// The first data line decides: three columns mean weighted, two mean unweighted; every
-        /// later line must have the same number of columns.
-        case auto
-        /// Every line has a weight column.
-        case yes
-        /// No line has a weight column (a third column is an error).
-        case no
     }
 
     /// What happens to edges whose source and target are the same node.
@@ -70,10 +57,17 @@ public enum EdgeListReader {
         public var selfLoops: SelfLoopPolicy = .keep
         /// Duplicate-edge policy.
         public var duplicates: DuplicatePolicy = .keepOne
-        /// Header handling.
-        public var header: HeaderMode = .auto
-        /// Weight column handling.
-        public var weighted: WeightMode = .auto
+        /// Header handling. ``Presence/auto``: the first data line is a header only when that
+        /// is certain: both id columns are common column names (`src dst`, `source target`,
+        /// `from to`, `FromNodeId ToNodeId`, …), or both id columns are non-numeric while both
+        /// ids of the next data line are numbers. (A first line whose only oddity is a
+        /// non-numeric weight is an error, not a header: the same text on line 2 would be one
+        /// too.) ``EdgeListStatistics/headerSkipped`` says when a line was skipped; tools say it
+        /// on stderr.
+        public var header: Presence = .auto
+        /// Weight column handling. ``Presence/auto``: the first data line decides (three columns
+        /// mean weighted, two unweighted); every later line must have the same number of columns.
+        public var weighted: Presence = .auto
         /// When true, sources and targets get separate id maps (bipartite user -> item data);
         /// requires `directed == true`.
         public var separateIDMaps: Bool = false
@@ -88,8 +82,8 @@ public enum EdgeListReader {
 
         /// Options with the defaults above, any of which may be overridden here.
         public init(directed: Bool = true, selfLoops: SelfLoopPolicy = .keep,
-                    duplicates: DuplicatePolicy = .keepOne, header: HeaderMode = .auto,
-                    weighted: WeightMode = .auto, separateIDMaps: Bool = false,
+                    duplicates: DuplicatePolicy = .keepOne, header: Presence = .auto,
+                    weighted: Presence = .auto, separateIDMaps: Bool = false,
                     threads: Int? = nil, allowNonPositiveWeights: Bool = false) {
             self.allowNonPositiveWeights = allowNonPositiveWeights
             self.directed = directed
@@ -277,8 +271,8 @@ public enum EdgeListReader {
         }
         let columns: Int
         switch options.weighted {
-        case .yes: columns = 3
-        case .no: columns = 2
+        case .present: columns = 3
+        case .absent: columns = 2
         case .auto: columns = nextDataLine(buf, from: dataStart)?.fields.count == 3 ? 3 : 2
         }
         return (dataStart, headerSkipped, columns)

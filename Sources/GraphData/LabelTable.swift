@@ -16,12 +16,12 @@ public enum LabelReader {
     public struct Options: Sendable, Equatable {
         /// Header handling. `.auto` treats the first data line as a header when both its
         /// columns are common column names (`node label`, `id,class`, …).
-        public var header: EdgeListReader.HeaderMode = .auto
+        public var header: EdgeListReader.Presence = .auto
         /// What to do with nodes missing from the given node map (ignored without one).
         public var unknownNodes: UnknownNodePolicy = .error
 
         /// Options with these values.
-        public init(header: EdgeListReader.HeaderMode = .auto, unknownNodes: UnknownNodePolicy = .error) {
+        public init(header: EdgeListReader.Presence = .auto, unknownNodes: UnknownNodePolicy = .error) {
             self.header = header
             self.unknownNodes = unknownNodes
         }

@@ -92,23 +92,20 @@ public final class ExactIndex: NeighborIndex {
     }
 
     public func update(ids: [String], vectors: Matrix<Float>, threads: Int? = nil) throws {
-        try checkVectors(ids: ids, vectors: vectors, dimension: dimension)
-        let slots = try existingSlots(ids, table: table)
-        let data = rowMajor(vectors, metric: metric)
+        let (slots, data) = try checkedUpdate(ids: ids, vectors: vectors, dimension: dimension, metric: metric, table: table)
         data.withUnsafeBufferPointer { p in
             for (i, s) in slots.enumerated() { rows.overwrite(s, with: p.baseAddress! + i * dimension) }
         }
     }
 
     public func remove(ids: [String]) throws {
-        for s in try existingSlots(ids, table: table) { table.remove(s) }
+        try table.remove(ids: ids)
     }
 
     public func vector(for id: String) -> [Float]? { table.slot(of: id).map(rows.copy) }
 
     public func search(_ queries: Matrix<Float>, parameters p: SearchParameters) throws -> [[Neighbor]] {
-        try checkSearch(queries, p, dimension: dimension, count: count)
-        let q = rowMajor(queries, metric: metric)
+        let q = try checkedQueries(queries, p, dimension: dimension, count: count, metric: metric)
         let heaps = withSlotFilter(p.filter, table: table) { filter in
             q.withUnsafeBufferPointer { qp in
                 FusedTopK.search(base: rows.scanBase, dimension: dimension, queries: qp.baseAddress!, queryCount: queries.rows,

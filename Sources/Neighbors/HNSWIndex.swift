@@ -556,20 +556,19 @@ public final class HNSWIndex: NeighborIndex {
     }
 
     public func update(ids: [String], vectors: Matrix<Float>, threads: Int? = nil) throws {
-        try checkVectors(ids: ids, vectors: vectors, dimension: dimension)
-        for s in try existingSlots(ids, table: table) { table.remove(s) }
-        try insertRows(ids: ids, data: rowMajor(vectors, metric: metric), threads: threads ?? Parallel.threads)
+        let (slots, data) = try checkedUpdate(ids: ids, vectors: vectors, dimension: dimension, metric: metric, table: table)
+        for s in slots { table.remove(s) }
+        try insertRows(ids: ids, data: data, threads: threads ?? Parallel.threads)
     }
 
     public func remove(ids: [String]) throws {
-        for s in try existingSlots(ids, table: table) { table.remove(s) }
+        try table.remove(ids: ids)
     }
 
     public func vector(for id: String) -> [Float]? { table.slot(of: id).map(rows.copy) }
 
     public func search(_ queries: Matrix<Float>, parameters p: SearchParameters) throws -> [[Neighbor]] {
-        try checkSearch(queries, p, dimension: dimension, count: count)
-        let q = rowMajor(queries, metric: metric)
+        let q = try checkedQueries(queries, p, dimension: dimension, count: count, metric: metric)
         let nq = queries.rows, d = dimension
         let ef = max(p.ef ?? 64, p.k)
         let heaps = HeapSet(queries: nq, k: p.k)

@@ -158,9 +158,7 @@ public final class IVFIndex: NeighborIndex {
     }
 
     public func update(ids: [String], vectors: Matrix<Float>, threads: Int? = nil) throws {
-        try checkVectors(ids: ids, vectors: vectors, dimension: dimension)
-        let slots = try existingSlots(ids, table: table)
-        let data = rowMajor(vectors, metric: metric)
+        let (slots, data) = try checkedUpdate(ids: ids, vectors: vectors, dimension: dimension, metric: metric, table: table)
         data.withUnsafeBufferPointer { p in
             let labels = assign(p.baseAddress!, count: ids.count, threads: threads ?? Parallel.threads)
             for (i, s) in slots.enumerated() {
@@ -184,11 +182,10 @@ public final class IVFIndex: NeighborIndex {
     }
 
     public func search(_ queries: Matrix<Float>, parameters p: SearchParameters) throws -> [[Neighbor]] {
-        try checkSearch(queries, p, dimension: dimension, count: count)
+        let q = try checkedQueries(queries, p, dimension: dimension, count: count, metric: metric)
         let nq = queries.rows, d = dimension
         let probes = min(p.probes ?? 16, lists)
         let threads = p.threads ?? Parallel.threads
-        let q = rowMajor(queries, metric: metric)
         let l2 = metric == .l2
         let heaps = HeapSet(queries: nq, k: p.k)
         q.withUnsafeBufferPointer { qp in

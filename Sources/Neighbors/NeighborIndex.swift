@@ -49,7 +49,7 @@ public struct SearchParameters: Sendable {
     public var k: Int
     /// Optional filter.
     public var filter: NeighborFilter?
-    /// Threads for this call (default: ``Parallel/threads``). BLAS runs single-threaded inside.
+    /// Threads for this call (default: `Parallel.threads` of LinearAlgebra). BLAS runs single-threaded inside.
     public var threads: Int?
     /// HNSW: size of the dynamic candidate list (default 64; raised to `k` when smaller).
     public var ef: Int?
@@ -278,6 +278,29 @@ func existingSlots(_ ids: [String], table: IDTable) throws -> [Int32] {
         guard seen.insert(id).inserted else { throw NeighborIndexError.invalidInput("id \(id.debugDescription) appears twice in one call") }
         guard let s = table.slot(of: id) else { throw NeighborIndexError.unknownID(id) }
         return s
+    }
+}
+
+/// An update's checked input: the live slots of `ids` (an error names the first unknown or
+/// repeated one) and their new vectors, row-major and unit rows for cosine.
+func checkedUpdate(ids: [String], vectors: Matrix<Float>, dimension: Int, metric: Metric,
+                   table: IDTable) throws -> (slots: [Int32], rows: [Float]) {
+    try checkVectors(ids: ids, vectors: vectors, dimension: dimension)
+    return (try existingSlots(ids, table: table), rowMajor(vectors, metric: metric))
+}
+
+/// A search's checked queries, row-major and unit rows for cosine.
+func checkedQueries(_ queries: Matrix<Float>, _ p: SearchParameters, dimension: Int, count: Int,
+                    metric: Metric) throws -> [Float] {
+    try checkSearch(queries, p, dimension: dimension, count: count)
+    return rowMajor(queries, metric: metric)
+}
+
+extension IDTable {
+    /// Marks the slots of `ids` removed (an error names the first unknown or repeated id, and
+    /// then nothing is removed).
+    func remove(ids: [String]) throws {
+        for s in try existingSlots(ids, table: self) { remove(s) }
     }
 }
 

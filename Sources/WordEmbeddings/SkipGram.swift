@@ -35,7 +35,8 @@ public enum SkipGram {
         /// Learning rate at the end (default 1e-4).
         public var minAlpha: Double
         /// Worker threads (default `Parallel.threads`). With one thread a seed gives the same bits
-        /// every run; with more, updates race (Hogwild) and results vary in the last digits.
+        /// every run; with more, the same random draws and learning rates, but updates race
+        /// (Hogwild) and results vary in the last digits.
         public var threads: Int
         /// Seed of the initial vectors and of every thread's random stream (default 0).
         public var seed: UInt64
@@ -44,6 +45,10 @@ public enum SkipGram {
         /// Input vectors start uniform in `[-w/d, w/d)` for this `w` (default 1, gensim 4's range;
         /// word2vec.c's is 0.5; the README gives the scores of both); context vectors start at zero.
         public var initialWidth: Double
+        /// An example whose score `|u·v|` reaches this bound makes no update (its loss still
+        /// counts): gensim's `MAX_EXP` skip is 6; the default, infinity, updates every example
+        /// (σ saturates to exactly 0 or 1 beyond the table's [-8, 8)).
+        public var updateBound: Double = .infinity
 
         /// A configuration with the documented defaults.
         public init(dimension: Int = 100, window: Int = 5, negative: Int = 5, negativeExponent: Double = 0.75,
@@ -67,6 +72,7 @@ public enum SkipGram {
             if !(alpha > 0) || !(minAlpha >= 0) || minAlpha > alpha { throw bad("need 0 <= minAlpha <= alpha and alpha > 0, got alpha \(alpha), minAlpha \(minAlpha)") }
             if !negativeExponent.isFinite { throw bad("negative exponent must be finite") }
             if !(initialWidth > 0) || !initialWidth.isFinite { throw bad("initial width must be positive and finite, got \(initialWidth)") }
+            if !(updateBound > 0) { throw bad("update bound must be positive, got \(updateBound)") }
             if vocabulary < dimension {
                 throw bad("the vocabulary has \(vocabulary) words, fewer than the dimension \(dimension): lower the dimension or the min count, or give more text")
             }
@@ -91,8 +97,8 @@ public enum SkipGram {
         public let seconds: Double
         /// The configuration used.
         public let configuration: Configuration
-        /// Each thread's learning rate at its first and last piece of the last epoch (for tests).
-        let lastEpochRates: [(first: Float, last: Float)]
+        /// Per epoch, the jobs trained, ordered by position (recorded only when training for tests).
+        let jobTrace: [[JobRecord]]
 
         /// Effective words (all epochs) per second of training.
         public var effectiveWordsPerSecond: Double { Double(epochEffectiveWords.reduce(0, +)) / max(seconds, 1e-9) }
@@ -101,10 +107,13 @@ public enum SkipGram {
     /// Trains SGNS vectors on `corpus`.
     ///
     /// Vectors are initialised uniformly in `[-w/d, w/d)`, `w` the configuration's
-    /// ``Configuration/initialWidth`` (context vectors at zero); each thread
-    /// trains a contiguous share of the tokens, one epoch after another, with its own random
-    /// stream (`seed`, thread index), and sentences longer than 10,000 tokens are processed in
-    /// 10,000-token pieces. The logistic function and its logarithm are read from 2,048-cell
+    /// ``Configuration/initialWidth`` (context vectors at zero). Each epoch is cut into jobs as
+    /// gensim's job producer cuts it (whole sentences in corpus order, up to 10,000 tokens a job;
+    /// longer sentences in 10,000-token pieces); the threads take the jobs in order from a shared
+    /// counter, so they train neighbouring parts of the corpus side by side. A job's random
+    /// draws come from its own stream (`seed`, epoch, job) and its learning rate from its position
+    /// in the corpus, so neither depends on which thread trains it or when: threads change only
+    /// the order in which the updates race (Hogwild). The logistic function and its logarithm are read from 2,048-cell
     /// tables over `[-8, 8]` (exact outside).
     /// Cost: about `epochs * effective words * 2 E[radius] * (negative + 1) * 3 d` flops.
     /// - Parameters:
@@ -117,10 +126,11 @@ public enum SkipGram {
         try train(corpus, configuration, progress: progress, serial: false)
     }
 
-    /// ``train(_:_:progress:)``, with `serial` running the threads' shares one after the other on
-    /// the calling thread (a scheduler that starves all threads but one; for tests).
+    /// ``train(_:_:progress:)``, with `serial` running the threads one after the other on the
+    /// calling thread (a scheduler that starves all threads but one: the first takes every job),
+    /// and `record` keeping each epoch's ``JobRecord``s in ``Result/jobTrace`` (for tests).
     static func train(_ corpus: Corpus, _ configuration: Configuration, progress: (@Sendable (Double) -> Void)?,
-                      serial: Bool) throws -> Result {
+                      serial: Bool, record: Bool = false) throws -> Result {
         let c = configuration
         let vocabularySize = corpus.vocabulary.count
         try c.validate(vocabulary: vocabularySize)
@@ -134,16 +144,15 @@ public enum SkipGram {
         let keep = keepThresholds(counts: corpus.vocabulary.counts, sample: c.sample)
         let tables = SigmoidTables()
 
-        // Token shares per thread.
-        let n = corpus.ids.count
-        let threads = max(1, min(c.threads, n))
-        let shares = (0...threads).map { n * $0 / threads }
-        var rngs = (0..<threads).map { Xoshiro256.stream(seed: c.seed, index: UInt64($0) + 1) }
-        var stats = [ThreadStats](repeating: ThreadStats(), count: threads)
-        let wordsDone = WordCounter()
+        // The epoch's jobs (gensim's batches of whole sentences up to 10,000 tokens), taken in
+        // order from a shared counter by whichever thread is free.
+        let jobs = SGNSJobs(sentenceStarts: corpus.sentenceStarts, size: SGNSJob.piece)
+        let threads = max(1, min(c.threads, jobs.count))
+        var stats = [ThreadStats](repeating: ThreadStats(record: record), count: threads)
+        let nextJob = JobCounter()
 
         var loss = [Double](), probeLoss = [Double](), effective = [Int](), pairs = [Int]()
-        var rates = [(first: Float, last: Float)]()
+        var trace = [[JobRecord]]()
         var trainNanoseconds: UInt64 = 0
         try corpus.ids.withUnsafeBufferPointer { ids in
             try corpus.sentenceStarts.withUnsafeBufferPointer { sentences in
@@ -151,39 +160,39 @@ public enum SkipGram {
                     try keep.withUnsafeBufferPointer { keep in
                         try tables.withPointers { sig, logsig in
                             for epoch in 0..<c.epochs {
-                                try rngs.withUnsafeMutableBufferPointer { rng in
-                                    try stats.withUnsafeMutableBufferPointer { st in
-                                        let job = SGNSJob(ids: ids.baseAddress!, sentences: sentences, shares: shares,
-                                                          syn0: model.input, syn1: model.output, lanes: lanes,
-                                                          cells: cells.baseAddress!, cellCount: sampler.count, keep: keep.baseAddress!,
-                                                          sig: sig, logsig: logsig, window: c.window, negative: c.negative,
-                                                          alpha: c.alpha, minAlpha: c.minAlpha, epoch: epoch, epochs: c.epochs,
-                                                          wordsDone: wordsDone, rng: rng.baseAddress!, stats: st.baseAddress!, progress: progress)
-                                        let box = UnsafeSendableBox(job)
-                                        let started = DispatchTime.now().uptimeNanoseconds
-                                        if threads == 1 || serial {
-                                            for t in 0..<threads { box.value.run(thread: t) }
-                                        } else {
-                                            DispatchQueue.concurrentPerform(iterations: threads) { t in box.value.run(thread: t) }
-                                        }
-                                        trainNanoseconds += DispatchTime.now().uptimeNanoseconds - started
-                                        wordsDone.reset()
-                                        var l = 0.0, e = 0, p = 0, examples = 0
-                                        rates = (0..<threads).map { (st[$0].firstRate, st[$0].lastRate) }
-                                        for t in 0..<threads {
-                                            l += st[t].loss; e += st[t].effective; p += st[t].pairs; examples += st[t].examples
-                                            st[t] = ThreadStats()
-                                        }
-                                        if !l.isFinite {
-                                            throw WordEmbeddingsError("SkipGram: the loss became \(l) in epoch \(epoch + 1): lower the learning rate")
-                                        }
-                                        loss.append(examples > 0 ? l / Double(examples) : 0)
-                                        effective.append(e); pairs.append(p)
-                                        probeLoss.append(Self.probeLoss(ids: ids, sentences: sentences, model: model,
-                                                                        cells: cells.baseAddress!, cellCount: sampler.count,
-                                                                        keep: keep.baseAddress!, window: c.window,
-                                                                        negative: c.negative, seed: c.seed))
+                                try stats.withUnsafeMutableBufferPointer { st in
+                                    let job = SGNSJob(ids: ids.baseAddress!, sentences: sentences, jobs: jobs, nextJob: nextJob,
+                                                      syn0: model.input, syn1: model.output, lanes: lanes,
+                                                      cells: cells.baseAddress!, cellCount: sampler.count, keep: keep.baseAddress!,
+                                                      sig: sig, logsig: logsig, window: c.window, negative: c.negative,
+                                                      alpha: c.alpha, minAlpha: c.minAlpha, epoch: epoch, epochs: c.epochs,
+                                                      seed: c.seed, updateBound: Float(c.updateBound), stats: st.baseAddress!, progress: progress)
+                                    let box = UnsafeSendableBox(job)
+                                    let started = DispatchTime.now().uptimeNanoseconds
+                                    if threads == 1 || serial {
+                                        for t in 0..<threads { box.value.run(thread: t) }
+                                    } else {
+                                        DispatchQueue.concurrentPerform(iterations: threads) { t in box.value.run(thread: t) }
                                     }
+                                    trainNanoseconds += DispatchTime.now().uptimeNanoseconds - started
+                                    nextJob.reset()
+                                    var l = 0.0, e = 0, p = 0, examples = 0
+                                    var records = [JobRecord]()
+                                    for t in 0..<threads {
+                                        l += st[t].loss; e += st[t].effective; p += st[t].pairs; examples += st[t].examples
+                                        if record { records += st[t].trace.map { JobRecord(thread: t, job: $0.job, start: $0.start, end: $0.end, rate: $0.rate) } }
+                                        st[t] = ThreadStats(record: record)
+                                    }
+                                    if record { trace.append(records.sorted { $0.start < $1.start }) }
+                                    if !l.isFinite {
+                                        throw WordEmbeddingsError("SkipGram: the loss became \(l) in epoch \(epoch + 1): lower the learning rate")
+                                    }
+                                    loss.append(examples > 0 ? l / Double(examples) : 0)
+                                    effective.append(e); pairs.append(p)
+                                    probeLoss.append(Self.probeLoss(ids: ids, sentences: sentences, model: model,
+                                                                    cells: cells.baseAddress!, cellCount: sampler.count,
+                                                                    keep: keep.baseAddress!, window: c.window,
+                                                                    negative: c.negative, seed: c.seed))
                                 }
                             }
                         }
@@ -194,7 +203,7 @@ public enum SkipGram {
         let seconds = Double(trainNanoseconds) / 1e9
         let vectors = model.vectors(dimension: d, addContext: c.addContextVectors)
         return Result(vectors: vectors, epochLoss: loss, epochProbeLoss: probeLoss, epochEffectiveWords: effective,
-                      epochPairs: pairs, seconds: seconds, configuration: c, lastEpochRates: rates)
+                      epochPairs: pairs, seconds: seconds, configuration: c, jobTrace: trace)
     }
 
     /// The mean loss of a fixed sample of training examples under the current vectors, computed
@@ -250,15 +259,55 @@ public enum SkipGram {
     }
 }
 
-/// A count shared by the training threads (relaxed atomic: it only paces the learning rate).
-final class WordCounter: Sendable {
+/// The next job of an epoch, shared by the training threads (relaxed atomic: the jobs are
+/// read-only, and each thread's results are read after all threads have joined).
+final class JobCounter: Sendable {
     private let count = Atomic<Int>(0)
-    /// The count now.
-    var value: Int { count.load(ordering: .relaxed) }
-    /// Adds `n`.
-    func add(_ n: Int) { count.add(n, ordering: .relaxed) }
-    /// Sets the count to zero (between epochs, while no thread runs).
+    /// Takes the next job index (jobs are handed out in order, each once).
+    func next() -> Int { count.wrappingAdd(1, ordering: .relaxed).oldValue }
+    /// Starts over at job 0 (between epochs, while no thread runs).
     func reset() { count.store(0, ordering: .relaxed) }
+}
+
+/// An epoch's units of work, as gensim's job producer forms them: whole sentences, in corpus
+/// order, up to `size` tokens a job; a sentence longer than `size` is cut into `size`-token
+/// pieces, each a job of its own (its last, shorter piece opens the next job). The jobs depend on
+/// the corpus alone, so the work of a job (its random draws, its learning rate) does not depend
+/// on which thread takes it.
+struct SGNSJobs: Sendable {
+    /// Job `k` is tokens `starts[k] ..< starts[k + 1]`; `count + 1` entries.
+    let starts: [Int]
+    /// The sentence holding `starts[k]`.
+    let firstSentence: [Int]
+    var count: Int { firstSentence.count }
+
+    init(sentenceStarts: [Int], size: Int) {
+        var starts = [Int](), first = [Int]()
+        var open = false, length = 0
+        func close() { if open { open = false; length = 0 } }
+        for s in 0..<max(0, sentenceStarts.count - 1) {
+            let a = sentenceStarts[s], b = sentenceStarts[s + 1]
+            if b <= a { continue }
+            if open && length + (b - a) > size { close() }
+            var p = a
+            if b - a > size {
+                while b - p >= size { starts.append(p); first.append(s); p += size }   // whole pieces
+                if p == b { continue }
+            }
+            if !open { starts.append(p); first.append(s); open = true }
+            length += b - p
+        }
+        starts.append(sentenceStarts.last ?? 0)
+        self.starts = starts; self.firstSentence = first
+    }
+}
+
+/// What a thread trained: job `job` (tokens `start ..< end`) at learning rate `rate` (its first
+/// piece's), for tests.
+struct JobRecord: Sendable, Equatable {
+    var thread = 0
+    let job: Int, start: Int, end: Int
+    let rate: Float
 }
 
 /// One thread's totals for an epoch.
@@ -267,8 +316,12 @@ struct ThreadStats {
     var effective = 0
     var pairs = 0
     var examples = 0
-    /// The learning rate of the first and last piece trained (-1: none yet).
-    var firstRate: Float = -1, lastRate: Float = -1
+    /// Whether to keep ``trace``.
+    var record = false
+    /// The jobs this thread trained (when ``record``).
+    var trace = [JobRecord]()
+
+    init(record: Bool = false) { self.record = record }
 }
 
 /// The two weight matrices, rows of `lanes` SIMD4 vectors (`d` rounded up to a multiple of 4;
@@ -386,7 +439,8 @@ struct SigmoidTables {
 struct SGNSJob {
     let ids: UnsafePointer<Int32>
     let sentences: UnsafeBufferPointer<Int>
-    let shares: [Int]
+    let jobs: SGNSJobs
+    let nextJob: JobCounter
     let syn0: UnsafeMutablePointer<SIMD4<Float>>
     let syn1: UnsafeMutablePointer<SIMD4<Float>>
     let lanes: Int
@@ -401,83 +455,87 @@ struct SGNSJob {
     let minAlpha: Double
     let epoch: Int
     let epochs: Int
-    /// Tokens of this epoch that every thread has passed (raw tokens, before sub-sampling).
-    let wordsDone: WordCounter
-    let rng: UnsafeMutablePointer<Xoshiro256>
+    let seed: UInt64
+    let updateBound: Float
     let stats: UnsafeMutablePointer<ThreadStats>
     let progress: (@Sendable (Double) -> Void)?
 
+    /// Tokens a job holds at most (gensim's `batch_words`, word2vec's `MAX_SENTENCE_LEN`).
     static let piece = 10_000
 
-    /// Trains thread `t`'s share of the tokens for one epoch.
+    /// The random stream of job `job` of epoch `epoch`: sub-sampling, windows and negatives of a
+    /// job are the same whichever thread trains it.
+    static func stream(seed: UInt64, epoch: Int, job: Int) -> Xoshiro256 {
+        Xoshiro256.stream(seed: seed, index: (1 << 48) | UInt64(truncatingIfNeeded: epoch) << 32 | UInt64(truncatingIfNeeded: job))
+    }
+
+    /// The learning rate at token `position` of epoch `epoch`: linear in the global position
+    /// through all epochs, from `alpha` to `minAlpha` (gensim's per-job rate, word2vec's
+    /// `word_count_actual` on one thread).
+    static func rate(alpha: Double, minAlpha: Double, epoch: Int, epochs: Int, position: Int, tokens: Int) -> Float {
+        let done = Double(epoch) * Double(tokens) + Double(position)
+        return Float(max(minAlpha, alpha - (alpha - minAlpha) * done / (Double(tokens) * Double(epochs))))
+    }
+
+    /// Thread `t`'s work for one epoch: it takes the next untaken job until none is left, so
+    /// the threads train neighbouring 10,000-token jobs side by side in corpus order (gensim's
+    /// job queue).
     func run(thread t: Int) {
-        let lo = shares[t], hi = shares[t + 1]
-        guard hi > lo else { return }
-        var random = rng[t]
         var st = stats[t]
         let kept = UnsafeMutablePointer<Int32>.allocate(capacity: Self.piece)
-        let kernel = SGNSKernel(lanes: lanes, negative: negative, sig: sig, logsig: logsig)
+        let kernel = SGNSKernel(lanes: lanes, negative: negative, sig: sig, logsig: logsig, bound: updateBound)
         defer { kept.deallocate(); kernel.deallocate() }
-        let shareLength = Double(hi - lo)
-        let totalWork = shareLength * Double(epochs)
-        let corpusLength = Double(shares[shares.count - 1] - shares[0])
-        let allWork = corpusLength * Double(epochs)
-        let alpha0 = alpha, alphaSpan = alpha - minAlpha
+        let tokens = jobs.starts[jobs.count]
         let L = lanes
-
-        // First sentence overlapping the share.
-        var s = 0
-        var a = 0, b = sentences.count - 1
-        while a < b { let m = (a + b + 1) / 2; if sentences[m] <= lo { a = m } else { b = m - 1 } }
-        s = a
         var nextReport = 0
-        var position = lo
-        while position < hi {
-            let sentenceEnd = min(sentences[min(s + 1, sentences.count - 1)], hi)
-            if position >= sentenceEnd { s += 1; continue }
-            let pieceEnd = min(sentenceEnd, position + Self.piece)
-            // Learning rate: linear in the progress of all threads through all epochs (word2vec's
-            // shared word count), so that a thread starved by the scheduler does not restart
-            // its share's decay where the others have finished theirs.
-            let done = Double(epoch) * corpusLength + Double(wordsDone.value)
-            let lr = Float(max(minAlpha, alpha0 - alphaSpan * done / allWork))
-            if st.firstRate < 0 { st.firstRate = lr }
-            st.lastRate = lr
-            // Sub-sample the piece.
-            var count = 0
-            for p in position..<pieceEnd {
-                let w = Int(ids[p])
-                let threshold = keep[w]
-                if threshold < (UInt64(1) << 32) && (random.next() >> 32) >= threshold { continue }
-                kept[count] = Int32(w); count += 1
-            }
-            st.effective += count
-            for i in 0..<count {
-                let radius = window - Int(truncatingIfNeeded: ((random.next() >> 32) &* UInt64(window)) >> 32)
-                let center = Int(kept[i])
-                let jLo = max(0, i - radius), jHi = min(count - 1, i + radius)
-                if jLo > jHi { continue }
-                for j in jLo...jHi where j != i {
-                    // word2vec's skip-gram: the context word's input vector predicts the centre
-                    // word (output vector) against `negative` words drawn from unigram^0.75.
-                    kernel.targets[0] = center
-                    var m = 1
-                    for _ in 0..<negative {
-                        let target = AliasSampler.draw(random.next(), cells, cellCount)
-                        if target != center { kernel.targets[m] = target; m += 1 }
-                    }
-                    st.pairs += 1
-                    kernel.train(input: syn0 + Int(kept[j]) * L, output: syn1, targets: m, lr: lr, stats: &st)
+
+        while true {
+            let k = nextJob.next()
+            if k >= jobs.count { break }
+            let lo = jobs.starts[k], hi = jobs.starts[k + 1]
+            var random = Self.stream(seed: seed, epoch: epoch, job: k)
+            var s = jobs.firstSentence[k]
+            var position = lo
+            while position < hi {
+                let sentenceEnd = min(sentences[min(s + 1, sentences.count - 1)], hi)
+                if position >= sentenceEnd { s += 1; continue }
+                let pieceEnd = min(sentenceEnd, position + Self.piece)
+                let lr = Self.rate(alpha: alpha, minAlpha: minAlpha, epoch: epoch, epochs: epochs, position: position, tokens: tokens)
+                if st.record && position == lo { st.trace.append(JobRecord(job: k, start: lo, end: hi, rate: lr)) }
+                // Sub-sample the piece.
+                var count = 0
+                for p in position..<pieceEnd {
+                    let w = Int(ids[p])
+                    let threshold = keep[w]
+                    if threshold < (UInt64(1) << 32) && (random.next() >> 32) >= threshold { continue }
+                    kept[count] = Int32(w); count += 1
                 }
+                st.effective += count
+                for i in 0..<count {
+                    let radius = window - Int(truncatingIfNeeded: ((random.next() >> 32) &* UInt64(window)) >> 32)
+                    let center = Int(kept[i])
+                    let jLo = max(0, i - radius), jHi = min(count - 1, i + radius)
+                    if jLo > jHi { continue }
+                    for j in jLo...jHi where j != i {
+                        // word2vec's skip-gram: the context word's input vector predicts the centre
+                        // word (output vector) against `negative` words drawn from unigram^0.75.
+                        kernel.targets[0] = center
+                        var m = 1
+                        for _ in 0..<negative {
+                            let target = AliasSampler.draw(random.next(), cells, cellCount)
+                            if target != center { kernel.targets[m] = target; m += 1 }
+                        }
+                        st.pairs += 1
+                        kernel.train(input: syn0 + Int(kept[j]) * L, output: syn1, targets: m, lr: lr, stats: &st)
+                    }
+                }
+                position = pieceEnd
             }
-            wordsDone.add(pieceEnd - position)
-            position = pieceEnd
-            if t == 0, let progress, position - lo >= nextReport {
-                nextReport += 200_000
-                progress((Double(epoch) * shareLength + Double(position - lo)) / totalWork)
+            if t == 0, let progress, hi >= nextReport {
+                nextReport = hi + 200_000
+                progress((Double(epoch) * Double(tokens) + Double(hi)) / (Double(tokens) * Double(epochs)))
             }
         }
-        rng[t] = random
         stats[t] = st
     }
 }
@@ -501,9 +559,11 @@ struct SGNSKernel {
     let work: UnsafeMutablePointer<SIMD4<Float>>
     /// A zero row standing in for absent targets.
     let padding: UnsafeMutablePointer<SIMD4<Float>>
+    /// Scores with `|f| >= bound` make no update (``SkipGram/Configuration/updateBound``).
+    let bound: Float
 
-    init(lanes: Int, negative: Int, sig: UnsafePointer<Float>, logsig: UnsafePointer<Double>) {
-        self.lanes = lanes; self.sig = sig; self.logsig = logsig
+    init(lanes: Int, negative: Int, sig: UnsafePointer<Float>, logsig: UnsafePointer<Double>, bound: Float = .infinity) {
+        self.lanes = lanes; self.sig = sig; self.logsig = logsig; self.bound = bound
         targets = .allocate(capacity: negative + 1)
         work = .allocate(capacity: lanes)
         padding = .allocate(capacity: lanes)
@@ -513,7 +573,8 @@ struct SGNSKernel {
     func deallocate() { targets.deallocate(); work.deallocate(); padding.deallocate() }
 
     /// σ(f) and the example's loss `-log σ(±f)` (label 1 for the positive), added to `stats`;
-    /// returns the gradient step `(label - σ(f)) lr`. Table lookups inside [-8, 8), exact outside.
+    /// returns the gradient step `(label - σ(f)) lr`, or 0 when `|f| >= bound`. Table lookups
+    /// inside [-8, 8), exact outside.
     @inline(__always)
     func gradient(_ f: Float, positive: Bool, lr: Float, stats: inout ThreadStats) -> Float {
         let range = SigmoidTables.range
@@ -529,7 +590,7 @@ struct SGNSKernel {
             stats.loss += positive ? log1p(exp(-x)) : log1p(exp(x))
         }
         stats.examples += 1
-        return ((positive ? 1 : 0) - sigma) * lr
+        return abs(f) < bound ? ((positive ? 1 : 0) - sigma) * lr : 0
     }
 
     /// One pair: `input` (a row of `syn0`) against output rows `targets[0..<count]` of `syn1`.

@@ -111,6 +111,7 @@ public enum WordEmbed {
                 "initial_width": .double(c.initialWidth),
                 "epoch_loss": .array(result.epochLoss.map { .double($0) }),
             ]) { $1 }
+            if c.updateBound.isFinite { parameters["update_bound"] = .double(c.updateBound) }
         case .ppmiSVD:
             let c = job.ppmi
             let result = try PPMISVD.train(corpus, c) { phase in log("ppmi-svd: \(phase)...") }

@@ -1,5 +1,7 @@
 import Distributed
+import DistributedJobs
 import EmbeddingStore
+import Evaluation
 import FollowGraph
 import Foundation
 import GraphData
@@ -243,6 +245,37 @@ extension Checks {
         }
         guard userError <= 1e-3, itemError <= 1e-3 else {
             throw CheckFailure("als: distributed factors differ from the single-process ones (users \(userError), items \(itemError))")
+        }
+    }
+}
+
+extension Checks {
+    /// `als-embed --distributed` against the single-process `als-embed --solver cholesky` on the
+    /// same interaction file: the same ids in the same order, factors to rounding.
+    static func alsEmbed(_ comm: Communicator, path: String, output: URL, explicit: Bool) throws {
+        let configuration = ALSConfiguration(factors: 6, regularization: 0.1, alpha: 2, iterations: 4,
+                                             feedback: explicit ? .explicit : .implicit, solver: .cholesky, seed: 3)
+        let distributed = output.appendingPathComponent("distributed"), single = output.appendingPathComponent("single")
+        let report = try DistributedALSEmbedding.run(interactions: URL(fileURLWithPath: path), output: distributed,
+                                                     configuration: configuration, comm: comm)
+        guard comm.rank == 0 else { return }
+        _ = try ALSExperiment.run(ALSExperimentOptions(interactions: URL(fileURLWithPath: path), output: single, configuration: configuration))
+        var worst = 0.0
+        for name in ["users", "items"] {
+            let a = try EmbeddingTable.read(from: single.appendingPathComponent(name))
+            let b = try EmbeddingTable.read(from: distributed.appendingPathComponent(name))
+            guard a.ids == b.ids, a.vectors.rows == b.vectors.rows, a.vectors.columns == b.vectors.columns else {
+                throw CheckFailure("als-embed: table \(name) has \(b.vectors.rows) x \(b.vectors.columns) (ids equal: \(a.ids == b.ids)), single-process \(a.vectors.rows) x \(a.vectors.columns)")
+            }
+            guard a.metadata.entityType == b.metadata.entityType, a.metadata.algorithm == b.metadata.algorithm,
+                  a.metadata.parameters == b.metadata.parameters else {
+                throw CheckFailure("als-embed: table \(name)'s metadata differs from the single-process one")
+            }
+            worst = max(worst, maxRelativeDifference(a.vectors, b.vectors))
+        }
+        print("als-embed: \(comm.size) ranks, \(explicit ? "explicit" : "implicit"), \(report.users) users x \(report.items) items, \(report.interactions) interactions, max relative table entry difference \(worst)")
+        guard worst <= 1e-3 else {
+            throw CheckFailure("als-embed: the distributed tables differ from the single-process ones (entries \(worst))")
         }
     }
 }

@@ -2,7 +2,8 @@
 //   mpirun -np N distributed-check CHECK [--key value ...]
 // CHECK is product (A X and A' X by ghost exchange), svd (distributed randomized SVD), edges
 // (distributed edge-list reading and id numbering), eigen (PARPACK against ARPACK), als
-// (distributed ALS against ALS),
+// (distributed ALS against ALS), als-embed (the distributed als-embed job against the
+// single-process tables),
 // follow-graph (the distributed follow-graph-svd job against the single-process tables) or
 // fail (a rank failing mid-run). Each compares with the single-process
 // computation on the same seeded input; a difference aborts every rank with status 1.
@@ -41,9 +42,12 @@ Communicator.run { comm in
     case "als":
         try Checks.als(comm, users: option("rows", 150), items: option("columns", 90), nonzeros: option("nnz", 1200), seed: seed,
                        uneven: uneven, explicit: arguments.contains("--explicit"))
+    case "als-embed":
+        guard let file = text("file"), let output = text("output") else { throw CheckFailure("als-embed needs --file PATH --output DIR") }
+        try Checks.alsEmbed(comm, path: file, output: URL(fileURLWithPath: output), explicit: arguments.contains("--explicit"))
     case "fail":
         try Checks.fail(comm, failing: option("rank", 1), after: option("after", 3))
     default:
-        throw CheckFailure("usage: distributed-check product|svd|edges|eigen|als|follow-graph|fail [--rows M --columns N --nnz Z --width K --rank K --seed S --even]")
+        throw CheckFailure("usage: distributed-check product|svd|edges|eigen|als|als-embed|follow-graph|fail [--rows M --columns N --nnz Z --width K --rank K --seed S --even]")
     }
 }

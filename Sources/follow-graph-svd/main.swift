@@ -1,6 +1,6 @@
 import ArgumentParser
 import EmbeddingStore
-import Distributed
+import DistributedJobs
 import FollowGraph
 import Foundation
 import LinearAlgebra

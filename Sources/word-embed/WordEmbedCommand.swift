@@ -45,6 +45,7 @@ struct WordEmbedCommand: EmbeddingsCommand {
     @Option(help: "sgns: initial learning rate (decays linearly to 1e-4).") var alpha: Double = 0.025
     @Flag(help: "sgns: output input + context vectors instead of input vectors.") var addContext = false
     @Option(help: "sgns: input vectors start uniform in [-w/dim, w/dim) (gensim 4: 1; word2vec.c: 0.5).") var initWidth: Double = 1
+    @Option(help: "sgns: examples with |u.v| at or above this make no update (gensim: 6; default: none).") var updateBound: Double?
     @Option(help: "ppmi-svd: shift k of shifted PPMI, max(PMI - log k, 0).") var shift: Double = 1
     @Option(help: "ppmi-svd: context-distribution smoothing exponent.") var cds: Double = 0.75
     @Option(help: "ppmi-svd: eigenvalue weighting p of U S^p.") var eig: Double = 0.5
@@ -75,6 +76,7 @@ struct WordEmbedCommand: EmbeddingsCommand {
         job.sgns = SkipGram.Configuration(dimension: dim, window: window, negative: negative, sample: sample,
                                           epochs: epochs, alpha: alpha, threads: t, seed: seed, addContextVectors: addContext,
                                           initialWidth: initWidth)
+        if let updateBound { job.sgns.updateBound = updateBound }
         job.ppmi = PPMISVD.Configuration(dimension: dim, window: window, weighting: PPMISVD.WindowWeighting(rawValue: weighting)!,
                                          contextSmoothing: cds, shift: shift, eigenvalueWeight: eig,
                                          powerIterations: powerIterations, seed: seed, threads: t)

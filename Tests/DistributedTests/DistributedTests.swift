@@ -143,6 +143,35 @@ struct DistributedTests {
         }
     }
 
+    /// A users x items list with a header, weights, repeated pairs (summed), a CRLF line and
+    /// ids that are both a user and an item (separate id maps).
+    static func interactionFile(seed: UInt64) throws -> URL {
+        var state = seed
+        func next(_ n: Int) -> Int { state = state &* 6364136223846793005 &+ 1442695040888963407; return Int(state >> 33) % n }
+        var text = "user\titem\tweight\n"
+        for line in 0 ..< 900 {
+            text += "\(1 + next(120))\t\(1 + next(80))\t\(1 + next(3))" + (line == 450 ? "\r\n" : "\n")
+        }
+        text += "7\t7\t2\n"
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("distributed-als-\(UUID().uuidString).tsv")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    @Test("als-embed --distributed writes the single-process tables (ids, order, factors)", arguments: [1, 2, 3, 4])
+    func alsEmbed(ranks: Int) throws {
+        let file = try Self.interactionFile(seed: 9)
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("distributed-als-out-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: file); try? FileManager.default.removeItem(at: output) }
+        for feedback in ranks == 2 ? [[], ["--explicit"]] : [[]] {
+            try? FileManager.default.removeItem(at: output)
+            let run = try MPIRunner.run(ranks: ranks, ["als-embed", "--file", file.path, "--output", output.path] + feedback)
+            #expect(run.status == 0 && !run.timedOut, "\(run.output)")
+            #expect(run.output.contains("als-embed: \(ranks) ranks"), "\(run.output)")
+            #expect(run.output.contains("120 users x 80 items"), "\(run.output)")
+        }
+    }
+
     @Test("follow-graph-svd --distributed writes the single-process tables", arguments: [(1, "spectral"), (2, "svd"), (3, "spectral"), (4, "svd")])
     func followGraph(ranks: Int, method: String) throws {
         let file = try Self.graphFile(nodes: 400, degree: 8, seed: 5)

@@ -60,9 +60,25 @@ import LinearAlgebra
         #expect(library.contains("dimension (now 3)") && library.contains("selection.maxNodes") && !library.contains("--"), "\(library)")
         let tool = FollowGraphSVD.budget(graph: graph, configuration: c, names: Self.flags).advice
         #expect(tool.contains("--dim (now 3)") && tool.contains("--max-nodes") && tool.contains("--write-csr"), "\(tool)")
-        let rank = FollowGraphEmbedding.rankWarning(singularValues: [1, 0], rows: 5, columns: 5, names: Self.flags)
+        let rank = FollowGraphEmbedding.rankWarning(singularValues: [1, 0], names: Self.flags)
         #expect(rank?.contains("use --dim 1") == true)
-        #expect(FollowGraphEmbedding.rankWarning(singularValues: [1, 0], rows: 5, columns: 5)?.contains("use dimension 1") == true)
+        #expect(FollowGraphEmbedding.rankWarning(singularValues: [1, 0])?.contains("use dimension 1") == true)
+    }
+
+    /// The 10M-account run's values (0.64 down to 0.51) are not numerically zero: numpy's dense
+    /// tolerance `s1 * eps * max(m, n)` is 0.76 there, above `s1`. Values below `s1 * sqrt(eps)`
+    /// (the float32 Gramian's floor) are, and the count names them.
+    @Test func rankToleranceDoesNotGrowWithTheGraph() throws {
+        let tenMillion = (0..<64).map { 0.64 - 0.13 * Float($0) / 63 }
+        #expect(0.64 * Float.ulpOfOne * 10_000_000 > 0.64)   // the old tolerance at m = n = 10M
+        #expect(FollowGraphEmbedding.rankWarning(singularValues: tenMillion) == nil)
+        let floor = Float.ulpOfOne.squareRoot()
+        // Just above the floor: kept; just below (and rounding noise at s1 * eps): zero.
+        #expect(FollowGraphEmbedding.rankWarning(singularValues: [1, 0.5, 2 * floor]) == nil)
+        let deficient = FollowGraphEmbedding.rankWarning(singularValues: [1, 0.5, floor / 2, 4 * Float.ulpOfOne], names: Self.flags)
+        #expect(deficient?.hasPrefix("2 of the 4 singular values are numerically zero") == true, "\(deficient ?? "nil")")
+        #expect(deficient?.contains("use --dim 2") == true)
+        #expect(FollowGraphEmbedding.rankWarning(singularValues: [0, 0])?.contains("every singular value is zero") == true)
     }
 
     @Test func arpackStoppingShortIsAWarningOfTheRun() throws {

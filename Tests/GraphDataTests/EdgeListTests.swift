@@ -64,11 +64,11 @@ func expectError(_ text: String, name: String = "edges.tsv", options: EdgeListRe
         expectError(weighted, line: 3, lineText: "c a -1e-2", .nonPositiveWeight("-1e-2"))
         let g = try EdgeList.read(string: weighted, options: .init(duplicates: .keepAll, allowNonPositiveWeights: true))
         #expect(g.weights == [0.5, 2, -0.01])
-        let g2 = try EdgeList.read(string: weighted, options: .init(duplicates: .keepAll, weighted: .yes, allowNonPositiveWeights: true))
+        let g2 = try EdgeList.read(string: weighted, options: .init(duplicates: .keepAll, weighted: .present, allowNonPositiveWeights: true))
         #expect(g2.weights == g.weights)
-        expectError(weighted, options: .init(weighted: .no), line: 1, lineText: "a b 0.5",
+        expectError(weighted, options: .init(weighted: .absent), line: 1, lineText: "a b 0.5",
                     .tooManyColumns(found: 3, expected: 2, names: "(source, target)"))
-        expectError("a b\n", options: .init(weighted: .yes), line: 1, lineText: "a b",
+        expectError("a b\n", options: .init(weighted: .present), line: 1, lineText: "a b",
                     .tooFewColumns(found: 2, expected: 3, names: "(source, target, weight)"))
         let u = try EdgeList.read(string: "a b\nb c\n")
         #expect(u.weights == nil)

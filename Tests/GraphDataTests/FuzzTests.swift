@@ -47,7 +47,7 @@ import Testing
     @Test func validFilesReadExactly() throws {
         let n = try Self.runFor(seconds: 2) { rng in
             let g = Self.generate(&rng)
-            let graph = try EdgeList.read(string: g.text, options: .init(duplicates: .keepAll, header: .absent, weighted: .no, threads: 1))
+            let graph = try EdgeList.read(string: g.text, options: .init(duplicates: .keepAll, header: .absent, weighted: .absent, threads: 1))
             #expect((0..<graph.sourceIDs.count).map { graph.sourceIDs.idBytes(at: $0) } == g.ids.map { Array($0.utf8) }, "\(g.text.debugDescription)")
             #expect(graph.edgeCount == g.edges.count)
             for (k, e) in g.edges.enumerated() {

@@ -11,25 +11,31 @@ import LinearAlgebra
 
     func solverTolerance(_ scalar: ScalarKind) -> Double { scalar == .float ? 1e-6 : 0 }
 
-    @Test(arguments: ScalarKind.allCases, SymmetricEigensolver.Which.allCases)
-    func pathLaplacianEveryWhich(scalar: ScalarKind, which: SymmetricEigensolver.Which) throws {
+    @Test(arguments: ScalarKind.allCases, ARPACKWhich.allCases)
+    func pathLaplacianEveryWhich(scalar: ScalarKind, which: ARPACKWhich) throws {
         switch scalar {
         case .float: try pathLaplacian(Float.self, scalar, which)
         case .double: try pathLaplacian(Double.self, scalar, which)
         }
     }
 
-    func pathLaplacian<S: BLASScalar>(_: S.Type, _ scalar: ScalarKind, _ which: SymmetricEigensolver.Which) throws {
+    func pathLaplacian<S: BLASScalar>(_: S.Type, _ scalar: ScalarKind, _ which: ARPACKWhich) throws {
         let n = 60, count = 5
         let a = TestMatrices.pathLaplacian(n).converted(to: S.self)
         let exact = TestMatrices.pathEigenvalues(n)   // ascending, all in [0, 4), distinct
+        guard let code = which.code(symmetric: true) else {
+            // The imaginary-part rules are the general solver's only.
+            #expect(throws: SolverError.self) { try SymmetricEigensolver.compute(a, .init(count: count, which: which)) }
+            return
+        }
         let r = try SymmetricEigensolver.compute(a, .init(count: count, which: which, tolerance: solverTolerance(scalar), seed: 3))
         #expect(r.diagnostics.allConverged && r.values.count == count)
         let expected: [Double]
         switch which {
-        case .largestAlgebraic, .largestMagnitude: expected = Array(exact.suffix(count))   // all >= 0, so LM = LA
-        case .smallestAlgebraic, .smallestMagnitude: expected = Array(exact.prefix(count))
+        case .largestAlgebraic, .largestReal, .largestMagnitude: expected = Array(exact.suffix(count))   // all >= 0, so LM = LA
+        case .smallestAlgebraic, .smallestReal, .smallestMagnitude: expected = Array(exact.prefix(count))
         case .bothEnds: expected = (Array(exact.prefix(count / 2)) + Array(exact.suffix(count - count / 2))).sorted()
+        case .largestImaginary, .smallestImaginary: return   // rejected above
         }
         let tol = tolerance(scalar, scale: 4)
         for (got, want) in zip(r.values.map(Double.init), expected) {
@@ -45,7 +51,8 @@ import LinearAlgebra
         let arpackPhase = try #require(r.diagnostics.phases.first { $0.name == "ARPACK" })
         let operatorSeconds = try #require(r.diagnostics.operatorSeconds)
         #expect(operatorSeconds > 0 && operatorSeconds <= arpackPhase.seconds)
-        #expect(r.diagnostics.which == which.rawValue && r.diagnostics.subspaceSize == 20)
+        #expect(r.diagnostics.which == code && r.diagnostics.subspaceSize == 20)
+        #expect(code == (which == .largestReal ? "LA" : which == .smallestReal ? "SA" : which.rawValue))
     }
 
     @Test(arguments: ScalarKind.allCases)
@@ -189,6 +196,9 @@ import LinearAlgebra
         #expect(throws: SolverError.self) { _ = try SymmetricEigensolver.compute(a, .init(count: 3, subspaceSize: 3)) }
         #expect(throws: SolverError.self) { _ = try SymmetricEigensolver.compute(Matrix<Double>(rows: 10, columns: 9), .init(count: 2)) }
         #expect(throws: SolverError.self) { _ = try GeneralEigensolver.compute(a, .init(count: 9)) }
+        // `BE` is the symmetric solver's only; `LA` is `LR` in the general solver.
+        #expect(throws: SolverError.self) { _ = try GeneralEigensolver.compute(a, .init(count: 2, which: .bothEnds)) }
+        #expect(ARPACKWhich.largestAlgebraic.code(symmetric: false) == "LR" && ARPACKWhich.bothEnds.code(symmetric: false) == nil)
         #expect(throws: SolverError.self) { _ = try SymmetricEigensolver.compute(a, .init(count: 2, tolerance: -1)) }
     }
 

@@ -49,8 +49,10 @@ func topicSeparation(_ corpus: Corpus, _ v: Matrix<Float>) -> (within: Double, a
         #expect(s.within > s.across + 0.3, "within \(s.within), across \(s.across)")
         #expect(s.nearestSameTopic >= 0.95)
         #expect(result.epochLoss.count == 5 && result.epochLoss.last! < result.epochLoss.first!)
-        // The objective with the vectors held still falls epoch after epoch.
-        #expect(zip(result.epochProbeLoss, result.epochProbeLoss.dropFirst()).allSatisfy { $0 > $1 }, "\(result.epochProbeLoss)")
+        // The objective with the vectors held still ends at its lowest (once the topics are
+        // learnt, SGD noise can lift one epoch's value a little while the rate is still high).
+        let probe = result.epochProbeLoss
+        #expect(probe.last! == probe.min()! && probe.last! < probe.first! - 0.01, "\(probe)")
         #expect(result.epochEffectiveWords.allSatisfy { $0 == corpus.ids.count })   // sample 0 keeps all
     }
 
@@ -65,27 +67,60 @@ func topicSeparation(_ corpus: Corpus, _ v: Matrix<Float>) -> (within: Double, a
         #expect(try SkipGram.train(corpus, other).vectors.elements != a.vectors.elements)
     }
 
-    /// The learning rate follows the progress of all threads (word2vec's shared word count): a
-    /// thread that runs after the other has finished its share continues the decay from there
-    /// instead of restarting it (which happened under load, when the scheduler serialised them).
-    @Test func learningRateDecaysOverAllThreadsProgress() throws {
-        let corpus = try plantedTopicCorpus(topics: 2, wordsPerTopic: 10, sentences: 400, length: 50, seed: 3)
-        let c = SkipGram.Configuration(dimension: 8, window: 2, negative: 2, sample: 0, epochs: 2,
-                                       alpha: 0.025, minAlpha: 1e-4, threads: 2, seed: 1)
-        let serial = try SkipGram.train(corpus, c, progress: nil, serial: true)
-        let n = Double(corpus.ids.count), half = Double(corpus.ids.count / 2)
-        func rate(_ done: Double) -> Float { Float(0.025 - (0.025 - 1e-4) * done / (2 * n)) }
-        let r = serial.lastEpochRates   // epoch 2 of 2: thread 0 from 50% of all work, thread 1 from 75%
-        #expect(r.count == 2)
-        #expect(abs(r[0].first - rate(n)) <= 4 * Float.ulpOfOne * rate(n), "\(r)")
-        #expect(abs(r[1].first - rate(n + half)) <= 4 * Float.ulpOfOne * rate(n), "\(r)")
-        #expect(r[1].last < r[1].first && r[0].last > r[1].first && r[0].last < r[0].first, "\(r)")
-        #expect(r[1].last < rate(2 * n - 10_000) + 1e-6, "\(r)")
-        // One thread: the same schedule.
-        var one = c
-        one.threads = 1
-        let single = try SkipGram.train(corpus, one).lastEpochRates
-        #expect(single.count == 1 && abs(single[0].first - rate(n)) <= 4 * Float.ulpOfOne * rate(n))
+    /// A thread that the scheduler starves (here: the second runs after the first has taken every
+    /// job) changes nothing: job k's random draws and learning rate are the same whichever thread
+    /// trains it, so two serialised threads give one thread's bits.
+    @Test func starvedThreadsGiveOneThreadsBits() throws {
+        let corpus = try plantedTopicCorpus(topics: 3, wordsPerTopic: 8, sentences: 3_000, length: 10, seed: 2)
+        var c = SkipGram.Configuration(dimension: 12, window: 3, negative: 3, sample: 1e-3, epochs: 2, threads: 1, seed: 4)
+        let one = try SkipGram.train(corpus, c)
+        c.threads = 2
+        let serial = try SkipGram.train(corpus, c, progress: nil, serial: true, record: true)
+        #expect(serial.vectors.elements == one.vectors.elements)
+        #expect(serial.epochLoss == one.epochLoss)
+        #expect(serial.jobTrace.allSatisfy { $0.count == 3 && $0.allSatisfy { $0.thread == 0 } })   // 30,000 tokens
+    }
+
+    /// Two threads side by side: every token is trained exactly once per epoch (the jobs taken by
+    /// both threads tile the corpus), with the same sub-sampling and windows as one thread (equal
+    /// effective words and pairs), and the learning rate falls with the global position.
+    @Test func twoThreadsTrainEveryTokenOncePerEpoch() throws {
+        // Lines of 1 to 599 tokens and two longer than a job (21,000 and 10,000 tokens).
+        var rng = Xoshiro256(seed: 8)
+        var lines = (0..<40).map { _ in (0..<Int(1 + rng.next() % 599)).map { _ in "w\(rng.next() % 50)" }.joined(separator: " ") }
+        lines.insert((0..<21_000).map { "w\($0 % 50)" }.joined(separator: " "), at: 7)
+        lines.insert((0..<10_000).map { "w\($0 % 40)" }.joined(separator: " "), at: 30)
+        let corpus = try Corpus(text: lines.joined(separator: "\n"), options: .init(tokenizer: .tweet, sentences: .lines, minCount: 1))
+        let n = corpus.ids.count
+        var c = SkipGram.Configuration(dimension: 8, window: 2, negative: 3, sample: 1e-3, epochs: 3,
+                                       alpha: 0.025, minAlpha: 1e-4, threads: 2, seed: 3)
+        let two = try SkipGram.train(corpus, c, progress: nil, serial: false, record: true)
+        c.threads = 1
+        let one = try SkipGram.train(corpus, c)
+        #expect(two.epochEffectiveWords == one.epochEffectiveWords && two.epochPairs == one.epochPairs)
+        let starts = Set(corpus.sentenceStarts)
+        #expect(two.jobTrace.count == 3)
+        var last = Float.infinity
+        for (epoch, jobs) in two.jobTrace.enumerated() {
+            #expect(jobs.map(\.job) == Array(0..<jobs.count), "each job once")
+            #expect(jobs.first?.start == 0 && jobs.last?.end == n)
+            for (a, b) in zip(jobs, jobs.dropFirst()) { #expect(a.end == b.start) }   // a tiling of the tokens
+            for job in jobs {
+                #expect(job.end - job.start <= 10_000 && job.end > job.start)
+                // A job starts at a sentence or inside one longer than a job, at a multiple of 10,000.
+                #expect(starts.contains(job.start) || (job.start > corpus.sentenceStarts[7] && (job.start - corpus.sentenceStarts[7]) % 10_000 == 0))
+                let expected = Float(max(1e-4, 0.025 - (0.025 - 1e-4) * (Double(epoch * n + job.start) / Double(3 * n))))
+                #expect(abs(job.rate - expected) <= 2 * expected.ulp, "\(job)")
+                #expect(job.rate <= last)
+                last = job.rate
+            }
+        }
+        #expect(two.jobTrace[0][0].rate == 0.025 && last > 1e-4)
+        // Gensim's batching: lines fill a job up to 10,000 tokens, the 25,000-token line is two
+        // whole jobs and a remainder that opens the next job, the 10,000-token one a job alone.
+        let jobs = SGNSJobs(sentenceStarts: [0, 3, 9_003, 11_003, 36_003, 36_503, 36_503, 46_503, 46_504], size: 10_000)
+        #expect(jobs.starts == [0, 9_003, 11_003, 21_003, 31_003, 36_503, 46_503, 46_504])
+        #expect(jobs.firstSentence == [0, 2, 3, 3, 3, 6, 7])
     }
 
     /// Input vectors start uniform in [-w/d, w/d) (word2vec.c w = 0.5, gensim 4 w = 1), the
@@ -126,22 +161,30 @@ func topicSeparation(_ corpus: Corpus, _ v: Matrix<Float>) -> (within: Double, a
 }
 
 /// word2vec's update of one pair, one target after another, in Double: `a` against rows `b[t]`.
-func referencePairUpdate(_ a: inout [Double], _ rows: inout [[Double]], targets: [Int], lr: Double,
-                         sigma: (Double) -> Double = { 1 / (1 + exp(-$0)) }) {
+/// Examples with `|f| >= bound` make no update (gensim's skip); returns how many did not.
+@discardableResult
+func referencePairUpdate(_ a: inout [Double], _ rows: inout [[Double]], targets: [Int], lr: Double, bound: Double = .infinity,
+                         sigma: (Double) -> Double = { 1 / (1 + exp(-$0)) }) -> Int {
     var work = [Double](repeating: 0, count: a.count)
+    var skipped = 0
     for (x, t) in targets.enumerated() {
         let f = zip(a, rows[t]).map { $0 * $1 }.reduce(0, +)
+        if abs(f) >= bound { skipped += 1; continue }
         let g = ((x == 0 ? 1 : 0) - sigma(f)) * lr
         for k in a.indices { work[k] += g * rows[t][k]; rows[t][k] += g * a[k] }
     }
     for k in a.indices { a[k] += work[k] }
+    return skipped
 }
 
 @Suite struct SGNSKernelTests {
     /// The kernel's grouped passes against the one-target-at-a-time Double reference, for a full
-    /// group, a short group (padding), two groups, and a repeated negative (sequential path).
-    @Test(arguments: [[0, 1, 2, 3, 4, 5], [0, 3, 5], [0, 1, 2, 3, 4, 5, 6, 7, 8], [0, 2, 4, 2, 1, 7]])
-    func groupedUpdateMatchesWord2vecOrder(targets: [Int]) {
+    /// group, a short group (padding), two groups, and a repeated negative (sequential path);
+    /// with every example updating, and with gensim's skip of `|f| >= bound` (a bound of 0.5
+    /// here, where the scores are of order 1: every example of the 3-target case is skipped, the
+    /// others mix skipped and updated examples).
+    @Test(arguments: [[0, 1, 2, 3, 4, 5], [0, 3, 5], [0, 1, 2, 3, 4, 5, 6, 7, 8], [0, 2, 4, 2, 1, 7]], [Float.infinity, 0.5])
+    func groupedUpdateMatchesWord2vecOrder(targets: [Int], bound: Float) {
         let d = 10, lanes = 3, rows = 9
         var rng = Xoshiro256(seed: 3)
         func random() -> Double { (rng.nextUniform() - 0.5) * 2 }
@@ -158,15 +201,17 @@ func referencePairUpdate(_ a: inout [Double], _ rows: inout [[Double]], targets:
         for r in 0..<rows { for k in 0..<d { outputFloats[r * 4 * lanes + k] = Float(out[r][k]) } }
         var stats = ThreadStats()
         tables.withPointers { sig, logsig in
-            let kernel = SGNSKernel(lanes: lanes, negative: targets.count - 1, sig: sig, logsig: logsig)
+            let kernel = SGNSKernel(lanes: lanes, negative: targets.count - 1, sig: sig, logsig: logsig, bound: bound)
             defer { kernel.deallocate() }
             for (x, t) in targets.enumerated() { kernel.targets[x] = t }
             kernel.train(input: input, output: output, targets: targets.count, lr: 0.5, stats: &stats)
         }
         // σ read from the kernel's table (the rest in Double): what is left is Float rounding.
-        referencePairUpdate(&a, &out, targets: targets, lr: 0.5) { f in
+        let skipped = referencePairUpdate(&a, &out, targets: targets, lr: 0.5, bound: Double(bound)) { f in
             Double(tables.sigmoid[min(max(Int((f + 8) * 128), 0), SigmoidTables.size - 1)])
         }
+        #expect(bound.isFinite ? skipped > 0 : skipped == 0, "\(skipped) skipped")
+        if bound.isFinite && targets.count > 3 { #expect(skipped < targets.count, "\(skipped) skipped") }   // some update, some not
         let tolerance = 64 * Double(Float.ulpOfOne)
         for k in 0..<d { #expect(abs(Double(inputFloats[k]) - a[k]) < tolerance, "input \(k)") }
         for r in 0..<rows { for k in 0..<d { #expect(abs(Double(outputFloats[r * 4 * lanes + k]) - out[r][k]) < tolerance, "row \(r) \(k)") } }

@@ -16,48 +16,18 @@
 /// let a = try coo.toCSR()
 /// let y = a.apply(Matrix<Float>.gaussian(rows: 3, columns: 16, seed: 7))   // 2 x 16
 /// ```
-public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
-    /// Number of rows.
-    public let rows: Int
-    /// Number of columns.
-    public let columns: Int
+public struct CSRMatrix<Scalar: BLASScalar>: CompressedSparseMatrix, Sendable {
+    /// The arrays by row, with the shape (see ``CompressedStorage``).
+    public var storage: CompressedStorage<Scalar>
     /// `rows + 1` offsets into ``columnIndices`` and ``values``; `rowOffsets[0] == 0`.
-    public private(set) var rowOffsets: [Int64]
+    @inlinable public var rowOffsets: [Int64] { storage.offsets }
     /// Column of each stored entry, strictly increasing within a row.
-    public private(set) var columnIndices: [Int32]
-    /// Value of each stored entry.
-    public private(set) var values: [Scalar]
-    /// The CSC arrays (the CSR arrays of `A'`), built on demand by the transposed products and
-    /// shared by copies; see ``hasTransposeIndex``.
-    var transposeIndex = TransposeIndex<Scalar>()
+    @inlinable public var columnIndices: [Int32] { storage.indices }
+    /// The CSR form compresses rows.
+    public static var compressesRows: Bool { true }
 
-    /// Whether `A' X` products build and use a transposed copy of the index arrays
-    /// (`nnz * (4 + size of Scalar) + 8 * (columns + 1)` bytes, built once, shared by copies) so
-    /// that they run as gathers on every thread, like `A X`, instead of scatters. Default `true`:
-    /// the copy is made at the first `A' X` of eight or more columns, or the second of any width
-    /// (a one-off `A' x` does not pay for it).
-    public var automaticTransposeIndex = true
-
-    /// Whether the transposed index arrays exist (see ``automaticTransposeIndex``).
-    public var hasTransposeIndex: Bool { transposeIndex.built != nil }
-
-    /// Builds the transposed index now (if absent), so that every `A' X` is a gather.
-    /// Cost: O(nnz + columns) time, the memory of a second copy of the matrix.
-    public func buildTransposeIndex() { _ = transposedArrays() }
-
-    /// The transposed arrays, built if needed.
-    func transposedArrays() -> (offsets: [Int64], indices: [Int32], values: [Scalar]) {
-        transposeIndex.get {
-            transposeCompressed(majorCount: rows, minorCount: columns, offsets: rowOffsets,
-                                indices: columnIndices, values: values)
-        }
-    }
-
-    /// Equal shape and equal arrays (the transposed index and its policy are not compared).
-    public static func == (a: CSRMatrix, b: CSRMatrix) -> Bool {
-        a.rows == b.rows && a.columns == b.columns && a.rowOffsets == b.rowOffsets
-            && a.columnIndices == b.columnIndices && a.values == b.values
-    }
+    /// The CSR matrix over `storage` (its major slices are rows). Cost: O(1).
+    public init(storage: CompressedStorage<Scalar>) { self.storage = storage }
 
     /// A CSR matrix over the given arrays, validated. Cost: O(rows + nnz).
     /// - Throws: ``SparseMatrixError`` if the shape is negative or above `Int32.max`, the
@@ -65,9 +35,7 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
     ///   offsets decrease, a column index is out of bounds, or the columns of a row are not
     ///   strictly increasing (the message names the entry and row).
     public init(rows: Int, columns: Int, rowOffsets: [Int64], columnIndices: [Int32], values: [Scalar]) throws {
-        try validateSparse(rows: rows, columns: columns, byRows: true, offsets: rowOffsets, indices: columnIndices,
-                           values: values, what: "CSRMatrix")
-        self.init(uncheckedRows: rows, columns: columns, rowOffsets: rowOffsets, columnIndices: columnIndices, values: values)
+        storage = try Self.validatedStorage(rows: rows, columns: columns, offsets: rowOffsets, indices: columnIndices, values: values)
     }
 
     /// A CSR matrix over arrays the caller guarantees to be valid (as the throwing initialiser
@@ -75,13 +43,7 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
     /// undefined behaviour in the kernels.
     /// - Precondition: `rowOffsets.count == rows + 1`, `rowOffsets.last == columnIndices.count == values.count`.
     public init(uncheckedRows rows: Int, columns: Int, rowOffsets: [Int64], columnIndices: [Int32], values: [Scalar]) {
-        checkCompressedLengths(rows: rows, columns: columns, majorCount: rows, offsets: rowOffsets,
-                               indexCount: columnIndices.count, valueCount: values.count, "CSRMatrix(uncheckedRows:)")
-        self.rows = rows
-        self.columns = columns
-        self.rowOffsets = rowOffsets
-        self.columnIndices = columnIndices
-        self.values = values
+        storage = Self.uncheckedStorage(rows: rows, columns: columns, offsets: rowOffsets, indices: columnIndices, values: values)
     }
 
     /// An all-zero `rows x columns` matrix (no stored entries).
@@ -110,59 +72,20 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
         self.init(uncheckedRows: dense.rows, columns: dense.columns, rowOffsets: offsets, columnIndices: idx, values: val)
     }
 
-    /// Number of stored entries (explicit zeros included).
-    @inlinable public var nonzeroCount: Int { values.count }
-
-    /// Element `(i, j)` (zero when not stored). Cost: O(log(row length)).
-    /// - Precondition: `0 <= i < rows`, `0 <= j < columns`.
-    public subscript(i: Int, j: Int) -> Scalar {
-        precondition(i >= 0 && i < rows && j >= 0 && j < columns, "CSRMatrix: index (\(i), \(j)) out of \(rows) x \(columns)")
-        return compressedElement(offsets: rowOffsets, indices: columnIndices, values: values, major: i, minor: j)
-    }
-
     // MARK: Conversions
 
-    /// The same matrix in CSC form. Cost: O(nnz + columns) (a counting sort), rows sorted within columns.
-    public func toCSC() -> CSCMatrix<Scalar> {
-        let t = transposeIndex.built ?? transposeCompressed(majorCount: rows, minorCount: columns, offsets: rowOffsets,
-                                                            indices: columnIndices, values: values)
-        return CSCMatrix(uncheckedRows: rows, columns: columns, columnOffsets: t.offsets, rowIndices: t.indices, values: t.values)
-    }
+    /// The same matrix in CSC form. Cost: O(nnz + columns) (a counting sort), rows sorted
+    /// within columns; O(1) when the transposed index exists (the arrays are shared).
+    public func toCSC() -> CSCMatrix<Scalar> { CSCMatrix(storage: storage.transposed()) }
 
     /// The transpose `A'` (`columns x rows`), materialised. Cost: O(nnz + columns), or O(1)
     /// when the transposed index exists (the arrays are shared, and the result's own transposed
     /// index is this matrix). To multiply by `A'` use ``applyTranspose(_:into:)``.
-    public func transposed() -> CSRMatrix {
-        let t = transposeIndex.built ?? transposeCompressed(majorCount: rows, minorCount: columns, offsets: rowOffsets,
-                                                            indices: columnIndices, values: values)
-        var result = CSRMatrix(uncheckedRows: columns, columns: rows, rowOffsets: t.offsets, columnIndices: t.indices, values: t.values)
-        result.transposeIndex = TransposeIndex(prebuilt: (rowOffsets, columnIndices, values))
-        result.automaticTransposeIndex = automaticTransposeIndex
-        return result
-    }
-
-    /// The entries as triplets, in row-major order. Cost: O(nnz).
-    public func toCOO() -> COOMatrix<Scalar> {
-        // Valid by construction: cannot throw.
-        try! COOMatrix(rows: rows, columns: columns, rowIndices: CSRBuilder.rowIndices(offsets: rowOffsets),
-                       columnIndices: columnIndices, values: values)
-    }
-
-    /// The dense (column-major) matrix. Cost: O(rows * columns + nnz) time and memory.
-    public func toDense() -> Matrix<Scalar> {
-        denseFromCompressed(rows: rows, columns: columns, byRows: true, offsets: rowOffsets, indices: columnIndices, values: values)
-    }
+    public func transposed() -> CSRMatrix { CSRMatrix(storage: storage.transposed()) }
 
     /// The same matrix with values converted to `T` (rounded to nearest). Cost: O(nnz).
     public func converted<T: BLASScalar>(to _: T.Type = T.self) -> CSRMatrix<T> {
-        CSRMatrix<T>(uncheckedRows: rows, columns: columns, rowOffsets: rowOffsets, columnIndices: columnIndices,
-                     values: values.map { T($0) })
-    }
-
-    /// The same sparsity pattern with `transform` applied to every stored value. Cost: O(nnz).
-    public func mapValues(_ transform: (Scalar) throws -> Scalar) rethrows -> CSRMatrix {
-        CSRMatrix(uncheckedRows: rows, columns: columns, rowOffsets: rowOffsets, columnIndices: columnIndices,
-                  values: try values.map(transform))
+        CSRMatrix<T>(storage: storage.replacingValues(values.map { T($0) }))
     }
 
     /// The submatrix `A[rowSelection, columnSelection]`: row `r` of the result is row
@@ -199,77 +122,7 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
                          columnIndices: c.indices, values: c.values)
     }
 
-    // MARK: Reductions and scaling
-
-    /// Sum of each row (length `rows`). Cost: O(rows + nnz).
-    public func rowSums() -> [Scalar] { majorSums(majorCount: rows, offsets: rowOffsets, values: values) }
-    /// Sum of each column (length `columns`). Cost: O(columns + nnz).
-    public func columnSums() -> [Scalar] { minorSums(minorCount: columns, indices: columnIndices, values: values) }
-    /// Stored entries in each row (out-degrees of a graph). Cost: O(rows).
-    public func rowNonzeroCounts() -> [Int] { majorCounts(majorCount: rows, offsets: rowOffsets) }
-    /// Stored entries in each column (in-degrees of a graph). Cost: O(columns + nnz).
-    public func columnNonzeroCounts() -> [Int] { minorCounts(minorCount: columns, indices: columnIndices) }
-
-    /// `diag(d) A` in place: row `i` is multiplied by `d[i]`. Cost: O(nnz).
-    /// - Precondition: `d.count == rows`.
-    public mutating func scaleRows(by d: [Scalar]) {
-        precondition(d.count == rows, "CSRMatrix.scaleRows: \(d.count) factors for \(rows) rows")
-        scale(by: d, rowsSide: true)
-    }
-    /// `A diag(d)` in place: column `j` is multiplied by `d[j]`. Cost: O(nnz).
-    /// - Precondition: `d.count == columns`.
-    public mutating func scaleColumns(by d: [Scalar]) {
-        precondition(d.count == columns, "CSRMatrix.scaleColumns: \(d.count) factors for \(columns) columns")
-        scale(by: d, rowsSide: false)
-    }
-    /// Scales the rows (or columns) in this matrix's arrays and in the transposed index, if built
-    /// (where they are the columns, or rows).
-    private mutating func scale(by d: [Scalar], rowsSide: Bool) {
-        func scaleArrays(_ v: inout [Scalar], major: Bool, _ offsets: [Int64], _ indices: [Int32]) {
-            if major { scaleMajor(&v, offsets: offsets, by: d) } else { scaleMinor(&v, indices: indices, by: d) }
-        }
-        scaleArrays(&values, major: rowsSide, rowOffsets, columnIndices)
-        if var t = transposeIndex.built {
-            scaleArrays(&t.values, major: !rowsSide, t.offsets, t.indices)
-            transposeIndex = TransposeIndex(prebuilt: t)
-        } else {
-            transposeIndex = TransposeIndex()
-        }
-    }
-    /// `diag(d) A` as a new matrix. Cost: O(nnz). - Precondition: `d.count == rows`.
-    public func scaledRows(by d: [Scalar]) -> CSRMatrix { var m = self; m.scaleRows(by: d); return m }
-    /// `A diag(d)` as a new matrix. Cost: O(nnz). - Precondition: `d.count == columns`.
-    public func scaledColumns(by d: [Scalar]) -> CSRMatrix { var m = self; m.scaleColumns(by: d); return m }
-
     // MARK: Products
-
-    @inline(__always)
-    func withView<R>(_ body: (CompressedView<Scalar>) -> R) -> R {
-        rowOffsets.withUnsafeBufferPointer { o in
-            columnIndices.withUnsafeBufferPointer { i in
-                values.withUnsafeBufferPointer { v in
-                    body(CompressedView(offsets: o.baseAddress!,
-                                        indices: i.baseAddress ?? UnsafePointer(bitPattern: 4)!,
-                                        values: v.baseAddress ?? UnsafePointer(bitPattern: 8)!,
-                                        majorCount: rows, minorCount: columns))
-                }
-            }
-        }
-    }
-
-    /// `A x` (SpMV). Cost: O(rows + nnz), parallel over row blocks.
-    /// - Precondition: `x.count == columns`.
-    public func multiply(vector x: [Scalar]) -> [Scalar] {
-        precondition(x.count == columns, "CSRMatrix.multiply(vector:): vector has \(x.count) entries, matrix has \(columns) columns")
-        return apply(Matrix(rows: columns, columns: 1, elements: x)).elements
-    }
-
-    /// `A' x`. Cost: O(columns + nnz).
-    /// - Precondition: `x.count == rows`.
-    public func multiplyTranspose(vector x: [Scalar]) -> [Scalar] {
-        precondition(x.count == rows, "CSRMatrix.multiplyTranspose(vector:): vector has \(x.count) entries, matrix has \(rows) rows")
-        return applyTranspose(Matrix(rows: rows, columns: 1, elements: x)).elements
-    }
 
     /// `Y = A X` for row-major blocks: `x` is `columns x k`, `y` is `rows x k`, both with
     /// leading dimension `k` (element (i, c) at `i * k + c`). This is the kernel without the
@@ -281,7 +134,7 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
         precondition(k >= 0 && x.count >= columns * k && y.count >= rows * k, "CSRMatrix.multiply(rowMajor:): buffers too small")
         guard rows > 0, k > 0 else { return }
         let xv = rowMajorView(readOnly: x.baseAddress, rows: columns, columns: k)
-        withView { compressedGather($0, nonzeros: nonzeroCount, x: xv, y: rowMajorView(y.baseAddress!, rows: rows, columns: k), threads: threads) }
+        storage.withView { compressedGather($0, nonzeros: nonzeroCount, x: xv, y: rowMajorView(y.baseAddress!, rows: rows, columns: k), threads: threads) }
     }
 
     /// `Y = A' X` for row-major blocks: `x` is `rows x k`, `y` is `columns x k`, leading
@@ -315,21 +168,10 @@ public struct CSRMatrix<Scalar: BLASScalar>: Sendable, Equatable {
     /// `Y = A' X`: a gather over the transposed index when it exists or the policy builds it,
     /// else a scatter over `A`'s own arrays.
     func transposeProduct(x: DenseView<Scalar>, y: DenseView<Scalar>, threads: Int) {
-        if transposeIndex.shouldUse(width: x.columns, automatic: automaticTransposeIndex) {
-            let t = transposedArrays()
-            t.offsets.withUnsafeBufferPointer { o in
-                t.indices.withUnsafeBufferPointer { i in
-                    t.values.withUnsafeBufferPointer { v in
-                        let view = CompressedView(offsets: o.baseAddress!,
-                                                  indices: i.baseAddress ?? UnsafePointer(bitPattern: 4)!,
-                                                  values: v.baseAddress ?? UnsafePointer(bitPattern: 8)!,
-                                                  majorCount: columns, minorCount: rows)
-                        compressedGather(view, nonzeros: nonzeroCount, x: x, y: y, threads: threads)
-                    }
-                }
-            }
+        if storage.transposeIndex.shouldUse(width: x.columns, automatic: automaticTransposeIndex) {
+            storage.cachedTranspose().withView { compressedGather($0, nonzeros: nonzeroCount, x: x, y: y, threads: threads) }
         } else {
-            withView { compressedScatter($0, nonzeros: nonzeroCount, x: x, y: y, threads: threads) }
+            storage.withView { compressedScatter($0, nonzeros: nonzeroCount, x: x, y: y, threads: threads) }
         }
     }
 }
@@ -348,7 +190,7 @@ extension CSRMatrix: LinearOperator {
     public func apply(_ x: Matrix<Scalar>, into y: inout Matrix<Scalar>, threads: Int) {
         guard productHasWork("CSRMatrix.apply", rows: rows, columns: columns, x, y, transposed: false) else { return }
         withColumnMajorViews(x, &y) { xv, yv in
-            withView { compressedGather($0, nonzeros: nonzeroCount, x: xv, y: yv, threads: threads) }
+            storage.withView { compressedGather($0, nonzeros: nonzeroCount, x: xv, y: yv, threads: threads) }
         }
     }
 

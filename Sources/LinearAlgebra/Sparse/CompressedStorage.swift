@@ -1,5 +1,299 @@
-// Structure operations shared by CSR and CSC storage, written in terms of the major dimension
-// (rows for CSR, columns for CSC) and the minor dimension.
+// Compressed sparse storage, written once for CSR and CSC: the arrays along the major dimension
+// (rows for CSR, columns for CSC), the cached arrays of the other orientation, and every
+// structure operation on them; `CompressedSparseMatrix` gives both matrix types one public API.
+
+/// The arrays of a compressed sparse matrix along its major dimension (the rows of a
+/// ``CSRMatrix``, the columns of a ``CSCMatrix``): slice `r` holds entries
+/// `offsets[r] ..< offsets[r + 1]` of ``indices`` and ``values``, with strictly increasing
+/// indices. The same arrays read the other way are the other form of the transpose, so
+/// `CSCMatrix(storage: a.storage)` is `A'` for a CSR matrix `a`, in O(1).
+///
+/// Every value is valid: it comes from a matrix, whose initialisers check it. It also holds the
+/// arrays of the other orientation once a product has built them (see
+/// ``CSRMatrix/automaticTransposeIndex``), shared by copies and not compared by `==`.
+public struct CompressedStorage<Scalar: BLASScalar>: Sendable, Equatable {
+    /// Number of major slices (rows of a CSR matrix, columns of a CSC one).
+    public let majorCount: Int
+    /// Number of minor positions (columns of a CSR matrix, rows of a CSC one).
+    public let minorCount: Int
+    /// `majorCount + 1` offsets into ``indices`` and ``values``, from 0 to the entry count.
+    public private(set) var offsets: [Int64]
+    /// Minor index of each stored entry, strictly increasing within a slice.
+    public private(set) var indices: [Int32]
+    /// Value of each stored entry.
+    public private(set) var values: [Scalar]
+    /// The arrays of the other orientation, built on demand by products and shared by copies.
+    var transposeIndex = TransposeIndex<Scalar>()
+    /// Whether products build ``transposeIndex`` by themselves (``CSRMatrix/automaticTransposeIndex``).
+    var automaticTransposeIndex = true
+
+    /// Arrays the caller guarantees valid: only their lengths are checked (O(1)).
+    init(unchecked majorCount: Int, _ minorCount: Int, offsets: [Int64], indices: [Int32], values: [Scalar],
+         _ what: @autoclosure () -> String) {
+        precondition(majorCount >= 0 && minorCount >= 0 && offsets.count == majorCount + 1 && indices.count == values.count
+                     && offsets[majorCount] == Int64(values.count), "\(what()): inconsistent array lengths")
+        self.majorCount = majorCount; self.minorCount = minorCount
+        self.offsets = offsets; self.indices = indices; self.values = values
+    }
+
+    /// The arrays of a cached or computed transpose, for which they are the major arrays.
+    init(majorCount: Int, minorCount: Int, arrays a: (offsets: [Int64], indices: [Int32], values: [Scalar])) {
+        self.majorCount = majorCount; self.minorCount = minorCount
+        offsets = a.offsets; indices = a.indices; values = a.values
+    }
+
+    /// Equal counts and arrays (the cached transpose and its policy are not compared).
+    public static func == (a: CompressedStorage, b: CompressedStorage) -> Bool {
+        a.majorCount == b.majorCount && a.minorCount == b.minorCount && a.offsets == b.offsets
+            && a.indices == b.indices && a.values == b.values
+    }
+
+    /// Number of stored entries.
+    @inlinable public var nonzeroCount: Int { values.count }
+
+    var arrays: (offsets: [Int64], indices: [Int32], values: [Scalar]) { (offsets, indices, values) }
+
+    /// The arrays of the other orientation, from the cache when built, else by a counting sort
+    /// (not cached); the result caches these arrays as its own transpose.
+    func transposed() -> CompressedStorage {
+        var t = CompressedStorage(majorCount: minorCount, minorCount: majorCount,
+                                  arrays: transposeIndex.built ?? transposeCompressed(majorCount: majorCount, minorCount: minorCount,
+                                                                                      offsets: offsets, indices: indices, values: values))
+        t.transposeIndex = TransposeIndex(prebuilt: arrays)
+        t.automaticTransposeIndex = automaticTransposeIndex
+        return t
+    }
+
+    /// The arrays of the other orientation, built into the cache if absent.
+    func cachedTranspose() -> CompressedStorage {
+        CompressedStorage(majorCount: minorCount, minorCount: majorCount, arrays: transposeIndex.get {
+            transposeCompressed(majorCount: majorCount, minorCount: minorCount, offsets: offsets, indices: indices, values: values)
+        })
+    }
+
+    /// The kernels' view of the arrays.
+    @inline(__always)
+    func withView<R>(_ body: (CompressedView<Scalar>) -> R) -> R {
+        offsets.withUnsafeBufferPointer { o in
+            indices.withUnsafeBufferPointer { i in
+                values.withUnsafeBufferPointer { v in
+                    body(CompressedView(offsets: o.baseAddress!,
+                                        indices: i.baseAddress ?? UnsafePointer(bitPattern: 4)!,
+                                        values: v.baseAddress ?? UnsafePointer(bitPattern: 8)!,
+                                        majorCount: majorCount, minorCount: minorCount))
+                }
+            }
+        }
+    }
+
+    /// The stored value at (`major`, `minor`) by binary search of the major slice, or zero.
+    func element(major: Int, minor: Int) -> Scalar {
+        var lo = Int(offsets[major]), hi = Int(offsets[major + 1])
+        let end = hi, target = Int32(minor)
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if indices[mid] < target { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < end && indices[lo] == target ? values[lo] : 0
+    }
+
+    /// Sum of each major slice (`major`), else of each minor position. Cost: O(nnz + count).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    func sums(major: Bool) -> [Scalar] {
+        var sums = [Scalar](repeating: 0, count: major ? majorCount : minorCount)
+        sums.withUnsafeMutableBufferPointer { s in
+            withView { a in
+                for r in 0..<majorCount {
+                    for p in Int(a.offsets[r])..<Int(a.offsets[r + 1]) { s[major ? r : Int(a.indices[p])] += a.values[p] }
+                }
+            }
+        }
+        return sums
+    }
+
+    /// Stored entries of each major slice (`major`), else of each minor position.
+    func counts(major: Bool) -> [Int] {
+        if major { return (0..<majorCount).map { Int(offsets[$0 + 1] - offsets[$0]) } }
+        var counts = [Int](repeating: 0, count: minorCount)
+        for j in indices { counts[Int(j)] += 1 }
+        return counts
+    }
+
+    /// Multiplies the values of major slice `r` by `d[r]` (`major`), else those at minor
+    /// position `j` by `d[j]`, here and in the cached transpose (where the roles swap).
+    mutating func scale(by d: [Scalar], major: Bool) {
+        Self.scale(&values, offsets: offsets, indices: indices, by: d, major: major)
+        if var t = transposeIndex.built {
+            Self.scale(&t.values, offsets: t.offsets, indices: t.indices, by: d, major: !major)
+            transposeIndex = TransposeIndex(prebuilt: t)
+        } else {
+            transposeIndex = TransposeIndex()
+        }
+    }
+
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    private static func scale(_ values: inout [Scalar], offsets: [Int64], indices: [Int32], by d: [Scalar], major: Bool) {
+        values.withUnsafeMutableBufferPointer { val in
+            offsets.withUnsafeBufferPointer { off in
+                indices.withUnsafeBufferPointer { idx in
+                    for r in 0..<(off.count - 1) {
+                        for p in Int(off[r])..<Int(off[r + 1]) { val[p] *= d[major ? r : Int(idx[p])] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The same pattern with new values (`values.count` must not change).
+    func replacingValues<T: BLASScalar>(_ newValues: [T]) -> CompressedStorage<T> {
+        CompressedStorage<T>(unchecked: majorCount, minorCount, offsets: offsets, indices: indices, values: newValues,
+                             "CompressedStorage.replacingValues")
+    }
+}
+
+/// What ``CSRMatrix`` and ``CSCMatrix`` share: a ``CompressedStorage`` along rows or columns,
+/// and every operation that reads the same whichever way it is compressed (shape, elements,
+/// sums, counts, scaling, conversions, vector products).
+public protocol CompressedSparseMatrix: LinearOperator, Equatable {
+    /// Whether the major dimension of ``storage`` is the rows (CSR) or the columns (CSC).
+    static var compressesRows: Bool { get }
+    /// The compressed arrays; the shape follows from them. Replacing them drops nothing
+    /// inconsistent: every ``CompressedStorage`` is valid.
+    var storage: CompressedStorage<Scalar> { get set }
+    /// The matrix over `storage` (O(1)).
+    init(storage: CompressedStorage<Scalar>)
+}
+
+extension CompressedSparseMatrix {
+    /// Number of rows.
+    @inlinable public var rows: Int { Self.compressesRows ? storage.majorCount : storage.minorCount }
+    /// Number of columns.
+    @inlinable public var columns: Int { Self.compressesRows ? storage.minorCount : storage.majorCount }
+    /// Value of each stored entry.
+    @inlinable public var values: [Scalar] { storage.values }
+    /// Number of stored entries (explicit zeros included).
+    @inlinable public var nonzeroCount: Int { storage.values.count }
+
+    /// Equal shape and equal arrays (the cached transposed index and its policy are not compared).
+    public static func == (a: Self, b: Self) -> Bool { a.storage == b.storage }
+
+    /// The name of the type in messages.
+    static var typeName: String { compressesRows ? "CSRMatrix" : "CSCMatrix" }
+
+    /// The storage of `rows x columns` arrays, validated: shape within `Int32`, then offsets
+    /// count, monotone offsets, index bounds, strictly increasing indices within each slice.
+    static func validatedStorage(rows: Int, columns: Int, offsets: [Int64], indices: [Int32], values: [Scalar]) throws
+        -> CompressedStorage<Scalar> {
+        try checkSparseShape(rows, columns, typeName)
+        let (major, minor) = compressesRows ? (rows, columns) : (columns, rows)
+        try validateCompressed(majorCount: major, minorCount: minor, offsets: offsets, indices: indices, values: values,
+                               what: typeName, major: compressesRows ? "row" : "column", minor: compressesRows ? "column" : "row")
+        return CompressedStorage(unchecked: major, minor, offsets: offsets, indices: indices, values: values, typeName)
+    }
+
+    /// The storage of `rows x columns` arrays the caller guarantees valid (O(1) length checks).
+    static func uncheckedStorage(rows: Int, columns: Int, offsets: [Int64], indices: [Int32], values: [Scalar])
+        -> CompressedStorage<Scalar> {
+        CompressedStorage(unchecked: compressesRows ? rows : columns, compressesRows ? columns : rows, offsets: offsets,
+                          indices: indices, values: values, "\(typeName)(uncheckedRows:)")
+    }
+
+    /// Element `(i, j)` (zero when not stored). Cost: O(log(slice length)).
+    /// - Precondition: `0 <= i < rows`, `0 <= j < columns`.
+    public subscript(i: Int, j: Int) -> Scalar {
+        precondition(i >= 0 && i < rows && j >= 0 && j < columns, "\(Self.typeName): index (\(i), \(j)) out of \(rows) x \(columns)")
+        return Self.compressesRows ? storage.element(major: i, minor: j) : storage.element(major: j, minor: i)
+    }
+
+    /// The dense (column-major) matrix. Cost: O(rows * columns + nnz) time and memory.
+    public func toDense() -> Matrix<Scalar> {
+        var d = Matrix<Scalar>(rows: rows, columns: columns)
+        let s = storage
+        for major in 0..<s.majorCount {
+            for p in Int(s.offsets[major])..<Int(s.offsets[major + 1]) {
+                let (i, j) = Self.compressesRows ? (major, Int(s.indices[p])) : (Int(s.indices[p]), major)
+                d.elements[i + j * rows] = s.values[p]
+            }
+        }
+        return d
+    }
+
+    /// The entries as triplets, in row-major order for CSR, column-major for CSC. Cost: O(nnz).
+    public func toCOO() -> COOMatrix<Scalar> {
+        let major = CSRBuilder.rowIndices(offsets: storage.offsets)
+        // Valid by construction: cannot throw.
+        return try! COOMatrix(rows: rows, columns: columns, rowIndices: Self.compressesRows ? major : storage.indices,
+                              columnIndices: Self.compressesRows ? storage.indices : major, values: values)
+    }
+
+    /// The same sparsity pattern with `transform` applied to every stored value. Cost: O(nnz).
+    public func mapValues(_ transform: (Scalar) throws -> Scalar) rethrows -> Self {
+        Self(storage: storage.replacingValues(try values.map(transform)))
+    }
+
+    // MARK: Reductions and scaling
+
+    /// Sum of each row (length `rows`). Cost: O(rows + nnz).
+    public func rowSums() -> [Scalar] { storage.sums(major: Self.compressesRows) }
+    /// Sum of each column (length `columns`). Cost: O(columns + nnz).
+    public func columnSums() -> [Scalar] { storage.sums(major: !Self.compressesRows) }
+    /// Stored entries in each row (out-degrees of a graph). Cost: O(rows), or O(rows + nnz) for CSC.
+    public func rowNonzeroCounts() -> [Int] { storage.counts(major: Self.compressesRows) }
+    /// Stored entries in each column (in-degrees of a graph). Cost: O(columns + nnz), or O(columns) for CSC.
+    public func columnNonzeroCounts() -> [Int] { storage.counts(major: !Self.compressesRows) }
+
+    /// `diag(d) A` in place: row `i` is multiplied by `d[i]` (also in the transposed index, if
+    /// built). Cost: O(nnz). - Precondition: `d.count == rows`.
+    public mutating func scaleRows(by d: [Scalar]) {
+        precondition(d.count == rows, "\(Self.typeName).scaleRows: \(d.count) factors for \(rows) rows")
+        storage.scale(by: d, major: Self.compressesRows)
+    }
+    /// `A diag(d)` in place: column `j` is multiplied by `d[j]` (also in the transposed index, if
+    /// built). Cost: O(nnz). - Precondition: `d.count == columns`.
+    public mutating func scaleColumns(by d: [Scalar]) {
+        precondition(d.count == columns, "\(Self.typeName).scaleColumns: \(d.count) factors for \(columns) columns")
+        storage.scale(by: d, major: !Self.compressesRows)
+    }
+    /// `diag(d) A` as a new matrix. Cost: O(nnz). - Precondition: `d.count == rows`.
+    public func scaledRows(by d: [Scalar]) -> Self { var m = self; m.scaleRows(by: d); return m }
+    /// `A diag(d)` as a new matrix. Cost: O(nnz). - Precondition: `d.count == columns`.
+    public func scaledColumns(by d: [Scalar]) -> Self { var m = self; m.scaleColumns(by: d); return m }
+
+    // MARK: Products
+
+    /// `A x`. Cost: O(rows + columns + nnz), parallel. - Precondition: `x.count == columns`.
+    public func multiply(vector x: [Scalar]) -> [Scalar] {
+        precondition(x.count == columns, "\(Self.typeName).multiply(vector:): vector has \(x.count) entries, matrix has \(columns) columns")
+        return apply(Matrix(rows: columns, columns: 1, elements: x)).elements
+    }
+
+    /// `A' x`. Cost: O(rows + columns + nnz). - Precondition: `x.count == rows`.
+    public func multiplyTranspose(vector x: [Scalar]) -> [Scalar] {
+        precondition(x.count == rows, "\(Self.typeName).multiplyTranspose(vector:): vector has \(x.count) entries, matrix has \(rows) rows")
+        return applyTranspose(Matrix(rows: rows, columns: 1, elements: x)).elements
+    }
+
+    // MARK: The transposed index
+
+    /// Whether products build and use a transposed copy of the index arrays by themselves
+    /// (`nnz * (4 + size of Scalar) + 8 * (minor count + 1)` bytes, built once, shared by copies)
+    /// so that the products that would scatter (`A' X` for CSR, `A X` for CSC) run as gathers on
+    /// every thread. Default `true`: the copy is made at the first such product of eight or more
+    /// columns, or the second of any width (a one-off vector product does not pay for it).
+    public var automaticTransposeIndex: Bool {
+        get { storage.automaticTransposeIndex }
+        set { storage.automaticTransposeIndex = newValue }
+    }
+
+    /// Whether the transposed index arrays exist (see ``automaticTransposeIndex``).
+    public var hasTransposeIndex: Bool { storage.transposeIndex.built != nil }
+
+    /// Builds the transposed index now (if absent), so that every product is a gather.
+    /// Cost: O(nnz + minor count) time, the memory of a second copy of the matrix.
+    public func buildTransposeIndex() { _ = storage.cachedTranspose() }
+}
 
 /// Validates compressed arrays: offsets count, monotone offsets, index bounds, strictly increasing
 /// indices within each major slice. `major`/`minor` name the dimensions in error messages.
@@ -71,120 +365,4 @@ func transposeCompressed<S>(majorCount: Int, minorCount: Int, offsets: [Int64], 
         initialized = nnz
     }
     return (tOffsets, tIndices, tValues)
-}
-
-/// Sum of each major slice.
-@_specialize(where S == Float)
-@_specialize(where S == Double)
-func majorSums<S: BLASScalar>(majorCount: Int, offsets: [Int64], values: [S]) -> [S] {
-    var sums = [S](repeating: 0, count: majorCount)
-    offsets.withUnsafeBufferPointer { off in
-        values.withUnsafeBufferPointer { val in
-            for r in 0..<majorCount {
-                var t: S = 0
-                for p in Int(off[r])..<Int(off[r + 1]) { t += val[p] }
-                sums[r] = t
-            }
-        }
-    }
-    return sums
-}
-
-/// Sum of each minor slice.
-@_specialize(where S == Float)
-@_specialize(where S == Double)
-func minorSums<S: BLASScalar>(minorCount: Int, indices: [Int32], values: [S]) -> [S] {
-    var sums = [S](repeating: 0, count: minorCount)
-    sums.withUnsafeMutableBufferPointer { s in
-        indices.withUnsafeBufferPointer { idx in
-            values.withUnsafeBufferPointer { val in
-                for p in 0..<idx.count { s[Int(idx[p])] += val[p] }
-            }
-        }
-    }
-    return sums
-}
-
-/// Stored entries of each major slice.
-func majorCounts(majorCount: Int, offsets: [Int64]) -> [Int] {
-    (0..<majorCount).map { Int(offsets[$0 + 1] - offsets[$0]) }
-}
-
-/// Stored entries of each minor slice.
-func minorCounts(minorCount: Int, indices: [Int32]) -> [Int] {
-    var counts = [Int](repeating: 0, count: minorCount)
-    counts.withUnsafeMutableBufferPointer { c in
-        indices.withUnsafeBufferPointer { idx in
-            for p in 0..<idx.count { c[Int(idx[p])] += 1 }
-        }
-    }
-    return counts
-}
-
-/// Multiplies every value of major slice `r` by `d[r]`.
-@_specialize(where S == Float)
-@_specialize(where S == Double)
-func scaleMajor<S: BLASScalar>(_ values: inout [S], offsets: [Int64], by d: [S]) {
-    values.withUnsafeMutableBufferPointer { val in
-        offsets.withUnsafeBufferPointer { off in
-            for r in 0..<d.count {
-                let f = d[r]
-                for p in Int(off[r])..<Int(off[r + 1]) { val[p] *= f }
-            }
-        }
-    }
-}
-
-/// Multiplies every value in minor slice `j` by `d[j]`.
-@_specialize(where S == Float)
-@_specialize(where S == Double)
-func scaleMinor<S: BLASScalar>(_ values: inout [S], indices: [Int32], by d: [S]) {
-    values.withUnsafeMutableBufferPointer { val in
-        indices.withUnsafeBufferPointer { idx in
-            d.withUnsafeBufferPointer { d in
-                for p in 0..<idx.count { val[p] *= d[Int(idx[p])] }
-            }
-        }
-    }
-}
-
-/// The throwing initialisers' checks of CSR and CSC arrays (`byRows`: offsets per row, column
-/// indices; otherwise per column, row indices): shape within `Int32`, then ``validateCompressed``.
-func validateSparse<S>(rows: Int, columns: Int, byRows: Bool, offsets: [Int64], indices: [Int32], values: [S],
-                       what: String) throws {
-    try checkSparseShape(rows, columns, what)
-    try validateCompressed(majorCount: byRows ? rows : columns, minorCount: byRows ? columns : rows, offsets: offsets,
-                           indices: indices, values: values, what: what,
-                           major: byRows ? "row" : "column", minor: byRows ? "column" : "row")
-}
-
-/// The unchecked initialisers' O(1) check: consistent array lengths for `majorCount` slices.
-func checkCompressedLengths(rows: Int, columns: Int, majorCount: Int, offsets: [Int64], indexCount: Int, valueCount: Int,
-                            _ what: @autoclosure () -> String) {
-    precondition(rows >= 0 && columns >= 0 && offsets.count == majorCount + 1 && indexCount == valueCount
-                 && offsets[majorCount] == Int64(valueCount), "\(what()): inconsistent array lengths")
-}
-
-/// The stored value at (`major`, `minor`) by binary search of the major slice, or zero.
-func compressedElement<S: BLASScalar>(offsets: [Int64], indices: [Int32], values: [S], major: Int, minor: Int) -> S {
-    var lo = Int(offsets[major]), hi = Int(offsets[major + 1])
-    let end = hi, target = Int32(minor)
-    while lo < hi {
-        let mid = (lo + hi) / 2
-        if indices[mid] < target { lo = mid + 1 } else { hi = mid }
-    }
-    return lo < end && indices[lo] == target ? values[lo] : 0
-}
-
-/// The dense column-major `rows x columns` matrix of compressed arrays (`byRows`: CSR, else CSC).
-func denseFromCompressed<S: BLASScalar>(rows: Int, columns: Int, byRows: Bool, offsets: [Int64], indices: [Int32],
-                                        values: [S]) -> Matrix<S> {
-    var d = Matrix<S>(rows: rows, columns: columns)
-    for major in 0..<(byRows ? rows : columns) {
-        for p in Int(offsets[major])..<Int(offsets[major + 1]) {
-            let (i, j) = byRows ? (major, Int(indices[p])) : (Int(indices[p]), major)
-            d.elements[i + j * rows] = values[p]
-        }
-    }
-    return d
 }

@@ -98,22 +98,64 @@ public struct ARPACKProgress: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// A `WHICH` rule of an ARPACK eigensolver (``SymmetricEigensolver/Which``,
-/// ``GeneralEigensolver/Which``): its raw value is ARPACK's two-letter code.
-public protocol ARPACKWhich: RawRepresentable<String>, Sendable, Equatable {
+/// Which eigenvalues an ARPACK eigensolver finds (ARPACK's `WHICH`; the raw value is its
+/// two-letter code), for ``SymmetricEigensolver`` and ``GeneralEigensolver`` alike. The symmetric solver takes ``largestAlgebraic``, ``smallestAlgebraic``,
+/// ``largestMagnitude``, ``smallestMagnitude`` and ``bothEnds``; the general one the magnitude,
+/// real-part and imaginary-part rules. For real eigenvalues the largest real part is the largest
+/// algebraic value, so each solver also accepts the other's name for that rule (``largestReal``
+/// runs `LA` in the symmetric solver, ``largestAlgebraic`` runs `LR` in the general one); the
+/// others (``bothEnds`` for the general solver, the imaginary-part rules for the symmetric one)
+/// are ``SolverError/invalidConfiguration(_:)``. In shift-invert mode the rule refers to the
+/// transformed values `1 / (λ - σ)`, so ``largestMagnitude`` finds the eigenvalues nearest `σ`.
+public enum ARPACKWhich: String, Sendable, CaseIterable {
     /// Largest magnitude (`LM`), the default of both solvers (as scipy).
-    static var largestMagnitude: Self { get }
+    case largestMagnitude = "LM"
+    /// Smallest magnitude (`SM`); slow to converge, prefer shift-invert with `σ = 0`.
+    case smallestMagnitude = "SM"
+    /// Largest algebraic (`LA`; symmetric).
+    case largestAlgebraic = "LA"
+    /// Smallest algebraic (`SA`; symmetric).
+    case smallestAlgebraic = "SA"
+    /// Half from each end of the spectrum, one more from the high end when the count is odd (`BE`; symmetric only).
+    case bothEnds = "BE"
+    /// Largest real part (`LR`; general).
+    case largestReal = "LR"
+    /// Smallest real part (`SR`; general).
+    case smallestReal = "SR"
+    /// Largest imaginary part in magnitude (`LI`; general only).
+    case largestImaginary = "LI"
+    /// Smallest imaginary part in magnitude (`SI`; general only).
+    case smallestImaginary = "SI"
+
+    /// The rules the symmetric (`true`) or the general solver runs under their own codes.
+    public static func cases(symmetric: Bool) -> [ARPACKWhich] {
+        symmetric ? [.largestAlgebraic, .smallestAlgebraic, .largestMagnitude, .smallestMagnitude, .bothEnds]
+                  : [.largestMagnitude, .smallestMagnitude, .largestReal, .smallestReal, .largestImaginary, .smallestImaginary]
+    }
+
+    /// ARPACK's code for this rule in the symmetric (`true`) or general driver, or `nil` when
+    /// that driver has no such rule.
+    public func code(symmetric: Bool) -> String? {
+        switch (self, symmetric) {
+        case (.largestReal, true): return ARPACKWhich.largestAlgebraic.rawValue
+        case (.smallestReal, true): return ARPACKWhich.smallestAlgebraic.rawValue
+        case (.largestAlgebraic, false): return ARPACKWhich.largestReal.rawValue
+        case (.smallestAlgebraic, false): return ARPACKWhich.smallestReal.rawValue
+        case (.largestImaginary, true), (.smallestImaginary, true), (.bothEnds, false): return nil
+        default: return rawValue
+        }
+    }
 }
 
 /// The parameters of an ARPACK eigensolver run, shared by ``SymmetricEigensolver`` and
 /// ``GeneralEigensolver`` (each names it `Configuration`).
-public struct ARPACKEigenConfiguration<Which: ARPACKWhich>: Sendable, Equatable {
+public struct ARPACKEigenConfiguration: Sendable, Equatable {
     /// The number of eigenpairs wanted, `nev`: `1 <= count < n` for the symmetric solver,
     /// `1 <= count <= n - 2` for the general one.
     public var count: Int
     /// Which eigenvalues (default ``ARPACKWhich/largestMagnitude``, as scipy). In shift-invert
     /// mode it refers to the transformed values `1 / (λ - σ)`.
-    public var which: Which
+    public var which: ARPACKWhich
     /// Basis size, tolerance, restart budget and seed (see ``ARPACKOptions``; the basis must
     /// satisfy `count < ncv <= n`, or `count + 2 <= ncv <= n` for the general solver).
     public var arpack: ARPACKOptions
@@ -123,7 +165,7 @@ public struct ARPACKEigenConfiguration<Which: ARPACKWhich>: Sendable, Equatable 
 
     /// A configuration; every parameter but the first has the documented default (the middle
     /// four are ``ARPACKOptions``'s).
-    public init(count: Int, which: Which = .largestMagnitude, subspaceSize: Int? = nil, tolerance: Double = 0,
+    public init(count: Int, which: ARPACKWhich = .largestMagnitude, subspaceSize: Int? = nil, tolerance: Double = 0,
                 maxIterations: Int? = nil, seed: UInt64 = 0, computeResiduals: Bool = true) {
         self.count = count; self.which = which
         self.arpack = ARPACKOptions(subspaceSize: subspaceSize, tolerance: tolerance, maxIterations: maxIterations, seed: seed)
@@ -131,12 +173,18 @@ public struct ARPACKEigenConfiguration<Which: ARPACKWhich>: Sendable, Equatable 
     }
 
     /// Checks the configuration against a `rows x columns` operator (it must be square) and
-    /// returns ARPACK's basis size and restart budget; `gap` as for ``ARPACKOptions``.
-    func resolved(rows: Int, columns: Int, gap: Int, solver: String) throws -> (ncv: Int, maxIterations: Int) {
+    /// returns ARPACK's basis size, restart budget and `WHICH` code; `gap` as for
+    /// ``ARPACKOptions`` (1: the symmetric solver, 2: the general one).
+    func resolved(rows: Int, columns: Int, gap: Int, solver: String) throws -> (ncv: Int, maxIterations: Int, which: String) {
         if rows != columns {
             throw SolverError.invalidConfiguration("\(solver): the operator is \(rows) x \(columns); it must be square\(gap == 1 ? " (and symmetric)" : "")")
         }
-        return try arpack.resolved(nev: count, what: "count", n: rows, gap: gap, solver: solver)
+        guard let code = which.code(symmetric: gap == 1) else {
+            let valid = ARPACKWhich.cases(symmetric: gap == 1).map { ".\($0) (\($0.rawValue))" }.joined(separator: ", ")
+            throw SolverError.invalidConfiguration("\(solver): which .\(which) (\(which.rawValue)) is not a rule of this solver; use one of \(valid)")
+        }
+        let limits = try arpack.resolved(nev: count, what: "count", n: rows, gap: gap, solver: solver)
+        return (limits.ncv, limits.maxIterations, code)
     }
 }
 

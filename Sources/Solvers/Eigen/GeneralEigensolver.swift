@@ -11,24 +11,10 @@ import LinearAlgebra
 ///
 /// Every call holds the ARPACK lock (``ARPACK/withLock(_:)``) for its whole reverse-communication loop.
 public enum GeneralEigensolver {
-    /// Which eigenvalues to find (ARPACK's `WHICH`).
-    public enum Which: String, ARPACKWhich, CaseIterable {
-        /// Largest magnitude (`LM`).
-        case largestMagnitude = "LM"
-        /// Smallest magnitude (`SM`).
-        case smallestMagnitude = "SM"
-        /// Largest real part (`LR`).
-        case largestReal = "LR"
-        /// Smallest real part (`SR`).
-        case smallestReal = "SR"
-        /// Largest imaginary part in magnitude (`LI`).
-        case largestImaginary = "LI"
-        /// Smallest imaginary part in magnitude (`SI`).
-        case smallestImaginary = "SI"
-    }
-
-    /// The parameters of a run (see ``ARPACKEigenConfiguration``).
-    public typealias Configuration = ARPACKEigenConfiguration<Which>
+    /// The parameters of a run (see ``ARPACKEigenConfiguration``; its `which` is one of the
+    /// magnitude, real-part and imaginary-part rules of ``ARPACKWhich``, and
+    /// ``ARPACKWhich/largestAlgebraic`` means ``ARPACKWhich/largestReal`` here).
+    public typealias Configuration = ARPACKEigenConfiguration
 
     /// Computes `count` eigenpairs of the square operator `op`.
     ///
@@ -52,22 +38,22 @@ public enum GeneralEigensolver {
         typealias S = Op.Scalar
         let c = configuration
         let n = op.rows
-        let (ncv, maxIterations) = try c.resolved(rows: op.rows, columns: op.columns, gap: 2, solver: "GeneralEigensolver")
+        let (ncv, maxIterations, which) = try c.resolved(rows: op.rows, columns: op.columns, gap: 2, solver: "GeneralEigensolver")
         var clock = PhaseClock()
         let out = try clock.measure("ARPACK") {
-            try ARPACKDriver<S>.general(n: n, nev: c.count, which: c.which.rawValue, ncv: ncv, maxIterations: maxIterations,
+            try ARPACKDriver<S>.general(n: n, nev: c.count, which: which, ncv: ncv, maxIterations: maxIterations,
                                         options: c.arpack, progress: progress, applyOP: vectorApply(op))
         }
         // Sort by the criterion; the keys of conjugates are equal, so a stable sort keeps pairs together.
         func key(_ j: Int) -> Double {
             let re = Double(out.values[j]), im = Double(out.imaginary[j])
-            switch c.which {
+            switch ARPACKWhich(rawValue: which) {
             case .largestMagnitude: return -(re * re + im * im).squareRoot()
             case .smallestMagnitude: return (re * re + im * im).squareRoot()
             case .largestReal: return -re
             case .smallestReal: return re
             case .largestImaginary: return -abs(im)
-            case .smallestImaginary: return abs(im)
+            default: return abs(im)   // SI (resolved() admits no other code)
             }
         }
         let indices = Array(0..<out.values.count)
@@ -82,7 +68,7 @@ public enum GeneralEigensolver {
             real: order.map { out.values[$0] }, imaginary: order.map { out.imaginary[$0] },
             vectorsReal: vr, vectorsImaginary: vi,
             diagnostics: SolverDiagnostics(arpack: out, method: "ARPACK Arnoldi (regular)", requested: c.count,
-                                           returned: order.count, which: c.which.rawValue, subspaceSize: ncv, options: c.arpack))
+                                           returned: order.count, which: which, subspaceSize: ncv, options: c.arpack))
         if c.computeResiduals && !order.isEmpty {
             result.diagnostics.relativeResiduals = clock.measure("residuals") {
                 eigenRelativeResiduals(op, values: result.real, imaginary: result.imaginary, vectors: vr, imaginaryVectors: vi)

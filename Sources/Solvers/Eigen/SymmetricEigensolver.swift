@@ -14,23 +14,10 @@ import LinearAlgebra
 /// loop, so concurrent calls run one after the other. Do not call an ARPACK solver from inside the operator or the `solve`
 /// closure: it would deadlock.
 public enum SymmetricEigensolver {
-    /// Which eigenvalues to find (ARPACK's `WHICH`). In shift-invert mode it refers to the
-    /// transformed values `1 / (λ - σ)`, so ``largestMagnitude`` finds the eigenvalues nearest `σ`.
-    public enum Which: String, ARPACKWhich, CaseIterable {
-        /// Largest algebraic (`LA`).
-        case largestAlgebraic = "LA"
-        /// Smallest algebraic (`SA`).
-        case smallestAlgebraic = "SA"
-        /// Largest magnitude (`LM`).
-        case largestMagnitude = "LM"
-        /// Smallest magnitude (`SM`); slow to converge, prefer shift-invert with `σ = 0`.
-        case smallestMagnitude = "SM"
-        /// Half from each end of the spectrum, one more from the high end when the count is odd (`BE`).
-        case bothEnds = "BE"
-    }
-
-    /// The parameters of a run (see ``ARPACKEigenConfiguration``).
-    public typealias Configuration = ARPACKEigenConfiguration<Which>
+    /// The parameters of a run (see ``ARPACKEigenConfiguration``; its `which` is one of
+    /// ``ARPACKWhich/largestAlgebraic``, ``ARPACKWhich/smallestAlgebraic``,
+    /// ``ARPACKWhich/largestMagnitude``, ``ARPACKWhich/smallestMagnitude``, ``ARPACKWhich/bothEnds``).
+    public typealias Configuration = ARPACKEigenConfiguration
 
     /// Eigenvalues in ascending order, their orthonormal eigenvectors (`n x converged`), and the
     /// diagnostics. Raises ``SolverError/invalidConfiguration(_:)`` for a non-square operator or
@@ -85,21 +72,21 @@ public enum SymmetricEigensolver {
     }
 
     static func run<Op: LinearOperator>(
-        _ op: Op, _ c: Configuration, _ limits: (ncv: Int, maxIterations: Int), mode: Int32, sigma: Op.Scalar,
+        _ op: Op, _ c: Configuration, _ limits: (ncv: Int, maxIterations: Int, which: String), mode: Int32, sigma: Op.Scalar,
         description: String, progress: (ARPACKProgress) -> Void,
         applyOP: (UnsafePointer<Op.Scalar>, UnsafeMutablePointer<Op.Scalar>) throws -> Void
     ) throws -> SymmetricEigenResult<Op.Scalar> {
         typealias S = Op.Scalar
         var clock = PhaseClock()
         let output = try clock.measure("ARPACK") {
-            try ARPACKDriver<S>.symmetric(n: op.rows, nev: c.count, which: c.which.rawValue, ncv: limits.ncv,
+            try ARPACKDriver<S>.symmetric(n: op.rows, nev: c.count, which: limits.which, ncv: limits.ncv,
                                           maxIterations: limits.maxIterations, options: c.arpack, mode: mode, sigma: sigma,
                                           progress: progress, applyOP: applyOP)
         }
         var result = SymmetricEigenResult(
             values: output.values, vectors: output.vectors,
             diagnostics: SolverDiagnostics(arpack: output, method: "ARPACK Lanczos (\(description))", requested: c.count,
-                                           returned: output.values.count, which: c.which.rawValue,
+                                           returned: output.values.count, which: limits.which,
                                            subspaceSize: limits.ncv, options: c.arpack))
         if c.computeResiduals && !output.values.isEmpty {
             result.diagnostics.relativeResiduals = clock.measure("residuals") {

@@ -1,3 +1,8 @@
+// DistributedJobs: the tools' jobs on the ranks of an MPI job (`follow-graph-svd --distributed`,
+// `als-embed --distributed`) over Distributed's row-partitioned operators and solvers. A module
+// of its own so that Distributed (layer 3) imports nothing above Solvers and FollowGraph does not
+// link MPI.
+import Distributed
 import EmbeddingStore
 import FollowGraph
 import Foundation
@@ -25,7 +30,7 @@ public struct DistributedFollowGraphReport: Codable, Sendable {
     /// Stored entries per rank.
     public var localNonzeros: [Int]
     /// Rows of its block each rank sends per `A X` (receives per `A' X`), counted from the plan,
-    /// and as ``CommunicationModel`` predicts them from the in-degrees.
+    /// and as Distributed's `CommunicationModel` predicts them from the in-degrees.
     public var exportedRows: [Int]
     public var predictedExportedRows: [Double]
 
@@ -51,7 +56,7 @@ public struct DistributedFollowGraphReport: Codable, Sendable {
 /// `follow-graph-svd --distributed`: the single-process job (FollowGraph's `FollowGraphRun`) on
 /// the ranks of an MPI job, for the `svd` method and the directed `spectral` default (its two
 /// SVDs), with binary or log weighting, degree or no normalisation and the follower/following
-/// thresholds; each rank reads its byte range of the edge list (``DistributedEdgeList``) and
+/// thresholds; each rank reads its byte range of the edge list (Distributed's `DistributedEdgeList`) and
 /// writes its rows of every table straight into the shared output files.
 ///
 /// Selection, weighting and normalisation are those of FollowGraph's `FollowGraphPreprocessing`,
@@ -182,17 +187,11 @@ public enum DistributedFollowGraph {
             let (cv, cid) = rows(left, prepared.isConsumer)
             tables.append(try writeTable("nodes", cv, cid, comm: comm, staging: staging, metadata: { metadata("node", "U S^1/2", count: $0, dimension: d) }))
         }
-        comm.barrier()
-        if let run { try run.commit() }
+        try comm.commitAfterEveryRank(run)
         lap("write")
         seconds["total"] = Date().timeIntervalSince(start)
 
-        // Traffic of every rank, gathered for the report.
-        let mine = try JSONEncoder().encode(comm.trafficByLabel)
-        let all = comm.allgatherv(Array(mine))
-        let traffic = try (0 ..< comm.size).map { p in
-            try JSONDecoder().decode([String: TrafficCount].self, from: Data(all.values[all.offsets[p] ..< all.offsets[p + 1]]))
-        }
+        let traffic = try comm.trafficOfEveryRank()
         return DistributedFollowGraphReport(
             ranks: comm.size, nodes: graph.nodeCount, edges: graph.edgeCount, rows: shape.rows, columns: shape.columns,
             nonzeros: prepared.nonzeros, singularValues: svd.s.map(Double.init), maxRelativeResidual: svd.diagnostics.maxRelativeResidual,
@@ -329,6 +328,25 @@ extension DistributedFollowGraph {
                 result.summary.forEach { print($0) }
                 if let report { try JSONReport.write(result, to: URL(fileURLWithPath: report)) }
             }
+        }
+    }
+}
+
+extension Communicator {
+    /// Commits the output run (held by rank 0, `nil` elsewhere) once every rank has written its
+    /// rows. Collective.
+    func commitAfterEveryRank(_ run: OutputRun?) throws {
+        barrier()
+        if let run { try run.commit() }
+    }
+
+    /// Every rank's traffic counters by label (`trafficByLabel` of ranks 0, 1, …),
+    /// gathered on every rank for the jobs' reports. Collective.
+    func trafficOfEveryRank() throws -> [[String: TrafficCount]] {
+        let mine = try JSONEncoder().encode(trafficByLabel)
+        let all = allgatherv(Array(mine))
+        return try (0 ..< size).map { p in
+            try JSONDecoder().decode([String: TrafficCount].self, from: Data(all.values[all.offsets[p] ..< all.offsets[p + 1]]))
         }
     }
 }

@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+import LinearAlgebra
+@testable import Solvers
+
+@Suite("Chebyshev-filtered subspace iteration") struct ChebyshevEigensolverTests {
+    /// The symmetrically normalised adjacency `D^-1/2 A D^-1/2` of a seeded power-law graph
+    /// (undirected, no self-loops), dense: the kind of matrix the solver is for (spectrum in
+    /// [-1, 1], clustered near the top).
+    static func normalisedAdjacency(n: Int, seed: UInt64) -> Matrix<Double> {
+        var a = Matrix<Double>(rows: n, columns: n)
+        for (i, j) in TestMatrices.chungLuEdges(rows: n, columns: n, averageDegree: 6, seed: seed) where i != j {
+            a[i, j] = 1; a[j, i] = 1
+        }
+        let d = (0..<n).map { i in (0..<n).reduce(0.0) { $0 + a[i, $1] } }
+        for i in 0..<n { for j in 0..<n where a[i, j] != 0 { a[i, j] /= (d[i] * d[j]).squareRoot() } }
+        return a
+    }
+
+    @Test(arguments: ScalarKind.allCases)
+    func largestEigenpairsMatchLAPACK(scalar: ScalarKind) throws {
+        switch scalar {
+        case .float: try largest(Float.self, scalar)
+        case .double: try largest(Double.self, scalar)
+        }
+    }
+
+    func largest<S: BLASScalar>(_: S.Type, _ scalar: ScalarKind) throws {
+        let n = 500, count = 12
+        let dense = Self.normalisedAdjacency(n: n, seed: 4)
+        let exact = Array(try dense.symmetricEigen(vectors: false).values.suffix(count))   // ascending
+        let a = CSRMatrix(dense: dense.converted(to: S.self))
+        let r = try ChebyshevEigensolver.largest(a, .init(count: count, seed: 2))
+        let eps = Double(S.ulpOfOne)
+        #expect(r.diagnostics.allConverged, "\(r.diagnostics)")
+        #expect(r.values.count == count && r.vectors.rows == n && r.vectors.columns == count)
+        #expect(r.values == r.values.sorted(), "values must be ascending")
+        // Each Ritz value lies within its residual norm of an eigenvalue; allow rounding of A.
+        let scale = exact.map { abs($0) }.max()!
+        for (got, want) in zip(r.values.map(Double.init), exact) {
+            #expect(abs(got - want) <= 32 * eps * scale + 1e3 * eps * scale, "\(scalar): \(got) vs \(want)")
+        }
+        #expect(r.diagnostics.maxRelativeResidual <= 48 * eps, "residual \(r.diagnostics.maxRelativeResidual)")
+        #expect(TestMatrices.orthonormalityError(r.vectors) <= 1e3 * eps * Double(n).squareRoot())
+        // The residuals the diagnostics report are the true ones: ||A x - λ x|| / max|λ|, checked in double.
+        let x = r.vectors.converted(to: Double.self)
+        let ax = Matrix.product(dense, .none, x, .none)
+        for j in 0..<count {
+            let lambda = Double(r.values[j])
+            let norm = (0..<n).reduce(0.0) { let d = ax[$1, j] - lambda * x[$1, j]; return $0 + d * d }.squareRoot()
+            #expect(norm / scale <= 64 * eps + 1e2 * eps, "pair \(j): true residual \(norm / scale)")
+        }
+        #expect(r.diagnostics.operatorApplications > 0 && r.diagnostics.seed == 2 && r.diagnostics.subspaceSize == 20)
+    }
+
+    @Test func repeatedTopEigenvaluesOfACycle() throws {
+        // The negated cycle Laplacian: largest eigenvalues 0, then pairs -(2 - 2cos(2πk/n)).
+        let n = 64, count = 7
+        var dense = TestMatrices.cycleLaplacian(n)
+        for i in 0..<n { for j in 0..<n { dense[i, j] = -dense[i, j] } }
+        let exact = Array(TestMatrices.cycleEigenvalues(n).prefix(count).map { -$0 }.sorted())
+        let r = try ChebyshevEigensolver.largest(CSRMatrix(dense: dense), .init(count: count, seed: 1))
+        #expect(r.diagnostics.allConverged)
+        for (got, want) in zip(r.values, exact) { #expect(abs(got - want) <= 1e-9, "\(got) vs \(want)") }
+    }
+
+    @Test func sameSeedSameBits() throws {
+        let a = CSRMatrix(dense: Self.normalisedAdjacency(n: 300, seed: 9).converted(to: Float.self))
+        let one = try ChebyshevEigensolver.largest(a, .init(count: 6, seed: 5))
+        let two = try ChebyshevEigensolver.largest(a, .init(count: 6, seed: 5))
+        #expect(one.values == two.values && one.vectors.elements == two.vectors.elements)
+    }
+
+    @Test func badConfigurationsAndInputAreClearErrors() throws {
+        let a = CSRMatrix(dense: Self.normalisedAdjacency(n: 40, seed: 1))
+        func expectInvalid(_ c: ChebyshevEigensolver.Configuration, _ m: CSRMatrix<Double>? = nil, _ fragment: String) {
+            do {
+                _ = try ChebyshevEigensolver.largest(m ?? a, c)
+                Issue.record("no error for \(fragment)")
+            } catch let error as SolverError {
+                #expect("\(error)".contains(fragment), "\(error)")
+            } catch { Issue.record("unexpected \(error)") }
+        }
+        expectInvalid(.init(count: 0), nil, "count must be in 1...40")
+        expectInvalid(.init(count: 41), nil, "count must be in 1...40")
+        expectInvalid(.init(count: 4, blockSize: 3), nil, "blockSize must be in 4...40")
+        expectInvalid(.init(count: 4, degree: 0), nil, "degree")
+        expectInvalid(.init(count: 4, tolerance: -1), nil, "tolerance must be positive")
+        expectInvalid(.init(count: 2), CSRMatrix(dense: Matrix<Double>(rows: 5, columns: 4)), "not square")
+        var bad = Self.normalisedAdjacency(n: 40, seed: 1)
+        bad[3, 5] = .nan; bad[5, 3] = .nan
+        expectInvalid(.init(count: 2), CSRMatrix(dense: bad), "NaN")
+    }
+}
