@@ -18,6 +18,13 @@ import LinearAlgebra
 /// after each step, so the filter sharpens as the block converges. The iteration stops when the
 /// `count` largest Ritz pairs have `||A x - θ x|| <= tolerance * max |θ|`.
 ///
+/// The filter needs a gap: when the largest eigenvalue's multiplicity reaches the block size
+/// (a normalised adjacency has eigenvalue 1 once per connected component: wiki-vote's 24
+/// components against the default block of 16 for 8 pairs) no polynomial separates the block
+/// from the rest, the pairs stop improving and the run ends at `maxIterations` with
+/// `allConverged` false; a `blockSize` above the multiplicity (40 there) converges in two
+/// iterations.
+///
 /// Convergence of the `i`-th pair goes with `θ_i` against `θ_(b+1)`: a block half as large
 /// again as the count (the default) with a degree-16 filter was the fastest of the settings
 /// tried on slashdot's normalised adjacency (block 2k with degree 10 or 20 took longer). Each iteration costs `m + 1`
