@@ -32,8 +32,7 @@ import LinearAlgebra
     /// space, and (on the Cholesky path) the same rows as the allocating version to rounding.
     @Test(arguments: [1.0, 1e3, 1e6, 1e9])
     func inPlaceCholeskyQRMatchesTheAllocatingOne(condition: Double) throws {
-        let s = (0..<12).map { pow(condition, -Double($0) / 11) }
-        let y = TestMatrices.knownSpectrum(rows: 40_000, columns: 12, singularValues: s, seed: 41)
+        let y = TestMatrices.graded(rows: 40_000, columns: 12, condition: condition, seed: 41)
         for scalar in ScalarKind.allCases {
             func check<S: BLASScalar>(_: S.Type) throws {
                 let yt = y.converted(to: S.self).transposed()          // 12 x 40000, rows are the vectors

@@ -98,8 +98,7 @@ import LinearAlgebra
     func choleskyQRIsOrthonormalAndKeepsTheSpanAtAnyCondition(condition: Double) throws {
         // Columns with singular values from 1 down to 1/condition: CholeskyQR2 below eps^-1/2,
         // the Householder fallback above it; either way the output is orthonormal to rounding.
-        let s = (0..<12).map { pow(condition, -Double($0) / 11) }
-        let y = TestMatrices.knownSpectrum(rows: 500, columns: 12, singularValues: s, seed: 40)
+        let y = TestMatrices.graded(rows: 500, columns: 12, condition: condition, seed: 40)
         for scalar in ScalarKind.allCases {
             func check<S: BLASScalar>(_: S.Type) throws {
                 let ys = y.converted(to: S.self)

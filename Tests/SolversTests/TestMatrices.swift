@@ -26,6 +26,11 @@ enum TestMatrices {
     }
 
     /// Fast decay: `s_i = exp(-i / 2)`.
+    /// A `rows x columns` block whose singular values fall geometrically from 1 to `1 / condition`.
+    static func graded(rows m: Int, columns n: Int, condition: Double, seed: UInt64) -> Matrix<Double> {
+        knownSpectrum(rows: m, columns: n, singularValues: (0..<n).map { pow(condition, -Double($0) / Double(n - 1)) }, seed: seed)
+    }
+
     static func fastDecay(_ count: Int) -> [Double] { (0..<count).map { exp(-Double($0) / 2) } }
     /// Slow decay: `s_i = 1 / (1 + i)^0.5`.
     static func slowDecay(_ count: Int) -> [Double] { (0..<count).map { 1 / (1 + Double($0)).squareRoot() } }
