@@ -115,6 +115,73 @@ func runTool(_ arguments: [String], environment: [String: String] = [:], executa
         #expect(bad.0 != 0 && bad.2.contains("no embedding named 'nope'"))
         #expect(try runTool(["list"], environment: ["EMBEDDINGS_STORE": dir.appendingPathComponent("none").path]).2.contains("embedding-store init"))
     }
+
+    /// `serve` answers lookups with tasks on the event loops (the default) and on Swift's pool, and
+    /// refuses an unknown executor by name.
+    @Test(arguments: ["event-loops", "concurrency-pool"])
+    func serveAnswersOnEitherExecutor(_ executor: String) async throws {
+        let dir = try scratch("serve-\(executor)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let s = dir.appendingPathComponent("store").path
+        let (a, ta) = try writeTable(in: dir, "a", seed: 3)
+        #expect(try runTool(["init", "--store", s]).0 == 0)
+        #expect(try runTool(["publish", a.path, "--name", "users", "--store", s]).0 == 0)
+        let process = Process()
+        process.executableURL = try toolURL()
+        process.arguments = ["serve", "--store", s, "--port", "0", "--executor", executor]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { process.terminate(); process.waitUntilExit() }
+        var line = ""
+        while !line.contains("\n") {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line += String(decoding: chunk, as: UTF8.self)
+        }
+        let port = try #require(line.split(separator: ":").last.flatMap { Int($0.filter(\.isNumber)) }, "no port in \(line.debugDescription)")
+        for row in [0, 7, 39] {
+            let (status, body) = try httpGet(port: port, path: "/v1/embeddings/users/vectors/u\(row)")
+            #expect(status == 200)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any])
+            let vector = try #require(object["vector"] as? [Double])
+            #expect(vector.map(Float.init) == ta.vector(at: row))
+        }
+        #expect(try httpGet(port: port, path: "/v1/embeddings/users/vectors/nobody").0 == 404)
+    }
+
+    @Test func serveRefusesAnUnknownExecutor() throws {
+        let (code, _, err) = try runTool(["serve", "--store", "/nonexistent", "--executor", "threads"])
+        #expect(code != 0 && err.contains("threads"))
+    }
+}
+
+/// One HTTP/1.1 GET on 127.0.0.1 over a plain socket: (status, body).
+func httpGet(port: Int, path: String) throws -> (Int, String) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw FeatureStoreError(.storage, "socket() failed") }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else { throw FeatureStoreError(.storage, "cannot connect to 127.0.0.1:\(port)") }
+    let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+    guard write(fd, request, request.count) == request.count else { throw FeatureStoreError(.storage, "short write") }
+    var response = [UInt8](), buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = read(fd, &buffer, buffer.count)
+        if n <= 0 { break }
+        response += buffer[0..<n]
+    }
+    let text = String(decoding: response, as: UTF8.self)
+    let status = text.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+    let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+    return (status, body)
 }
 
 /// The embedding tools' `--publish NAME --store DIR`: the table they wrote becomes a version.
