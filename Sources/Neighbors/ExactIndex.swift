@@ -112,7 +112,7 @@ public final class ExactIndex: NeighborIndex {
                                  k: p.k, filter: filter, l2: metric == .l2, threads: p.threads ?? Parallel.threads)
             }
         }
-        return neighbors(from: heaps, metric: metric, table: table, queries: q, dimension: dimension)
+        return neighbors(from: heaps, metric: metric, table: table, queries: q, dimension: dimension, threads: p.threads ?? Parallel.threads)
     }
 
     public func save(to url: URL) throws {

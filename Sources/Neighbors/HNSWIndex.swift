@@ -571,6 +571,7 @@ public final class HNSWIndex: NeighborIndex {
         let q = try checkedQueries(queries, p, dimension: dimension, count: count, metric: metric)
         let nq = queries.rows, d = dimension
         let ef = max(p.ef ?? 64, p.k)
+        let workers = max(1, min(p.threads ?? Parallel.threads, nq))
         let heaps = HeapSet(queries: nq, k: p.k)
         let slots = table.slotCount
         let l2 = metric == .l2
@@ -578,10 +579,15 @@ public final class HNSWIndex: NeighborIndex {
             let restricts = filter.restricts || table.liveCount < slots
             q.withUnsafeBufferPointer { qp in
                 let box = UnsafeSendableBox((self, qp.baseAddress!, heaps, filter))
-                Parallel.forEachChunk(count: nq, threads: p.threads ?? Parallel.threads) { range in
+                // Workers take 16 queries at a time from a shared counter, so a thread that is slowed
+                // (hard queries, another process on its core) does not hold the batch back as a
+                // fixed split would.
+                let next = AtomicCounter()
+                DispatchQueue.concurrentPerform(iterations: workers) { _ in
                     let (index, qbase, heaps, filter) = box.value
                     let s = index.scratch()
-                    for qi in range {
+                    while case let lo = next.take(16), lo < nq {
+                      for qi in lo..<min(lo + 16, nq) {
                         let query = qbase + qi * d
                         let start = index.descend(query, from: index.entryPoint, top: Int(index.maxLevel), target: 0, s, locking: false, slots: slots)
                         index.searchLayer(query, entry: start, ef: ef, level: 0, s, filter: filter, restricts: restricts, locking: false, slots: slots)
@@ -591,12 +597,13 @@ public final class HNSWIndex: NeighborIndex {
                             let dist = -results.keys[i]
                             heaps.push(qi, l2 ? qn - dist : -dist, results.slots[i])
                         }
+                      }
                     }
                     index.recycle(s)
                 }
             }
         }
-        return neighbors(from: heaps, metric: metric, table: table, queries: q, dimension: d)
+        return neighbors(from: heaps, metric: metric, table: table, queries: q, dimension: d, threads: workers)
     }
 
     public func save(to url: URL) throws {

@@ -238,7 +238,7 @@ public final class IVFIndex: NeighborIndex {
                 }
             }
         }
-        return neighbors(from: heaps, metric: metric, table: table, queries: q, dimension: d)
+        return neighbors(from: heaps, metric: metric, table: table, queries: q, dimension: d, threads: threads)
     }
 
     public func save(to url: URL) throws {

@@ -346,13 +346,24 @@ func withSlotFilter<R>(_ filter: NeighborFilter?, table: IDTable, _ body: (SlotF
 
 /// Converts per-query top-k slots/scores to neighbours. L2 scores (`2 q.x - |x|^2`, or `-|q - x|^2`
 /// less `|q|^2`) become squared distances with the norms of `queries` (row-major, `dimension` wide).
-func neighbors(from heaps: HeapSet, metric: Metric, table: IDTable, queries: [Float], dimension d: Int) -> [[Neighbor]] {
-    let norms: [Float]? = metric != .l2 ? nil : queries.withUnsafeBufferPointer { p in
-        (0..<heaps.queries).map { dot(p.baseAddress! + $0 * d, p.baseAddress! + $0 * d, d) }
-    }
-    return (0..<heaps.queries).map { q in
-        heaps.sorted(q).map { score, slot in
-            Neighbor(id: table.id(slot), score: norms.map { max(0, $0[q] - score) } ?? score)
+func neighbors(from heaps: HeapSet, metric: Metric, table: IDTable, queries: [Float], dimension d: Int,
+               threads: Int = 1) -> [[Neighbor]] {
+    var lists = [[Neighbor]](repeating: [], count: heaps.queries)
+    queries.withUnsafeBufferPointer { qp in
+        lists.withUnsafeMutableBufferPointer { out in
+            // Each query's list is its own array, so the queries split across threads (the ids are
+            // new strings: at tens of thousands of queries a second this is not negligible).
+            let box = UnsafeSendableBox((qp.baseAddress!, out.baseAddress!, heaps, table))
+            Parallel.forEachChunk(count: heaps.queries, threads: threads, minimumChunk: 256) { range in
+                let (qbase, out, heaps, table) = box.value
+                for q in range {
+                    let norm = metric == .l2 ? dot(qbase + q * d, qbase + q * d, d) : 0
+                    out[q] = heaps.sorted(q).map { score, slot in
+                        Neighbor(id: table.id(slot), score: metric == .l2 ? max(0, norm - score) : score)
+                    }
+                }
+            }
         }
     }
+    return lists
 }
