@@ -7,8 +7,10 @@ import Solvers
 public struct DistributedALSModel: Sendable {
     public var userFactors: Matrix<Float>
     public var itemFactors: Matrix<Float>
-    /// Seconds per sweep.
-    public var sweepSeconds: [Double]
+    /// How the run went, as Solvers' `ALSModel` says it: the sweeps (`iterations`, one phase and
+    /// one `iterationSeconds` entry each, this rank's clock), two half-sweeps per sweep as
+    /// operator applications, the seed.
+    public var diagnostics: SolverDiagnostics
 }
 
 /// Solvers' `ALS` (the Cholesky row solver, implicit or explicit feedback) on a
@@ -53,16 +55,20 @@ public enum DistributedALS {
             zeroEmptyRows(&users, r.local)
             zeroEmptyRows(&items, rt.local)
         }
-        var seconds = [Double]()
+        var phases = [SolverPhase]()
         for sweep in 0 ..< c.iterations {
             let start = Date()
             try comm.counting("ALS user half-sweep") { try solve(r, target: &users, fixed: items, c) }
             try comm.counting("ALS item half-sweep") { try solve(rt, target: &items, fixed: users, c) }
             let bad = comm.max(Int32(users.allFinite && items.allFinite ? 0 : 1))
             if bad != 0 { throw SolverError.invalidInput("ALS: diverged in sweep \(sweep + 1): a factor became non-finite; lower alpha, raise the regularization or rescale the values") }
-            seconds.append(Date().timeIntervalSince(start))
+            phases.append(SolverPhase(name: "sweep \(sweep + 1)", seconds: Date().timeIntervalSince(start)))
         }
-        return DistributedALSModel(userFactors: users, itemFactors: items, sweepSeconds: seconds)
+        var diagnostics = SolverDiagnostics(
+            method: "distributed ALS (cholesky, \(c.feedback.rawValue), f = \(f), \(comm.size) ranks)", requested: 1, converged: 1,
+            iterations: c.iterations, operatorApplications: 2 * c.iterations, seed: c.seed, phases: phases)
+        diagnostics.iterationSeconds = phases.map(\.seconds)
+        return DistributedALSModel(userFactors: users, itemFactors: items, diagnostics: diagnostics)
     }
 
     /// Solves the rows of `m` (this rank's) into `target` (`f x localRows`) with `fixed`

@@ -89,7 +89,7 @@ public enum DistributedALSEmbedding {
         return DistributedALSReport(
             ranks: comm.size, users: data.userCount, items: data.itemCount, interactions: data.interactionCount,
             factors: c.factors, iterations: c.iterations, regularization: Double(c.regularization), alpha: Double(c.alpha),
-            feedback: c.feedback.rawValue, seed: c.seed, seconds: seconds, sweepSeconds: model.sweepSeconds,
+            feedback: c.feedback.rawValue, seed: c.seed, seconds: seconds, sweepSeconds: model.diagnostics.iterationSeconds ?? [],
             tables: tables.map { .init(name: output.appendingPathComponent($0.name).path, rows: $0.rows, columns: $0.columns) },
             traffic: traffic, localUsers: comm.allgather(Int64(data.localUserIDs.count)).map { Int($0) },
             localItems: comm.allgather(Int64(data.localItemIDs.count)).map { Int($0) })

@@ -110,17 +110,33 @@ func tokensMatch(_ presented: String, _ expected: String) -> Bool {
     return difference == 0
 }
 
+/// The body of `POST /v1/embeddings`: the table's path and the ``PublishOptions`` fields it may
+/// set (`name`, `version`, `valid_from`/`valid_to` as timestamps, `description`, `owner`,
+/// `tags`, `lineage`, `aliases`), decoded straight into the options the store takes.
 struct PublishRequest: Decodable {
     var table: String
-    var name: String
-    var version: String?
-    var validFrom: String?
-    var validTo: String?
-    var description: String?
-    var owner: String?
-    var tags: [String]?
-    var lineage: [String]?
-    var aliases: [String]?
+    var options: PublishOptions
+
+    private enum Key: String, CodingKey {
+        case table, name, version, validFrom, validTo, description, owner, tags, lineage, aliases
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        func timestamp(_ key: Key, _ field: String) throws -> Double? {
+            guard let text = try c.decodeIfPresent(String.self, forKey: key) else { return nil }
+            guard let t = Timestamp.parse(text) else { throw HTTPError(.badRequest, message: "\(field) \(text.debugDescription) is not a timestamp") }
+            return t
+        }
+        table = try c.decode(String.self, forKey: .table)
+        options = PublishOptions(
+            name: try c.decode(String.self, forKey: .name), version: try c.decodeIfPresent(String.self, forKey: .version),
+            validFrom: try timestamp(.validFrom, "valid_from"), validTo: try timestamp(.validTo, "valid_to"),
+            description: try c.decodeIfPresent(String.self, forKey: .description),
+            owner: try c.decodeIfPresent(String.self, forKey: .owner), tags: try c.decodeIfPresent([String].self, forKey: .tags),
+            lineage: try c.decodeIfPresent([String].self, forKey: .lineage) ?? [],
+            aliases: try c.decodeIfPresent([String].self, forKey: .aliases) ?? [])
+    }
 }
 
 struct AliasRequest: Decodable { var version: String }
@@ -181,7 +197,9 @@ extension EmbeddingServer {
         let buffer = try await bodyBytes(request)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        do { return try decoder.decode(T.self, from: Data(buffer.readableBytesView)) } catch {
+        do { return try decoder.decode(T.self, from: Data(buffer.readableBytesView)) } catch let error as HTTPError {
+            throw error   // a decoder's own message (a field that is JSON but not valid)
+        } catch {
             throw HTTPError(.badRequest, message: "request body is not the expected JSON: \(error)")
         }
     }
@@ -250,14 +268,7 @@ extension EmbeddingServer {
         router.post("/v1/embeddings") { request, _ in
             try authorize(request, write: true)
             let p = try await body(PublishRequest.self, request)
-            func time(_ text: String?, _ key: String) throws -> Double? {
-                guard let text else { return nil }
-                guard let t = Timestamp.parse(text) else { throw HTTPError(.badRequest, message: "\(key) \(text.debugDescription) is not a timestamp") }
-                return t
-            }
-            let result = try store.publish(table: URL(fileURLWithPath: p.table), options: PublishOptions(
-                name: p.name, version: p.version, validFrom: try time(p.validFrom, "valid_from"), validTo: try time(p.validTo, "valid_to"),
-                description: p.description, owner: p.owner, tags: p.tags, lineage: p.lineage ?? [], aliases: p.aliases ?? []))
+            let result = try store.publish(table: URL(fileURLWithPath: p.table), options: p.options)
             _ = try? online.refresh()
             return try JSON.encode(PublishReply(created: result.created, version: result.version), status: result.created ? .created : .ok)
         }

@@ -191,10 +191,17 @@ extension Checks {
             worst = max(worst, 1 - abs(dot))
         }
         if comm.rank == 0 {
-            print("eigen: \(comm.size) ranks, \(count) eigenpairs, largest \(result.values.last ?? 0), max relative eigenvalue difference \(valueError), max 1 - |cos| \(worst), PARPACK \(result.operatorApplications) products (ARPACK \(reference.diagnostics.operatorApplications))")
+            print("eigen: \(comm.size) ranks, \(count) eigenpairs, largest \(result.values.last ?? 0), max relative eigenvalue difference \(valueError), max 1 - |cos| \(worst), PARPACK \(result.diagnostics.operatorApplications) products (ARPACK \(reference.diagnostics.operatorApplications)), max relative residual \(result.diagnostics.maxRelativeResidual) (ARPACK \(reference.diagnostics.maxRelativeResidual))")
         }
         guard valueError <= 1e-10, worst <= 1e-8 else {
             throw CheckFailure("eigen: PARPACK differs from ARPACK (eigenvalues \(valueError), vectors \(worst))")
+        }
+        // The diagnostics are Solvers' record, and their residuals the true ones.
+        let diagnostics = result.diagnostics
+        guard diagnostics.allConverged, diagnostics.requested == count, diagnostics.relativeResiduals.count == count,
+              diagnostics.maxRelativeResidual <= 1e-8, diagnostics.seed == seed, diagnostics.subspaceSize == 3 * count,
+              diagnostics.operatorApplications > 0, diagnostics.totalSeconds > 0 else {
+            throw CheckFailure("eigen: PARPACK diagnostics \(diagnostics)")
         }
     }
 
@@ -245,6 +252,12 @@ extension Checks {
         }
         guard userError <= 1e-3, itemError <= 1e-3 else {
             throw CheckFailure("als: distributed factors differ from the single-process ones (users \(userError), items \(itemError))")
+        }
+        // The same record as the single-process model's.
+        let diagnostics = model.diagnostics
+        guard diagnostics.iterations == reference.diagnostics.iterations, diagnostics.iterationSeconds?.count == 4,
+              diagnostics.phases.count == 4, diagnostics.seed == seed, diagnostics.allConverged else {
+            throw CheckFailure("als: diagnostics \(diagnostics) (single-process \(reference.diagnostics))")
         }
     }
 }

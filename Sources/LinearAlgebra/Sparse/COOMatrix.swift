@@ -63,12 +63,10 @@ public struct COOMatrix<Scalar: BLASScalar>: Sendable {
         if let e = bad {
             throw SparseMatrixError("COOMatrix: entry \(e) at (row \(rowIndices[e]), column \(columnIndices[e])) is outside the \(rows) x \(columns) matrix")
         }
-        self.rows = rows
-        self.columns = columns
+        self.init(rows: rows, columns: columns)   // the empty builder's state, then the arrays
         self.rowIndices = rowIndices
         self.columnIndices = columnIndices
         self.values = values
-        self.firstInvalidEntry = nil
     }
 
     /// Number of entries appended so far (duplicates counted separately).
