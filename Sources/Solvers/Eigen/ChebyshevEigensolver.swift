@@ -15,8 +15,12 @@ import LinearAlgebra
 /// orthonormalised (CholeskyQR2, Householder when the block is ill-conditioned) and rotated by
 /// the Rayleigh-Ritz step (in double precision). `lower` comes from a short Lanczos run
 /// (its smallest Ritz value less the residual norm), `cut` is the block's smallest Ritz value
-/// after each step, so the filter sharpens as the block converges. The iteration stops when the
-/// `count` largest Ritz pairs have `||A x - θ x|| <= tolerance * max |θ|`.
+/// after each step, so the filter sharpens as the block converges. Each Ritz vector gets the
+/// degree its residual needs (ChASE's per-vector degrees: `log(residual / target) / acosh(t)`,
+/// at most `degree`), and the block drops a vector from its products once its degree is
+/// reached. Pairs with `||A x - θ x|| <= tolerance * max |θ|` are locked (kept aside, never
+/// filtered or rotated again; the active block is orthogonalised against them) until the
+/// `count` largest have converged.
 ///
 /// The filter needs a gap: when the largest eigenvalue's multiplicity reaches the block size
 /// (a normalised adjacency has eigenvalue 1 once per connected component: wiki-vote's 24
@@ -27,10 +31,12 @@ import LinearAlgebra
 /// (``SolverDiagnostics/method`` says how often the block grew).
 ///
 /// Convergence of the `i`-th pair goes with `θ_i` against `θ_(b+1)`: a block half as large
-/// again as the count (the default) with a degree-16 filter was the fastest of the settings
-/// tried on slashdot's normalised adjacency (block 2k with degree 10 or 20 took longer). Each iteration costs `m + 1`
-/// block products and two `n x b` orthonormalisations; with ARPACK the same work is `b` times
-/// as many single-vector products and O(n ncv^2) of level-2 Lanczos work.
+/// again as the count (the default) was the fastest of the settings tried on slashdot's
+/// normalised adjacency (block 2k took longer). Each iteration costs at most `m + 1` block
+/// products and two orthonormalisations of the active block; with ARPACK the same work is
+/// single-vector products and O(n ncv^2) of level-2 Lanczos work. On slashdot (top 64) the
+/// per-vector degrees and locking take 10,941 one-vector products where one degree for all
+/// took 13,192, in the same 8 iterations.
 ///
 /// ```swift
 /// let n: CSRMatrix<Float> = ...                      // symmetric, e.g. a normalised adjacency
@@ -44,7 +50,8 @@ public enum ChebyshevEigensolver {
         public var count: Int
         /// Vectors in the block (default `min(n, max(3 count / 2, count + 8))`).
         public var blockSize: Int?
-        /// Degree of the Chebyshev filter applied per iteration.
+        /// The largest degree of the Chebyshev filter a vector gets per iteration (the first
+        /// iteration uses it for all; then each vector gets what its residual needs, at most this).
         public var degree: Int
         /// Relative residual `||A x - θ x|| / max |θ|` every wanted pair must reach (default
         /// `48 ulpOfOne` of the scalar: 5.7e-6 in `Float`, 1.1e-14 in `Double`; the float32
@@ -101,79 +108,163 @@ public enum ChebyshevEigensolver {
 
         var clock = PhaseClock()
         var applications = 0
+        let k = c.count
         // 1. The bottom of the spectrum (the filter's damped interval starts there).
         let bounds = clock.measure("spectrum estimate") { lanczosBounds(a, steps: min(c.lanczosSteps, n), seed: c.seed) }
         applications += bounds.steps
-        // 2. A Gaussian start block, orthonormalised, and its Ritz values.
+        // 2. A Gaussian start block: the active vectors, as rows. Converged pairs move to `locked`
+        // (descending, never filtered or rotated again); the active block works on the rest.
         var xt: Matrix<S> = clock.measure("start block") { gaussianRows(b, n, seed: c.seed &+ 1) }
         var wt = Matrix<S>(rows: b, columns: n)
-        var ritz: (values: [Double], xt: Matrix<S>, wt: Matrix<S>) = ([], xt, wt)
-        var residuals = [Double]()
-        var lower = bounds.lower
-        func scale() -> Double { Swift.max(abs(ritz.values.first!), abs(ritz.values.last!), Double.leastNormalMagnitude) }
-        func convergedCount() -> Int { residuals.prefix { $0 <= tolerance * scale() }.count }
-        /// Orthonormalise `xt`, then Rayleigh-Ritz with one block product and the residuals.
+        var locked = Matrix<S>(rows: 0, columns: n), lockedValues = [Double](), lockedResiduals = [Double]()
+        var values = [Double](), residuals = [Double]()   // the active Ritz values (descending), residuals of its wanted pairs
+        var lower = bounds.lower, top = 0.0
+        func scale() -> Double { Swift.max(top, Double.leastNormalMagnitude) }
+        func wanted() -> Int { k - lockedValues.count }
+        /// Orthonormalise the active block (against the locked vectors too), Rayleigh-Ritz with
+        /// one block product, residuals; then lock the converged leading pairs.
         func project() throws {
-            try clock.measure("orthonormalise") { try choleskyOrthonormalizeRows(&xt, passes: 2) }
-            sparseProduct(a, xt, into: &wt); applications += b
-            ritz = try clock.measure("Rayleigh-Ritz") { try rayleighRitz(qt: xt, wt: wt) }
-            xt = ritz.xt; wt = ritz.wt
-            lower = Swift.min(lower, ritz.values.last!)
-            residuals = clock.measure("residuals") { residualNorms(xt: xt, wt: wt, values: ritz.values, count: c.count) }
+            try clock.measure("orthonormalise") {
+                if locked.rows > 0 { projectOut(locked, from: &xt) }
+                try choleskyOrthonormalizeRows(&xt, passes: 2, equilibrate: true)
+            }
+            sparseProduct(a, xt, into: &wt); applications += xt.rows
+            let r = try clock.measure("Rayleigh-Ritz") { try rayleighRitz(qt: xt, wt: wt) }
+            values = r.values; xt = r.xt; wt = r.wt
+            top = Swift.max(top, abs(values.first!), abs(values.last!))
+            lower = Swift.min(lower, values.last!)
+            residuals = clock.measure("residuals") { residualNorms(xt: xt, wt: wt, values: values, count: wanted()) }
+            let p = residuals.prefix { $0 <= tolerance * scale() }.count
+            if p > 0 {
+                locked = appendingRows(locked, rows(xt, 0..<p))
+                lockedValues += values[0..<p]; lockedResiduals += residuals[0..<p]
+                xt = rows(xt, p..<xt.rows); wt = rows(wt, p..<wt.rows)
+                values.removeFirst(p); residuals.removeFirst(p)
+            }
         }
         try project()
         var iterations = 0, growths = 0
-        var history = [Double]()            // the largest wanted residual after each iteration
+        var history = [Double]()            // the largest unconverged wanted residual after each iteration
         var t0 = Matrix<S>(rows: b, columns: n), t1 = Matrix<S>(rows: b, columns: n)
-        while convergedCount() < c.count && iterations < c.maxIterations {
+        while wanted() > 0 && iterations < c.maxIterations {
             iterations += 1
-            // 3. A stall (the wanted residuals fell by less than 2x over two iterations) means
-            // that no filter separates the block from the rest of the spectrum: the top
-            // eigenvalue's multiplicity reaches the block. Grow the block by half with fresh
-            // Gaussian vectors and start from its Ritz pairs.
-            if b < n, history.count >= 3, history[history.count - 1] > 0.5 * history[history.count - 3] {
+            // 3. A stall (the wanted residuals fell by less than 2x over two iterations) while the
+            // filter can barely separate the last wanted pair from the block's bottom (a gain
+            // below 2 per iteration) means that the top eigenvalue's multiplicity reaches the
+            // block. Grow the block by half with fresh Gaussian vectors and start from its Ritz
+            // pairs. (A stall at a good gain is the precision floor: growing would not help.)
+            if b < n, history.count >= 3, history[history.count - 1] > 0.5 * history[history.count - 3],
+               filterGain(values[wanted() - 1], lower: lower, cut: values.last!, degree: c.degree) < 2 {
                 let extra = Swift.min(n - b, Swift.max(8, b / 2))
                 growths += 1
                 xt = appendingRows(xt, gaussianRows(extra, n, seed: c.seed &+ 1 &+ UInt64(growths)))
                 b += extra
-                wt = Matrix<S>(rows: b, columns: n); t0 = wt; t1 = wt
+                wt = Matrix<S>(rows: xt.rows, columns: n); t0 = Matrix<S>(rows: b, columns: n); t1 = t0
                 try project()
                 history.removeAll()
+                if wanted() == 0 { break }
             }
-            // 4. Filter: p_m(A) X with p_m the Chebyshev polynomial on [lower, cut].
-            let cut = ritz.values.last!
+            // 4. Filter: T_(m_i) of A mapped from [lower, cut] onto [-1, 1], each Ritz vector to the
+            // degree its residual needs.
+            let cut = values.last!
             if !(cut > lower) { lower = cut - Swift.max(1e-3 * scale(), abs(cut) * 1e-3) }
-            clock.measure("filter") {
-                chebyshevFilter(a, &xt, degree: c.degree, lower: lower, cut: cut, t0: &t0, t1: &t1, spare: &wt)
+            let degrees = filterDegrees(values: values, residuals: residuals, goal: tolerance * scale(),
+                                        lower: lower, cut: cut, maximum: c.degree)
+            let order = degrees.indices.sorted { (degrees[$0], $0) < (degrees[$1], $1) }
+            try clock.measure("filter") {
+                applications += chebyshevFilter(a, &xt, degrees: degrees, order: order, lower: lower, cut: cut, t0: &t0, t1: &t1, out: &wt)
+                try checkFinite(xt, "ChebyshevEigensolver: the filtered block")
             }
-            applications += c.degree * b
-            try checkFinite(xt, "ChebyshevEigensolver: the filtered block")
-            // 5. Orthonormalise in place (no new block per iteration), Rayleigh-Ritz, residuals.
+            // 5. Orthonormalise in place (no new block per iteration), Rayleigh-Ritz, residuals, lock.
             try project()
-            history.append(residuals.prefix(c.count).max()! / scale())
+            history.append((residuals.max() ?? 0) / scale())
         }
-        // The count largest, ascending, as columns.
-        let k = c.count
-        let values = (0..<k).reversed().map { S(ritz.values[$0]) }
+        // The count largest, ascending, as columns: the locked pairs and the active leading ones.
+        let remaining = wanted()
+        let allValues = lockedValues + values.prefix(remaining), allResiduals = lockedResiduals + residuals.prefix(remaining)
+        let found = appendingRows(locked, rows(xt, 0..<remaining))
+        let ascending = allValues.indices.sorted { (allValues[$0], $0) < (allValues[$1], $1) }
         var vectors = Matrix<S>(rows: n, columns: k)
-        xt.withUnsafeBufferPointer { x in
+        found.withUnsafeBufferPointer { x in
             vectors.elements.withUnsafeMutableBufferPointer { v in
-                for (column, row) in (0..<k).reversed().enumerated() {
-                    for i in 0..<n { v[column * n + i] = x[i * b + row] }
+                for (column, row) in ascending.enumerated() {
+                    for i in 0..<n { v[column * n + i] = x[i * k + row] }
                 }
             }
         }
-        let relative = residuals.map { $0 / scale() }
         let grown = growths == 0 ? "" : ", grown \(growths) times on a stall"
-        var d = SolverDiagnostics(method: "Chebyshev-filtered subspace iteration (block \(b)\(grown), degree \(c.degree))",
-                                  requested: k, converged: convergedCount(), iterations: iterations,
+        var d = SolverDiagnostics(method: "Chebyshev-filtered subspace iteration (block \(b)\(grown), degree at most \(c.degree), locking)",
+                                  requested: k, converged: lockedValues.count, iterations: iterations,
                                   operatorApplications: applications, seed: c.seed)
-        d.relativeResiduals = relative.reversed()
+        d.relativeResiduals = ascending.map { allResiduals[$0] / scale() }
         d.phases = clock.phases
         d.subspaceSize = b
         d.tolerance = tolerance
         d.which = "largest algebraic"
-        return SymmetricEigenResult(values: values, vectors: vectors, diagnostics: d)
+        return SymmetricEigenResult(values: ascending.map { S(allValues[$0]) }, vectors: vectors, diagnostics: d)
+    }
+
+    /// Rows `range` of the wide `m`, as a new wide block.
+    static func rows<S: BLASScalar>(_ m: Matrix<S>, _ range: Range<Int>) -> Matrix<S> {
+        let p = m.rows, q = range.count, n = m.columns
+        if q == p { return m }
+        var out = Matrix<S>(rows: q, columns: n)
+        if q == 0 { return out }
+        out.elements.withUnsafeMutableBufferPointer { o in
+            m.elements.withUnsafeBufferPointer { x in
+                for j in 0..<n { (o.baseAddress! + j * q).update(from: x.baseAddress! + j * p + range.lowerBound, count: q) }
+            }
+        }
+        return out
+    }
+
+    /// `X <- X - (X Q') Q` twice (classical Gram-Schmidt, twice is enough) for the orthonormal
+    /// rows `q` and the rows of the wide `xt`: two GEMMs of `2 rows(X) rows(Q) n` flops a pass.
+    static func projectOut<S: BLASScalar>(_ q: Matrix<S>, from xt: inout Matrix<S>) {
+        let a = xt.rows, l = q.rows, n = xt.columns
+        for _ in 0..<2 {
+            let overlap = Matrix.product(xt, .none, q, .transpose)          // a x l
+            overlap.withUnsafeBufferPointer { c in
+                q.withUnsafeBufferPointer { qp in
+                    xt.withUnsafeMutableBufferPointer { x in
+                        S.blasGemm(.none, .none, Int32(a), Int32(n), Int32(l), -1, c.baseAddress!, Int32(a),
+                                   qp.baseAddress!, Int32(l), 1, x.baseAddress!, Int32(a))
+                    }
+                }
+            }
+        }
+    }
+
+    /// `T_m(t)` at `t = (θ - centre) / halfWidth` of `[lower, cut]`: what a degree-`m` filter
+    /// multiplies an eigencomponent at `θ` by, against at most 1 inside the interval.
+    static func filterGain(_ theta: Double, lower: Double, cut: Double, degree m: Int) -> Double {
+        let t = (theta - (cut + lower) / 2) / ((cut - lower) / 2)
+        return t > 1 ? cosh(Double(m) * acosh(t)) : 1
+    }
+
+    /// The filter degree of each Ritz pair (`values` descending, `residuals` of the wanted
+    /// first ones): `T_m(t)` grows like `exp(m acosh t) / 2` at `t = (θ - centre) / halfWidth`,
+    /// so `m = log(residual / target) / acosh(t)` brings the pair to `target = goal / 8` (Zhou
+    /// and Saad; ChASE's per-vector degrees; aiming below the goal lands the pairs under it in
+    /// one step instead of several near float32's floor), rounded up to a multiple of 4 (fewer
+    /// distinct degrees to compact the block for) and at most `maximum`; 0 (kept as it is) for a
+    /// pair already under the target; the block's other vectors get the largest wanted degree.
+    static func filterDegrees(values: [Double], residuals: [Double], goal: Double, lower: Double, cut: Double,
+                              maximum: Int) -> [Int] {
+        let halfWidth = (cut - lower) / 2, centre = (cut + lower) / 2, target = goal / 8
+        var degrees = [Int](repeating: maximum, count: values.count)
+        var largest = 0
+        for i in residuals.indices {
+            if residuals[i] <= target { degrees[i] = 0; continue }
+            let t = (values[i] - centre) / halfWidth
+            if t > 1 {
+                let need = Swift.max(1, Int((log(residuals[i] / target) / acosh(t)).rounded(.up)))
+                degrees[i] = Swift.min(maximum, (need + 3) / 4 * 4)
+            }
+            largest = Swift.max(largest, degrees[i])
+        }
+        for i in residuals.count..<values.count { degrees[i] = largest }
+        return degrees
     }
 
     /// `rows` seeded Gaussian vectors of length `n`, as the rows of a wide block.
@@ -198,45 +289,103 @@ public enum ChebyshevEigensolver {
         return out
     }
 
-    /// `X <- p_m(A) X` (rows of the wide `xt` are the vectors) with the three-term recurrence
-    /// `T_(j+1) = (2 / e) (A T_j - c T_j) - T_(j-1)`, `c` and `e` the centre and half-width of
-    /// `[lower, cut]`; `t0`, `t1` and `spare` are work blocks of the same shape.
-    static func chebyshevFilter<S: BLASScalar>(_ a: CSRMatrix<S>, _ xt: inout Matrix<S>, degree m: Int, lower: Double, cut: Double,
-                                               t0: inout Matrix<S>, t1: inout Matrix<S>, spare: inout Matrix<S>) {
+    /// `x_i <- T_(m_i)(B) x_i` for every vector `x_i` (a row of the wide `xt`), each with its own
+    /// degree, where `B = (A - c I) / e` maps `[lower, cut]` onto `[-1, 1]`: the three-term
+    /// recurrence `T_(j+1) = 2 B T_j - T_(j-1)` run on all vectors at once while their degrees
+    /// last. `order` lists the vectors by ascending degree (`degrees[order[i]]` ascending); the
+    /// result holds them in that order. A vector leaves the block when its degree is reached
+    /// (its column is copied out, the others compacted), so a vector that needs a low degree
+    /// costs no products after it. `t0`, `t1` and `out` are work blocks of `xt`'s shape; `xt`'s
+    /// storage is overwritten. Returns the one-vector products made.
+    static func chebyshevFilter<S: BLASScalar>(_ a: CSRMatrix<S>, _ xt: inout Matrix<S>, degrees: [Int], order: [Int],
+                                               lower: Double, cut: Double,
+                                               t0: inout Matrix<S>, t1: inout Matrix<S>, out: inout Matrix<S>) -> Int {
+        let b = xt.rows, n = xt.columns
         let e = (cut - lower) / 2, centre = (cut + lower) / 2
-        // T1 = (A X - c X) / e
-        sparseProduct(a, xt, into: &t1)
-        combine(&t1, 1 / e, -centre / e, xt, nil)
-        swap(&t0, &xt)                  // t0 = T0 (xt's storage is now spare)
-        for _ in 1..<m {
-            sparseProduct(a, t1, into: &spare)
-            // T2 = (2/e) (A T1) - (2c/e) T1 - T0, written into spare
-            combine(&spare, 2 / e, -2 * centre / e, t1, t0)
-            swap(&t0, &t1)              // t0 = T1
-            swap(&t1, &spare)           // t1 = T2, spare = old T0
-        }
-        swap(&xt, &t1)                  // xt = T_m
-    }
-
-    /// `y <- alpha y + beta x - z` (z optional), element by element.
-    static func combine<S: BLASScalar>(_ y: inout Matrix<S>, _ alpha: Double, _ beta: Double, _ x: Matrix<S>, _ z: Matrix<S>?) {
-        let al = S(alpha), be = S(beta)
-        let count = y.elements.count
-        y.elements.withUnsafeMutableBufferPointer { yp in
-            x.elements.withUnsafeBufferPointer { xp in
-                let yb = UnsafeSendableBox(yp.baseAddress!), xb = UnsafeSendableBox(xp.baseAddress!)
-                if let z {
-                    z.elements.withUnsafeBufferPointer { zp in
-                        let zb = UnsafeSendableBox(zp.baseAddress!)
-                        Parallel.forEachChunk(count: count, minimumChunk: 1 << 16) { r in
-                            for i in r { yb.value[i] = al * yb.value[i] + be * xb.value[i] - zb.value[i] }
+        var products = 0
+        xt.elements.withUnsafeMutableBufferPointer { px in
+            t0.elements.withUnsafeMutableBufferPointer { pt0 in
+                t1.elements.withUnsafeMutableBufferPointer { pt1 in
+                    out.elements.withUnsafeMutableBufferPointer { po in
+                        let x = px.baseAddress!, o = po.baseAddress!
+                        // p0 = T_(j-1), p1 = T_j, p2 = scratch; the active vectors are order[s..<b], width w.
+                        var p0 = pt0.baseAddress!, p1 = pt1.baseAddress!, p2 = x
+                        var s = 0
+                        while s < b && degrees[order[s]] == 0 { s += 1 }
+                        copyColumns(from: x, width: b, columns: order[0..<s].map { $0 }, to: o, outWidth: b, at: 0, rows: n)
+                        var w = b - s
+                        if w == 0 { return }
+                        copyColumns(from: x, width: b, columns: Array(order[s..<b]), to: p0, outWidth: w, at: 0, rows: n)
+                        func product(_ from: UnsafeMutablePointer<S>, _ to: UnsafeMutablePointer<S>) {
+                            a.multiply(rowMajor: UnsafeBufferPointer(start: from, count: n * w), columns: w,
+                                       into: UnsafeMutableBufferPointer(start: to, count: n * w))
+                            products += w
+                        }
+                        // T1 = B T0
+                        product(p0, p1)
+                        combine(p1, count: n * w, 1 / e, -centre / e, p0, nil)
+                        var j = 1
+                        while true {
+                            // Vectors whose degree is j are done: copy them out, compact the rest.
+                            var f = s
+                            while f < b && degrees[order[f]] == j { f += 1 }
+                            if f > s {
+                                copyColumns(from: p1, width: w, columns: Array(0..<(f - s)), to: o, outWidth: b, at: s, rows: n)
+                                let keep = Array((f - s)..<w)
+                                if keep.isEmpty { break }
+                                copyColumns(from: p1, width: w, columns: keep, to: p2, outWidth: keep.count, at: 0, rows: n)
+                                swap(&p1, &p2)
+                                copyColumns(from: p0, width: w, columns: keep, to: p2, outWidth: keep.count, at: 0, rows: n)
+                                swap(&p0, &p2)
+                                w = keep.count; s = f
+                            }
+                            // T_(j+1) = 2 B T_j - T_(j-1), into the scratch block.
+                            product(p1, p2)
+                            combine(p2, count: n * w, 2 / e, -2 * centre / e, p1, p0)
+                            (p0, p1, p2) = (p1, p2, p0)
+                            j += 1
                         }
                     }
-                } else {
-                    Parallel.forEachChunk(count: count, minimumChunk: 1 << 16) { r in
-                        for i in r { yb.value[i] = al * yb.value[i] + be * xb.value[i] }
-                    }
                 }
+            }
+        }
+        swap(&xt, &out)
+        return products
+    }
+
+    /// Columns `columns` of the row-major `rows x width` block at `from`, written to columns
+    /// `at..<at + columns.count` of the row-major `rows x outWidth` block at `to` (in parallel
+    /// over rows; the two blocks must not overlap).
+    static func copyColumns<S: BLASScalar>(from: UnsafeMutablePointer<S>, width: Int, columns: [Int],
+                                           to: UnsafeMutablePointer<S>, outWidth: Int, at: Int, rows: Int) {
+        if columns.isEmpty { return }
+        let f = UnsafeSendableBox(from), t = UnsafeSendableBox(to)
+        let contiguous = columns.count == columns.last! - columns.first! + 1
+        columns.withUnsafeBufferPointer { cp in
+            let c = UnsafeSendableBox(UnsafeMutablePointer(mutating: cp.baseAddress!))
+            let count = cp.count, first = cp[0]
+            Parallel.forEachChunk(count: rows, minimumChunk: 4096) { range in
+                for r in range {
+                    let src = f.value + r * width, dst = t.value + r * outWidth + at
+                    if contiguous { dst.update(from: src + first, count: count) } else { for i in 0..<count { dst[i] = src[c.value[i]] } }
+                }
+            }
+        }
+    }
+
+    /// `y <- alpha y + beta x - z` (z optional), element by element, over `count` elements.
+    static func combine<S: BLASScalar>(_ y: UnsafeMutablePointer<S>, count: Int, _ alpha: Double, _ beta: Double,
+                                       _ x: UnsafeMutablePointer<S>, _ z: UnsafeMutablePointer<S>?) {
+        let al = S(alpha), be = S(beta)
+        let yb = UnsafeSendableBox(y), xb = UnsafeSendableBox(x)
+        if let z {
+            let zb = UnsafeSendableBox(z)
+            Parallel.forEachChunk(count: count, minimumChunk: 1 << 16) { r in
+                for i in r { yb.value[i] = al * yb.value[i] + be * xb.value[i] - zb.value[i] }
+            }
+        } else {
+            Parallel.forEachChunk(count: count, minimumChunk: 1 << 16) { r in
+                for i in r { yb.value[i] = al * yb.value[i] + be * xb.value[i] }
             }
         }
     }
