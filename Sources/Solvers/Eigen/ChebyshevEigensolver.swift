@@ -129,8 +129,7 @@ public enum ChebyshevEigensolver {
                 try choleskyOrthonormalizeRows(&xt, passes: 2, equilibrate: true)
             }
             sparseProduct(a, xt, into: &wt); applications += xt.rows
-            let r = try clock.measure("Rayleigh-Ritz") { try rayleighRitz(qt: xt, wt: wt) }
-            values = r.values; xt = r.xt; wt = r.wt
+            values = try clock.measure("Rayleigh-Ritz") { try rayleighRitz(qt: &xt, wt: &wt) }
             top = Swift.max(top, abs(values.first!), abs(values.last!))
             lower = Swift.min(lower, values.last!)
             residuals = clock.measure("residuals") { residualNorms(xt: xt, wt: wt, values: values, count: wanted()) }
@@ -390,31 +389,54 @@ public enum ChebyshevEigensolver {
         }
     }
 
-    /// The Rayleigh-Ritz step on an orthonormal `qt` (rows) and `wt = (A Q)'`: the projected
-    /// `H = Q'AQ` formed and diagonalised in double precision (its entries are sums over `n`
-    /// terms, which float32 would round to about `sqrt(n) eps`), the Ritz vectors `X = Q S` and
-    /// their images `A X = (A Q) S` by GEMMs in the block's precision, Ritz values descending.
-    static func rayleighRitz<S: BLASScalar>(qt: Matrix<S>, wt: Matrix<S>) throws -> (values: [Double], xt: Matrix<S>, wt: Matrix<S>) {
+    /// The Rayleigh-Ritz step on an orthonormal `qt` (rows) and `wt = (A Q)'`, in place: the
+    /// projected `H = Q'AQ` formed and diagonalised in double precision (its entries are sums
+    /// over `n` terms, which float32 would round to about `sqrt(n) eps`), then `qt` and `wt`
+    /// overwritten with the Ritz vectors `X = Q S` and their images `A X = (A Q) S` (slabbed
+    /// GEMMs in the block's precision, no new block); returns the Ritz values, descending.
+    static func rayleighRitz<S: BLASScalar>(qt: inout Matrix<S>, wt: inout Matrix<S>) throws -> [Double] {
         let b = qt.rows
-        var h = Matrix.product(widened(qt), .none, widened(wt), .transpose)
+        var h = projected(qt, wt)
         for i in 0..<b { for j in 0..<i { let s = (h[i, j] + h[j, i]) / 2; h[i, j] = s; h[j, i] = s } }
         let eig = try h.symmetricEigen()
-        // Descending order: reverse the columns.
-        var s = Matrix<S>(rows: b, columns: b)
-        for j in 0..<b { for i in 0..<b { s[i, j] = S(eig.vectors[i, b - 1 - j]) } }
-        return (eig.values.reversed(), Matrix.product(s, .transpose, qt, .none), Matrix.product(s, .transpose, wt, .none))
+        // S' with the columns of S in descending order of their values.
+        var st = Matrix<S>(rows: b, columns: b)
+        for j in 0..<b { for i in 0..<b { st[j, i] = S(eig.vectors[i, b - 1 - j]) } }
+        multiplyInPlace(st, &qt)
+        multiplyInPlace(st, &wt)
+        return eig.values.reversed()
     }
 
-    /// `m` in double precision (an element loop the specialisations of `run` compile
-    /// to a conversion, where `Matrix.converted(to:)` from this generic code would not).
+    /// `Q'W = qt wt'` in double precision, accumulated over slabs of 2 MiB: each slab of both
+    /// blocks widened into a scratch buffer and added by a DGEMM, so the `n x b` blocks are
+    /// never copied whole into double.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func widened<S: BLASScalar>(_ m: Matrix<S>) -> Matrix<Double> {
-        var out = [Double](repeating: 0, count: m.elements.count)
-        m.elements.withUnsafeBufferPointer { p in
-            out.withUnsafeMutableBufferPointer { o in for i in 0..<p.count { o[i] = Double(p[i]) } }
+    static func projected<S: BLASScalar>(_ qt: Matrix<S>, _ wt: Matrix<S>) -> Matrix<Double> {
+        let b = qt.rows, n = qt.columns
+        var h = Matrix<Double>(rows: b, columns: b)
+        if b == 0 || n == 0 { return h }
+        let slab = Swift.max(1, Swift.min(n, (1 << 18) / b))
+        var qs = [Double](repeating: 0, count: b * slab), ws = [Double](repeating: 0, count: b * slab)
+        qt.elements.withUnsafeBufferPointer { q in
+            wt.elements.withUnsafeBufferPointer { w in
+                qs.withUnsafeMutableBufferPointer { qs in
+                    ws.withUnsafeMutableBufferPointer { ws in
+                        h.elements.withUnsafeMutableBufferPointer { hp in
+                            var c0 = 0
+                            while c0 < n {
+                                let c = Swift.min(slab, n - c0), start = c0 * b
+                                for i in 0..<(c * b) { qs[i] = Double(q[start + i]); ws[i] = Double(w[start + i]) }
+                                Double.blasGemm(.none, .transpose, Int32(b), Int32(b), Int32(c), 1, qs.baseAddress!, Int32(b),
+                                                ws.baseAddress!, Int32(b), c0 == 0 ? 0 : 1, hp.baseAddress!, Int32(b))
+                                c0 += c
+                            }
+                        }
+                    }
+                }
+            }
         }
-        return Matrix(rows: m.rows, columns: m.columns, elements: out)
+        return h
     }
 
     /// `||A x_i - θ_i x_i||` for the first `count` rows of `xt` (Ritz vectors) and `wt` (their images).
