@@ -22,7 +22,7 @@ func argument(_ name: String, _ fallback: String? = nil) -> String? {
 func flag(_ name: String) -> Bool { CommandLine.arguments.contains(name) }
 
 guard let edges = argument("--edges") else {
-    FileHandle.standardError.write(Data("usage: solvers-compare --edges FILE [--rank 64] [--oversamples 10] [--power-iterations 4] [--tol 0] [--repeats 1] [--skip-svds] [--skip-eigsh] [--skip-arpack-eigsh] [--cheb-block B] [--cheb-degree M] [--threads 2]\n".utf8))
+    FileHandle.standardError.write(Data("usage: solvers-compare --edges FILE [--rank 64] [--oversamples 10] [--power-iterations 4] [--tol 0] [--repeats 1] [--skip-randomized] [--skip-svds] [--skip-eigsh] [--skip-arpack-eigsh] [--cheb-block B] [--cheb-degree M] [--cheb-max-iterations I] [--threads 2]\n".utf8))
     exit(2)
 }
 let rank = Int(argument("--rank", "64")!)!
@@ -56,13 +56,15 @@ let n = graph.nodeCount
 let a = try CSRMatrix<Float>(rows: n, columns: n, rowOffsets: arrays.rowOffsets, columnIndices: arrays.columnIndices, values: arrays.values)
 FileHandle.standardError.write(Data("solvers-compare: \(n) nodes, \(a.nonzeroCount) nonzeros, read in \(String(format: "%.2f", Date().timeIntervalSince(readStart))) s\n".utf8))
 
-let (seconds, runs, svd) = try timed {
-    try RandomizedSVD.compute(a, .init(rank: rank, oversamples: oversamples, powerIterations: powerIterations, seed: 0, computeResiduals: false))
+if !flag("--skip-randomized") {
+    let (seconds, runs, svd) = try timed {
+        try RandomizedSVD.compute(a, .init(rank: rank, oversamples: oversamples, powerIterations: powerIterations, seed: 0, computeResiduals: false))
+    }
+    let r = svd.relativeResiduals(a)
+    emit(["tool": "swift", "method": "swift-randomized", "seconds": seconds, "runs": runs,
+          "max_residual": max(r.left.max() ?? 0, r.right.max() ?? 0), "k": rank, "p": oversamples, "q": powerIterations,
+          "phases": Dictionary(svd.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)])
 }
-let r = svd.relativeResiduals(a)
-emit(["tool": "swift", "method": "swift-randomized", "seconds": seconds, "runs": runs,
-      "max_residual": max(r.left.max() ?? 0, r.right.max() ?? 0), "k": rank, "p": oversamples, "q": powerIterations,
-      "phases": Dictionary(svd.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)])
 
 if !flag("--skip-svds") {
     let (seconds, runs, svd) = try timed {
@@ -112,10 +114,12 @@ if !flag("--skip-eigsh") {
     // ARPACK's one-vector Lanczos), to its default tolerance (48 ulp), checked the same way.
     let (chebSeconds, chebRuns, cheb) = try timed {
         try ChebyshevEigensolver.largest(normalized, .init(count: rank, blockSize: argument("--cheb-block", nil).flatMap { Int($0) },
-                                                           degree: Int(argument("--cheb-degree", "16")!)!, seed: 0))
+                                                           degree: Int(argument("--cheb-degree", "16")!)!,
+                                                           maxIterations: Int(argument("--cheb-max-iterations", "300")!)!, seed: 0))
     }
     emit(["tool": "swift", "method": "swift-eigsh-chebyshev", "seconds": chebSeconds, "runs": chebRuns,
           "max_residual": maxResidual(cheb), "k": rank,
           "operator_applications": cheb.diagnostics.operatorApplications, "iterations": cheb.diagnostics.iterations,
+          "converged": cheb.diagnostics.converged, "method_detail": cheb.diagnostics.method,
           "phases": Dictionary(cheb.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)])
 }

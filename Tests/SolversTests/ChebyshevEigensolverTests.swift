@@ -12,25 +12,66 @@ import LinearAlgebra
         for (i, j) in TestMatrices.chungLuEdges(rows: n, columns: n, averageDegree: 6, seed: seed) where i != j {
             a[i, j] = 1; a[j, i] = 1
         }
+        return normalised(a)
+    }
+
+    /// `D^-1/2 A D^-1/2` of a symmetric 0/1 adjacency without isolated nodes.
+    static func normalised(_ adjacency: Matrix<Double>) -> Matrix<Double> {
+        var a = adjacency
+        let n = a.rows
         let d = (0..<n).map { i in (0..<n).reduce(0.0) { $0 + a[i, $1] } }
         for i in 0..<n { for j in 0..<n where a[i, j] != 0 { a[i, j] /= (d[i] * d[j]).squareRoot() } }
         return a
     }
 
-    @Test(arguments: ScalarKind.allCases)
-    func largestEigenpairsMatchLAPACK(scalar: ScalarKind) throws {
-        switch scalar {
-        case .float: try largest(Float.self, scalar)
-        case .double: try largest(Double.self, scalar)
+    /// The normalised adjacency of `components` disjoint connected graphs of 8 to 20 nodes each
+    /// (a path, a triangle at its start so that no component is bipartite, and seeded random
+    /// chords): eigenvalue 1 has multiplicity `components`, as on a real graph with many
+    /// connected components (wiki-vote has 24).
+    static func componentsAdjacency(components: Int, seed: UInt64) -> Matrix<Double> {
+        var rng = Xoshiro256(seed: seed)
+        let sizes = (0..<components).map { _ in 8 + Int(rng.nextUniform() * 13) }
+        var a = Matrix<Double>(rows: sizes.reduce(0, +), columns: sizes.reduce(0, +))
+        var start = 0
+        for s in sizes {
+            func link(_ i: Int, _ j: Int) { if i != j { a[start + i, start + j] = 1; a[start + j, start + i] = 1 } }
+            for i in 1..<s { link(i - 1, i) }
+            link(0, 2)
+            for _ in 0..<s { link(Int(rng.nextUniform() * Double(s)), Int(rng.nextUniform() * Double(s))) }
+            start += s
+        }
+        return normalised(a)
+    }
+
+    /// The test graphs: a power-law graph, and one whose top eigenvalue's multiplicity (24)
+    /// exceeds the default block (16 for 8 pairs), so the run must grow its block.
+    enum Graph: String, CaseIterable, Sendable { case powerLaw, manyComponents }
+
+    @Test(arguments: ScalarKind.allCases, Graph.allCases)
+    func largestEigenpairsMatchLAPACK(scalar: ScalarKind, graph: Graph) throws {
+        switch (scalar, graph) {
+        case (.float, .powerLaw): try powerLaw(Float.self, scalar)
+        case (.double, .powerLaw): try powerLaw(Double.self, scalar)
+        case (.float, .manyComponents): try manyComponents(Float.self, scalar)
+        case (.double, .manyComponents): try manyComponents(Double.self, scalar)
         }
     }
 
-    func largest<S: BLASScalar>(_: S.Type, _ scalar: ScalarKind) throws {
+    func powerLaw<S: BLASScalar>(_: S.Type, _ scalar: ScalarKind) throws {
         let n = 500, count = 12
         let dense = Self.normalisedAdjacency(n: n, seed: 4)
         let exact = Array(try dense.symmetricEigen(vectors: false).values.suffix(count))   // ascending
         let a = CSRMatrix(dense: dense.converted(to: S.self))
         let r = try ChebyshevEigensolver.largest(a, .init(count: count, seed: 2))
+        Self.expectMatchesLAPACK(r, dense: dense, exact: exact, scalar)
+        #expect(r.diagnostics.operatorApplications > 0 && r.diagnostics.seed == 2 && r.diagnostics.subspaceSize == 20)
+    }
+
+    /// The checks every run must pass against LAPACK's dense answer (`exact`: the `count` largest
+    /// eigenvalues of `dense`, ascending): converged, ascending, each value within rounding of
+    /// LAPACK's, the reported and the true residuals within 48 and 64 ulp, orthonormal vectors.
+    static func expectMatchesLAPACK<S: BLASScalar>(_ r: SymmetricEigenResult<S>, dense: Matrix<Double>, exact: [Double], _ scalar: ScalarKind) {
+        let n = dense.rows, count = exact.count
         let eps = Double(S.ulpOfOne)
         #expect(r.diagnostics.allConverged, "\(r.diagnostics)")
         #expect(r.values.count == count && r.vectors.rows == n && r.vectors.columns == count)
@@ -50,7 +91,19 @@ import LinearAlgebra
             let norm = (0..<n).reduce(0.0) { let d = ax[$1, j] - lambda * x[$1, j]; return $0 + d * d }.squareRoot()
             #expect(norm / scale <= 64 * eps + 1e2 * eps, "pair \(j): true residual \(norm / scale)")
         }
-        #expect(r.diagnostics.operatorApplications > 0 && r.diagnostics.seed == 2 && r.diagnostics.subspaceSize == 20)
+    }
+
+    /// 24 components, 8 pairs wanted: eigenvalue 1 fills the default block of 16 and more, so
+    /// no filter separates the block; the run must notice the stall and grow the block.
+    func manyComponents<S: BLASScalar>(_: S.Type, _ scalar: ScalarKind) throws {
+        let count = 8
+        let dense = Self.componentsAdjacency(components: 24, seed: 3)
+        let all = try dense.symmetricEigen(vectors: false).values
+        #expect(all.filter { abs($0 - 1) <= 1e-10 }.count == 24, "the test graph must have 24 components")
+        let r = try ChebyshevEigensolver.largest(CSRMatrix(dense: dense.converted(to: S.self)), .init(count: count, seed: 7))
+        Self.expectMatchesLAPACK(r, dense: dense, exact: Array(all.suffix(count)), scalar)
+        #expect(r.diagnostics.method.contains("grown"), "\(r.diagnostics.method)")
+        #expect(r.diagnostics.subspaceSize! > 24, "block \(String(describing: r.diagnostics.subspaceSize))")
     }
 
     @Test func repeatedTopEigenvaluesOfACycle() throws {

@@ -82,18 +82,28 @@ func choleskyOrthonormalized<S: BLASScalar>(_ y: Matrix<S>, vectors: BlockVector
 /// small scratch, copied back), so no second `l x m` block is allocated, zero-filled and
 /// page-faulted per pass: the sparse randomized SVD normalises `2q + 3` blocks per run, each
 /// 3 GB at 10M rows. Falls back to Householder QR (a new block) as the allocating version does.
-func choleskyOrthonormalizeRows<S: BLASScalar>(_ yt: inout Matrix<S>, passes: Int) throws {
+/// With `equilibrate`, each pass factors the Gram matrix scaled to a unit diagonal
+/// (`D G D`, `D = diag(G)^-1/2`) and applies `L^-1 D`: vectors of very different lengths (a
+/// filtered block) then need only their directions to be well conditioned.
+func choleskyOrthonormalizeRows<S: BLASScalar>(_ yt: inout Matrix<S>, passes: Int, equilibrate: Bool = false) throws {
     let l = yt.rows, m = yt.columns
     if l == 0 || m < l { yt = try yt.transposed().orthonormalized().transposed(); return }
     for _ in 0..<passes {
-        let gram = Matrix.product(yt, .none, yt, .transpose)
+        var gram = Matrix.product(yt, .none, yt, .transpose)
+        var scales = [S](repeating: 1, count: l)
+        if equilibrate {
+            scales = (0..<l).map { gram[$0, $0] > 0 ? 1 / gram[$0, $0].squareRoot() : 1 }
+            gram.scaleColumns(by: scales)
+            gram = gram.scaledRows(by: scales)
+        }
         guard let factor = try? gram.cholesky() else { yt = try yt.transposed().orthonormalized().transposed(); return }
         let diagonal = (0..<l).map { factor.lower[$0, $0] }
         let smallest = diagonal.min()!, largest = diagonal.max()!
         if !(largest > 0) || !((smallest / largest) * (smallest / largest) >= 20 * S.ulpOfOne) {
             yt = try yt.transposed().orthonormalized().transposed(); return
         }
-        let inverse = try factor.lower.solve(Matrix<S>.identity(l))   // L^-1
+        var inverse = try factor.lower.solve(Matrix<S>.identity(l))   // L^-1
+        if equilibrate { inverse.scaleColumns(by: scales) }            // L^-1 D
         multiplyInPlace(inverse, &yt)
     }
 }

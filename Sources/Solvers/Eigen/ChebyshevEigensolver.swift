@@ -15,21 +15,28 @@ import LinearAlgebra
 /// orthonormalised (CholeskyQR2, Householder when the block is ill-conditioned) and rotated by
 /// the Rayleigh-Ritz step (in double precision). `lower` comes from a short Lanczos run
 /// (its smallest Ritz value less the residual norm), `cut` is the block's smallest Ritz value
-/// after each step, so the filter sharpens as the block converges. The iteration stops when the
-/// `count` largest Ritz pairs have `||A x - θ x|| <= tolerance * max |θ|`.
+/// after each step, so the filter sharpens as the block converges. Each Ritz vector gets the
+/// degree its residual needs (ChASE's per-vector degrees: `log(residual / target) / acosh(t)`,
+/// at most `degree`), and the block drops a vector from its products once its degree is
+/// reached. Pairs with `||A x - θ x|| <= tolerance * max |θ|` are locked (kept aside, never
+/// filtered or rotated again; the active block is orthogonalised against them) until the
+/// `count` largest have converged.
 ///
 /// The filter needs a gap: when the largest eigenvalue's multiplicity reaches the block size
 /// (a normalised adjacency has eigenvalue 1 once per connected component: wiki-vote's 24
 /// components against the default block of 16 for 8 pairs) no polynomial separates the block
-/// from the rest, the pairs stop improving and the run ends at `maxIterations` with
-/// `allConverged` false; a `blockSize` above the multiplicity (40 there) converges in two
-/// iterations.
+/// from the rest and the residuals stall. The run notices (the largest wanted residual fell by
+/// less than 2x over two iterations) and grows the block by half with seeded Gaussian vectors:
+/// wiki-vote at `count: 8` grows 16 -> 24 -> 36 and converges in 10 iterations
+/// (``SolverDiagnostics/method`` says how often the block grew).
 ///
 /// Convergence of the `i`-th pair goes with `θ_i` against `θ_(b+1)`: a block half as large
-/// again as the count (the default) with a degree-16 filter was the fastest of the settings
-/// tried on slashdot's normalised adjacency (block 2k with degree 10 or 20 took longer). Each iteration costs `m + 1`
-/// block products and two `n x b` orthonormalisations; with ARPACK the same work is `b` times
-/// as many single-vector products and O(n ncv^2) of level-2 Lanczos work.
+/// again as the count (the default) was the fastest of the settings tried on slashdot's
+/// normalised adjacency (block 2k took longer). Each iteration costs at most `m + 1` block
+/// products and two orthonormalisations of the active block; with ARPACK the same work is
+/// single-vector products and O(n ncv^2) of level-2 Lanczos work. On slashdot (top 64) the
+/// per-vector degrees and locking take 10,941 one-vector products where one degree for all
+/// took 13,192, in the same 8 iterations.
 ///
 /// ```swift
 /// let n: CSRMatrix<Float> = ...                      // symmetric, e.g. a normalised adjacency
@@ -43,7 +50,8 @@ public enum ChebyshevEigensolver {
         public var count: Int
         /// Vectors in the block (default `min(n, max(3 count / 2, count + 8))`).
         public var blockSize: Int?
-        /// Degree of the Chebyshev filter applied per iteration.
+        /// The largest degree of the Chebyshev filter a vector gets per iteration (the first
+        /// iteration uses it for all; then each vector gets what its residual needs, at most this).
         public var degree: Int
         /// Relative residual `||A x - θ x|| / max |θ|` every wanted pair must reach (default
         /// `48 ulpOfOne` of the scalar: 5.7e-6 in `Float`, 1.1e-14 in `Double`; the float32
@@ -87,7 +95,7 @@ public enum ChebyshevEigensolver {
         guard c.count >= 1, c.count <= n else {
             throw SolverError.invalidConfiguration("ChebyshevEigensolver: count must be in 1...\(n) (got \(c.count))")
         }
-        let b = c.blockSize ?? min(n, max(3 * c.count / 2, c.count + 8))
+        var b = c.blockSize ?? min(n, max(3 * c.count / 2, c.count + 8))
         guard b >= c.count, b <= n else {
             throw SolverError.invalidConfiguration("ChebyshevEigensolver: blockSize must be in \(c.count)...\(n) (got \(b))")
         }
@@ -100,133 +108,336 @@ public enum ChebyshevEigensolver {
 
         var clock = PhaseClock()
         var applications = 0
+        let k = c.count
         // 1. The bottom of the spectrum (the filter's damped interval starts there).
         let bounds = clock.measure("spectrum estimate") { lanczosBounds(a, steps: min(c.lanczosSteps, n), seed: c.seed) }
         applications += bounds.steps
-        // 2. A Gaussian start block, orthonormalised, and its Ritz values.
-        var xt: Matrix<S> = clock.measure("start block") {
-            Matrix.product(Matrix<S>.identity(b), .none, parallelGaussian(rows: n, columns: b, seed: c.seed &+ 1), .transpose)
-        }
-        try choleskyOrthonormalizeRows(&xt, passes: 2)
+        // 2. A Gaussian start block: the active vectors, as rows. Converged pairs move to `locked`
+        // (descending, never filtered or rotated again); the active block works on the rest.
+        var xt: Matrix<S> = clock.measure("start block") { gaussianRows(b, n, seed: c.seed &+ 1) }
         var wt = Matrix<S>(rows: b, columns: n)
-        sparseProduct(a, xt, into: &wt); applications += b
-        var ritz = try clock.measure("Rayleigh-Ritz") { try rayleighRitz(qt: xt, wt: wt) }
-        xt = ritz.xt; wt = ritz.wt
-        var lower = Swift.min(bounds.lower, ritz.values.last!)
-        var iterations = 0
-        var residuals = residualNorms(xt: xt, wt: wt, values: ritz.values, count: c.count)
-        func scale() -> Double { Swift.max(abs(ritz.values.first!), abs(ritz.values.last!), Double.leastNormalMagnitude) }
-        func convergedCount() -> Int { residuals.prefix { $0 <= tolerance * scale() }.count }
-        var t0 = Matrix<S>(rows: b, columns: n), t1 = Matrix<S>(rows: b, columns: n)
-        while convergedCount() < c.count && iterations < c.maxIterations {
-            iterations += 1
-            // 3. Filter: p_m(A) X with p_m the Chebyshev polynomial on [lower, cut].
-            let cut = ritz.values.last!
-            if !(cut > lower) { lower = cut - Swift.max(1e-3 * scale(), abs(cut) * 1e-3) }
-            clock.measure("filter") {
-                chebyshevFilter(a, &xt, degree: c.degree, lower: lower, cut: cut, t0: &t0, t1: &t1, spare: &wt)
+        var locked = Matrix<S>(rows: 0, columns: n), lockedValues = [Double](), lockedResiduals = [Double]()
+        var values = [Double](), residuals = [Double]()   // the active Ritz values (descending), residuals of its wanted pairs
+        var lower = bounds.lower, top = 0.0
+        func scale() -> Double { Swift.max(top, Double.leastNormalMagnitude) }
+        func wanted() -> Int { k - lockedValues.count }
+        /// Orthonormalise the active block (against the locked vectors too), Rayleigh-Ritz with
+        /// one block product, residuals; then lock the converged leading pairs.
+        func project() throws {
+            try clock.measure("orthonormalise") {
+                if locked.rows > 0 { projectOut(locked, from: &xt) }
+                try choleskyOrthonormalizeRows(&xt, passes: 2, equilibrate: true)
             }
-            applications += c.degree * b
-            try checkFinite(xt, "ChebyshevEigensolver: the filtered block")
-            // 4. Orthonormalise in place (no new block per iteration), then Rayleigh-Ritz.
-            try clock.measure("orthonormalise") { try choleskyOrthonormalizeRows(&xt, passes: 2) }
-            sparseProduct(a, xt, into: &wt); applications += b
-            ritz = try clock.measure("Rayleigh-Ritz") { try rayleighRitz(qt: xt, wt: wt) }
-            xt = ritz.xt; wt = ritz.wt
-            lower = Swift.min(lower, ritz.values.last!)
-            residuals = residualNorms(xt: xt, wt: wt, values: ritz.values, count: c.count)
+            sparseProduct(a, xt, into: &wt); applications += xt.rows
+            values = try clock.measure("Rayleigh-Ritz") { try rayleighRitz(qt: &xt, wt: &wt) }
+            top = Swift.max(top, abs(values.first!), abs(values.last!))
+            lower = Swift.min(lower, values.last!)
+            residuals = clock.measure("residuals") { residualNorms(xt: xt, wt: wt, values: values, count: wanted()) }
+            let p = residuals.prefix { $0 <= tolerance * scale() }.count
+            if p > 0 {
+                locked = appendingRows(locked, rows(xt, 0..<p))
+                lockedValues += values[0..<p]; lockedResiduals += residuals[0..<p]
+                xt = rows(xt, p..<xt.rows); wt = rows(wt, p..<wt.rows)
+                values.removeFirst(p); residuals.removeFirst(p)
+            }
         }
-        // The count largest, ascending, as columns.
-        let k = c.count
-        let values = (0..<k).reversed().map { S(ritz.values[$0]) }
+        try project()
+        var iterations = 0, growths = 0
+        var history = [Double]()            // the largest unconverged wanted residual after each iteration
+        var t0 = Matrix<S>(rows: b, columns: n), t1 = Matrix<S>(rows: b, columns: n)
+        while wanted() > 0 && iterations < c.maxIterations {
+            iterations += 1
+            // 3. A stall (the wanted residuals fell by less than 2x over two iterations) while the
+            // filter can barely separate the last wanted pair from the block's bottom (a gain
+            // below 2 per iteration) means that the top eigenvalue's multiplicity reaches the
+            // block. Grow the block by half with fresh Gaussian vectors and start from its Ritz
+            // pairs. (A stall at a good gain is the precision floor: growing would not help.)
+            if b < n, history.count >= 3, history[history.count - 1] > 0.5 * history[history.count - 3],
+               filterGain(values[wanted() - 1], lower: lower, cut: values.last!, degree: c.degree) < 2 {
+                let extra = Swift.min(n - b, Swift.max(8, b / 2))
+                growths += 1
+                xt = appendingRows(xt, gaussianRows(extra, n, seed: c.seed &+ 1 &+ UInt64(growths)))
+                b += extra
+                wt = Matrix<S>(rows: xt.rows, columns: n); t0 = Matrix<S>(rows: b, columns: n); t1 = t0
+                try project()
+                history.removeAll()
+                if wanted() == 0 { break }
+            }
+            // 4. Filter: T_(m_i) of A mapped from [lower, cut] onto [-1, 1], each Ritz vector to the
+            // degree its residual needs.
+            let cut = values.last!
+            if !(cut > lower) { lower = cut - Swift.max(1e-3 * scale(), abs(cut) * 1e-3) }
+            let degrees = filterDegrees(values: values, residuals: residuals, goal: tolerance * scale(),
+                                        lower: lower, cut: cut, maximum: c.degree)
+            let order = degrees.indices.sorted { (degrees[$0], $0) < (degrees[$1], $1) }
+            try clock.measure("filter") {
+                applications += chebyshevFilter(a, &xt, degrees: degrees, order: order, lower: lower, cut: cut, t0: &t0, t1: &t1, out: &wt)
+                try checkFinite(xt, "ChebyshevEigensolver: the filtered block")
+            }
+            // 5. Orthonormalise in place (no new block per iteration), Rayleigh-Ritz, residuals, lock.
+            try project()
+            history.append((residuals.max() ?? 0) / scale())
+        }
+        // The count largest, ascending, as columns: the locked pairs and the active leading ones.
+        let remaining = wanted()
+        let allValues = lockedValues + values.prefix(remaining), allResiduals = lockedResiduals + residuals.prefix(remaining)
+        let found = appendingRows(locked, rows(xt, 0..<remaining))
+        let ascending = allValues.indices.sorted { (allValues[$0], $0) < (allValues[$1], $1) }
         var vectors = Matrix<S>(rows: n, columns: k)
-        xt.withUnsafeBufferPointer { x in
+        found.withUnsafeBufferPointer { x in
             vectors.elements.withUnsafeMutableBufferPointer { v in
-                for (column, row) in (0..<k).reversed().enumerated() {
-                    for i in 0..<n { v[column * n + i] = x[i * b + row] }
+                for (column, row) in ascending.enumerated() {
+                    for i in 0..<n { v[column * n + i] = x[i * k + row] }
                 }
             }
         }
-        let relative = residuals.map { $0 / scale() }
-        var d = SolverDiagnostics(method: "Chebyshev-filtered subspace iteration (block \(b), degree \(c.degree))",
-                                  requested: k, converged: convergedCount(), iterations: iterations,
+        let grown = growths == 0 ? "" : ", grown \(growths) times on a stall"
+        var d = SolverDiagnostics(method: "Chebyshev-filtered subspace iteration (block \(b)\(grown), degree at most \(c.degree), locking)",
+                                  requested: k, converged: lockedValues.count, iterations: iterations,
                                   operatorApplications: applications, seed: c.seed)
-        d.relativeResiduals = relative.reversed()
+        d.relativeResiduals = ascending.map { allResiduals[$0] / scale() }
         d.phases = clock.phases
         d.subspaceSize = b
         d.tolerance = tolerance
         d.which = "largest algebraic"
-        return SymmetricEigenResult(values: values, vectors: vectors, diagnostics: d)
+        return SymmetricEigenResult(values: ascending.map { S(allValues[$0]) }, vectors: vectors, diagnostics: d)
     }
 
-    /// `X <- p_m(A) X` (rows of the wide `xt` are the vectors) with the three-term recurrence
-    /// `T_(j+1) = (2 / e) (A T_j - c T_j) - T_(j-1)`, `c` and `e` the centre and half-width of
-    /// `[lower, cut]`; `t0`, `t1` and `spare` are work blocks of the same shape.
-    static func chebyshevFilter<S: BLASScalar>(_ a: CSRMatrix<S>, _ xt: inout Matrix<S>, degree m: Int, lower: Double, cut: Double,
-                                               t0: inout Matrix<S>, t1: inout Matrix<S>, spare: inout Matrix<S>) {
-        let e = (cut - lower) / 2, centre = (cut + lower) / 2
-        // T1 = (A X - c X) / e
-        sparseProduct(a, xt, into: &t1)
-        combine(&t1, 1 / e, -centre / e, xt, nil)
-        swap(&t0, &xt)                  // t0 = T0 (xt's storage is now spare)
-        for _ in 1..<m {
-            sparseProduct(a, t1, into: &spare)
-            // T2 = (2/e) (A T1) - (2c/e) T1 - T0, written into spare
-            combine(&spare, 2 / e, -2 * centre / e, t1, t0)
-            swap(&t0, &t1)              // t0 = T1
-            swap(&t1, &spare)           // t1 = T2, spare = old T0
+    /// Rows `range` of the wide `m`, as a new wide block.
+    static func rows<S: BLASScalar>(_ m: Matrix<S>, _ range: Range<Int>) -> Matrix<S> {
+        let p = m.rows, q = range.count, n = m.columns
+        if q == p { return m }
+        var out = Matrix<S>(rows: q, columns: n)
+        if q == 0 { return out }
+        out.elements.withUnsafeMutableBufferPointer { o in
+            m.elements.withUnsafeBufferPointer { x in
+                for j in 0..<n { (o.baseAddress! + j * q).update(from: x.baseAddress! + j * p + range.lowerBound, count: q) }
+            }
         }
-        swap(&xt, &t1)                  // xt = T_m
+        return out
     }
 
-    /// `y <- alpha y + beta x - z` (z optional), element by element.
-    static func combine<S: BLASScalar>(_ y: inout Matrix<S>, _ alpha: Double, _ beta: Double, _ x: Matrix<S>, _ z: Matrix<S>?) {
-        let al = S(alpha), be = S(beta)
-        let count = y.elements.count
-        y.elements.withUnsafeMutableBufferPointer { yp in
-            x.elements.withUnsafeBufferPointer { xp in
-                let yb = UnsafeSendableBox(yp.baseAddress!), xb = UnsafeSendableBox(xp.baseAddress!)
-                if let z {
-                    z.elements.withUnsafeBufferPointer { zp in
-                        let zb = UnsafeSendableBox(zp.baseAddress!)
-                        Parallel.forEachChunk(count: count, minimumChunk: 1 << 16) { r in
-                            for i in r { yb.value[i] = al * yb.value[i] + be * xb.value[i] - zb.value[i] }
-                        }
-                    }
-                } else {
-                    Parallel.forEachChunk(count: count, minimumChunk: 1 << 16) { r in
-                        for i in r { yb.value[i] = al * yb.value[i] + be * xb.value[i] }
+    /// `X <- X - (X Q') Q` twice (classical Gram-Schmidt, twice is enough) for the orthonormal
+    /// rows `q` and the rows of the wide `xt`: two GEMMs of `2 rows(X) rows(Q) n` flops a pass.
+    static func projectOut<S: BLASScalar>(_ q: Matrix<S>, from xt: inout Matrix<S>) {
+        let a = xt.rows, l = q.rows, n = xt.columns
+        for _ in 0..<2 {
+            let overlap = Matrix.product(xt, .none, q, .transpose)          // a x l
+            overlap.withUnsafeBufferPointer { c in
+                q.withUnsafeBufferPointer { qp in
+                    xt.withUnsafeMutableBufferPointer { x in
+                        S.blasGemm(.none, .none, Int32(a), Int32(n), Int32(l), -1, c.baseAddress!, Int32(a),
+                                   qp.baseAddress!, Int32(l), 1, x.baseAddress!, Int32(a))
                     }
                 }
             }
         }
     }
 
-    /// The Rayleigh-Ritz step on an orthonormal `qt` (rows) and `wt = (A Q)'`: the projected
-    /// `H = Q'AQ` formed and diagonalised in double precision (its entries are sums over `n`
-    /// terms, which float32 would round to about `sqrt(n) eps`), the Ritz vectors `X = Q S` and
-    /// their images `A X = (A Q) S` by GEMMs in the block's precision, Ritz values descending.
-    static func rayleighRitz<S: BLASScalar>(qt: Matrix<S>, wt: Matrix<S>) throws -> (values: [Double], xt: Matrix<S>, wt: Matrix<S>) {
-        let b = qt.rows
-        var h = Matrix.product(widened(qt), .none, widened(wt), .transpose)
-        for i in 0..<b { for j in 0..<i { let s = (h[i, j] + h[j, i]) / 2; h[i, j] = s; h[j, i] = s } }
-        let eig = try h.symmetricEigen()
-        // Descending order: reverse the columns.
-        var s = Matrix<S>(rows: b, columns: b)
-        for j in 0..<b { for i in 0..<b { s[i, j] = S(eig.vectors[i, b - 1 - j]) } }
-        return (eig.values.reversed(), Matrix.product(s, .transpose, qt, .none), Matrix.product(s, .transpose, wt, .none))
+    /// `T_m(t)` at `t = (θ - centre) / halfWidth` of `[lower, cut]`: what a degree-`m` filter
+    /// multiplies an eigencomponent at `θ` by, against at most 1 inside the interval.
+    static func filterGain(_ theta: Double, lower: Double, cut: Double, degree m: Int) -> Double {
+        let t = (theta - (cut + lower) / 2) / ((cut - lower) / 2)
+        return t > 1 ? cosh(Double(m) * acosh(t)) : 1
     }
 
-    /// `m` in double precision (an element loop the specialisations of `run` compile
-    /// to a conversion, where `Matrix.converted(to:)` from this generic code would not).
+    /// The filter degree of each Ritz pair (`values` descending, `residuals` of the wanted
+    /// first ones): `T_m(t)` grows like `exp(m acosh t) / 2` at `t = (θ - centre) / halfWidth`,
+    /// so `m = log(residual / target) / acosh(t)` brings the pair to `target = goal / 8` (Zhou
+    /// and Saad; ChASE's per-vector degrees; aiming below the goal lands the pairs under it in
+    /// one step instead of several near float32's floor), rounded up to a multiple of 4 (fewer
+    /// distinct degrees to compact the block for) and at most `maximum`; 0 (kept as it is) for a
+    /// pair already under the target; the block's other vectors get the largest wanted degree.
+    static func filterDegrees(values: [Double], residuals: [Double], goal: Double, lower: Double, cut: Double,
+                              maximum: Int) -> [Int] {
+        let halfWidth = (cut - lower) / 2, centre = (cut + lower) / 2, target = goal / 8
+        var degrees = [Int](repeating: maximum, count: values.count)
+        var largest = 0
+        for i in residuals.indices {
+            if residuals[i] <= target { degrees[i] = 0; continue }
+            let t = (values[i] - centre) / halfWidth
+            if t > 1 {
+                let need = Swift.max(1, Int((log(residuals[i] / target) / acosh(t)).rounded(.up)))
+                degrees[i] = Swift.min(maximum, (need + 3) / 4 * 4)
+            }
+            largest = Swift.max(largest, degrees[i])
+        }
+        for i in residuals.count..<values.count { degrees[i] = largest }
+        return degrees
+    }
+
+    /// `rows` seeded Gaussian vectors of length `n`, as the rows of a wide block (a transposed
+    /// copy: the product with the identity this was did `2 rows^2 n` flops for the same bits).
+    static func gaussianRows<S: BLASScalar>(_ rows: Int, _ n: Int, seed: UInt64) -> Matrix<S> {
+        parallelGaussian(rows: n, columns: rows, seed: seed).transposed()
+    }
+
+    /// The rows of `top` followed by those of `bottom` (wide blocks of the same width).
+    static func appendingRows<S: BLASScalar>(_ top: Matrix<S>, _ bottom: Matrix<S>) -> Matrix<S> {
+        let p = top.rows, q = bottom.rows, n = top.columns
+        var out = Matrix<S>(rows: p + q, columns: n)
+        out.elements.withUnsafeMutableBufferPointer { o in
+            top.elements.withUnsafeBufferPointer { t in
+                bottom.elements.withUnsafeBufferPointer { u in
+                    for j in 0..<n {
+                        (o.baseAddress! + j * (p + q)).update(from: t.baseAddress! + j * p, count: p)
+                        (o.baseAddress! + j * (p + q) + p).update(from: u.baseAddress! + j * q, count: q)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// `x_i <- T_(m_i)(B) x_i` for every vector `x_i` (a row of the wide `xt`), each with its own
+    /// degree, where `B = (A - c I) / e` maps `[lower, cut]` onto `[-1, 1]`: the three-term
+    /// recurrence `T_(j+1) = 2 B T_j - T_(j-1)` run on all vectors at once while their degrees
+    /// last. `order` lists the vectors by ascending degree (`degrees[order[i]]` ascending); the
+    /// result holds them in that order. A vector leaves the block when its degree is reached
+    /// (its column is copied out, the others compacted), so a vector that needs a low degree
+    /// costs no products after it. `t0`, `t1` and `out` are work blocks of `xt`'s shape; `xt`'s
+    /// storage is overwritten. Returns the one-vector products made.
+    static func chebyshevFilter<S: BLASScalar>(_ a: CSRMatrix<S>, _ xt: inout Matrix<S>, degrees: [Int], order: [Int],
+                                               lower: Double, cut: Double,
+                                               t0: inout Matrix<S>, t1: inout Matrix<S>, out: inout Matrix<S>) -> Int {
+        let b = xt.rows, n = xt.columns
+        let e = (cut - lower) / 2, centre = (cut + lower) / 2
+        var products = 0
+        xt.elements.withUnsafeMutableBufferPointer { px in
+            t0.elements.withUnsafeMutableBufferPointer { pt0 in
+                t1.elements.withUnsafeMutableBufferPointer { pt1 in
+                    out.elements.withUnsafeMutableBufferPointer { po in
+                        let x = px.baseAddress!, o = po.baseAddress!
+                        // p0 = T_(j-1), p1 = T_j, p2 = scratch; the active vectors are order[s..<b], width w.
+                        var p0 = pt0.baseAddress!, p1 = pt1.baseAddress!, p2 = x
+                        var s = 0
+                        while s < b && degrees[order[s]] == 0 { s += 1 }
+                        copyColumns(from: x, width: b, columns: order[0..<s].map { $0 }, to: o, outWidth: b, at: 0, rows: n)
+                        var w = b - s
+                        if w == 0 { return }
+                        copyColumns(from: x, width: b, columns: Array(order[s..<b]), to: p0, outWidth: w, at: 0, rows: n)
+                        func product(_ from: UnsafeMutablePointer<S>, _ to: UnsafeMutablePointer<S>) {
+                            a.multiply(rowMajor: UnsafeBufferPointer(start: from, count: n * w), columns: w,
+                                       into: UnsafeMutableBufferPointer(start: to, count: n * w))
+                            products += w
+                        }
+                        // T1 = B T0
+                        product(p0, p1)
+                        combine(p1, count: n * w, 1 / e, -centre / e, p0, nil)
+                        var j = 1
+                        while true {
+                            // Vectors whose degree is j are done: copy them out, compact the rest.
+                            var f = s
+                            while f < b && degrees[order[f]] == j { f += 1 }
+                            if f > s {
+                                copyColumns(from: p1, width: w, columns: Array(0..<(f - s)), to: o, outWidth: b, at: s, rows: n)
+                                let keep = Array((f - s)..<w)
+                                if keep.isEmpty { break }
+                                copyColumns(from: p1, width: w, columns: keep, to: p2, outWidth: keep.count, at: 0, rows: n)
+                                swap(&p1, &p2)
+                                copyColumns(from: p0, width: w, columns: keep, to: p2, outWidth: keep.count, at: 0, rows: n)
+                                swap(&p0, &p2)
+                                w = keep.count; s = f
+                            }
+                            // T_(j+1) = 2 B T_j - T_(j-1), into the scratch block.
+                            product(p1, p2)
+                            combine(p2, count: n * w, 2 / e, -2 * centre / e, p1, p0)
+                            (p0, p1, p2) = (p1, p2, p0)
+                            j += 1
+                        }
+                    }
+                }
+            }
+        }
+        swap(&xt, &out)
+        return products
+    }
+
+    /// Columns `columns` of the row-major `rows x width` block at `from`, written to columns
+    /// `at..<at + columns.count` of the row-major `rows x outWidth` block at `to` (in parallel
+    /// over rows; the two blocks must not overlap).
+    static func copyColumns<S: BLASScalar>(from: UnsafeMutablePointer<S>, width: Int, columns: [Int],
+                                           to: UnsafeMutablePointer<S>, outWidth: Int, at: Int, rows: Int) {
+        if columns.isEmpty { return }
+        let f = UnsafeSendableBox(from), t = UnsafeSendableBox(to)
+        let contiguous = columns.count == columns.last! - columns.first! + 1
+        columns.withUnsafeBufferPointer { cp in
+            let c = UnsafeSendableBox(UnsafeMutablePointer(mutating: cp.baseAddress!))
+            let count = cp.count, first = cp[0]
+            Parallel.forEachChunk(count: rows, minimumChunk: 4096) { range in
+                for r in range {
+                    let src = f.value + r * width, dst = t.value + r * outWidth + at
+                    if contiguous { dst.update(from: src + first, count: count) } else { for i in 0..<count { dst[i] = src[c.value[i]] } }
+                }
+            }
+        }
+    }
+
+    /// `y <- alpha y + beta x - z` (z optional), element by element, over `count` elements.
+    static func combine<S: BLASScalar>(_ y: UnsafeMutablePointer<S>, count: Int, _ alpha: Double, _ beta: Double,
+                                       _ x: UnsafeMutablePointer<S>, _ z: UnsafeMutablePointer<S>?) {
+        let al = S(alpha), be = S(beta)
+        let yb = UnsafeSendableBox(y), xb = UnsafeSendableBox(x)
+        if let z {
+            let zb = UnsafeSendableBox(z)
+            Parallel.forEachChunk(count: count, minimumChunk: 1 << 16) { r in
+                for i in r { yb.value[i] = al * yb.value[i] + be * xb.value[i] - zb.value[i] }
+            }
+        } else {
+            Parallel.forEachChunk(count: count, minimumChunk: 1 << 16) { r in
+                for i in r { yb.value[i] = al * yb.value[i] + be * xb.value[i] }
+            }
+        }
+    }
+
+    /// The Rayleigh-Ritz step on an orthonormal `qt` (rows) and `wt = (A Q)'`, in place: the
+    /// projected `H = Q'AQ` formed and diagonalised in double precision (its entries are sums
+    /// over `n` terms, which float32 would round to about `sqrt(n) eps`), then `qt` and `wt`
+    /// overwritten with the Ritz vectors `X = Q S` and their images `A X = (A Q) S` (slabbed
+    /// GEMMs in the block's precision, no new block); returns the Ritz values, descending.
+    static func rayleighRitz<S: BLASScalar>(qt: inout Matrix<S>, wt: inout Matrix<S>) throws -> [Double] {
+        let b = qt.rows
+        var h = projected(qt, wt)
+        for i in 0..<b { for j in 0..<i { let s = (h[i, j] + h[j, i]) / 2; h[i, j] = s; h[j, i] = s } }
+        let eig = try h.symmetricEigen()
+        // S' with the columns of S in descending order of their values.
+        var st = Matrix<S>(rows: b, columns: b)
+        for j in 0..<b { for i in 0..<b { st[j, i] = S(eig.vectors[i, b - 1 - j]) } }
+        multiplyInPlace(st, &qt)
+        multiplyInPlace(st, &wt)
+        return eig.values.reversed()
+    }
+
+    /// `Q'W = qt wt'` in double precision, accumulated over slabs of 2 MiB: each slab of both
+    /// blocks widened into a scratch buffer and added by a DGEMM, so the `n x b` blocks are
+    /// never copied whole into double.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
-    static func widened<S: BLASScalar>(_ m: Matrix<S>) -> Matrix<Double> {
-        var out = [Double](repeating: 0, count: m.elements.count)
-        m.elements.withUnsafeBufferPointer { p in
-            out.withUnsafeMutableBufferPointer { o in for i in 0..<p.count { o[i] = Double(p[i]) } }
+    static func projected<S: BLASScalar>(_ qt: Matrix<S>, _ wt: Matrix<S>) -> Matrix<Double> {
+        let b = qt.rows, n = qt.columns
+        var h = Matrix<Double>(rows: b, columns: b)
+        if b == 0 || n == 0 { return h }
+        let slab = Swift.max(1, Swift.min(n, (1 << 18) / b))
+        var qs = [Double](repeating: 0, count: b * slab), ws = [Double](repeating: 0, count: b * slab)
+        qt.elements.withUnsafeBufferPointer { q in
+            wt.elements.withUnsafeBufferPointer { w in
+                qs.withUnsafeMutableBufferPointer { qs in
+                    ws.withUnsafeMutableBufferPointer { ws in
+                        h.elements.withUnsafeMutableBufferPointer { hp in
+                            var c0 = 0
+                            while c0 < n {
+                                let c = Swift.min(slab, n - c0), start = c0 * b
+                                for i in 0..<(c * b) { qs[i] = Double(q[start + i]); ws[i] = Double(w[start + i]) }
+                                Double.blasGemm(.none, .transpose, Int32(b), Int32(b), Int32(c), 1, qs.baseAddress!, Int32(b),
+                                                ws.baseAddress!, Int32(b), c0 == 0 ? 0 : 1, hp.baseAddress!, Int32(b))
+                                c0 += c
+                            }
+                        }
+                    }
+                }
+            }
         }
-        return Matrix(rows: m.rows, columns: m.columns, elements: out)
+        return h
     }
 
     /// `||A x_i - θ_i x_i||` for the first `count` rows of `xt` (Ritz vectors) and `wt` (their images).
@@ -248,36 +459,38 @@ public enum ChebyshevEigensolver {
     }
 
     /// A lower bound of the spectrum (smallest Ritz value less the residual norm) from `steps`
-    /// Lanczos steps in double precision with full reorthogonalisation, from a seeded start.
+    /// Lanczos steps in double precision with full reorthogonalisation (classical Gram-Schmidt
+    /// twice against the `n x steps` basis, by BLAS `gemv`s), from a seeded start.
     static func lanczosBounds<S: BLASScalar>(_ a: CSRMatrix<S>, steps: Int, seed: UInt64) -> (lower: Double, upper: Double, steps: Int) {
         let n = a.rows
         var rng = Xoshiro256(seed: seed)
-        var v = (0..<n).map { _ in rng.nextUniform() - 0.5 }
-        var norm = v.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        v = v.map { $0 / norm }
-        var basis = [[Double]](), alphas = [Double](), betas = [Double]()
+        var basis = [Double](repeating: 0, count: n * steps)    // column-major, n x steps
+        var w = (0..<n).map { _ in rng.nextUniform() - 0.5 }
+        var h = [Double](repeating: 0, count: steps)
+        var alphas = [Double](), betas = [Double]()
         var x = [S](repeating: 0, count: n), y = [S](repeating: 0, count: n)
-        var beta = 0.0
-        for step in 0..<steps {
-            basis.append(v)
-            for i in 0..<n { x[i] = S(v[i]) }
-            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in a.multiply(rowMajor: xp, columns: 1, into: yp) } }
-            var w = y.map { Double($0) }
-            let alpha = zip(w, v).reduce(0) { $0 + $1.0 * $1.1 }
-            alphas.append(alpha)
-            for q in basis {                     // full reorthogonalisation (twice is enough)
-                let d = zip(w, q).reduce(0) { $0 + $1.0 * $1.1 }
-                for i in 0..<n { w[i] -= d * q[i] }
+        var beta = w.withUnsafeBufferPointer { Double.blasNrm2(Int32(n), $0.baseAddress!, 1) }
+        basis.withUnsafeMutableBufferPointer { v in
+            w.withUnsafeMutableBufferPointer { w in
+                h.withUnsafeMutableBufferPointer { h in
+                    let v = v.baseAddress!, w = w.baseAddress!, h = h.baseAddress!
+                    for step in 0..<steps {
+                        let q = v + step * n                       // q = w / beta
+                        for i in 0..<n { q[i] = w[i] / beta }
+                        for i in 0..<n { x[i] = S(q[i]) }
+                        x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in a.multiply(rowMajor: xp, columns: 1, into: yp) } }
+                        for i in 0..<n { w[i] = Double(y[i]) }
+                        alphas.append(Double.blasDot(Int32(n), w, 1, q, 1))
+                        for _ in 0..<2 {                          // w -= V (V' w), twice is enough
+                            Double.blasGemv(.transpose, Int32(n), Int32(step + 1), 1, v, Int32(n), w, 1, 0, h, 1)
+                            Double.blasGemv(.none, Int32(n), Int32(step + 1), -1, v, Int32(n), h, 1, 1, w, 1)
+                        }
+                        beta = Double.blasNrm2(Int32(n), w, 1)
+                        if step == steps - 1 || beta < 1e-12 { break }
+                        betas.append(beta)
+                    }
+                }
             }
-            for q in basis {
-                let d = zip(w, q).reduce(0) { $0 + $1.0 * $1.1 }
-                for i in 0..<n { w[i] -= d * q[i] }
-            }
-            beta = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
-            if step == steps - 1 || beta < 1e-12 { break }
-            betas.append(beta)
-            norm = beta
-            v = w.map { $0 / norm }
         }
         let m = alphas.count
         var t = Matrix<Double>(rows: m, columns: m)
