@@ -1,3 +1,6 @@
+// Compression: what feature compression buys. A small multilayer perceptron trained on GEMM
+// against online heads over stored bottleneck embeddings and PCA projections of the raw
+// features (datasets, training, experiment and report).
 import Foundation
 import LinearAlgebra
 

@@ -1,3 +1,6 @@
+// EmbeddingStore: embedding tables as directories any language can read (`vectors.npy`,
+// `ids.tsv`, `meta.json`), written atomically and checksummed; the exchange format between the
+// solvers, the tools, the neighbour indexes and the feature store.
 import Foundation
 import LinearAlgebra
 
