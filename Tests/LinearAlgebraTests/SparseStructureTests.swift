@@ -112,8 +112,12 @@ import Testing
     @Test func sumsAndScalingFloat() throws { try sumsAndScaling(Float.self) }
     @Test func sumsAndScalingDouble() throws { try sumsAndScaling(Double.self) }
 
-    @Test func subMatrixSelectsAndReorders() throws {
-        let f = SparseFixture<Double>(rows: 30, columns: 25, density: 0.4, seed: 12)
+    // Float and Double: each has its own specialisation of subMatrix (the generic body serves the rest).
+    @Test func subMatrixSelectsAndReordersFloat() throws { try subMatrixSelectsAndReorders(Float.self) }
+    @Test func subMatrixSelectsAndReordersDouble() throws { try subMatrixSelectsAndReorders(Double.self) }
+
+    func subMatrixSelectsAndReorders<S: BLASScalar>(_: S.Type) throws {
+        let f = SparseFixture<S>(rows: 30, columns: 25, density: 0.4, seed: 12)
         let a = try f.coo.toCSR()
         let rowSel = [29, 0, 3, 3, 17, 8], colSel = [24, 2, 0, 13, 7, 11, 1]
         let s = try a.subMatrix(rows: rowSel, columns: colSel)
