@@ -94,16 +94,18 @@ extension FollowGraphSVD {
             solve = held + matrixCopies + 8 * ncv * columns + 8 * 3 * columns + 4 * k * (rows + columns) * 2
             detail = "\(ncv) Lanczos vectors of \(columns) doubles"
         }
+        // Undirected spectral: the neighbourhood blocks make the table (1 + hops) x k wide.
+        let hops = c.method == .spectral && !c.directed ? c.spectral.neighbourhoodHops : 0
         if c.method == .spectral && !c.directed {
-            solve += 4 * m + 8 * (m + rows) + 8 * rows + 7 * 4 * k * rows
-            detail += ", plus the spectral filter's blocks of \(k) columns"
+            solve += 4 * m + 8 * (m + rows) + 8 * rows + 7 * 4 * k * rows + 4 * (1 + hops) * k * rows
+            detail += ", plus the spectral filter's blocks of \(k) columns" + (hops > 0 ? " and a table of \((1 + hops) * k)" : "")
         }
         // Write: streamed, one block of rows and the node order of the both-sides table; else
         // the tables in memory (vectors, ids as strings and their index, about 110 B an id).
         let tableRows = rows + columns + (c.directed ? n : 0)
         let write = streamedTables
-            ? held + 4 * k * (rows + columns) + 8 * n + (1 << 20)
-            : held + 4 * k * (rows + columns) + 4 * 2 * k * (c.directed ? n : 0) + 110 * tableRows
+            ? held + 4 * k * (rows + columns) + 4 * hops * k * rows + 8 * n + (1 << 20)
+            : held + 4 * k * (rows + columns) + 4 * hops * k * rows + 4 * 2 * k * (c.directed ? n : 0) + 110 * tableRows
         var phases: [MemoryBudget.Phase] = [
             .init(name: "build", bytes: build, detail: "\(m) edges, \(n) nodes" + (mapped ? ", matrix mapped" : "")),
             .init(name: "solve", bytes: solve, detail: detail),

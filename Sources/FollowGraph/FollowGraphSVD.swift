@@ -281,7 +281,7 @@ public enum FollowGraphSVD {
             svd = result.proximitySVD
             svd.u = Matrix(rows: 0, columns: 0); svd.vt = Matrix(rows: 0, columns: 0)
             try emit(.init(name: "nodes", nodes: consumers, halves: [.init(vectors: result.embedding, transposed: false, blockRow: nil)],
-                           metadata: metadata(entity.consumer, "spectral propagation", svd)))
+                           metadata: metadata(entity.consumer, c.spectral.neighbourhoodHops > 0 ? "spectral propagation, \(c.spectral.neighbourhoodHops) neighbourhood blocks" : "spectral propagation", svd)))
         }
         let solveSeconds = Date().timeIntervalSince(solveStart)
         log("\(c.method.rawValue): \(svd.diagnostics.method) SVD of rank \(svd.rank)\(c.method == .spectral ? " and propagation" : "") in \(format(solveSeconds)) s, \(svd.diagnostics.operatorApplications) SVD passes")

@@ -8,7 +8,8 @@ public enum FollowGraphMethod: String, CaseIterable, Sendable, Codable {
     case svd
     /// The default. Undirected graphs: ProNE-style spectral propagation (a randomized SVD of the
     /// sparse log-proximity matrix, then the Chebyshev band-pass filter of the normalised
-    /// Laplacian, a product with `A + I` and an orthogonalisation), scaled to unit RMS entries.
+    /// Laplacian, a product with `A + I` and an orthogonalisation), optionally with its neighbourhood
+    /// averages appended (``SpectralPropagationConfiguration/neighbourhoodHops``), scaled to unit RMS entries.
     /// Directed graphs: followers get `U S` of `D_out^-1/2 A D_in^-1/4` (cosines of `U S` rows
     /// approximate the cosines of the follow sets themselves, with popular accounts weighted down
     /// by the fourth root of their follower count, ``SpectralPropagationConfiguration/consumerColumnExponent``; unit RMS);
@@ -18,7 +19,7 @@ public enum FollowGraphMethod: String, CaseIterable, Sendable, Codable {
 }
 
 /// The settings of ``FollowGraphMethod/spectral`` (ProNE's published values, unchanged: they were
-/// not tuned on our graphs).
+/// not tuned on our graphs), plus the neighbourhood blocks of the undirected table.
 public struct SpectralPropagationConfiguration: Sendable, Equatable {
     /// Centre of the band-pass filter in the Laplacian's spectrum.
     public var mu: Float = 0.2
@@ -34,6 +35,14 @@ public struct SpectralPropagationConfiguration: Sendable, Equatable {
     /// default 0, ProNE's pipeline). Each step averages a node's vector with its neighbours' (a
     /// low-pass filter: eigenvalues of `S` lie in `(-1, 1]`), one SpMM of `dimension` columns.
     public var smoothingSteps: Int = 0
+    /// Undirected graphs: neighbourhood blocks appended to the embedding `E` (unit rows) after its
+    /// final orthogonalisation, `[E | S E | S^2 E | ...]` with `S` the ``SymmetricNormalizedAdjacency``
+    /// and each block's rows scaled to unit length, so that the table has `(1 + hops) x dimension`
+    /// columns. Block `k` averages a node's vector over its `k`-step neighbourhood; a linear model
+    /// on the table weighs the scales itself (one SpMM of `dimension` columns per hop). Default 0
+    /// (ProNE's table); with 2 the judge's label AUC moves musae-facebook 0.9342 -> 0.9558,
+    /// deezer-europe 0.5598 -> 0.5611, blogcatalog 0.7589 -> 0.7563 (README, Quality).
+    public var neighbourhoodHops: Int = 0
     /// Directed graphs: the consumers table is `U S` of `D_out^-1/2 A D_in^-e` with `e` this
     /// exponent (0.25). 0 is the row-normalised adjacency alone, 0.5 the symmetric degree
     /// normalisation; the rank-`dimension` SVD of the row-normalised matrix spends its dimensions
@@ -52,11 +61,13 @@ public enum SpectralEmbedding {
     /// 1. `M = ProximityMatrix.prone(A)`, rank-`dimension` randomized SVD, `E0 = U S^1/2` with unit rows;
     /// 2. `E1 = (A + I)(E0 - g(L) E0)` with `g` the ``ChebyshevBandPass`` of `L = I - (D+I)^-1 (A+I)`;
     /// 3. `settings.smoothingSteps` products `E1 <- S E1` with ``SymmetricNormalizedAdjacency`` (none by default);
-    /// 4. thin SVD `E1 = Q R W'`, `E = Q R^1/2`, unit rows, then the whole block scaled to unit RMS.
+    /// 4. thin SVD `E1 = Q R W'`, `E = Q R^1/2`, unit rows;
+    /// 5. `settings.neighbourhoodHops` blocks `S^k E` (unit rows) appended, `[E | S E | ...]`;
+    ///    the whole table scaled to unit RMS.
     ///
-    /// - Returns: the `n x dimension` embedding and the proximity matrix's SVD (diagnostics).
-    /// - Complexity: the randomized SVD's `2 (q + 1)` SpMMs plus `2 terms + 1` SpMMs of `dimension`
-    ///   columns, all O(nnz x dimension), and O(n x dimension^2) dense work.
+    /// - Returns: the `n x (1 + hops) dimension` embedding and the proximity matrix's SVD (diagnostics).
+    /// - Complexity: the randomized SVD's `2 (q + 1)` SpMMs plus `2 terms + 1 + smoothingSteps + hops`
+    ///   SpMMs of `dimension` columns, all O(nnz x dimension), and O(n x dimension^2) dense work.
     public static func propagated(adjacency a: CSRMatrix<Float>, dimension: Int, oversamples: Int = 10,
                                   powerIterations: Int?, seed: UInt64,
                                   settings: SpectralPropagationConfiguration = .init()) throws
@@ -81,6 +92,18 @@ public enum SpectralEmbedding {
         var embedding = thin.u
         embedding.scaleColumns(by: thin.s.map { Swift.max($0, 0).squareRoot() })
         EmbeddingScaling.normalizeRows(&embedding)
+        if settings.neighbourhoodHops > 0 {
+            let averaging = SymmetricNormalizedAdjacency(walk)
+            var elements = embedding.elements, hop = embedding
+            elements.reserveCapacity(embedding.elements.count * (1 + settings.neighbourhoodHops))
+            for _ in 0..<settings.neighbourhoodHops {
+                hop = averaging.apply(hop)
+                var unit = hop
+                EmbeddingScaling.normalizeRows(&unit)
+                elements.append(contentsOf: unit.elements)
+            }
+            embedding = Matrix(rows: embedding.rows, columns: embedding.columns * (1 + settings.neighbourhoodHops), elements: elements)
+        }
         EmbeddingScaling.unitRMS(&embedding)
         return (embedding, svd)
     }

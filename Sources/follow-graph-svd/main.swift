@@ -38,9 +38,10 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
     @Argument(help: "The edge list to embed, or a binary CSR file (--write-csr), which is memory-mapped (omit with --demo).") var edges: String?
     @Option(name: .shortAndLong, help: "Directory that receives the embedding tables.") var output: String?
     @Option(help: "Convert the edge list to a binary CSR file (64-bit offsets, ids, checksum) at this path and stop; embed it later by giving it as the input.") var writeCsr: String?
-    @Option(help: "spectral (default): undirected, ProNE-style spectral propagation of a log-proximity SVD; directed, U S of D_out^-1/2 A D_in^-e (e: --consumer-column-exponent) for DIR/consumers (follow-Jaccard; unit RMS), DIR/producers and DIR/nodes as svd. svd: U S^1/2 of the --normalization'd adjacency.") var method: FollowGraphMethod = .spectral
+    @Option(help: "spectral (default): undirected, ProNE-style spectral propagation of a log-proximity SVD (--neighbourhood-hops appends its neighbourhood averages); directed, U S of D_out^-1/2 A D_in^-e (e: --consumer-column-exponent) for DIR/consumers (follow-Jaccard; unit RMS), DIR/producers and DIR/nodes as svd. svd: U S^1/2 of the --normalization'd adjacency.") var method: FollowGraphMethod = .spectral
     @Option(help: "Embedding dimension (SVD rank).") var dim: Int = 64
     @Option(help: "Undirected spectral: extra products with (D+I)^-1/2 (A+I) (D+I)^-1/2 (neighbour averaging) before the final orthogonalisation (default 0, ProNE's pipeline).") var smoothingSteps: Int = 0
+    @Option(help: "Undirected spectral: append N neighbourhood blocks S^k E (S = (D+I)^-1/2 (A+I) (D+I)^-1/2, unit rows) to the embedding E, a table of (1 + N) x --dim columns; one sparse product each (default 0: E alone, ProNE's table; 2 met musae-facebook's goal, README Quality).") var neighbourhoodHops: Int = SpectralPropagationConfiguration().neighbourhoodHops
     @Option(help: "Directed spectral: DIR/consumers is U S of D_out^-1/2 A D_in^-e with this e (default 0.25: popular accounts weighted down by the fourth root of their follower count; 0: the row-normalised adjacency).") var consumerColumnExponent: Float = 0.25
     @Flag(help: "Drop self-loops (follow-graph-svd keeps them by default, so that the consumers table embeds the follow sets as given; other tools drop them unless --keep-self-loops).") var dropSelfLoops = false
     @Option(help: "SVD back-end: randomized (Halko et al.; fast) or arpack (Lanczos; residuals near machine precision).") var solver: FollowGraphSolver = .randomized
@@ -68,7 +69,7 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
         if publishing.publish != nil && (distributed || writeCsr != nil) {
             throw ValidationError("--publish goes with an embedding run, not --distributed or --write-csr; publish the tables afterwards with embedding-store publish")
         }
-        if smoothingSteps < 0 { throw ValidationError("--smoothing-steps must be non-negative") }
+        if smoothingSteps < 0 || neighbourhoodHops < 0 { throw ValidationError("--smoothing-steps and --neighbourhood-hops must be non-negative") }
         if !(consumerColumnExponent >= 0 && consumerColumnExponent <= 1) { throw ValidationError("--consumer-column-exponent must be in [0, 1]") }
         if dropSelfLoops && edgeList.keepSelfLoops { throw ValidationError("--drop-self-loops and --keep-self-loops exclude each other") }
         if oversamples < 0 { throw ValidationError("--oversamples must be non-negative") }
@@ -84,6 +85,7 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
         c.method = method; c.dimension = dim; c.solver = solver; c.oversamples = oversamples; c.powerIterations = powerIterations
         c.seed = seedOption.seed; c.directed = edgeList.directed; c.weighting = weighting; c.normalization = normalization
         c.selection = selection.selection; c.spectral.smoothingSteps = smoothingSteps
+        c.spectral.neighbourhoodHops = neighbourhoodHops
         c.spectral.consumerColumnExponent = consumerColumnExponent
         c.degreeRegularization = degreeRegularization
         var options = FollowGraphRunOptions(edges: edges.map { URL(fileURLWithPath: $0) }, demo: demo,

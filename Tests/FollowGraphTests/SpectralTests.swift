@@ -151,21 +151,67 @@ func centroidAccuracy(_ e: Matrix<Float>, groups: Int, size: Int) -> Double {
         let plain = try RandomizedSVD.compute(sparse, .init(rank: 8, seed: 1))
         var plainEmbedding = plain.u
         plainEmbedding.scaleColumns(by: plain.s.map { $0.squareRoot() })
-        let spectral = try SpectralEmbedding.propagated(adjacency: sparse, dimension: 8, powerIterations: nil, seed: 1)
+        var proneTable = SpectralPropagationConfiguration()
+        proneTable.neighbourhoodHops = 0
+        let spectral = try SpectralEmbedding.propagated(adjacency: sparse, dimension: 8, powerIterations: nil, seed: 1, settings: proneTable)
         let plainAccuracy = centroidAccuracy(plainEmbedding, groups: groups, size: size)
         let spectralAccuracy = centroidAccuracy(spectral.embedding, groups: groups, size: size)
         #expect(spectralAccuracy > plainAccuracy + 0.02, "spectral \(spectralAccuracy) vs plain SVD \(plainAccuracy)")
         #expect(spectralAccuracy > 0.8)
         // Deterministic for a seed.
-        let again = try SpectralEmbedding.propagated(adjacency: sparse, dimension: 8, powerIterations: nil, seed: 1)
+        let again = try SpectralEmbedding.propagated(adjacency: sparse, dimension: 8, powerIterations: nil, seed: 1, settings: proneTable)
         #expect(again.embedding == spectral.embedding)
         // Neighbour averaging before the final SVD separates the communities at least as well.
-        var settings = SpectralPropagationConfiguration()
+        var settings = proneTable
         settings.smoothingSteps = 2
         let smoothed = try SpectralEmbedding.propagated(adjacency: sparse, dimension: 8, powerIterations: nil, seed: 1, settings: settings)
         let smoothedAccuracy = centroidAccuracy(smoothed.embedding, groups: groups, size: size)
         #expect(smoothedAccuracy > plainAccuracy + 0.02, "smoothed \(smoothedAccuracy) vs plain SVD \(plainAccuracy)")
         #expect(smoothedAccuracy >= spectralAccuracy, "smoothed \(smoothedAccuracy) vs unsmoothed \(spectralAccuracy)")
+    }
+
+    @Test func neighbourhoodBlocksAreTheAveragedEmbeddingAndSeparateCommunities() throws {
+        let groups = 4, size = 100, d = 8
+        let a = plantedCommunities(groups: groups, size: size, pIn: 0.06, pOut: 0.015, seed: 11)
+        let sparse = CSRMatrix(dense: a)
+        var settings = SpectralPropagationConfiguration()
+        #expect(settings.neighbourhoodHops == 0) // the default: ProNE's table
+        settings.neighbourhoodHops = 0
+        let base = try SpectralEmbedding.propagated(adjacency: sparse, dimension: d, powerIterations: nil, seed: 1, settings: settings).embedding
+        settings.neighbourhoodHops = 2
+        let table = try SpectralEmbedding.propagated(adjacency: sparse, dimension: d, powerIterations: nil, seed: 1, settings: settings).embedding
+        #expect(table.rows == a.rows && table.columns == 3 * d)
+        // Dense reference: block k is S^k E with unit rows, S = (D+I)^-1/2 (A+I) (D+I)^-1/2.
+        let n = a.rows
+        var s = a
+        for i in 0..<n { s[i, i] += 1 }
+        let degrees = (0..<n).map { i in (0..<n).reduce(0.0) { $0 + Double(s[i, $1]) } }
+        var sd = s.converted(to: Double.self)
+        for i in 0..<n { for j in 0..<n { sd[i, j] /= (degrees[i] * degrees[j]).squareRoot() } }
+        var e = base.converted(to: Double.self)
+        func unitRows(_ m: Matrix<Double>) -> Matrix<Double> {
+            var out = m
+            for i in 0..<m.rows {
+                let norm = (0..<m.columns).reduce(0.0) { $0 + m[i, $1] * m[i, $1] }.squareRoot()
+                for j in 0..<m.columns { out[i, j] = norm > 0 ? m[i, j] / norm : 0 }
+            }
+            return out
+        }
+        // The table is one unit-RMS scaling of unit-row blocks: each block's rows have norm sqrt(d).
+        let blockNorm = Double(d).squareRoot()
+        var expectedBlocks = [unitRows(e)]
+        for _ in 0..<2 { e = sd * e; expectedBlocks.append(unitRows(e)) }
+        var worst = 0.0
+        for (k, block) in expectedBlocks.enumerated() {
+            for i in 0..<n { for j in 0..<d { worst = Swift.max(worst, abs(Double(table[i, k * d + j]) / blockNorm - block[i, j])) } }
+        }
+        #expect(worst < 1e-4, "largest difference from the dense blocks \(worst)") // float32 products over ~20 neighbours
+        let plain = try RandomizedSVD.compute(sparse, .init(rank: d, seed: 1))
+        var plainEmbedding = plain.u
+        plainEmbedding.scaleColumns(by: plain.s.map { $0.squareRoot() })
+        let plainAccuracy = centroidAccuracy(plainEmbedding, groups: groups, size: size)
+        let tableAccuracy = centroidAccuracy(table, groups: groups, size: size)
+        #expect(tableAccuracy > plainAccuracy + 0.02, "with neighbourhood blocks \(tableAccuracy) vs plain SVD \(plainAccuracy)")
     }
 }
 
