@@ -43,8 +43,6 @@ let package = Package(
         // Feature store (issue 14).
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
-        // Hummingbird's own I/O library; named so the server can run Swift concurrency on its event loops.
-        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // Documentation only (scripts/build-docs.sh); no target depends on it, so it never reaches consumers.
@@ -120,7 +118,6 @@ let package = Package(
         ]),
         .target(name: "EmbeddingServer", dependencies: [
             "FeatureStore", "EmbeddingStore", "LinearAlgebra", "Neighbors", .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .executableTarget(name: "embedding-store", dependencies: [
             "FeatureStore", "EmbeddingServer", "EmbeddingStore", .product(name: "ArgumentParser", package: "swift-argument-parser"),

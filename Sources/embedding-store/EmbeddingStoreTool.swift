@@ -1,5 +1,4 @@
 import ArgumentParser
-import EmbeddingServer
 import EmbeddingStore
 import FeatureStore
 import Foundation
@@ -41,14 +40,6 @@ func time(_ text: String?, _ flag: String) throws -> Double? {
         `latest` alias. Each subcommand's --help says more.
         """,
         subcommands: [Init.self, Publish.self, List.self, Show.self, Get.self, Join.self, Export.self, Alias.self, Deprecate.self, Serve.self])
-
-    /// `serve` runs Swift tasks on its event loops (`EmbeddingServer.runTasksOnEventLoops`), which
-    /// must happen before the first task starts, so before the arguments are parsed.
-    static func main() async {
-        let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.first == "serve", Serve.TaskExecutor(arguments: arguments) == .eventLoops { EmbeddingServer.runTasksOnEventLoops() }
-        await main(nil)
-    }
 }
 
 struct Init: ParsableCommand {

@@ -12,23 +12,6 @@ struct Serve: AsyncParsableCommand {
     @Option var port = 8080
     @Option(help: "File whose first line is the bearer token (at least 16 characters).") var tokenFile: String?
     @Flag(help: "Require the token for reads too.") var tokenForReads = false
-    @Option(help: "Where request handlers run: event-loops (on the threads that own the sockets, fewer thread hops and a shorter latency tail) or concurrency-pool (Swift's default pool).")
-    var executor: TaskExecutor = .eventLoops
-
-    enum TaskExecutor: String, ExpressibleByArgument, CaseIterable {
-        case eventLoops = "event-loops", concurrencyPool = "concurrency-pool"
-
-        /// The choice in raw arguments, read before parsing (the executor must be installed before
-        /// any task starts); a bad value falls back to the default and the parser reports it.
-        init(arguments: [String]) {
-            var value: String?
-            for (i, argument) in arguments.enumerated() {
-                if argument == "--executor", i + 1 < arguments.count { value = arguments[i + 1] }
-                if argument.hasPrefix("--executor=") { value = String(argument.dropFirst("--executor=".count)) }
-            }
-            self = value.flatMap(TaskExecutor.init(rawValue:)) ?? .eventLoops
-        }
-    }
     func run() async throws {
         let token = try tokenFile.map(ServerConfiguration.readToken(from:))
         if tokenForReads && token == nil { throw ValidationError("--token-for-reads needs --token-file") }

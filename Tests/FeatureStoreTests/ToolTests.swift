@@ -116,11 +116,10 @@ func runTool(_ arguments: [String], environment: [String: String] = [:], executa
         #expect(try runTool(["list"], environment: ["EMBEDDINGS_STORE": dir.appendingPathComponent("none").path]).2.contains("embedding-store init"))
     }
 
-    /// `serve` answers lookups with tasks on the event loops (the default) and on Swift's pool, and
-    /// refuses an unknown executor by name.
-    @Test(arguments: ["event-loops", "concurrency-pool"])
-    func serveAnswersOnEitherExecutor(_ executor: String) async throws {
-        let dir = try scratch("serve-\(executor)")
+    /// `serve` started as a user would (port 0: it prints the port it bound) answers lookups
+    /// with the stored vectors, and a 404 for an unknown id.
+    @Test func serveAnswersLookups() async throws {
+        let dir = try scratch("serve")
         defer { try? FileManager.default.removeItem(at: dir) }
         let s = dir.appendingPathComponent("store").path
         let (a, ta) = try writeTable(in: dir, "a", seed: 3)
@@ -128,7 +127,7 @@ func runTool(_ arguments: [String], environment: [String: String] = [:], executa
         #expect(try runTool(["publish", a.path, "--name", "users", "--store", s]).0 == 0)
         let process = Process()
         process.executableURL = try toolURL()
-        process.arguments = ["serve", "--store", s, "--port", "0", "--executor", executor]
+        process.arguments = ["serve", "--store", s, "--port", "0"]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
@@ -149,11 +148,6 @@ func runTool(_ arguments: [String], environment: [String: String] = [:], executa
             #expect(vector.map(Float.init) == ta.vector(at: row))
         }
         #expect(try httpGet(port: port, path: "/v1/embeddings/users/vectors/nobody").0 == 404)
-    }
-
-    @Test func serveRefusesAnUnknownExecutor() throws {
-        let (code, _, err) = try runTool(["serve", "--store", "/nonexistent", "--executor", "threads"])
-        #expect(code != 0 && err.contains("threads"))
     }
 }
 
