@@ -215,6 +215,37 @@ func centroidAccuracy(_ e: Matrix<Float>, groups: Int, size: Int) -> Double {
     }
 }
 
+@Suite struct SpectralTableScaleTests {
+    @Test func rowNormGivesEveryBlockRowThatLengthAndKeepsDirections() throws {
+        let d = 8
+        let a = plantedCommunities(groups: 4, size: 50, pIn: 0.1, pOut: 0.02, seed: 12)
+        let sparse = CSRMatrix(dense: a)
+        for hops in [0, 2] {
+            var settings = SpectralPropagationConfiguration()
+            settings.neighbourhoodHops = hops
+            settings.rowNorm = nil
+            let rms = try SpectralEmbedding.propagated(adjacency: sparse, dimension: d, powerIterations: nil, seed: 2, settings: settings).embedding
+            settings.rowNorm = 0.5
+            let table = try SpectralEmbedding.propagated(adjacency: sparse, dimension: d, powerIterations: nil, seed: 2, settings: settings).embedding
+            #expect(table.columns == (1 + hops) * d)
+            var worst: Float = 0, ratio: Float? = nil, zeroRows = 0
+            for i in 0..<table.rows {
+                for b in 0...hops {
+                    let norm = (0..<d).reduce(Float(0)) { $0 + table[i, b * d + $1] * table[i, b * d + $1] }.squareRoot()
+                    if norm == 0 { zeroRows += 1 } else { worst = Swift.max(worst, abs(norm - 0.5)) }   // isolated nodes
+                }
+                for j in 0..<table.columns where abs(rms[i, j]) > 1e-3 {
+                    let r = table[i, j] / rms[i, j]
+                    if let ratio { worst = Swift.max(worst, abs(r - ratio) / ratio) } else { ratio = r }
+                }
+            }
+            // Unit-length rows times 0.5, and the unit-RMS table times one factor (float32 rounding).
+            #expect(worst < 1e-4, "hops \(hops): largest deviation \(worst)")
+            #expect(zeroRows < table.rows / 20, "hops \(hops): \(zeroRows) zero rows")
+        }
+    }
+}
+
 extension Matrix where Scalar == Double {
     func scaledColumnsCopy(_ d: [Double]) -> Matrix<Double> { var m = self; m.scaleColumns(by: d); return m }
 }
