@@ -175,7 +175,7 @@ func centroidAccuracy(_ e: Matrix<Float>, groups: Int, size: Int) -> Double {
         let a = plantedCommunities(groups: groups, size: size, pIn: 0.06, pOut: 0.015, seed: 11)
         let sparse = CSRMatrix(dense: a)
         var settings = SpectralPropagationConfiguration()
-        #expect(settings.neighbourhoodHops == 0) // the default: ProNE's table
+        #expect(settings.neighbourhoodHops == 2 && settings.rowNorm == 2) // the defaults (session 8)
         settings.neighbourhoodHops = 0
         let base = try SpectralEmbedding.propagated(adjacency: sparse, dimension: d, powerIterations: nil, seed: 1, settings: settings).embedding
         settings.neighbourhoodHops = 2
@@ -197,8 +197,8 @@ func centroidAccuracy(_ e: Matrix<Float>, groups: Int, size: Int) -> Double {
             }
             return out
         }
-        // The table is one unit-RMS scaling of unit-row blocks: each block's rows have norm sqrt(d).
-        let blockNorm = Double(d).squareRoot()
+        // Every block's rows have length rowNorm (2).
+        let blockNorm = 2.0
         var expectedBlocks = [unitRows(e)]
         for _ in 0..<2 { e = sd * e; expectedBlocks.append(unitRows(e)) }
         var worst = 0.0
