@@ -202,12 +202,12 @@ public enum FollowGraphSVD {
         let solveStart = Date()
         var warnings: [String] = []
         /// The SVD of `op`; a partial convergence is kept as a warning for the result.
-        func solve<Op: LinearOperator>(_ op: Op) throws -> TruncatedSVD<Float> where Op.Scalar == Float {
+        func solve<Op: LinearOperator>(_ op: Op, powerIterations: Int? = c.powerIterations) throws -> TruncatedSVD<Float> where Op.Scalar == Float {
             let svd: TruncatedSVD<Float>
             switch c.solver {
             case .randomized:
                 svd = try RandomizedSVD.compute(op, .init(rank: c.dimension, oversamples: c.oversamples,
-                                                          powerIterations: c.powerIterations, seed: c.seed,
+                                                          powerIterations: powerIterations, seed: c.seed,
                                                           computeResiduals: c.computeResiduals))
             case .arpack:
                 // ARPACK near full rank runs for minutes: a progress line every few seconds.
@@ -263,11 +263,13 @@ public enum FollowGraphSVD {
             let rowScale = matrix.rowSums().map { $0 > 0 ? 1 / $0.squareRoot() : 0 }
             let exponent = Double(c.spectral.consumerColumnExponent)
             let columnScale = exponent == 0 ? nil : matrix.columnSums().map { $0 > 0 ? Float(pow(Double($0), -exponent)) : 0 }
-            var second = try solve(matrix.scaled(rows: rowScale, columns: columnScale))
+            var second = try solve(matrix.scaled(rows: rowScale, columns: columnScale),
+                                   powerIterations: c.spectral.consumerPowerIterations ?? c.powerIterations)
             var (left, _) = factors(&second, power: 1)
             EmbeddingScaling.unitRMS(&left.vectors)
-            try emit(.init(name: "consumers", nodes: consumers, halves: [consume left],
-                           metadata: metadata(entity.consumer, "U S of D_out^-1/2 A D_in^-\(exponent)", svd)))
+            var consumerMetadata = metadata(entity.consumer, "U S of D_out^-1/2 A D_in^-\(exponent)", second)
+            if c.solver == .randomized, let q = c.spectral.consumerPowerIterations { consumerMetadata.parameters["power_iterations"] = .int(Int64(q)) }
+            try emit(.init(name: "consumers", nodes: consumers, halves: [consume left], metadata: consumerMetadata))
         case (.spectral, false):
             guard let inMemory = matrix as? CSRMatrix<Float> else {
                 throw FollowGraphError("the undirected spectral method needs the matrix in memory")

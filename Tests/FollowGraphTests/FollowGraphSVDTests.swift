@@ -76,6 +76,7 @@ func plantedEdgeList() -> String {
         c.dimension = 4
         c.seed = 3
         c.method = method
+        c.spectral.consumerPowerIterations = 2   // as follow-graph-svd
         let e = try FollowGraphSVD.embed(edges: edges, configuration: c)
         #expect(e.consumers.count == 40 && e.producers.count == 20)
         #expect(e.consumers.dimension == 4 && e.nodes?.dimension == 8 && e.nodes?.count == 60)
@@ -101,6 +102,11 @@ func plantedEdgeList() -> String {
             // Followers: U S of D_out^-1/2 A, scaled to unit RMS entries.
             let rms = (e.consumers.vectors.elements.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(40 * 4)).squareRoot()
             #expect(abs(rms - 1) < 1e-4)
+            // Its SVD takes consumerPowerIterations (2) power iterations, the first SVD the pipeline's (4 here, k >= 0.1 min(m, n)):
+            // 2q + 2 passes each.
+            #expect(e.consumers.metadata.parameters["power_iterations"] == .int(2))
+            #expect(e.consumers.metadata.parameters["passes"] == .int(6))
+            #expect(e.producers.metadata.parameters["passes"] == .int(10))
         }
         // Same seed, same embedding.
         let again = try FollowGraphSVD.embed(edges: edges, configuration: c)

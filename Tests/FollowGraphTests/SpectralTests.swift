@@ -175,7 +175,7 @@ func centroidAccuracy(_ e: Matrix<Float>, groups: Int, size: Int) -> Double {
         let a = plantedCommunities(groups: groups, size: size, pIn: 0.06, pOut: 0.015, seed: 11)
         let sparse = CSRMatrix(dense: a)
         var settings = SpectralPropagationConfiguration()
-        #expect(settings.neighbourhoodHops == 0) // the default: ProNE's table
+        #expect(settings.neighbourhoodHops == 2 && settings.rowNorm == 2) // the defaults (session 8)
         settings.neighbourhoodHops = 0
         let base = try SpectralEmbedding.propagated(adjacency: sparse, dimension: d, powerIterations: nil, seed: 1, settings: settings).embedding
         settings.neighbourhoodHops = 2
@@ -197,8 +197,8 @@ func centroidAccuracy(_ e: Matrix<Float>, groups: Int, size: Int) -> Double {
             }
             return out
         }
-        // The table is one unit-RMS scaling of unit-row blocks: each block's rows have norm sqrt(d).
-        let blockNorm = Double(d).squareRoot()
+        // Every block's rows have length rowNorm (2).
+        let blockNorm = 2.0
         var expectedBlocks = [unitRows(e)]
         for _ in 0..<2 { e = sd * e; expectedBlocks.append(unitRows(e)) }
         var worst = 0.0
@@ -212,6 +212,37 @@ func centroidAccuracy(_ e: Matrix<Float>, groups: Int, size: Int) -> Double {
         let plainAccuracy = centroidAccuracy(plainEmbedding, groups: groups, size: size)
         let tableAccuracy = centroidAccuracy(table, groups: groups, size: size)
         #expect(tableAccuracy > plainAccuracy + 0.02, "with neighbourhood blocks \(tableAccuracy) vs plain SVD \(plainAccuracy)")
+    }
+}
+
+@Suite struct SpectralTableScaleTests {
+    @Test func rowNormGivesEveryBlockRowThatLengthAndKeepsDirections() throws {
+        let d = 8
+        let a = plantedCommunities(groups: 4, size: 50, pIn: 0.1, pOut: 0.02, seed: 12)
+        let sparse = CSRMatrix(dense: a)
+        for hops in [0, 2] {
+            var settings = SpectralPropagationConfiguration()
+            settings.neighbourhoodHops = hops
+            settings.rowNorm = nil
+            let rms = try SpectralEmbedding.propagated(adjacency: sparse, dimension: d, powerIterations: nil, seed: 2, settings: settings).embedding
+            settings.rowNorm = 0.5
+            let table = try SpectralEmbedding.propagated(adjacency: sparse, dimension: d, powerIterations: nil, seed: 2, settings: settings).embedding
+            #expect(table.columns == (1 + hops) * d)
+            var worst: Float = 0, ratio: Float? = nil, zeroRows = 0
+            for i in 0..<table.rows {
+                for b in 0...hops {
+                    let norm = (0..<d).reduce(Float(0)) { $0 + table[i, b * d + $1] * table[i, b * d + $1] }.squareRoot()
+                    if norm == 0 { zeroRows += 1 } else { worst = Swift.max(worst, abs(norm - 0.5)) }   // isolated nodes
+                }
+                for j in 0..<table.columns where abs(rms[i, j]) > 1e-3 {
+                    let r = table[i, j] / rms[i, j]
+                    if let ratio { worst = Swift.max(worst, abs(r - ratio) / ratio) } else { ratio = r }
+                }
+            }
+            // Unit-length rows times 0.5, and the unit-RMS table times one factor (float32 rounding).
+            #expect(worst < 1e-4, "hops \(hops): largest deviation \(worst)")
+            #expect(zeroRows < table.rows / 20, "hops \(hops): \(zeroRows) zero rows")
+        }
     }
 }
 

@@ -100,7 +100,8 @@ import Testing
         #expect(try ToolRunner.run("follow-graph-svd", [edges.path, "--dim", "4", "-o", output.path]).status == 0)
         #expect(try ToolRunner.run("follow-graph-svd", [edges.path, "--undirected", "--dim", "4", "-o", output.path]).status == 0)
         #expect(try Set(FileManager.default.contentsOfDirectory(atPath: output.path)) == ["nodes", OutputRun.markerName])
-        #expect(try EmbeddingTable.read(from: output.appendingPathComponent("nodes")).dimension == 4)
+        // The undirected default appends 2 neighbourhood blocks: 3 x --dim columns.
+        #expect(try EmbeddingTable.read(from: output.appendingPathComponent("nodes")).dimension == 3 * 4)
     }
 
     @Test func staleStagingOfADeadProcessIsRemovedAndALiveOnesIsKept() throws {
