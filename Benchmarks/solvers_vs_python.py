@@ -15,6 +15,7 @@ Usage (from the repository root; PYTHON=... picks an interpreter that has numpy,
 scikit-learn and threadpoolctl, else the script makes its own venv in Benchmarks/.venv-bench):
   swift build -c release --product solvers-compare
   Benchmarks/solvers_vs_python.sh --standard              # slashdot, 200k/4M and 1M/20M, medians of 3
+  Benchmarks/solvers_vs_python.sh --standard --svds-eigsh-max-nodes 300000   # the 1M graph: randomized only
   Benchmarks/solvers_vs_python.sh --edges ../shared/data/slashdot/edges.txt
   Benchmarks/solvers_vs_python.sh --generate-powerlaw 1000000 20000000 Benchmarks/.data/powerlaw-1m-20m.tsv
 
@@ -116,12 +117,16 @@ def timed(fn, repeats):
 def run_python_peers(a, args, name):
     results = []
     k, p, q = args.rank, args.oversamples, args.power_iterations
+    large = args.svds_eigsh_max_nodes is not None and a.shape[0] > args.svds_eigsh_max_nodes
+    if large:
+        print(f"{name}: {a.shape[0]} nodes > --svds-eigsh-max-nodes {args.svds_eigsh_max_nodes}: "
+              "randomized SVD only", file=sys.stderr)
     with threadpool_limits(limits=int(THREADS)):
         med, times, (u, s, vt) = timed(
             lambda: randomized_svd(a, k, n_oversamples=p, n_iter=q, random_state=0), args.repeats)
         results.append(dict(tool="python", method="sklearn-randomized_svd", input=name, seconds=med, runs=times,
                             max_residual=svd_residual(a, u, s, vt), k=k, p=p, q=q))
-        if not args.skip_svds:
+        if not args.skip_svds and not large:
             med, times, (u, s, vt) = timed(lambda: svds(a, k=k, tol=args.tol, solver="arpack",
                                                         random_state=0), args.repeats)
             counter = CountingOperator(a)
@@ -129,7 +134,7 @@ def run_python_peers(a, args, name):
             results.append(dict(tool="python", method="scipy-svds", input=name, seconds=med, runs=times,
                                 max_residual=svd_residual(a, u, s, vt), k=k, tol=args.tol,
                                 operator_applications=counter.products))
-        if not args.skip_eigsh:
+        if not args.skip_eigsh and not large:
             nrm = normalized_symmetric(a)
             rng = np.random.default_rng(0)
             v0 = rng.standard_normal(nrm.shape[0]).astype(np.float32)
@@ -198,6 +203,11 @@ def main():
     ap.add_argument("--repeats", type=int, default=None, help="runs per solver; the median is reported (default 1, 3 with --standard)")
     ap.add_argument("--skip-svds", action="store_true")
     ap.add_argument("--skip-eigsh", action="store_true")
+    ap.add_argument("--svds-eigsh-max-nodes", type=int, default=None, metavar="N",
+                    help="on graphs with more than N nodes run only the randomized SVDs (both sides): "
+                         "ARPACK on the 1M graph takes most of a --standard run")
+    ap.add_argument("--krylov-iterations", type=int, default=None, metavar="Q",
+                    help="also run our svds by block Krylov with Q iterations (BlockKrylovSVD), paired with scipy's svds")
     ap.add_argument("--swift-command", help="command printing JSON result lines; {edges} and {repeats} are replaced")
     ap.add_argument("--skip-python", action="store_true", help="run only the Swift side")
     ap.add_argument("--output", default=os.path.join(os.path.dirname(__file__), ".results", "solvers_vs_python.jsonl"))
@@ -226,6 +236,10 @@ def main():
             flags = f"--rank {args.rank} --oversamples {args.oversamples} --power-iterations {args.power_iterations} --tol {args.tol} --threads {THREADS} --repeats {{repeats}}"
             flags += " --skip-svds" if args.skip_svds else ""
             flags += " --skip-eigsh" if args.skip_eigsh else ""
+            if args.krylov_iterations is not None:
+                flags += f" --krylov-iterations {args.krylov_iterations}"
+            if args.svds_eigsh_max_nodes is not None:
+                flags += f" --svds-eigsh-max-nodes {args.svds_eigsh_max_nodes}"
             args.swift_command = f"{shlex.quote(binary)} --edges {{edges}} {flags}"
         else:
             print(f"no Swift side: {binary} is not built (swift build -c release --product solvers-compare)", file=sys.stderr)
@@ -254,7 +268,8 @@ def main():
     for r in all_results:
         apps = r.get("operator_applications", "")
         print(f"{r['input']:<40} {r['tool']:<7} {r['method']:<24} {r['seconds']:>9.2f} {r['max_residual']:>18.3g} {apps:>12}")
-    peers = {"swift-randomized": "sklearn-randomized_svd", "swift-arpack-svds": "scipy-svds", "swift-eigsh": "scipy-eigsh",
+    peers = {"swift-randomized": "sklearn-randomized_svd", "swift-arpack-svds": "scipy-svds",
+             "swift-block-krylov-svds": "scipy-svds", "swift-eigsh": "scipy-eigsh",
              "swift-eigsh-chebyshev": "scipy-eigsh"}
     print(f"\n{'input':<40} {'solver':<20} {'swift s':>8} {'peer s':>8} {'ratio':>6} {'swift resid.':>12} {'peer resid.':>12}")
     for r in all_results:

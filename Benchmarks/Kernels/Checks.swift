@@ -104,6 +104,21 @@ func checkSparseProduct(_ name: String, a: CSRMatrix<Float>, x: [Float], k: Int,
     }
 }
 
+/// The fused step `y = 2 A x - x - z` against the plain product followed by the same element-wise
+/// arithmetic (equal to the bit by construction; allowed a few ulps of its terms).
+func checkFusedStep(_ name: String, a: CSRMatrix<Float>, x: [Float], z: [Float], k: Int, y: [Float]) {
+    var plain = [Float](repeating: 0, count: y.count)
+    x.withUnsafeBufferPointer { xp in plain.withUnsafeMutableBufferPointer { a.multiply(rowMajor: xp, columns: k, into: $0) } }
+    let ulp = Double(Float.ulpOfOne)
+    for i in stride(from: 0, to: y.count, by: 7) {
+        let expected = 2 * plain[i] + -1 * x[i] - z[i]
+        let scale = abs(Double(2 * plain[i])) + abs(Double(x[i])) + abs(Double(z[i]))
+        if !(abs(Double(y[i]) - Double(expected)) <= 4 * ulp * scale) {
+            failCheck(name, "element \(i): fused \(y[i]), product then recurrence \(expected)")
+        }
+    }
+}
+
 /// The machine's stream-triad bandwidth in bytes per second, measured once per run (best of 5):
 /// `a[i] = b[i] + 3 c[i]` over three arrays of 16M doubles (384 MB, far beyond the caches) on
 /// `threads` threads, counting 24 bytes an element as STREAM does. The memory-bound kernels

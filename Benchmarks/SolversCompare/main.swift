@@ -22,7 +22,7 @@ func argument(_ name: String, _ fallback: String? = nil) -> String? {
 func flag(_ name: String) -> Bool { CommandLine.arguments.contains(name) }
 
 guard let edges = argument("--edges") else {
-    FileHandle.standardError.write(Data("usage: solvers-compare --edges FILE [--rank 64] [--oversamples 10] [--power-iterations 4] [--tol 0] [--repeats 1] [--skip-randomized] [--skip-svds] [--skip-eigsh] [--skip-arpack-eigsh] [--cheb-block B] [--cheb-degree M] [--cheb-max-iterations I] [--threads 2]\n".utf8))
+    FileHandle.standardError.write(Data("usage: solvers-compare --edges FILE [--rank 64] [--oversamples 10] [--power-iterations 4] [--tol 0] [--repeats 1] [--skip-randomized] [--skip-svds] [--skip-eigsh] [--skip-arpack-eigsh] [--svds-eigsh-max-nodes N] [--krylov-iterations Q] [--krylov-block B] [--cheb-block B] [--cheb-degree M] [--cheb-max-iterations I] [--threads 2]\n".utf8))
     exit(2)
 }
 let rank = Int(argument("--rank", "64")!)!
@@ -55,6 +55,9 @@ let arrays: (rowOffsets: [Int64], columnIndices: [Int32], values: [Float]) = gra
 let n = graph.nodeCount
 let a = try CSRMatrix<Float>(rows: n, columns: n, rowOffsets: arrays.rowOffsets, columnIndices: arrays.columnIndices, values: arrays.values)
 FileHandle.standardError.write(Data("solvers-compare: \(n) nodes, \(a.nonzeroCount) nonzeros, read in \(String(format: "%.2f", Date().timeIntervalSince(readStart))) s\n".utf8))
+// Above --svds-eigsh-max-nodes only the randomized SVD runs (as the Python side does).
+let large = argument("--svds-eigsh-max-nodes").flatMap { Int($0) }.map { n > $0 } ?? false
+if large { FileHandle.standardError.write(Data("solvers-compare: more nodes than --svds-eigsh-max-nodes: randomized SVD only\n".utf8)) }
 
 if !flag("--skip-randomized") {
     let (seconds, runs, svd) = try timed {
@@ -66,7 +69,7 @@ if !flag("--skip-randomized") {
           "phases": Dictionary(svd.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)])
 }
 
-if !flag("--skip-svds") {
+if !flag("--skip-svds") && !large {
     let (seconds, runs, svd) = try timed {
         try ARPACKSVD.compute(a, .init(rank: rank, tolerance: tolerance, seed: 0, computeResiduals: false))
     }
@@ -77,7 +80,21 @@ if !flag("--skip-svds") {
           "phases": Dictionary(svd.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)])
 }
 
-if !flag("--skip-eigsh") {
+// svds by block Krylov (our block method) when --krylov-iterations Q is given: the same rank and
+// residual measure as ARPACKSVD's row, so the two can be set beside scipy's svds.
+if !flag("--skip-svds") && !large, let q = argument("--krylov-iterations").flatMap({ Int($0) }) {
+    let block = argument("--krylov-block").flatMap { Int($0) }
+    let (seconds, runs, svd) = try timed {
+        try BlockKrylovSVD.compute(a, .init(rank: rank, blockSize: block, iterations: q, seed: 0, computeResiduals: false))
+    }
+    let r = svd.relativeResiduals(a)
+    emit(["tool": "swift", "method": "swift-block-krylov-svds", "seconds": seconds, "runs": runs,
+          "max_residual": max(r.left.max() ?? 0, r.right.max() ?? 0), "k": rank, "q": q, "block": block ?? rank,
+          "block_passes": svd.diagnostics.operatorApplications,
+          "phases": Dictionary(svd.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)])
+}
+
+if !flag("--skip-eigsh") && !large {
     // N = D^-1/2 (A + A') D^-1/2, built explicitly as the Python side does.
     var coo = COOMatrix<Float>(rows: n, columns: n)
     coo.reserveCapacity(2 * a.nonzeroCount)

@@ -143,6 +143,30 @@ public struct CSRMatrix<Scalar: BLASScalar>: CompressedSparseMatrix, Sendable {
         storage.withView { compressedGather($0, nonzeros: nonzeroCount, x: xv, y: rowMajorView(y.baseAddress!, rows: rows, columns: k), threads: threads) }
     }
 
+    /// `Y = alpha A X + beta X - Z` for a square `A` and row-major `n x k` blocks (leading
+    /// dimension `k`; `Z` optional), in one pass: each row of `A X` is finished in registers
+    /// before it is stored, so the block is not read again by a separate element-wise pass. This
+    /// is the three-term step of a Chebyshev filter, `T_(j+1) = 2 B T_j - T_(j-1)` with
+    /// `B = (A - c I) / e` (`alpha = 2 / e`, `beta = -2 c / e`, `Z = T_(j-1)`). The result equals
+    /// ``multiply(rowMajor:columns:into:threads:)`` followed by `alpha y + beta x - z` element by
+    /// element, to the bit (same operations in the same order). Cost: O(nnz * k + n * k).
+    /// - Precondition: `A` is square, `x`, `y` (and `z`) hold at least `rows * k` elements, and
+    ///   `y` overlaps neither `x` nor `z`.
+    public func multiplyAdd(rowMajor x: UnsafeBufferPointer<Scalar>, columns k: Int, alpha: Scalar, beta: Scalar,
+                            subtracting z: UnsafeBufferPointer<Scalar>?, into y: UnsafeMutableBufferPointer<Scalar>,
+                            threads: Int = Parallel.threads) {
+        precondition(rows == columns, "CSRMatrix.multiplyAdd(rowMajor:): the matrix is \(rows) x \(columns), not square")
+        precondition(k >= 0 && x.count >= rows * k && y.count >= rows * k && (z?.count ?? rows * k) >= rows * k,
+                     "CSRMatrix.multiplyAdd(rowMajor:): buffers too small")
+        guard rows > 0, k > 0 else { return }
+        let xv = rowMajorView(readOnly: x.baseAddress, rows: columns, columns: k)
+        let epilogue = GatherEpilogue(alpha: alpha, beta: beta, z: z?.baseAddress)
+        storage.withView {
+            compressedGather($0, nonzeros: nonzeroCount, x: xv, y: rowMajorView(y.baseAddress!, rows: rows, columns: k),
+                             threads: threads, epilogue: epilogue)
+        }
+    }
+
     /// `Y = A' X` for row-major blocks: `x` is `rows x k`, `y` is `columns x k`, leading
     /// dimension `k`. A gather over the transposed index when it exists (see
     /// ``automaticTransposeIndex``), else a scatter. Cost: O(nnz * k).

@@ -50,6 +50,45 @@ struct DenseView<S>: @unchecked Sendable {
     }
 }
 
+/// What a fused gather does with each finished row of `A X` before storing it: `Y[r, :] = alpha
+/// (A X)[r, :] + beta X[r, :] - Z[r, :]` (`Z` optional; `X` and `Z` row-major with leading
+/// dimension `k`, `A` square). The three-term step of a Chebyshev filter in the same pass over
+/// the block as the product, so the block is not read again by a separate element-wise pass.
+/// The arithmetic is the element-wise pass's, in its order (`alpha y + beta x`, then `- z`), so
+/// the fused result equals the unfused one to the bit.
+struct GatherEpilogue<S>: @unchecked Sendable {
+    let alpha: S
+    let beta: S
+    let z: UnsafePointer<S>?
+
+    func rebound<T>(to _: T.Type) -> GatherEpilogue<T> {
+        GatherEpilogue<T>(alpha: unsafeBitCast(alpha, to: T.self), beta: unsafeBitCast(beta, to: T.self),
+                          z: z.map { UnsafeRawPointer($0).assumingMemoryBound(to: T.self) })
+    }
+}
+
+/// `acc` (columns `c ..< c + V.scalarCount` of row `r` of `A X`) through the epilogue, if any.
+@inline(__always)
+func finishVector<V: SIMD>(_ acc: V, row r: Int, column c: Int, x: UnsafePointer<V.Scalar>, k: Int,
+                           _ e: GatherEpilogue<V.Scalar>?) -> V where V.Scalar: BinaryFloatingPoint {
+    guard let e else { return acc }
+    let at = r &* k &+ c
+    var v = V(repeating: e.alpha) * acc + V(repeating: e.beta) * loadVector(x + at, V.self)
+    if let z = e.z { v -= loadVector(z + at, V.self) }
+    return v
+}
+
+/// One element (row `r`, column `c`) of `A X` through the epilogue, if any.
+@inline(__always)
+func finishScalar<T: BinaryFloatingPoint>(_ acc: T, row r: Int, column c: Int, x: UnsafePointer<T>, k: Int,
+                                          _ e: GatherEpilogue<T>?) -> T {
+    guard let e else { return acc }
+    let at = r &* k &+ c
+    var v = e.alpha * acc + e.beta * x[at]
+    if let z = e.z { v -= z[at] }
+    return v
+}
+
 // MARK: - Inner loops, generic over the SIMD vector type (specialised for SIMD16<Float> and SIMD8<Double>)
 
 @inline(__always)
@@ -74,7 +113,8 @@ nonisolated(unsafe) var scatterPrefetchDistance = 8
 /// `x` is row-major with leading dimension `k`; `y` is addressed by strides.
 @inline(__always)
 func gatherKernel<V: SIMD>(_: V.Type, _ a: CompressedView<V.Scalar>, _ range: Range<Int>,
-                           x: UnsafePointer<V.Scalar>, k: Int, y: DenseView<V.Scalar>)
+                           x: UnsafePointer<V.Scalar>, k: Int, y: DenseView<V.Scalar>,
+                           epilogue: GatherEpilogue<V.Scalar>? = nil)
 where V.Scalar: BinaryFloatingPoint {
     let w = V.scalarCount
     let offsets = a.offsets, indices = a.indices, values = a.values
@@ -104,10 +144,10 @@ where V.Scalar: BinaryFloatingPoint {
                 a2 += s * loadVector(xr + 2 * w, V.self)
                 a3 += s * loadVector(xr + 3 * w, V.self)
             }
-            storeVector(a0, yr + c0 * yc, stride: yc)
-            storeVector(a1, yr + (c0 + w) * yc, stride: yc)
-            storeVector(a2, yr + (c0 + 2 * w) * yc, stride: yc)
-            storeVector(a3, yr + (c0 + 3 * w) * yc, stride: yc)
+            storeVector(finishVector(a0, row: r, column: c0, x: x, k: k, epilogue), yr + c0 * yc, stride: yc)
+            storeVector(finishVector(a1, row: r, column: c0 + w, x: x, k: k, epilogue), yr + (c0 + w) * yc, stride: yc)
+            storeVector(finishVector(a2, row: r, column: c0 + 2 * w, x: x, k: k, epilogue), yr + (c0 + 2 * w) * yc, stride: yc)
+            storeVector(finishVector(a3, row: r, column: c0 + 3 * w, x: x, k: k, epilogue), yr + (c0 + 3 * w) * yc, stride: yc)
             c0 += 4 * w
         }
         while c0 + w <= k {
@@ -116,7 +156,7 @@ where V.Scalar: BinaryFloatingPoint {
                 if distance > 0 && p + distance < end { cla_prefetch_read(x + Int(indices[p + distance]) * k + c0) }
                 a0 += V(repeating: values[p]) * loadVector(x + Int(indices[p]) * k + c0, V.self)
             }
-            storeVector(a0, yr + c0 * yc, stride: yc)
+            storeVector(finishVector(a0, row: r, column: c0, x: x, k: k, epilogue), yr + c0 * yc, stride: yc)
             c0 += w
         }
         let tail = k - c0
@@ -126,7 +166,7 @@ where V.Scalar: BinaryFloatingPoint {
                 if distance > 0 && p + distance < end { cla_prefetch_read(x + Int(indices[p + distance]) * k + c0) }
                 t += values[p] * x[Int(indices[p]) * k + c0]
             }
-            yr[c0 * yc] = t
+            yr[c0 * yc] = finishScalar(t, row: r, column: c0, x: x, k: k, epilogue)
         } else if tail > 1 && k >= w {
             // The last w columns as one vector window (overlapping columns already done), so the
             // tail runs in SIMD instead of lane by lane; only its last `tail` lanes are stored.
@@ -139,7 +179,8 @@ where V.Scalar: BinaryFloatingPoint {
                 }
                 t += V(repeating: values[p]) * loadVector(x + Int(indices[p]) * k + base, V.self)
             }
-            for l in (w - tail)..<w { yr[(base + l) * yc] = t[l] }
+            let v = finishVector(t, row: r, column: base, x: x, k: k, epilogue)
+            for l in (w - tail)..<w { yr[(base + l) * yc] = v[l] }
         } else if tail > 1 {
             var t = V()
             for p in lo..<hi {
@@ -148,7 +189,7 @@ where V.Scalar: BinaryFloatingPoint {
                 let xr = x + Int(indices[p]) * k + c0
                 for l in 0..<tail { t[l] += s * xr[l] }
             }
-            for l in 0..<tail { yr[(c0 + l) * yc] = t[l] }
+            for l in 0..<tail { yr[(c0 + l) * yc] = finishScalar(t[l], row: r, column: c0 + l, x: x, k: k, epilogue) }
         }
     }
 }
@@ -215,13 +256,13 @@ where V.Scalar: BinaryFloatingPoint {
 
 /// Scalar fallback for a `BLASScalar` other than Float and Double.
 func gatherKernelScalar<S: BLASScalar>(_ a: CompressedView<S>, _ range: Range<Int>,
-                                       x: UnsafePointer<S>, k: Int, y: DenseView<S>) {
+                                       x: UnsafePointer<S>, k: Int, y: DenseView<S>, epilogue: GatherEpilogue<S>? = nil) {
     for r in range {
         let lo = Int(a.offsets[r]), hi = Int(a.offsets[r + 1])
         for c in 0..<k {
             var t: S = 0
             for p in lo..<hi { t += a.values[p] * x[Int(a.indices[p]) * k + c] }
-            y.base[r * y.rowStride + c * y.columnStride] = t
+            y.base[r * y.rowStride + c * y.columnStride] = finishScalar(t, row: r, column: c, x: x, k: k, epilogue)
         }
     }
 }
@@ -241,15 +282,17 @@ func scatterKernelScalar<S: BLASScalar>(_ a: CompressedView<S>, minorLo: Int, mi
 
 @inline(__always)
 func runGather<S: BLASScalar>(_ a: CompressedView<S>, _ range: Range<Int>,
-                              x: UnsafePointer<S>, k: Int, y: DenseView<S>) {
+                              x: UnsafePointer<S>, k: Int, y: DenseView<S>, epilogue: GatherEpilogue<S>? = nil) {
     if S.self == Float.self {
         gatherKernel(SIMD16<Float>.self, a.rebound(to: Float.self), range,
-                     x: UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), k: k, y: y.rebound(to: Float.self))
+                     x: UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), k: k, y: y.rebound(to: Float.self),
+                     epilogue: epilogue?.rebound(to: Float.self))
     } else if S.self == Double.self {
         gatherKernel(SIMD8<Double>.self, a.rebound(to: Double.self), range,
-                     x: UnsafeRawPointer(x).assumingMemoryBound(to: Double.self), k: k, y: y.rebound(to: Double.self))
+                     x: UnsafeRawPointer(x).assumingMemoryBound(to: Double.self), k: k, y: y.rebound(to: Double.self),
+                     epilogue: epilogue?.rebound(to: Double.self))
     } else {
-        gatherKernelScalar(a, range, x: x, k: k, y: y)
+        gatherKernelScalar(a, range, x: x, k: k, y: y, epilogue: epilogue)
     }
 }
 
@@ -348,19 +391,21 @@ func withColumnMajorViews<S: BLASScalar>(_ x: Matrix<S>, _ y: inout Matrix<S>, _
 
 /// `Y = gather(A, X)`: `Y` has `a.majorCount` rows, `X` has `a.minorCount` rows, both `k` columns.
 /// `x` may be in any layout (it is copied to row-major when its rows are not contiguous);
-/// `y` is written in its own layout.
+/// `y` is written in its own layout. With an `epilogue` (square `A` only) each row is finished as
+/// it says before it is stored.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 func compressedGather<S: BLASScalar>(_ a: CompressedView<S>, nonzeros: Int, x: DenseView<S>, y: DenseView<S>,
-                                     threads limit: Int = Parallel.threads) {
+                                     threads limit: Int = Parallel.threads, epilogue: GatherEpilogue<S>? = nil) {
     let k = x.columns
     precondition(x.rows == a.minorCount && y.rows == a.majorCount && y.columns == k)
+    precondition(epilogue == nil || a.majorCount == a.minorCount, "a fused gather needs a square matrix")
     if a.majorCount == 0 || k == 0 { return }
     let threads = sparseThreadCount(work: (nonzeros + a.majorCount) * k, limit: limit)
     let prefix = UnsafeBufferPointer(start: a.offsets, count: a.majorCount + 1)
     if x.isRowMajor && (x.rowStride == k || k == 1) {
         Parallel.forEachWeightedChunk(prefix: prefix, chunks: threads) { _, range in
-            runGather(a, range, x: UnsafePointer(x.base), k: k, y: y)
+            runGather(a, range, x: UnsafePointer(x.base), k: k, y: y, epilogue: epilogue)
         }
         return
     }
@@ -372,7 +417,7 @@ func compressedGather<S: BLASScalar>(_ a: CompressedView<S>, nonzeros: Int, x: D
         copyRows(x, rowMajorView(xrBox.value, rows: x.rows, columns: x.columns), rows: range)
     }
     Parallel.forEachWeightedChunk(prefix: prefix, chunks: threads) { _, range in
-        runGather(a, range, x: UnsafePointer(xrBox.value), k: k, y: y)
+        runGather(a, range, x: UnsafePointer(xrBox.value), k: k, y: y, epilogue: epilogue)
     }
 }
 

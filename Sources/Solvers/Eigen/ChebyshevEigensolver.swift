@@ -316,14 +316,17 @@ public enum ChebyshevEigensolver {
                         var w = b - s
                         if w == 0 { return }
                         copyColumns(from: x, width: b, columns: Array(order[s..<b]), to: p0, outWidth: w, at: 0, rows: n)
-                        func product(_ from: UnsafeMutablePointer<S>, _ to: UnsafeMutablePointer<S>) {
-                            a.multiply(rowMajor: UnsafeBufferPointer(start: from, count: n * w), columns: w,
-                                       into: UnsafeMutableBufferPointer(start: to, count: n * w))
+                        // `to = alpha A from + beta from - previous` in one pass over the block (the
+                        // sparse gather with the recurrence step fused into its stores).
+                        func step(_ from: UnsafeMutablePointer<S>, _ to: UnsafeMutablePointer<S>, _ alpha: Double, _ beta: Double,
+                                  _ previous: UnsafeMutablePointer<S>?) {
+                            a.multiplyAdd(rowMajor: UnsafeBufferPointer(start: from, count: n * w), columns: w, alpha: S(alpha), beta: S(beta),
+                                          subtracting: previous.map { UnsafeBufferPointer(start: $0, count: n * w) },
+                                          into: UnsafeMutableBufferPointer(start: to, count: n * w))
                             products += w
                         }
                         // T1 = B T0
-                        product(p0, p1)
-                        combine(p1, count: n * w, 1 / e, -centre / e, p0, nil)
+                        step(p0, p1, 1 / e, -centre / e, nil)
                         var j = 1
                         while true {
                             // Vectors whose degree is j are done: copy them out, compact the rest.
@@ -340,8 +343,7 @@ public enum ChebyshevEigensolver {
                                 w = keep.count; s = f
                             }
                             // T_(j+1) = 2 B T_j - T_(j-1), into the scratch block.
-                            product(p1, p2)
-                            combine(p2, count: n * w, 2 / e, -2 * centre / e, p1, p0)
+                            step(p1, p2, 2 / e, -2 * centre / e, p0)
                             (p0, p1, p2) = (p1, p2, p0)
                             j += 1
                         }
@@ -369,23 +371,6 @@ public enum ChebyshevEigensolver {
                     let src = f.value + r * width, dst = t.value + r * outWidth + at
                     if contiguous { dst.update(from: src + first, count: count) } else { for i in 0..<count { dst[i] = src[c.value[i]] } }
                 }
-            }
-        }
-    }
-
-    /// `y <- alpha y + beta x - z` (z optional), element by element, over `count` elements.
-    static func combine<S: BLASScalar>(_ y: UnsafeMutablePointer<S>, count: Int, _ alpha: Double, _ beta: Double,
-                                       _ x: UnsafeMutablePointer<S>, _ z: UnsafeMutablePointer<S>?) {
-        let al = S(alpha), be = S(beta)
-        let yb = UnsafeSendableBox(y), xb = UnsafeSendableBox(x)
-        if let z {
-            let zb = UnsafeSendableBox(z)
-            Parallel.forEachChunk(count: count, minimumChunk: 1 << 16) { r in
-                for i in r { yb.value[i] = al * yb.value[i] + be * xb.value[i] - zb.value[i] }
-            }
-        } else {
-            Parallel.forEachChunk(count: count, minimumChunk: 1 << 16) { r in
-                for i in r { yb.value[i] = al * yb.value[i] + be * xb.value[i] }
             }
         }
     }
