@@ -13,12 +13,6 @@ package struct AtomicFileError: Error, CustomStringConvertible, Equatable, Senda
     package let path: String
     /// What went wrong, e.g. `its directory /data/out does not exist`.
     package let problem: String
-
-    package init(path: String, problem: String) {
-        self.path = path
-        self.problem = problem
-    }
-
     package var description: String { "\(path): \(problem)" }
 }
 
