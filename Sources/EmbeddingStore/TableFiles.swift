@@ -1,25 +1,10 @@
 import Foundation
 import LinearAlgebra
 
-/// File-system helpers for atomic replacement: temporary siblings, fsync, rename.
+/// File-system helpers of table directories and output runs: flushed writes into a staging
+/// directory, renames and exchanges of directories. A single file is replaced through
+/// LinearAlgebra's ``AtomicFile`` (the package's one atomic file writer).
 enum AtomicFiles {
-    /// A random 8-hex-digit suffix for temporary names.
-    static func randomSuffix() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let value = UInt32.random(in: .min ... .max, using: &generator)
-        let hex = String(value, radix: 16)
-        return String(repeating: "0", count: 8 - hex.count) + hex
-    }
-
-    /// Flushes the file or directory at `path` to stable storage (best effort for directories).
-    static func sync(_ path: String) {
-        let fd = open(path, O_RDONLY)
-        if fd >= 0 {
-            _ = fsync(fd)
-            _ = close(fd)
-        }
-    }
-
     /// Writes `data` to `url` and flushes it.
     static func writeSynced(_ data: Data, to url: URL) throws {
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
@@ -57,19 +42,20 @@ enum AtomicFiles {
         #endif
     }
 
-    /// Writes `data` to a temporary sibling of `url`, flushes it and renames it over `url`, so
-    /// readers see either the old or the new file, never a partial one.
+    /// Replaces the file at `url` with `data` atomically (``AtomicFile``: temporary sibling,
+    /// fsync, rename, directory fsync), so readers see either the old or the new file, never a
+    /// partial one.
     static func replaceFile(at url: URL, with data: Data) throws {
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(randomSuffix())")
-        do {
-            try writeSynced(data, to: temporary)
-            try rename(temporary, url)
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
+        do { try AtomicFile.write(data, to: url.path) } catch let error as AtomicFileError {
+            throw EmbeddingStoreError(error)
         }
-        sync(url.deletingLastPathComponent().path)
+    }
+}
+
+extension EmbeddingStoreError {
+    /// The same path and problem as an ``AtomicFileError``.
+    init(_ error: AtomicFileError) {
+        self.init(path: error.path, problem: error.problem)
     }
 }
 
@@ -97,14 +83,8 @@ struct StreamedFile {
     }
 
     mutating func append(_ bytes: UnsafeRawBufferPointer) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = Foundation.write(fd, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                throw EmbeddingStoreError(path: path, problem: "write failed: \(String(cString: strerror(errno)))")
-            }
-            done += n
+        do { try AtomicFile.writeAll(fd, bytes, path: path) } catch let error as AtomicFileError {
+            throw EmbeddingStoreError(error)
         }
     }
 }
@@ -324,8 +304,9 @@ extension EmbeddingTable {
 /// One run's output directory, written as a whole: everything goes into a hidden staging
 /// directory beside it, which then takes the destination's place in one atomic step.
 ///
-/// The one atomic writer of the package (embedding tables, multi-table runs such as
-/// `follow-graph-svd`'s `consumers`/`producers`/`nodes`, generated graphs):
+/// The package's one atomic writer of directories (embedding tables, multi-table runs such as
+/// `follow-graph-svd`'s `consumers`/`producers`/`nodes`, generated graphs; single files are
+/// replaced by LinearAlgebra's atomic file writer):
 ///
 /// 1. ``init(destination:tool:entries:marked:)`` checks the destination before any work:
 ///    it must be absent, empty, or hold only entries this writer makes (`entries`, or those a
@@ -372,7 +353,7 @@ public final class OutputRun: @unchecked Sendable {
         }
         Self.removeStaleStaging(in: parent, name: name)
         try Self.checkReplaceable(target, tool: tool, entries: entries)
-        let staging = parent.appendingPathComponent(".\(name).staging-\(getpid())-\(AtomicFiles.randomSuffix())")
+        let staging = parent.appendingPathComponent(".\(name).staging-\(getpid())-\(AtomicFile.randomSuffix())")
         do { try fm.createDirectory(at: staging, withIntermediateDirectories: false) } catch {
             throw EmbeddingStoreError(path: staging.path, problem: "cannot create staging directory: \(error.localizedDescription)")
         }
@@ -434,34 +415,34 @@ public final class OutputRun: @unchecked Sendable {
             try AtomicFiles.writeSynced(Data(text.utf8), to: staging.appendingPathComponent(Self.markerName))
         }
         for entry in (try? fm.contentsOfDirectory(atPath: staging.path)) ?? [] {
-            AtomicFiles.sync(staging.appendingPathComponent(entry).path)
+            AtomicFile.sync(staging.appendingPathComponent(entry).path)
         }
-        AtomicFiles.sync(staging.path)
+        AtomicFile.sync(staging.path)
         let parent = destination.deletingLastPathComponent()
         if fm.fileExists(atPath: destination.path) {
             try Self.checkReplaceable(destination, tool: tool, entries: entries)  // re-check: it may have changed
             if AtomicFiles.exchange(staging, destination) {
                 // `staging` now holds the previous output.
                 done = true
-                AtomicFiles.sync(parent.path)
+                AtomicFile.sync(parent.path)
                 try? fm.removeItem(at: staging)
                 return
             }
             // No atomic exchange on this file system: move the old output aside, then rename.
-            let old = parent.appendingPathComponent(".\(destination.lastPathComponent).staging-\(getpid())-\(AtomicFiles.randomSuffix())")
+            let old = parent.appendingPathComponent(".\(destination.lastPathComponent).staging-\(getpid())-\(AtomicFile.randomSuffix())")
             try AtomicFiles.rename(destination, old)
             do { try AtomicFiles.rename(staging, destination) } catch {
                 try? AtomicFiles.rename(old, destination)
                 throw error
             }
             done = true
-            AtomicFiles.sync(parent.path)
+            AtomicFile.sync(parent.path)
             try? fm.removeItem(at: old)
             return
         }
         try AtomicFiles.rename(staging, destination)
         done = true
-        AtomicFiles.sync(parent.path)
+        AtomicFile.sync(parent.path)
     }
 
     /// Removes the staging directory (the destination is untouched).

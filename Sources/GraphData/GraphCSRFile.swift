@@ -253,7 +253,8 @@ public final class GraphCSRFile: @unchecked Sendable {
     // MARK: - Writing
 
     /// Writes `edges` (a graph read with one shared id map) as a binary CSR file at `path`,
-    /// through a temporary sibling renamed into place (a failed write leaves no partial file).
+    /// through a temporary sibling that is flushed and renamed into place (a failed write leaves
+    /// any previous file at `path` as it was, and no partial file).
     ///
     /// Memory: the adjacency's arrays (as ``EdgeList/adjacencyCSR()``) and its transpose, about
     /// 16 bytes an edge (12 unweighted) plus 16 a node, beside the edge list.
@@ -272,16 +273,9 @@ public final class GraphCSRFile: @unchecked Sendable {
         var idOffsets = [Int64](repeating: 0, count: n + 1)
         for i in 0..<n { idOffsets[i + 1] = idOffsets[i] + Int64(ids.idBytes(at: i).count) }
         let layout = Layout(nodes: n, nonzeros: csr.columnIndices.count, weighted: weighted, idBytes: Int(idOffsets[n]))
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         func failure(_ what: String) -> GraphDataError {
-            GraphDataError(file: path, line: nil, lineText: nil, problem: .cannotRead(reason: "cannot write: \(what): \(String(cString: strerror(errno)))"))
+            GraphDataError(file: path, line: nil, lineText: nil, problem: .cannotRead(reason: "cannot write: \(what)"))
         }
-        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw failure("create \(temporary.path)") }
-        var ok = false
-        defer { if !ok { unlink(temporary.path) } }
-        var writer = SectionWriter(fd: fd)
         var header = [UInt8](repeating: 0, count: headerSize)
         func put(_ v: UInt64, _ at: Int) { withUnsafeBytes(of: v.littleEndian) { for k in 0..<8 { header[at + k] = $0[k] } } }
         for k in 0..<8 { header[k] = magic[k] }
@@ -295,33 +289,37 @@ public final class GraphCSRFile: @unchecked Sendable {
         let headerHash = hash.value
         // The header's checksum field is filled after the body; reserve it now.
         do {
-            try writer.raw(header)
-            writer.hash = ChecksumState(seed: headerHash)
-            try writer.section(csr.rowOffsets)
-            try writer.section(csr.columnIndices)
-            if weighted { try writer.section(csr.values) }
-            try writer.section(t.offsets)
-            try writer.section(t.indices)
-            if let tv = t.values { try writer.section(tv) }
-            try writer.section(idOffsets)
-            var text = [UInt8]()
-            text.reserveCapacity(1 << 20)
-            for i in 0..<n {
-                text.append(contentsOf: ids.idBytes(at: i))
-                if text.count >= 1 << 20 { try writer.bytes(text); text.removeAll(keepingCapacity: true) }
+            try AtomicFile.write(to: path) { out in
+                var writer = SectionWriter(out)
+                try writer.raw(header)
+                writer.hash = ChecksumState(seed: headerHash)
+                try writer.section(csr.rowOffsets)
+                try writer.section(csr.columnIndices)
+                if weighted { try writer.section(csr.values) }
+                try writer.section(t.offsets)
+                try writer.section(t.indices)
+                if let tv = t.values { try writer.section(tv) }
+                try writer.section(idOffsets)
+                var text = [UInt8]()
+                text.reserveCapacity(1 << 20)
+                for i in 0..<n {
+                    text.append(contentsOf: ids.idBytes(at: i))
+                    if text.count >= 1 << 20 { try writer.bytes(text); text.removeAll(keepingCapacity: true) }
+                }
+                try writer.bytes(text)
+                try writer.pad()
+                try writer.flush()
+                guard writer.written == layout.end else { throw failure("size \(writer.written) != \(layout.end)") }
+                put(writer.hash.value, 56)
+                try header.withUnsafeBytes { try out.write(UnsafeRawBufferPointer(rebasing: $0[56..<64]), at: 56) }
             }
-            try writer.bytes(text)
-            try writer.pad()
-            try writer.flush()
-            guard writer.written == layout.end else { throw failure("size \(writer.written) != \(layout.end)") }
-            put(writer.hash.value, 56)
-            let done = header.withUnsafeBytes { pwrite(fd, $0.baseAddress! + 56, 8, 56) }
-            guard done == 8 else { throw failure("header") }
-            guard fsync(fd) == 0 else { throw failure("fsync") }
-        } catch let error as GraphDataError { close(fd); throw error } catch { close(fd); throw failure("\(error)") }
-        close(fd)
-        guard rename(temporary.path, path) == 0 else { throw failure("rename to \(path)") }
-        ok = true
+        } catch let error as GraphDataError {
+            throw error
+        } catch let error as AtomicFileError {
+            throw failure(error.problem)
+        } catch {
+            throw failure("\(error)")
+        }
     }
 
     /// Counting-sort transpose of CSR arrays (columns sorted within each transposed row).
@@ -352,12 +350,12 @@ public final class GraphCSRFile: @unchecked Sendable {
 
 /// Appends 64-byte-aligned sections to a file through a 4 MiB buffer, hashing what it writes.
 struct SectionWriter {
-    let fd: Int32
+    let out: AtomicFile.Output
     var buffer = [UInt8]()
     var written = 0
     var hash = GraphCSRFile.ChecksumState(seed: 0)
     var hashing = false
-    init(fd: Int32) { self.fd = fd; buffer.reserveCapacity(4 << 20) }
+    init(_ out: AtomicFile.Output) { self.out = out; buffer.reserveCapacity(4 << 20) }
 
     mutating func raw(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0, hashed: false) }
@@ -389,13 +387,7 @@ struct SectionWriter {
     }
     private mutating func write(_ p: UnsafeRawBufferPointer, hashed: Bool) throws {
         if hashed { hash.add(p.baseAddress!, count: p.count) }
-        var done = 0
-        while done < p.count {
-            let n = Foundation.write(fd, p.baseAddress! + done, p.count - done)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw GraphDataError(file: "<csr>", line: nil, lineText: nil, problem: .cannotRead(reason: "write failed: \(String(cString: strerror(errno)))")) }
-            done += n
-        }
+        try out.write(p)
         written += p.count
     }
 }

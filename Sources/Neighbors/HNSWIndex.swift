@@ -582,12 +582,11 @@ public final class HNSWIndex: NeighborIndex {
                 // Workers take 16 queries at a time from a shared counter, so a thread that is slowed
                 // (hard queries, another process on its core) does not hold the batch back as a
                 // fixed split would.
-                let next = AtomicCounter()
-                DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                Parallel.forEachDynamicChunk(count: nq, chunk: 16, threads: workers) { _, chunks in
                     let (index, qbase, heaps, filter) = box.value
                     let s = index.scratch()
-                    while case let lo = next.take(16), lo < nq {
-                      for qi in lo..<min(lo + 16, nq) {
+                    for range in chunks {
+                      for qi in range {
                         let query = qbase + qi * d
                         let start = index.descend(query, from: index.entryPoint, top: Int(index.maxLevel), target: 0, s, locking: false, slots: slots)
                         index.searchLayer(query, entry: start, ef: ef, level: 0, s, filter: filter, restricts: restricts, locking: false, slots: slots)

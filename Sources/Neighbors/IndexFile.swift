@@ -1,4 +1,5 @@
 import Foundation
+import LinearAlgebra
 
 /// Everything an index file says about itself besides its arrays (stored as JSON).
 struct IndexHeader: Codable {
@@ -130,7 +131,8 @@ struct IndexFile {
         [Section("idOffsets", table.offsets), Section("idBytes", table.bytes), Section("deleted", table.deleted)]
     }
 
-    /// Writes `header` and `sections` to a temporary file beside `url`, then renames it.
+    /// Writes `header` and `sections` to `url` atomically (LinearAlgebra's `AtomicFile`: a
+    /// temporary sibling, flushed and renamed into place), creating its directory if missing.
     static func write(to url: URL, header: IndexHeader, sections: [Section]) throws {
         let path = url.path
         let encoder = JSONEncoder()
@@ -156,37 +158,19 @@ struct IndexFile {
             withUnsafeBytes(of: UInt64(s.bytes.count).littleEndian) { preamble += $0 }
         }
         preamble += json
-        let directory = url.deletingLastPathComponent()
-        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw NeighborIndexError.file(path, "cannot create \(temporary.path)")
-        }
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         do {
-            let handle = try FileHandle(forWritingTo: temporary)
-            defer { try? handle.close() }
-            try handle.write(contentsOf: preamble)
-            var written = preamble.count
-            for (s, off) in zip(sections, offsets) {
-                if off > written { try handle.write(contentsOf: [UInt8](repeating: 0, count: off - written)) }
-                var done = 0
-                while done < s.bytes.count {
-                    let n = min(1 << 26, s.bytes.count - done)
-                    try handle.write(contentsOf: Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: s.bytes.baseAddress! + done),
-                                                      count: n, deallocator: .none))
-                    done += n
+            try AtomicFile.write(to: path) { out in
+                try out.write(preamble)
+                var written = preamble.count
+                for (s, off) in zip(sections, offsets) {
+                    if off > written { try out.write([UInt8](repeating: 0, count: off - written)) }
+                    try out.write(s.bytes)
+                    written = off + s.bytes.count
                 }
-                written = off + s.bytes.count
             }
-            try handle.synchronize()
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw NeighborIndexError.file(path, "write failed: \(error.localizedDescription)")
-        }
-        if rename(temporary.path, path) != 0 {
-            let message = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw NeighborIndexError.file(path, "cannot rename the temporary file into place: \(message)")
+        } catch let error as AtomicFileError {
+            throw NeighborIndexError.file(path, error.problem)
         }
     }
 }

@@ -1,6 +1,5 @@
 import Dispatch
 import LinearAlgebra
-import Synchronization
 
 /// One bounded min-heap of `(score, slot)` per query, in flat buffers: the root is the worst kept
 /// candidate, so a new score enters only when it beats the root (ties: the lower slot wins).
@@ -247,11 +246,4 @@ enum FusedTopK {
 /// Squared Euclidean distance.
 @inline(__always) func squaredDistance(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ d: Int) -> Float {
     laneSum(a, b, d, { ($0 - $1) * ($0 - $1) }, { ($0 - $1) * ($0 - $1) })
-}
-
-/// A shared work counter for threads that take items in turns: `take(n)` claims the next `n` and
-/// returns the first (at or past the end when the work is gone).
-final class AtomicCounter: Sendable {
-    private let value = Atomic<Int>(0)
-    func take(_ n: Int) -> Int { value.wrappingAdd(n, ordering: .relaxed).oldValue }
 }

@@ -1,7 +1,6 @@
 import Dispatch
 import Foundation
 import LinearAlgebra
-import Synchronization
 
 /// Skip-gram with negative sampling (Mikolov et al. 2013), trained as word2vec and gensim do:
 /// for each kept word and each context word within a dynamic window, one positive and
@@ -170,7 +169,6 @@ public enum SkipGram {
         let jobs = SGNSJobs(sentenceStarts: corpus.sentenceStarts, size: SGNSJob.piece)
         let threads = max(1, min(c.threads, jobs.count))
         var stats = [ThreadStats](repeating: ThreadStats(record: record), count: threads)
-        let nextJob = JobCounter()
 
         var loss = [Double](), probeLoss = [Double](), effective = [Int](), pairs = [Int]()
         var trace = [[JobRecord]]()
@@ -182,7 +180,7 @@ public enum SkipGram {
                         try tables.withPointers { sig, logsig in
                             for epoch in 0..<c.epochs {
                                 try stats.withUnsafeMutableBufferPointer { st in
-                                    let job = SGNSJob(ids: ids.baseAddress!, sentences: sentences, jobs: jobs, nextJob: nextJob,
+                                    let job = SGNSJob(ids: ids.baseAddress!, sentences: sentences, jobs: jobs,
                                                       syn0: model.input, syn1: model.output, lanes: lanes,
                                                       cells: cells.baseAddress!, cellCount: sampler.count, keep: keep.baseAddress!,
                                                       sig: sig, logsig: logsig, window: c.window, negative: c.negative,
@@ -190,13 +188,10 @@ public enum SkipGram {
                                                       seed: c.seed, updateBound: Float(c.updateBound), stats: st.baseAddress!, progress: progress)
                                     let box = UnsafeSendableBox(job)
                                     let started = DispatchTime.now().uptimeNanoseconds
-                                    if threads == 1 || serial {
-                                        for t in 0..<threads { box.value.run(thread: t) }
-                                    } else {
-                                        DispatchQueue.concurrentPerform(iterations: threads) { t in box.value.run(thread: t) }
+                                    Parallel.forEachDynamicChunk(count: jobs.count, threads: threads, serial: serial) { t, chunks in
+                                        box.value.run(thread: t, chunks: chunks)
                                     }
                                     trainNanoseconds += DispatchTime.now().uptimeNanoseconds - started
-                                    nextJob.reset()
                                     var l = 0.0, e = 0, p = 0, examples = 0
                                     var records = [JobRecord]()
                                     for t in 0..<threads {
@@ -279,16 +274,6 @@ public enum SkipGram {
             return p >= 1 ? UInt64(1) << 32 : UInt64(p * 4_294_967_296.0)
         }
     }
-}
-
-/// The next job of an epoch, shared by the training threads (relaxed atomic: the jobs are
-/// read-only, and each thread's results are read after all threads have joined).
-final class JobCounter: Sendable {
-    private let count = Atomic<Int>(0)
-    /// Takes the next job index (jobs are handed out in order, each once).
-    func next() -> Int { count.wrappingAdd(1, ordering: .relaxed).oldValue }
-    /// Starts over at job 0 (between epochs, while no thread runs).
-    func reset() { count.store(0, ordering: .relaxed) }
 }
 
 /// An epoch's units of work, as gensim's job producer forms them: whole sentences, in corpus
@@ -479,7 +464,6 @@ struct SGNSJob {
     let ids: UnsafePointer<Int32>
     let sentences: UnsafeBufferPointer<Int>
     let jobs: SGNSJobs
-    let nextJob: JobCounter
     let syn0: UnsafeMutablePointer<SIMD4<Float>>
     let syn1: UnsafeMutablePointer<SIMD4<Float>>
     let lanes: Int
@@ -519,7 +503,7 @@ struct SGNSJob {
     /// Thread `t`'s work for one epoch: it takes the next untaken job until none is left, so
     /// the threads train neighbouring 10,000-token jobs side by side in corpus order (gensim's
     /// job queue).
-    func run(thread t: Int) {
+    func run(thread t: Int, chunks: DynamicChunks) {
         var st = stats[t]
         let kept = UnsafeMutablePointer<Int32>.allocate(capacity: Self.piece)
         let kernel = SGNSKernel(lanes: lanes, negative: negative, sig: sig, logsig: logsig, bound: updateBound)
@@ -528,9 +512,7 @@ struct SGNSJob {
         let L = lanes
         var nextReport = 0
 
-        while true {
-            let k = nextJob.next()
-            if k >= jobs.count { break }
+        while let k = chunks.next()?.lowerBound {   // ranges of one job
             let lo = jobs.starts[k], hi = jobs.starts[k + 1]
             var random = Self.stream(seed: seed, epoch: epoch, job: k)
             var s = jobs.firstSentence[k]

@@ -87,4 +87,27 @@ import LinearAlgebra
         #expect(!GraphCSRFile.isCSRFile(path: path))
         #expect(throws: GraphDataError.self) { try GraphCSRFile(path: path) }
     }
+
+    /// The write goes through the package's atomic writer: a rewrite replaces the file whole and
+    /// leaves no temporary; a file that cannot be written is an error naming it, and an old file
+    /// in its place is kept.
+    @Test func writesAreAtomicAndFailuresNameTheFile() throws {
+        let dir = temporary("dir")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/g.csr"
+        try GraphCSRFile.write(try EdgeList.read(string: "a\tb\n"), to: path)
+        try GraphCSRFile.write(try EdgeList.read(string: Self.text), to: path)
+        #expect(try GraphCSRFile(path: path).edgeCount == 8)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["g.csr"])
+        let missing = dir + "/none/g.csr"
+        let error = #expect(throws: GraphDataError.self) { try GraphCSRFile.write(try EdgeList.read(string: Self.text), to: missing) }
+        #expect(error?.file == missing)
+        #expect("\(error.map { "\($0)" } ?? "")".contains("its directory \(dir)/none does not exist"))
+        // A directory where the file should go: the rename fails, the directory and the old file stay.
+        try FileManager.default.createDirectory(atPath: dir + "/taken.csr", withIntermediateDirectories: false)
+        #expect(throws: GraphDataError.self) { try GraphCSRFile.write(try EdgeList.read(string: Self.text), to: dir + "/taken.csr") }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["g.csr", "taken.csr"])
+        #expect(try GraphCSRFile(path: path).edgeCount == 8)
+    }
 }
