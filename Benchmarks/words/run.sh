@@ -14,7 +14,9 @@
 # SKIP_PEERS=1 (word-embed only: no gensim / Python PPMI-SVD runs; compare with the README's
 # figures), SKIP_PPMI=1 (no PPMI-SVD runs on either side), NO_BUILD=1 (use the binaries in
 # .build/release as they are), JUDGE_ONLY=1 (score our tables with the judge alone, without
-# embedding-benchmark words), PY (the judge's python; default: ../shared/judge/setup.sh's).
+# embedding-benchmark words), PY (the judge's python; default: ../shared/judge/setup.sh's),
+# CONTEXT=1 (the SGNS runs also write their context vectors, NAME.context, and output_vectors.py
+# scores w, w + c and w/|w| + c/|c| of each run with the judge: output_vectors.md).
 # Every word-embed run is timed by /usr/bin/time -v (NAME.time: CPU seconds, peak memory).
 # Scale (1x against 10x corpus, time and memory): Benchmarks/words/scale.sh.
 # Runs are paired: gensim run i, then word-embed sgns seed i; Python PPMI-SVD run i, then
@@ -54,7 +56,9 @@ for seed in $seeds; do
     i=$((i + 1))
     [ "${SKIP_PEERS:-0}" = 1 ] || { "$PY" "$shared/judge/peer_words.py" --method gensim --workers "$threads" --quiet-wait "$wait" --out "$out/gensim-$i.json" >/dev/null 2>"$out/gensim-$i.log"
     echo "$(date -u +%T) gensim-$i done (load $(cut -d' ' -f1 /proc/loadavg))"; }
-    ours "sgns-seed$seed" --method sgns --seed "$seed" ${sgns_args[@]+"${sgns_args[@]}"}
+    context=()
+    [ "${CONTEXT:-0}" = 1 ] && context=(--context-output "$out/sgns-seed$seed.context")
+    ours "sgns-seed$seed" --method sgns --seed "$seed" ${sgns_args[@]+"${sgns_args[@]}"} ${context[@]+"${context[@]}"}
 done
 for i in $([ "${SKIP_PPMI:-0}" = 1 ] || echo 1 2 3); do
     [ "${SKIP_PEERS:-0}" = 1 ] || { "$PY" "$shared/judge/peer_words.py" --method ppmi-svd --quiet-wait "$wait" --out "$out/pyppmi-$i.json" >/dev/null 2>"$out/pyppmi-$i.log"
@@ -62,3 +66,4 @@ for i in $([ "${SKIP_PPMI:-0}" = 1 ] || echo 1 2 3); do
     ours "ppmi-$i" --method ppmi-svd
 done
 "$PY" "$here/summarize.py" "$out" | tee "$out/summary.md"
+[ "${CONTEXT:-0}" != 1 ] || "$PY" "$here/output_vectors.py" "$out" | tee "$out/output_vectors.md"

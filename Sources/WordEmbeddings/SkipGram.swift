@@ -39,8 +39,10 @@ public enum SkipGram {
         public var threads: Int
         /// Seed of the initial vectors and of every thread's random stream (default 0).
         public var seed: UInt64
-        /// Output `input + context` vectors instead of the input vectors alone (default false).
-        public var addContextVectors: Bool
+        /// Which vectors the run outputs (default ``SkipGram/OutputVectors/input``, gensim's `wv`).
+        public var vectors: OutputVectors
+        /// Also return the context vectors (``SkipGram/Result/contextVectors``; default false).
+        public var keepContextVectors: Bool = false
         /// Input vectors start uniform in `[-w/d, w/d)` for this `w` (default 1, gensim 4's range;
         /// word2vec.c's is 0.5; the README gives the scores of both); context vectors start at zero.
         public var initialWidth: Double
@@ -52,12 +54,12 @@ public enum SkipGram {
         /// A configuration with the documented defaults.
         public init(dimension: Int = 100, window: Int = 5, negative: Int = 5, negativeExponent: Double = 0.75,
                     sample: Double = 1e-4, epochs: Int = 5, alpha: Double = 0.025, minAlpha: Double = 1e-4,
-                    threads: Int = Parallel.threads, seed: UInt64 = 0, addContextVectors: Bool = false,
+                    threads: Int = Parallel.threads, seed: UInt64 = 0, vectors: OutputVectors = .input,
                     initialWidth: Double = 1) {
             self.dimension = dimension; self.window = window; self.negative = negative
             self.negativeExponent = negativeExponent; self.sample = sample; self.epochs = epochs
             self.alpha = alpha; self.minAlpha = minAlpha; self.threads = threads; self.seed = seed
-            self.addContextVectors = addContextVectors; self.initialWidth = initialWidth
+            self.vectors = vectors; self.initialWidth = initialWidth
         }
 
         func validate(vocabulary: Int) throws {
@@ -78,10 +80,29 @@ public enum SkipGram {
         }
     }
 
+    /// The table a run outputs: word2vec's two weight matrices are the input vectors `w` (the
+    /// rows a word's own occurrences train as context) and the context vectors `c` (its rows as
+    /// the predicted word, started at zero); word2vec and gensim publish `w`. Levy, Goldberg and
+    /// Dagan (2015, section 3.3) add `c`: the cosine of two `w + c` rows adds the first-order
+    /// terms `w_a·c_b + c_a·w_b`, which SGNS trains to be high for words seen together.
+    public enum OutputVectors: String, Sendable, CaseIterable {
+        /// The input vectors `w` (word2vec's `syn0`, gensim's `wv`).
+        case input
+        /// `w + c`, each word's input and context vectors added.
+        case sum
+        /// `w/|w| + c/|c|`: both unit length before they are added, so that each counts equally
+        /// in the cosine (a zero row stays zero).
+        case normalizedSum = "normalized-sum"
+    }
+
     /// What a run produced.
     public struct Result: Sendable {
-        /// `vocabulary x dimension` word vectors (row `i` is the vocabulary's word `i`).
+        /// `vocabulary x dimension` word vectors (row `i` is the vocabulary's word `i`), as
+        /// ``SkipGram/Configuration/vectors`` chooses.
         public let vectors: Matrix<Float>
+        /// The context vectors `c` (word2vec's `syn1neg`), when
+        /// ``SkipGram/Configuration/keepContextVectors`` asks for them.
+        public let contextVectors: Matrix<Float>?
         /// Mean loss per training example (`-log σ(u·v)` for a positive pair, `-log σ(-u·v)` for a
         /// negative one), accumulated in `Double`, one value per epoch.
         public let epochLoss: [Double]
@@ -196,8 +217,9 @@ public enum SkipGram {
             }
         }
         let seconds = Double(trainNanoseconds) / 1e9
-        let vectors = model.vectors(dimension: d, addContext: c.addContextVectors)
-        return Result(vectors: vectors, epochLoss: loss, epochProbeLoss: probeLoss, epochEffectiveWords: effective,
+        let vectors = model.vectors(dimension: d, c.vectors)
+        let context = c.keepContextVectors ? model.vectors(dimension: d, nil) : nil
+        return Result(vectors: vectors, contextVectors: context, epochLoss: loss, epochProbeLoss: probeLoss, epochEffectiveWords: effective,
                       epochPairs: pairs, seconds: seconds, configuration: c, jobTrace: trace)
     }
 
@@ -340,14 +362,31 @@ struct SGNSModel {
         }
     }
 
-    /// The `rows x d` column-major vectors (input, or input + output).
-    func vectors(dimension d: Int, addContext: Bool) -> Matrix<Float> {
+    /// The `rows x d` column-major output table: the input rows `w`, `w + c`, or `w/|w| + c/|c|`
+    /// (norms in `Double`; a zero row counts as zero), `c` the output (context) rows; `nil`: the
+    /// context rows `c` alone.
+    func vectors(dimension d: Int, _ choice: SkipGram.OutputVectors?) -> Matrix<Float> {
         var m = Matrix<Float>(rows: rows, columns: d)
         m.elements.withUnsafeMutableBufferPointer { e in
             for r in 0..<rows {
                 let a = UnsafeRawPointer(input + r * lanes).assumingMemoryBound(to: Float.self)
                 let b = UnsafeRawPointer(output + r * lanes).assumingMemoryBound(to: Float.self)
-                for k in 0..<d { e[r + k * rows] = addContext ? a[k] + b[k] : a[k] }
+                switch choice {
+                case nil:
+                    for k in 0..<d { e[r + k * rows] = b[k] }
+                case .input:
+                    for k in 0..<d { e[r + k * rows] = a[k] }
+                case .sum:
+                    for k in 0..<d { e[r + k * rows] = a[k] + b[k] }
+                case .normalizedSum:
+                    func scale(_ x: UnsafePointer<Float>) -> Double {
+                        var s = 0.0
+                        for k in 0..<d { s += Double(x[k]) * Double(x[k]) }
+                        return s > 0 ? 1 / s.squareRoot() : 0
+                    }
+                    let sa = scale(a), sb = scale(b)
+                    for k in 0..<d { e[r + k * rows] = Float(Double(a[k]) * sa + Double(b[k]) * sb) }
+                }
             }
         }
         return m

@@ -18,6 +18,8 @@ public enum WordEmbed {
     public struct Job: Sendable {
         public var inputs: [String]
         public var output: String
+        /// sgns: where to write the context vectors `c` as a second table (same rows; `nil`: not written).
+        public var contextOutput: String?
         public var method: Method
         public var corpus: CorpusOptions
         public var sgns: SkipGram.Configuration
@@ -45,6 +47,9 @@ public enum WordEmbed {
     ///   `MemoryBudgetError` (LinearAlgebra) when training would not fit the memory limits
     ///   (checked after reading the corpus, before the model is allocated).
     public static func run(_ job: Job, log: @escaping @Sendable (String) -> Void) throws -> Outcome {
+        if job.contextOutput != nil && job.method != .sgns {
+            throw WordEmbeddingsError("a context table (--context-output) is written by --method sgns only")
+        }
         let clock = DispatchTime.now().uptimeNanoseconds
         func elapsed(since t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
         var lastShown = -1
@@ -73,12 +78,14 @@ public enum WordEmbed {
         }
         if let m = job.corpus.maxVocabulary { parameters["max_vocabulary"] = .int(Int64(m)) }
         let vectors: Matrix<Float>
+        var contextVectors: Matrix<Float>?
         var seconds: [String: Double] = ["read": readSeconds]
         let algorithm: String
         let seed: UInt64
         switch job.method {
         case .sgns:
-            let c = job.sgns
+            var c = job.sgns
+            if job.contextOutput != nil { c.keepContextVectors = true }
             let started = DispatchTime.now().uptimeNanoseconds
             let shown = ProgressGate()
             let result = try SkipGram.train(corpus, c) { fraction in
@@ -93,6 +100,7 @@ public enum WordEmbed {
                            result.epochProbeLoss[e], result.epochEffectiveWords[e]))
             }
             vectors = result.vectors
+            contextVectors = result.contextVectors
             seconds["train"] = result.seconds
             report["words_per_second"] = result.effectiveWordsPerSecond
             report["raw_tokens_x_epochs_per_second"] = Double(corpus.tokenCount * c.epochs) / result.seconds
@@ -107,7 +115,7 @@ public enum WordEmbed {
                 "dimension": .int(Int64(c.dimension)), "window": .int(Int64(c.window)), "negative": .int(Int64(c.negative)),
                 "negative_exponent": .double(c.negativeExponent), "sample": .double(c.sample), "epochs": .int(Int64(c.epochs)),
                 "alpha": .double(c.alpha), "min_alpha": .double(c.minAlpha), "threads": .int(Int64(c.threads)),
-                "vectors": .string(c.addContextVectors ? "input+context" : "input"),
+                "vectors": .string(c.vectors.rawValue),
                 "initial_width": .double(c.initialWidth),
                 "epoch_loss": .array(result.epochLoss.map { .double($0) }),
             ]) { $1 }
@@ -142,6 +150,11 @@ public enum WordEmbed {
         if job.inputs.count == 1 { try meta.recordInput(URL(fileURLWithPath: job.inputs[0])) } else { meta.inputFile = job.inputs.joined(separator: ",") }
         let table = try EmbeddingTable(ids: corpus.vocabulary.words, vectors: vectors, metadata: meta)
         try table.write(to: URL(fileURLWithPath: job.output))
+        if let contextVectors, let path = job.contextOutput {
+            meta.parameters["vectors"] = "context"
+            try EmbeddingTable(ids: corpus.vocabulary.words, vectors: contextVectors, metadata: meta).write(to: URL(fileURLWithPath: path))
+            report["context_output"] = path
+        }
         seconds["write"] = elapsed(since: writeStart)
         seconds["total"] = elapsed(since: clock)
         report["seconds"] = seconds
@@ -201,9 +214,10 @@ extension WordEmbed {
         switch job.method {
         case .sgns:
             let c = job.sgns
-            let bytes = 2 * 4 * v * c.dimension + 16 * v + c.threads * 4 * 4 * c.dimension
+            let tables = job.contextOutput == nil ? 1 : 2
+            let bytes = (2 + tables) * 4 * v * c.dimension + 16 * v + c.threads * 4 * 4 * c.dimension
             return MemoryBudget(phases: [.init(name: "train", bytes: bytes,
-                                               detail: "2 x \(v) x \(c.dimension) float32 vectors, sampling tables")],
+                                               detail: "\(2 + tables) x \(v) x \(c.dimension) float32 vectors (model and output), sampling tables")],
                                 advice: "a smaller --dim (now \(c.dimension)), a larger --min-count or --max-vocabulary")
         case .ppmiSVD:
             let c = job.ppmi

@@ -42,8 +42,11 @@ struct WordEmbedCommand: EmbeddingsCommand {
     @Option(help: "Keep at most this many words, the most frequent.") var maxVocabulary: Int?
     @Option(help: "sgns: subsampling threshold of frequent words (0 disables).") var sample: Double = 1e-4
     @Option(help: "sgns: passes over the corpus.") var epochs: Int = 5
-    @Option(help: "sgns: initial learning rate (decays linearly to 1e-4).") var alpha: Double = 0.025
-    @Flag(help: "sgns: output input + context vectors instead of input vectors.") var addContext = false
+    @Option(help: "sgns: initial learning rate.") var alpha: Double = 0.025
+    @Option(help: "sgns: learning rate at the end of the linear decay (gensim: 1e-4).") var minAlpha: Double = 1e-4
+    @Option(help: "sgns: the table written: input (w, gensim's wv), sum (w + c) or normalized-sum (w/|w| + c/|c|).")
+    var vectors: String = SkipGram.OutputVectors.input.rawValue
+    @Option(help: "sgns: also write the context vectors c as a table in this directory.") var contextOutput: String?
     @Option(help: "sgns: input vectors start uniform in [-w/dim, w/dim) (gensim 4: 1; word2vec.c: 0.5).") var initWidth: Double = 1
     @Option(help: "sgns: examples with |u.v| at or above this make no update (gensim: 6; default: none).") var updateBound: Double?
     @Option(help: "ppmi-svd: shift k of shifted PPMI, max(PMI - log k, 0).") var shift: Double = 1
@@ -65,17 +68,20 @@ struct WordEmbedCommand: EmbeddingsCommand {
         guard TokenizerMode(rawValue: tokenizer) != nil else { throw ValidationError("--tokenizer must be tweet or letters, got \(tokenizer)") }
         guard PPMISVD.WindowWeighting(rawValue: weighting) != nil else { throw ValidationError("--weighting must be dynamic, uniform or harmonic") }
         guard sentences == "chunks" || sentences == "lines" else { throw ValidationError("--sentences must be chunks or lines") }
+        guard SkipGram.OutputVectors(rawValue: vectors) != nil else { throw ValidationError("--vectors must be input, sum or normalized-sum, got \(vectors)") }
+        if contextOutput != nil && method != WordEmbed.Method.sgns.rawValue { throw ValidationError("--context-output needs --method sgns") }
     }
 
     func run() throws {
         let t = try threads.apply()
         var job = WordEmbed.Job(inputs: corpus, output: output, method: WordEmbed.Method(rawValue: method)!)
+        job.contextOutput = contextOutput
         job.corpus = CorpusOptions(tokenizer: TokenizerMode(rawValue: tokenizer)!,
                                    sentences: sentences == "lines" ? .lines : .chunks(chunkTokens),
                                    minCount: minCount, maxVocabulary: maxVocabulary)
         job.sgns = SkipGram.Configuration(dimension: dim, window: window, negative: negative, sample: sample,
-                                          epochs: epochs, alpha: alpha, threads: t, seed: seed, addContextVectors: addContext,
-                                          initialWidth: initWidth)
+                                          epochs: epochs, alpha: alpha, minAlpha: minAlpha, threads: t, seed: seed,
+                                          vectors: SkipGram.OutputVectors(rawValue: vectors)!, initialWidth: initWidth)
         if let updateBound { job.sgns.updateBound = updateBound }
         job.ppmi = PPMISVD.Configuration(dimension: dim, window: window, weighting: PPMISVD.WindowWeighting(rawValue: weighting)!,
                                          contextSmoothing: cds, shift: shift, eigenvalueWeight: eig,

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import EmbeddingStore
 import LinearAlgebra
 @testable import WordEmbeddings
 
@@ -151,9 +152,83 @@ func topicSeparation(_ corpus: Corpus, _ v: Matrix<Float>) -> (within: Double, a
         }
     }
 
+    /// The three output tables and the context table of a small model, against values worked
+    /// out by hand: `w`, `w + c`, `w/|w| + c/|c|` (a zero row counts as zero) and `c`.
+    @Test func outputTablesByHand() {
+        let model = SGNSModel(rows: 3, lanes: 1)          // d = 3: one SIMD4 lane, one padding float
+        defer { model.deallocate() }
+        model.input[0] = [3, 4, 0, 0]; model.input[1] = [1, 0, 0, 0]; model.input[2] = [0, 0, 0, 0]
+        model.output[0] = [0, 0, 0, 0]; model.output[1] = [0, 2, 0, 0]; model.output[2] = [1, 2, 2, 0]
+        let expected: [SkipGram.OutputVectors?: [[Float]]] = [
+            .input: [[3, 4, 0], [1, 0, 0], [0, 0, 0]],
+            .sum: [[3, 4, 0], [1, 2, 0], [1, 2, 2]],
+            .normalizedSum: [[0.6, 0.8, 0], [1, 1, 0], [1.0 / 3, 2.0 / 3, 2.0 / 3]],
+            nil: [[0, 0, 0], [0, 2, 0], [1, 2, 2]],
+        ]
+        for (choice, rows) in expected {
+            let m = model.vectors(dimension: 3, choice)
+            #expect(m.rows == 3 && m.columns == 3)
+            for r in 0..<3 {
+                for k in 0..<3 {
+                    #expect(abs(m[r, k] - rows[r][k]) <= 2 * Float.ulpOfOne, "\(String(describing: choice)) row \(r): \(m[r, k]) vs \(rows[r][k])")
+                }
+            }
+        }
+    }
+
+    /// One run's tables agree: with one thread (same bits every run), `sum` is the input table
+    /// plus the context table exactly, `normalized-sum` their unit rows added (to float rounding);
+    /// the context table is returned only when asked for.
+    @Test func outputTablesComeFromOneModel() throws {
+        let corpus = try plantedTopicCorpus(topics: 3, wordsPerTopic: 8, sentences: 300, length: 10, seed: 2)
+        var c = SkipGram.Configuration(dimension: 20, window: 4, negative: 3, sample: 1e-3, epochs: 2, threads: 1, seed: 9)
+        #expect(try SkipGram.train(corpus, c).contextVectors == nil)
+        c.keepContextVectors = true
+        let plain = try SkipGram.train(corpus, c)
+        let w = plain.vectors, ctx = try #require(plain.contextVectors)
+        #expect(ctx.rows == w.rows && ctx.columns == 20 && ctx.elements.contains { $0 != 0 })
+        c.vectors = .sum
+        let sum = try SkipGram.train(corpus, c)
+        #expect(sum.vectors.elements == zip(w.elements, ctx.elements).map { $0 + $1 })
+        #expect(sum.contextVectors?.elements == ctx.elements)
+        c.vectors = .normalizedSum
+        let unit = try SkipGram.train(corpus, c).vectors
+        for r in 0..<w.rows {
+            func norm(_ m: Matrix<Float>) -> Double { (0..<20).map { Double(m[r, $0]) * Double(m[r, $0]) }.reduce(0, +).squareRoot() }
+            let nw = norm(w), nc = norm(ctx)
+            for k in 0..<20 {
+                let hand = Double(w[r, k]) / nw + Double(ctx[r, k]) / nc
+                #expect(abs(Double(unit[r, k]) - hand) <= 4 * Double(Float.ulpOfOne), "row \(r) column \(k)")
+            }
+        }
+        let s = topicSeparation(corpus, unit)
+        #expect(s.within > s.across + 0.3)
+    }
+
+    /// `WordEmbed` writes the context table beside the output table when asked (sgns only).
+    @Test func theContextTableIsWrittenBesideTheTable() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("word-context-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let text = (0..<400).map { "the cat sat on the mat number \($0 % 7) while a dog ran to the park" }.joined(separator: "\n")
+        let corpus = directory.appendingPathComponent("corpus.txt")
+        try text.write(to: corpus, atomically: true, encoding: .utf8)
+        var job = WordEmbed.Job(inputs: [corpus.path], output: directory.appendingPathComponent("w").path, method: .sgns,
+                                sgns: .init(dimension: 4, epochs: 1, threads: 1, seed: 1, vectors: .sum))
+        job.corpus.minCount = 1
+        job.contextOutput = directory.appendingPathComponent("c").path
+        let outcome = try WordEmbed.run(job) { _ in }
+        let table = try EmbeddingTable.read(from: URL(fileURLWithPath: job.output))
+        let context = try EmbeddingTable.read(from: URL(fileURLWithPath: job.contextOutput!))
+        #expect(context.ids == table.ids && context.dimension == 4 && table.metadata.parameters["vectors"] == "sum")
+        #expect(context.metadata.parameters["vectors"] == "context" && outcome.report["context_output"] as? String == job.contextOutput)
+        job.method = .ppmiSVD
+        #expect(throws: WordEmbeddingsError.self) { try WordEmbed.run(job) { _ in } }
+    }
+
     @Test func hogwildThreadsLearnTheSameStructure() throws {
         let corpus = try plantedTopicCorpus(topics: 4, wordsPerTopic: 12, sentences: 1_500, length: 12, seed: 11)
-        let result = try SkipGram.train(corpus, .init(dimension: 16, window: 3, sample: 0, epochs: 5, threads: 2, seed: 5, addContextVectors: true))
+        let result = try SkipGram.train(corpus, .init(dimension: 16, window: 3, sample: 0, epochs: 5, threads: 2, seed: 5, vectors: .sum))
         let s = topicSeparation(corpus, result.vectors)
         #expect(s.within > s.across + 0.3 && s.nearestSameTopic >= 0.95)
         #expect(result.vectors.elements.allSatisfy { $0.isFinite })
