@@ -132,7 +132,10 @@ public enum DistributedFollowGraph {
             let exponent = Double(c.spectral.consumerColumnExponent)
             let columnScale = exponent == 0 ? nil : prepared.columnSums.enumerated().map {
                 prepared.isProducer[$0.offset] && $0.element > 0 ? Float(Foundation.pow(Double($0.element), -exponent)) : 0 }
-            let second = try DistributedRandomizedSVD.compute(prepared.weighted.scaled(rows: rowScale, columns: columnScale), svdConfiguration,
+            // The consumers' SVD takes its own power iterations when set (as FollowGraphSVD).
+            let consumerConfiguration = RandomizedSVD.Configuration(rank: c.dimension, oversamples: c.oversamples,
+                                                                    powerIterations: c.spectral.consumerPowerIterations ?? c.powerIterations, seed: c.seed)
+            let second = try DistributedRandomizedSVD.compute(prepared.weighted.scaled(rows: rowScale, columns: columnScale), consumerConfiguration,
                                                               testMatrixRow: prepared.producerIndex, shape: shape)
             (left, _) = factors(second, power: 1)
             var sums = [0.0]
