@@ -57,13 +57,7 @@ package enum AtomicFile {
         /// Writes `bytes` at byte `offset` (`pwrite`: the current offset does not move), e.g. a
         /// header field known only once the body is written.
         package func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
-            var done = 0
-            while done < bytes.count {
-                let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw AtomicFileError(path: path, problem: "write failed: \(AtomicFile.reason(n))") }
-                done += n
-            }
+            try AtomicFile.transfer(bytes, path: path) { p, count, done in pwrite(descriptor, p, count, off_t(offset + done)) }
         }
     }
 
@@ -105,9 +99,17 @@ package enum AtomicFile {
     /// Writes all of `bytes` to `fd` at its current offset, through short writes and `EINTR`.
     /// - Throws: ``AtomicFileError`` naming `path`.
     package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        try transfer(bytes, path: path) { p, count, _ in Foundation.write(fd, p, count) }
+    }
+
+    /// Calls `step(start, count, done)` (a `write` or `pwrite` of `count` bytes from `start`, of
+    /// which `done` are already written) until all of `bytes` are written, through short writes
+    /// and `EINTR`. - Throws: ``AtomicFileError`` naming `path` on a failed or empty write.
+    static func transfer(_ bytes: UnsafeRawBufferPointer, path: String,
+                         _ step: (UnsafeRawPointer, Int, Int) -> Int) throws {
         var done = 0
         while done < bytes.count {
-            let n = Foundation.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            let n = step(bytes.baseAddress! + done, bytes.count - done, done)
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { throw AtomicFileError(path: path, problem: "write failed: \(reason(n))") }
             done += n
