@@ -251,6 +251,10 @@ public enum FollowGraphSVD {
             // The both-sides table and producers: U S^1/2, V S^1/2 of the regularised
             // degree-normalised adjacency (the label task); followers: U S of D_out^-1/2 A D_in^-e
             // (cosines of follow sets, the similarity task). Two SVDs of the same cost, on one matrix.
+            // The transposed index (for the `A' X` gathers) is built once here, on the unscaled
+            // matrix: both scaled copies inherit it (scaling its values, O(nnz)) instead of each
+            // running its own counting sort.
+            (matrix as? CSRMatrix<Float>)?.buildTransposeIndex()
             let scales = FollowGraphPreprocessing.degreeScales(matrix, degreeRegularization: c.degreeRegularization)
             svd = try solve(matrix.scaled(rows: scales.rows, columns: scales.columns))
             do {
