@@ -42,6 +42,8 @@ public struct BLASRoutines<T>: Sendable {
     public let gemv: @Sendable (CBLAS_ORDER, CBLAS_TRANSPOSE, Int32, Int32, T, Pointer, Int32, Pointer, Int32, T, MutablePointer, Int32) -> Void
     public let gemm: @Sendable (CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, Int32, Int32, Int32, T, Pointer, Int32, Pointer, Int32,
                                 T, MutablePointer, Int32) -> Void
+    /// `?syrk`: `C = alpha A A' + beta C` (or `A'A`), one triangle of `C`.
+    public let syrk: @Sendable (CBLAS_ORDER, CBLAS_UPLO, CBLAS_TRANSPOSE, Int32, Int32, T, Pointer, Int32, T, MutablePointer, Int32) -> Void
     // LAPACKE (the first argument is the matrix layout).
     public let geqrf: @Sendable (Int32, Int32, Int32, MutablePointer, Int32, MutablePointer) -> Int32
     public let orgqr: @Sendable (Int32, Int32, Int32, Int32, MutablePointer, Int32, Pointer) -> Int32
@@ -71,7 +73,7 @@ public struct BLASRoutines<T>: Sendable {
 
 extension Float: BLASScalar {
     public static let routines = BLASRoutines<Float>(
-        axpy: cblas_saxpy, scal: cblas_sscal, dot: cblas_sdot, nrm2: cblas_snrm2, gemv: cblas_sgemv, gemm: cblas_sgemm,
+        axpy: cblas_saxpy, scal: cblas_sscal, dot: cblas_sdot, nrm2: cblas_snrm2, gemv: cblas_sgemv, gemm: cblas_sgemm, syrk: cblas_ssyrk,
         geqrf: LAPACKE_sgeqrf, orgqr: LAPACKE_sorgqr, getrf: LAPACKE_sgetrf, gesdd: LAPACKE_sgesdd, syevd: LAPACKE_ssyevd,
         potrf: LAPACKE_spotrf, potrs: LAPACKE_spotrs, gesv: LAPACKE_sgesv, gels: LAPACKE_sgels,
         saupd: ssaupd_c, seupd: sseupd_c, naupd: snaupd_c, neupd: sneupd_c)
@@ -79,7 +81,7 @@ extension Float: BLASScalar {
 
 extension Double: BLASScalar {
     public static let routines = BLASRoutines<Double>(
-        axpy: cblas_daxpy, scal: cblas_dscal, dot: cblas_ddot, nrm2: cblas_dnrm2, gemv: cblas_dgemv, gemm: cblas_dgemm,
+        axpy: cblas_daxpy, scal: cblas_dscal, dot: cblas_ddot, nrm2: cblas_dnrm2, gemv: cblas_dgemv, gemm: cblas_dgemm, syrk: cblas_dsyrk,
         geqrf: LAPACKE_dgeqrf, orgqr: LAPACKE_dorgqr, getrf: LAPACKE_dgetrf, gesdd: LAPACKE_dgesdd, syevd: LAPACKE_dsyevd,
         potrf: LAPACKE_dpotrf, potrs: LAPACKE_dpotrs, gesv: LAPACKE_dgesv, gels: LAPACKE_dgels,
         saupd: dsaupd_c, seupd: dseupd_c, naupd: dnaupd_c, neupd: dneupd_c)
@@ -114,6 +116,13 @@ extension BLASScalar {
                                            _ b: UnsafePointer<Self>, _ ldb: Int32, _ beta: Self,
                                            _ c: UnsafeMutablePointer<Self>, _ ldc: Int32) {
         routines.gemm(CblasColMajor, transA.cblas, transB.cblas, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    }
+    /// `C = alpha op(A) op(A)' + beta C` for the `n x n` `C` (`op(A)` is `n x k`: `A` itself for
+    /// `.none`, else `A'`), computing only the lower triangle (column-major, as ``blasGemm``).
+    @inlinable public static func blasSyrkLower(_ trans: Transpose, _ n: Int32, _ k: Int32, _ alpha: Self,
+                                                _ a: UnsafePointer<Self>, _ lda: Int32, _ beta: Self,
+                                                _ c: UnsafeMutablePointer<Self>, _ ldc: Int32) {
+        routines.syrk(CblasColMajor, CblasLower, trans.cblas, n, k, alpha, a, lda, beta, c, ldc)
     }
 
     // MARK: LAPACK (column-major, LAPACKE high-level interface; returns info)

@@ -53,4 +53,65 @@ import LinearAlgebra
             if scalar == .float { try check(Float.self) } else { try check(Double.self) }
         }
     }
+
+    /// The SYRK Gram matrix of a wide block's rows is symmetric and equals the GEMM `X X'`
+    /// within the dot-product rounding bound, in both precisions.
+    @Test(arguments: ScalarKind.allCases)
+    func rowGramMatchesGEMM(scalar: ScalarKind) {
+        func check<S: BLASScalar>(_: S.Type) {
+            for (l, m) in [(1, 1), (3, 2), (12, 40_000), (74, 5_001)] {
+                let x = Matrix<Double>.gaussian(rows: l, columns: m, seed: UInt64(7 * l + m)).converted(to: S.self)
+                let gram = rowGram(x)
+                let expected = Matrix.product(x, .none, x, .transpose)
+                // Entries are sums of m products: error at most m eps max|x|^2 each (slack 4).
+                let bound = 4 * Double(m) * scalar.epsilon * Double(x.maxAbs) * Double(x.maxAbs)
+                #expect(TestMatrices.maxDifference(gram, expected) <= bound, "\(scalar), \(l) x \(m)")
+                #expect(gram == gram.transposed(), "\(scalar), \(l) x \(m): not symmetric")
+            }
+        }
+        if scalar == .float { check(Float.self) } else { check(Double.self) }
+    }
+
+    /// The fused residual norms equal the norms of the explicit differences `image - diag(s) X'`
+    /// computed in Double, for `X'` given wide or tall, with lengths that leave a ragged tile.
+    @Test(arguments: ScalarKind.allCases)
+    func residualRowNormsMatchTheExplicitDifference(scalar: ScalarKind) {
+        func check<S: BLASScalar>(_: S.Type) {
+            for (k, n) in [(1, 1), (5, 17), (64, 10_003)] {
+                let image = Matrix<Double>.gaussian(rows: k, columns: n, seed: UInt64(k + n)).converted(to: S.self)
+                let wide = Matrix<Double>.gaussian(rows: k, columns: n, seed: UInt64(3 * k + n)).converted(to: S.self)
+                let s = (0..<k).map { S(1) / S($0 + 1) }
+                let expected: [Double] = (0..<k).map { i in
+                    (0..<n).reduce(0.0) { sum, j in
+                        let d = Double(image[i, j]) - Double(s[i]) * Double(wide[i, j]); return sum + d * d
+                    }
+                }
+                let fromRows = residualRowNorms(image, s, wide, vectorsAreRows: true)
+                let fromColumns = residualRowNorms(image, s, wide.transposed(), vectorsAreRows: false)
+                for i in 0..<k {
+                    // One rounding of the product and of the difference in S per element.
+                    let scale = Double(n) * (Double(image.maxAbs) + Double(wide.maxAbs)) * (Double(image.maxAbs) + Double(wide.maxAbs))
+                    let bound = 8 * scalar.epsilon * scale
+                    #expect(abs(fromRows[i] - expected[i]) <= bound, "\(scalar), \(k) x \(n), row \(i)")
+                    #expect(abs(fromColumns[i] - expected[i]) <= bound, "\(scalar), \(k) x \(n), row \(i)")
+                }
+            }
+        }
+        if scalar == .float { check(Float.self) } else { check(Double.self) }
+    }
+
+    /// The finiteness check made through the Gram diagonal throws for NaN and infinity as
+    /// `checkFinite` does, and not for a finite block whose squares overflow (that block goes
+    /// to the Householder fallback and comes back orthonormal).
+    @Test func choleskyQRFiniteCheckThrowsExactlyForNonFiniteBlocks() throws {
+        for bad in [Float.nan, Float.infinity, -Float.infinity] {
+            var yt = Matrix<Double>.gaussian(rows: 6, columns: 500, seed: 9).converted(to: Float.self)
+            yt[2, 321] = bad
+            #expect(throws: SolverError.self) { try choleskyOrthonormalizeRows(&yt, passes: 1, finiteCheck: "test block") }
+        }
+        var huge = Matrix<Double>.gaussian(rows: 6, columns: 500, seed: 10).converted(to: Float.self)
+        huge[1, 17] = 1e30                                   // finite, but its square overflows Float
+        try choleskyOrthonormalizeRows(&huge, passes: 2, finiteCheck: "test block")
+        #expect(TestMatrices.orthonormalityError(huge.transposed()) <= 50 * Double(Float.ulpOfOne))
+    }
 }

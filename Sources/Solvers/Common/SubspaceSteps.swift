@@ -85,11 +85,22 @@ func choleskyOrthonormalized<S: BLASScalar>(_ y: Matrix<S>, vectors: BlockVector
 /// With `equilibrate`, each pass factors the Gram matrix scaled to a unit diagonal
 /// (`D G D`, `D = diag(G)^-1/2`) and applies `L^-1 D`: vectors of very different lengths (a
 /// filtered block) then need only their directions to be well conditioned.
-func choleskyOrthonormalizeRows<S: BLASScalar>(_ yt: inout Matrix<S>, passes: Int, equilibrate: Bool = false) throws {
+///
+/// With `finiteCheck`, the block is checked for NaN and infinity as ``checkFinite(_:_:)`` does
+/// (throwing ``SolverError/nonFinite(_:)`` with that description), but through the first
+/// Gram matrix: its diagonal (sums of squares) is finite exactly when the block is, unless
+/// finite elements overflow when squared; only then is the block itself scanned. This saves
+/// a read of the block per normalisation.
+func choleskyOrthonormalizeRows<S: BLASScalar>(_ yt: inout Matrix<S>, passes: Int, equilibrate: Bool = false,
+                                                finiteCheck: String? = nil) throws {
     let l = yt.rows, m = yt.columns
-    if l == 0 || m < l { yt = try yt.transposed().orthonormalized().transposed(); return }
-    for _ in 0..<passes {
-        var gram = Matrix.product(yt, .none, yt, .transpose)
+    if l == 0 || m < l {
+        if let what = finiteCheck { try checkFinite(yt, what) }
+        yt = try yt.transposed().orthonormalized().transposed(); return
+    }
+    for pass in 0..<passes {
+        var gram = rowGram(yt)
+        if pass == 0, let what = finiteCheck, !(0..<l).allSatisfy({ gram[$0, $0].isFinite }) { try checkFinite(yt, what) }
         var scales = [S](repeating: 1, count: l)
         if equilibrate {
             scales = (0..<l).map { gram[$0, $0] > 0 ? 1 / gram[$0, $0].squareRoot() : 1 }
@@ -106,6 +117,21 @@ func choleskyOrthonormalizeRows<S: BLASScalar>(_ yt: inout Matrix<S>, passes: In
         if equilibrate { inverse.scaleColumns(by: scales) }            // L^-1 D
         multiplyInPlace(inverse, &yt)
     }
+}
+
+/// The Gram matrix `X X'` of the rows of a wide `x` (`l x m`, `l x l`, symmetric) by one SYRK
+/// (half the flops of the GEMM `X X'`), the upper triangle mirrored from the lower.
+func rowGram<S: BLASScalar>(_ x: Matrix<S>) -> Matrix<S> {
+    let l = x.rows, m = x.columns
+    var gram = Matrix<S>(rows: l, columns: l)
+    if l == 0 { return gram }
+    x.withUnsafeBufferPointer { px in
+        gram.withUnsafeMutableBufferPointer { pg in
+            S.blasSyrkLower(.none, Int32(l), Int32(m), 1, px.baseAddress!, Int32(l), 0, pg.baseAddress!, Int32(l))
+            for j in 1..<max(l, 1) { for i in 0..<j { pg[i + j * l] = pg[j + i * l] } }
+        }
+    }
+    return gram
 }
 
 /// `x = a x` for a small square `a` (`l x l`) and a wide `x` (`l x m`), in slabs of columns

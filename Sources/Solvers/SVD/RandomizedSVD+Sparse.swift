@@ -25,16 +25,18 @@ extension RandomizedSVD {
         let qt: Matrix<S> = try clock.measure("range finder") {
             var yt = Matrix<S>(rows: l, columns: m)
             sparseProduct(a, zt, into: &yt); passes += 1
-            try checkFinite(yt, "A Ω")
+            // Each product of A is checked for NaN and infinity by the normalisation after it
+            // (through its Gram matrix's diagonal: no extra read of the block).
+            var check = "A Ω"
             for _ in 0..<q {
-                try normalizeRows(&yt, c.normalizer)
+                try normalizeRows(&yt, c.normalizer, finiteCheck: check)
                 sparseTransposeProduct(a, yt, into: &zt); passes += 1
                 try normalizeRows(&zt, c.normalizer)
                 sparseProduct(a, zt, into: &yt); passes += 1
-                try checkFinite(yt, "a power iteration")
+                check = "a power iteration"
             }
-            if c.normalizer == .qr { return try yt.transposed().orthonormalized().transposed() }
-            try choleskyOrthonormalizeRows(&yt, passes: 2)
+            if c.normalizer == .qr { try checkFinite(yt, check); return try yt.transposed().orthonormalized().transposed() }
+            try choleskyOrthonormalizeRows(&yt, passes: 2, finiteCheck: check)
             return yt
         }
         // Rayleigh-Ritz: B = Q'A (l x n) is the transpose of the row-major A'Q.
@@ -68,9 +70,12 @@ extension RandomizedSVD {
 
     /// A normaliser applied to the rows of the wide `yt` (= to the columns of `Y = yt'`); the
     /// Cholesky QR in place (``choleskyOrthonormalizeRows(_:passes:)``).
-    static func normalizeRows<S: BLASScalar>(_ yt: inout Matrix<S>, _ normalizer: Normalizer) throws {
+    /// With `finiteCheck`, first throws ``SolverError/nonFinite(_:)`` (with that description)
+    /// when the block holds NaN or infinity.
+    static func normalizeRows<S: BLASScalar>(_ yt: inout Matrix<S>, _ normalizer: Normalizer, finiteCheck: String? = nil) throws {
+        if normalizer != .choleskyQR, let what = finiteCheck { try checkFinite(yt, what) }
         switch normalizer {
-        case .choleskyQR: try choleskyOrthonormalizeRows(&yt, passes: 1)
+        case .choleskyQR: try choleskyOrthonormalizeRows(&yt, passes: 1, finiteCheck: finiteCheck)
         case .qr: yt = try yt.transposed().orthonormalized().transposed()
         case .lu: yt = try yt.transposed().lu().permutedLower.transposed()
         case .none: break
@@ -117,20 +122,60 @@ func sparseTransposeProduct<S: BLASScalar>(_ a: CSRMatrix<S>, _ xt: Matrix<S>, i
 
 /// `||A v_i - s_i u_i|| / s_1` (one product of `A` with `V`, which `vt` holds row-major) and
 /// `||A' u_i - s_i v_i|| / s_1` from `rightImage = (A'U)'` (`k x n`) the caller already has.
-/// Every step is a BLAS call or a specialised element kernel (the norms are the diagonal of a
-/// `k x k` Gram matrix), so it runs at full speed from unspecialised generic code.
+/// The differences are formed and their norms accumulated (in `Double`) in one specialised pass
+/// over each image: no `S U'` or `S V'` temporaries and no Gram matrices.
 func sparseResiduals<S: BLASScalar>(_ a: CSRMatrix<S>, u: Matrix<S>, s: [S], vt: Matrix<S>, rightImage: Matrix<S>)
     -> (left: [Double], right: [Double]) {
     let k = s.count, m = u.rows
-    var left = Matrix<S>(rows: k, columns: m)             // (A V)' - S U'
-    sparseProduct(a, vt, into: &left)
-    left.axpy(-1, Matrix.product(Matrix<S>.diagonal(s), .none, u, .transpose))
-    var right = rightImage                                // (A' U)' - S V'
-    right.axpy(-1, vt.scaledRows(by: s))
+    var leftImage = Matrix<S>(rows: k, columns: m)        // (A V)'
+    sparseProduct(a, vt, into: &leftImage)
     let s1 = Double(s[0]) > 0 ? Double(s[0]) : 1
-    func rowNorms(_ r: Matrix<S>) -> [Double] {
-        let gram = Matrix.product(r, .none, r, .transpose)
-        return (0..<k).map { Double(gram[$0, $0]).squareRoot() / s1 }
+    let left = residualRowNorms(leftImage, s, u, vectorsAreRows: false)
+    let right = residualRowNorms(rightImage, s, vt, vectorsAreRows: true)
+    return (left.map { $0.squareRoot() / s1 }, right.map { $0.squareRoot() / s1 })
+}
+
+/// The squared norms, accumulated in `Double`, of the rows of `image - diag(s) X'` for the wide
+/// `image` (`k x n`, column-major) and `X'` given as `vectors`: the wide `k x n` `X'` itself
+/// (`vectorsAreRows`), or the tall `n x k` `X` (read in 16-column tiles, so that each of its
+/// `k` columns is read as a stream). Each difference is rounded to `S` first, as the elementwise
+/// subtraction it replaces. Cost: O(k n), one read of each operand.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func residualRowNorms<S: BLASScalar>(_ image: Matrix<S>, _ s: [S], _ vectors: Matrix<S>, vectorsAreRows: Bool) -> [Double] {
+    let k = image.rows, n = image.columns
+    precondition(s.count == k && (vectorsAreRows ? (vectors.rows == k && vectors.columns == n) : (vectors.rows == n && vectors.columns == k)),
+                 "residualRowNorms: shapes do not match")
+    var sums = [Double](repeating: 0, count: k)
+    image.withUnsafeBufferPointer { img in
+        vectors.withUnsafeBufferPointer { vec in
+            sums.withUnsafeMutableBufferPointer { acc in
+                if vectorsAreRows {
+                    for j in 0..<n {
+                        for i in 0..<k {
+                            let d = Double(img[i + j * k] - s[i] * vec[i + j * k])
+                            acc[i] += d * d
+                        }
+                    }
+                } else {
+                    let tile = 16
+                    var j0 = 0
+                    while j0 < n {
+                        let j1 = min(n, j0 + tile)
+                        for i in 0..<k {
+                            let si = s[i]
+                            var sum = 0.0
+                            for j in j0..<j1 {
+                                let d = Double(img[i + j * k] - si * vec[j + i * n])
+                                sum += d * d
+                            }
+                            acc[i] += sum
+                        }
+                        j0 = j1
+                    }
+                }
+            }
+        }
     }
-    return (rowNorms(left), rowNorms(right))
+    return sums
 }
