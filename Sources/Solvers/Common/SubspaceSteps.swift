@@ -100,7 +100,12 @@ func choleskyOrthonormalizeRows<S: BLASScalar>(_ yt: inout Matrix<S>, passes: In
     }
     for pass in 0..<passes {
         var gram = rowGram(yt)
-        if pass == 0, let what = finiteCheck, !(0..<l).allSatisfy({ gram[$0, $0].isFinite }) { try checkFinite(yt, what) }
+        if !(0..<l).allSatisfy({ gram[$0, $0].isFinite }) {
+            // NaN or infinity in the block (an error when checking), or finite elements whose
+            // squares overflow: Cholesky cannot factor that Gram matrix, Householder QR can.
+            if pass == 0, let what = finiteCheck { try checkFinite(yt, what) }
+            yt = try yt.transposed().orthonormalized().transposed(); return
+        }
         var scales = [S](repeating: 1, count: l)
         if equilibrate {
             scales = (0..<l).map { gram[$0, $0] > 0 ? 1 / gram[$0, $0].squareRoot() : 1 }
