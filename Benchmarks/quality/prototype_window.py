@@ -8,6 +8,7 @@ judge's order with align_table.py). Variants (each block's rows scaled to length
   netmf:T        NetMF (Qiu et al. 2018), large-window form: top-256 eigenpairs of
                  D^-1/2 A D^-1/2, M = vol/(bT) D^-1/2 U (sum_{r<=T} L^r) U' D^-1/2, log max(M, 1),
                  rank-64 U S^1/2 (dense n x n: the upper bound, not a candidate)
+  netmfhops:T    [N | S N | S^2 N] with N the netmf:T block (the upper bound with our hop blocks)
   hops:K         [E | S E | ... | S^K E], S = (D+I)^-1/2 (A+I) (D+I)^-1/2
   window:K       [E | W_K E], W_K E = (1/K) sum_{r=1..K} S^r E (NetMF's window on the block)
   hopwin:K       [E | S E | S^2 E | W_K E]
@@ -109,6 +110,8 @@ for v in args.variants:
     kind, _, p = v.partition(":")
     if kind == "netmf":
         X = unit(netmf(int(p))) * args.row_norm
+    elif kind == "netmfhops":
+        X = table(powers(netmf(int(p)), 2))
     elif kind == "hops":
         X = table(powers(E, int(p)))
     elif kind == "window":
