@@ -19,7 +19,6 @@ sys.path.insert(0, os.path.join(here, "..", "..", "..", "shared", "judge"))
 import numpy as np  # noqa: E402
 import peer_words as judge  # noqa: E402
 
-out = sys.argv[1]
 KEYS = ["ws353", "simlex999", "men3k", "rw", "3CosAdd", "3CosMul"]
 
 
@@ -57,37 +56,49 @@ def scores(vectors, ids, words):
     return s
 
 
-sents = judge.load_corpus(os.path.join(judge.DATA, "corpus.txt"), "chunks", 10000)
-_, words = judge.build_vocab(sents, 5)
-del sents
-results = {}
-for context in sorted(glob.glob(os.path.join(out, "*.context"))):
-    name = os.path.basename(context)[: -len(".context")]
-    w, ids = read(os.path.join(out, name))
-    c, cids = read(context)
-    assert ids == cids, f"{name}: the tables' rows differ"
-    tables = {"input": w, "sum": w + c, "normalized-sum": unit(w) + unit(c)}
-    results[name] = {}
-    for variant, m in tables.items():
-        results[name][variant] = scores(m, ids, words)
-        results[name][variant + " + abtt"] = scores(all_but_the_top(m), ids, words)
-    print(f"{name} scored", file=sys.stderr)
-json.dump(results, open(os.path.join(out, "output_vectors.json"), "w"), indent=1)
+def judge_words():
+    """The judge's vocabulary of corpus.txt (its tokens, min count 5, its order)."""
+    sents = judge.load_corpus(os.path.join(judge.DATA, "corpus.txt"), "chunks", 10000)
+    return judge.build_vocab(sents, 5)[1]
 
 
 def fmt(k, x):
     return f"{100 * x:.1f}%" if k.startswith("3Cos") else f"{x:.3f}"
 
 
-print("| run | vectors | " + " | ".join(KEYS) + " |")
-print("|---|---|" + "---|" * len(KEYS))
-for name, r in results.items():
-    for variant, s in r.items():
-        print(f"| {name} | {variant} | " + " | ".join(fmt(k, s[k]) for k in KEYS) + " |")
-for variant in next(iter(results.values())).keys():
-    cells = []
-    for k in KEYS:
-        xs = [r[variant][k] for r in results.values()]
-        m = statistics.median(xs)
-        cells.append(fmt(k, m) + (f" [{fmt(k, min(xs))}-{fmt(k, max(xs))}]" if len(xs) > 1 else ""))
-    print(f"| **median of {len(results)}** | {variant} | " + " | ".join(cells) + " |")
+def table(results):
+    """Markdown: every run's variants, then each variant's median [min-max] over the runs."""
+    lines = ["| run | vectors | " + " | ".join(KEYS) + " |", "|---|---|" + "---|" * len(KEYS)]
+    for name, r in results.items():
+        for variant, s in r.items():
+            lines.append(f"| {name} | {variant} | " + " | ".join(fmt(k, s[k]) for k in KEYS) + " |")
+    for variant in next(iter(results.values())).keys():
+        cells = []
+        for k in KEYS:
+            xs = [r[variant][k] for r in results.values() if variant in r]
+            m = statistics.median(xs)
+            cells.append(fmt(k, m) + (f" [{fmt(k, min(xs))}-{fmt(k, max(xs))}]" if len(xs) > 1 else ""))
+        lines.append(f"| **median of {len(xs)}** | {variant} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(out):
+    words = judge_words()
+    results = {}
+    for context in sorted(glob.glob(os.path.join(out, "*.context"))):
+        name = os.path.basename(context)[: -len(".context")]
+        w, ids = read(os.path.join(out, name))
+        c, cids = read(context)
+        assert ids == cids, f"{name}: the tables' rows differ"
+        tables = {"input": w, "sum": w + c, "normalized-sum": unit(w) + unit(c)}
+        results[name] = {}
+        for variant, m in tables.items():
+            results[name][variant] = scores(m, ids, words)
+            results[name][variant + " + abtt"] = scores(all_but_the_top(m), ids, words)
+        print(f"{name} scored", file=sys.stderr)
+    json.dump(results, open(os.path.join(out, "output_vectors.json"), "w"), indent=1)
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -50,6 +50,12 @@ public enum SkipGram {
         /// counts): gensim's `MAX_EXP` skip is 6; the default, infinity, updates every example
         /// (σ saturates to exactly 0 or 1 beyond the table's [-8, 8)).
         public var updateBound: Double = .infinity
+        /// Iterate averaging (Polyak and Juditsky 1992): when positive, the input vectors `w`
+        /// published are the mean of `w` at the end of every job of the last `averageEpochs`
+        /// epochs (each thread adds the whole matrix into its own sum after each of its jobs, so
+        /// the average is Hogwild-safe and, with one thread, the same bits every run). 0 (the
+        /// default): the last iterate, as word2vec and gensim publish it.
+        public var averageEpochs: Int = 0
 
         /// A configuration with the documented defaults.
         public init(dimension: Int = 100, window: Int = 5, negative: Int = 5, negativeExponent: Double = 0.75,
@@ -74,6 +80,7 @@ public enum SkipGram {
             if !negativeExponent.isFinite { throw bad("negative exponent must be finite") }
             if !(initialWidth > 0) || !initialWidth.isFinite { throw bad("initial width must be positive and finite, got \(initialWidth)") }
             if !(updateBound > 0) { throw bad("update bound must be positive, got \(updateBound)") }
+            if averageEpochs < 0 || averageEpochs > epochs { throw bad("averageEpochs must be in 0...epochs (\(epochs)), got \(averageEpochs)") }
             if vocabulary < dimension {
                 throw bad("the vocabulary has \(vocabulary) words, fewer than the dimension \(dimension): lower the dimension or the min count, or give more text")
             }
@@ -103,6 +110,11 @@ public enum SkipGram {
         /// The context vectors `c` (word2vec's `syn1neg`), when
         /// ``SkipGram/Configuration/keepContextVectors`` asks for them.
         public let contextVectors: Matrix<Float>?
+        /// The last iterate's input vectors `w` when ``SkipGram/Configuration/averageEpochs`` is
+        /// positive and ``SkipGram/Configuration/keepContextVectors`` asks for the extra tables.
+        public let lastInputVectors: Matrix<Float>?
+        /// How many snapshots of `w` the average holds (jobs of the averaged epochs; 0: none).
+        public let averagedSnapshots: Int
         /// Mean loss per training example (`-log σ(u·v)` for a positive pair, `-log σ(-u·v)` for a
         /// negative one), accumulated in `Double`, one value per epoch.
         public let epochLoss: [Double]
@@ -119,6 +131,9 @@ public enum SkipGram {
         public let configuration: Configuration
         /// Per epoch, the jobs trained, ordered by position (recorded only when training for tests).
         let jobTrace: [[JobRecord]]
+        /// The snapshots of `w` the average holds, `rows x lanes*4` row-major (recorded only when
+        /// training for tests).
+        let snapshots: [[Float]]
 
         /// Effective words (all epochs) per second of training.
         public var effectiveWordsPerSecond: Double { Double(epochEffectiveWords.reduce(0, +)) / max(seconds, 1e-9) }
@@ -169,6 +184,14 @@ public enum SkipGram {
         let jobs = SGNSJobs(sentenceStarts: corpus.sentenceStarts, size: SGNSJob.piece)
         let threads = max(1, min(c.threads, jobs.count))
         var stats = [ThreadStats](repeating: ThreadStats(record: record), count: threads)
+        // Iterate averaging: one running sum of w per thread (added to after each of its jobs).
+        let plane = vocabularySize * lanes
+        let firstAveraged = c.epochs - c.averageEpochs
+        let sums: UnsafeMutablePointer<SIMD4<Float>>? = c.averageEpochs > 0 ? .allocate(capacity: threads * plane) : nil
+        sums?.initialize(repeating: .zero, count: threads * plane)
+        defer { sums?.deallocate() }
+        var averaged = 0
+        var snapshots = [[Float]]()
 
         var loss = [Double](), probeLoss = [Double](), effective = [Int](), pairs = [Int]()
         var trace = [[JobRecord]]()
@@ -185,7 +208,9 @@ public enum SkipGram {
                                                       cells: cells.baseAddress!, cellCount: sampler.count, keep: keep.baseAddress!,
                                                       sig: sig, logsig: logsig, window: c.window, negative: c.negative,
                                                       alpha: c.alpha, minAlpha: c.minAlpha, epoch: epoch, epochs: c.epochs,
-                                                      seed: c.seed, updateBound: Float(c.updateBound), stats: st.baseAddress!, progress: progress)
+                                                      seed: c.seed, updateBound: Float(c.updateBound),
+                                                      sums: epoch >= firstAveraged ? sums : nil, plane: plane,
+                                                      stats: st.baseAddress!, progress: progress)
                                     let box = UnsafeSendableBox(job)
                                     let started = DispatchTime.now().uptimeNanoseconds
                                     Parallel.forEachDynamicChunk(count: jobs.count, threads: threads, serial: serial) { t, chunks in
@@ -196,6 +221,8 @@ public enum SkipGram {
                                     var records = [JobRecord]()
                                     for t in 0..<threads {
                                         l += st[t].loss; e += st[t].effective; p += st[t].pairs; examples += st[t].examples
+                                        averaged += st[t].snapshots.count
+                                        snapshots += st[t].snapshots.list
                                         if record { records += st[t].trace.map { JobRecord(thread: t, job: $0.job, start: $0.start, end: $0.end, rate: $0.rate) } }
                                         st[t] = ThreadStats(record: record)
                                     }
@@ -217,10 +244,16 @@ public enum SkipGram {
             }
         }
         let seconds = Double(trainNanoseconds) / 1e9
+        var last: Matrix<Float>?
+        if let sums, averaged > 0 {
+            if c.keepContextVectors { last = model.vectors(dimension: d, .input) }
+            model.average(sums: sums, threads: threads, count: averaged)
+        }
         let vectors = model.vectors(dimension: d, c.vectors)
         let context = c.keepContextVectors ? model.vectors(dimension: d, nil) : nil
-        return Result(vectors: vectors, contextVectors: context, epochLoss: loss, epochProbeLoss: probeLoss, epochEffectiveWords: effective,
-                      epochPairs: pairs, seconds: seconds, configuration: c, jobTrace: trace)
+        return Result(vectors: vectors, contextVectors: context, lastInputVectors: last, averagedSnapshots: averaged,
+                      epochLoss: loss, epochProbeLoss: probeLoss, epochEffectiveWords: effective,
+                      epochPairs: pairs, seconds: seconds, configuration: c, jobTrace: trace, snapshots: snapshots)
     }
 
     /// The mean loss of a fixed sample of training examples under the current vectors, computed
@@ -327,6 +360,9 @@ struct ThreadStats {
     var record = false
     /// The jobs this thread trained (when ``record``).
     var trace = [JobRecord]()
+    /// The snapshots of `w` this thread added to its running sum: their count, and (when
+    /// ``record``) copies of them.
+    var snapshots = (count: 0, list: [[Float]]())
 
     init(record: Bool = false) { self.record = record }
 }
@@ -350,6 +386,22 @@ struct SGNSModel {
     func deallocate() {
         UnsafeMutableRawPointer(input).deallocate()
         UnsafeMutableRawPointer(output).deallocate()
+    }
+
+    /// Replaces the input rows by `(sums of the threads' running sums) / count`, summed in
+    /// `Double` in thread order.
+    func average(sums: UnsafePointer<SIMD4<Float>>, threads: Int, count: Int) {
+        let plane = rows * lanes
+        let scale = 1 / Double(count)
+        for i in 0..<plane {
+            var s = SIMD4<Double>.zero
+            for t in 0..<threads {
+                let x = sums[t * plane + i]
+                s += SIMD4<Double>(Double(x[0]), Double(x[1]), Double(x[2]), Double(x[3]))
+            }
+            s *= scale
+            input[i] = SIMD4<Float>(Float(s[0]), Float(s[1]), Float(s[2]), Float(s[3]))
+        }
     }
 
     /// Input vectors uniform in [-w/d, w/d), row after row from one seeded stream.
@@ -480,6 +532,9 @@ struct SGNSJob {
     let epochs: Int
     let seed: UInt64
     let updateBound: Float
+    /// The threads' running sums of `w` (thread `t`'s at `t * plane`), in averaged epochs; else nil.
+    let sums: UnsafeMutablePointer<SIMD4<Float>>?
+    let plane: Int
     let stats: UnsafeMutablePointer<ThreadStats>
     let progress: (@Sendable (Double) -> Void)?
 
@@ -551,6 +606,12 @@ struct SGNSJob {
                     }
                 }
                 position = pieceEnd
+            }
+            if let sums {   // iterate averaging: this thread's sum takes w as the job leaves it
+                let sum = sums + t * plane
+                for i in 0..<plane { sum[i] += syn0[i] }
+                st.snapshots.count += 1
+                if st.record { st.snapshots.list.append(Array(UnsafeBufferPointer(start: UnsafeRawPointer(syn0).assumingMemoryBound(to: Float.self), count: plane * 4))) }
             }
             if t == 0, let progress, hi >= nextReport {
                 nextReport = hi + 200_000

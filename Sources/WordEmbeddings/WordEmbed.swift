@@ -20,6 +20,9 @@ public enum WordEmbed {
         public var output: String
         /// sgns: where to write the context vectors `c` as a second table (same rows; `nil`: not written).
         public var contextOutput: String?
+        /// sgns with iterate averaging (``SkipGram/Configuration/averageEpochs``): where to write
+        /// the last iterate's input vectors `w` as a second table, for comparison (`nil`: not written).
+        public var lastIterateOutput: String?
         public var method: Method
         public var corpus: CorpusOptions
         public var sgns: SkipGram.Configuration
@@ -50,6 +53,9 @@ public enum WordEmbed {
         if job.contextOutput != nil && job.method != .sgns {
             throw WordEmbeddingsError("a context table (--context-output) is written by --method sgns only")
         }
+        if job.lastIterateOutput != nil && (job.method != .sgns || job.sgns.averageEpochs == 0) {
+            throw WordEmbeddingsError("a last-iterate table (--last-iterate-output) needs --method sgns and --average-epochs above 0")
+        }
         let clock = DispatchTime.now().uptimeNanoseconds
         func elapsed(since t: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - t) / 1e9 }
         var lastShown = -1
@@ -79,13 +85,14 @@ public enum WordEmbed {
         if let m = job.corpus.maxVocabulary { parameters["max_vocabulary"] = .int(Int64(m)) }
         let vectors: Matrix<Float>
         var contextVectors: Matrix<Float>?
+        var lastInputVectors: Matrix<Float>?
         var seconds: [String: Double] = ["read": readSeconds]
         let algorithm: String
         let seed: UInt64
         switch job.method {
         case .sgns:
             var c = job.sgns
-            if job.contextOutput != nil { c.keepContextVectors = true }
+            if job.contextOutput != nil || job.lastIterateOutput != nil { c.keepContextVectors = true }
             let started = DispatchTime.now().uptimeNanoseconds
             let shown = ProgressGate()
             let result = try SkipGram.train(corpus, c) { fraction in
@@ -101,6 +108,8 @@ public enum WordEmbed {
             }
             vectors = result.vectors
             contextVectors = result.contextVectors
+            lastInputVectors = result.lastInputVectors
+            if c.averageEpochs > 0 { report["averaged_snapshots"] = result.averagedSnapshots }
             seconds["train"] = result.seconds
             report["words_per_second"] = result.effectiveWordsPerSecond
             report["raw_tokens_x_epochs_per_second"] = Double(corpus.tokenCount * c.epochs) / result.seconds
@@ -120,6 +129,7 @@ public enum WordEmbed {
                 "epoch_loss": .array(result.epochLoss.map { .double($0) }),
             ]) { $1 }
             if c.updateBound.isFinite { parameters["update_bound"] = .double(c.updateBound) }
+            if c.averageEpochs > 0 { parameters["average_epochs"] = .int(Int64(c.averageEpochs)) }
         case .ppmiSVD:
             let c = job.ppmi
             let result = try PPMISVD.train(corpus, c) { phase in log("ppmi-svd: \(phase)...") }
@@ -154,6 +164,11 @@ public enum WordEmbed {
             meta.parameters["vectors"] = "context"
             try EmbeddingTable(ids: corpus.vocabulary.words, vectors: contextVectors, metadata: meta).write(to: URL(fileURLWithPath: path))
             report["context_output"] = path
+        }
+        if let lastInputVectors, let path = job.lastIterateOutput {
+            meta.parameters["vectors"] = "last-iterate input"
+            try EmbeddingTable(ids: corpus.vocabulary.words, vectors: lastInputVectors, metadata: meta).write(to: URL(fileURLWithPath: path))
+            report["last_iterate_output"] = path
         }
         seconds["write"] = elapsed(since: writeStart)
         seconds["total"] = elapsed(since: clock)
@@ -214,10 +229,11 @@ extension WordEmbed {
         switch job.method {
         case .sgns:
             let c = job.sgns
-            let tables = job.contextOutput == nil ? 1 : 2
-            let bytes = (2 + tables) * 4 * v * c.dimension + 16 * v + c.threads * 4 * 4 * c.dimension
+            let tables = 1 + (job.contextOutput == nil ? 0 : 1) + (job.lastIterateOutput == nil ? 0 : 1)
+            let sums = c.averageEpochs > 0 ? c.threads : 0   // iterate averaging: a running sum per thread
+            let bytes = (2 + tables + sums) * 4 * v * c.dimension + 16 * v + c.threads * 4 * 4 * c.dimension
             return MemoryBudget(phases: [.init(name: "train", bytes: bytes,
-                                               detail: "\(2 + tables) x \(v) x \(c.dimension) float32 vectors (model and output), sampling tables")],
+                                               detail: "\(2 + tables + sums) x \(v) x \(c.dimension) float32 vectors (model, averages and output), sampling tables")],
                                 advice: "a smaller --dim (now \(c.dimension)), a larger --min-count or --max-vocabulary")
         case .ppmiSVD:
             let c = job.ppmi

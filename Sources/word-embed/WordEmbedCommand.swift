@@ -47,6 +47,9 @@ struct WordEmbedCommand: EmbeddingsCommand {
     @Option(help: "sgns: the table written: input (w, gensim's wv), sum (w + c) or normalized-sum (w/|w| + c/|c|).")
     var vectors: String = SkipGram.OutputVectors.input.rawValue
     @Option(help: "sgns: also write the context vectors c as a table in this directory.") var contextOutput: String?
+    @Option(help: "sgns: publish the mean of w over every job's end in the last N epochs (iterate averaging; 0: the last iterate).")
+    var averageEpochs: Int = 0
+    @Option(help: "sgns with --average-epochs: also write the last iterate's w as a table in this directory.") var lastIterateOutput: String?
     @Option(help: "sgns: input vectors start uniform in [-w/dim, w/dim) (gensim 4: 1; word2vec.c: 0.5).") var initWidth: Double = 1
     @Option(help: "sgns: examples with |u.v| at or above this make no update (gensim: 6; default: none).") var updateBound: Double?
     @Option(help: "ppmi-svd: shift k of shifted PPMI, max(PMI - log k, 0).") var shift: Double = 1
@@ -76,6 +79,7 @@ struct WordEmbedCommand: EmbeddingsCommand {
         let t = try threads.apply()
         var job = WordEmbed.Job(inputs: corpus, output: output, method: WordEmbed.Method(rawValue: method)!)
         job.contextOutput = contextOutput
+        job.lastIterateOutput = lastIterateOutput
         job.corpus = CorpusOptions(tokenizer: TokenizerMode(rawValue: tokenizer)!,
                                    sentences: sentences == "lines" ? .lines : .chunks(chunkTokens),
                                    minCount: minCount, maxVocabulary: maxVocabulary)
@@ -83,6 +87,7 @@ struct WordEmbedCommand: EmbeddingsCommand {
                                           epochs: epochs, alpha: alpha, minAlpha: minAlpha, threads: t, seed: seed,
                                           vectors: SkipGram.OutputVectors(rawValue: vectors)!, initialWidth: initWidth)
         if let updateBound { job.sgns.updateBound = updateBound }
+        job.sgns.averageEpochs = averageEpochs
         job.ppmi = PPMISVD.Configuration(dimension: dim, window: window, weighting: PPMISVD.WindowWeighting(rawValue: weighting)!,
                                          contextSmoothing: cds, shift: shift, eigenvalueWeight: eig,
                                          powerIterations: powerIterations, seed: seed, threads: t)

@@ -226,6 +226,45 @@ func topicSeparation(_ corpus: Corpus, _ v: Matrix<Float>) -> (within: Double, a
         #expect(throws: WordEmbeddingsError.self) { try WordEmbed.run(job) { _ in } }
     }
 
+    /// Iterate averaging: the published w is the mean of w at the end of each job of the last
+    /// epoch (30,000 tokens: three jobs), training itself unchanged (the last iterate is the
+    /// plain run's w, bit for bit), and two serialised threads give one thread's average.
+    @Test func averagedVectorsAreTheMeanOfTheJobEnds() throws {
+        let corpus = try plantedTopicCorpus(topics: 3, wordsPerTopic: 8, sentences: 3_000, length: 10, seed: 2)
+        var c = SkipGram.Configuration(dimension: 12, window: 3, negative: 3, sample: 1e-3, epochs: 2, threads: 1, seed: 4)
+        c.keepContextVectors = true
+        let plain = try SkipGram.train(corpus, c)
+        #expect(plain.averagedSnapshots == 0 && plain.lastInputVectors == nil)
+        c.averageEpochs = 1
+        let averaged = try SkipGram.train(corpus, c, progress: nil, serial: false, record: true)
+        let last = try #require(averaged.lastInputVectors)
+        #expect(last.elements == plain.vectors.elements)
+        #expect(averaged.contextVectors != nil && averaged.contextVectors?.elements == plain.contextVectors?.elements)
+        #expect(averaged.averagedSnapshots == 3 && averaged.snapshots.count == 3)
+        let w = averaged.vectors, rows = w.rows, width = 12   // 12 = 3 SIMD4 lanes, no padding
+        #expect(averaged.snapshots.allSatisfy { $0.count == rows * width })
+        var moved = false
+        for r in 0..<rows {
+            for k in 0..<12 {
+                let xs = averaged.snapshots.map { Double($0[r * width + k]) }
+                #expect(Float(xs[2]) == last[r, k])                 // the last job's end is the last iterate
+                let hand = xs.reduce(0, +) / 3
+                // Float running sums of 3 terms, then one rounding: |error| <= 2u sum |x| (u = eps/2).
+                let tolerance = Double(Float.ulpOfOne) * xs.map(abs).reduce(0, +)
+                #expect(abs(Double(w[r, k]) - hand) <= tolerance, "row \(r) column \(k)")
+                if w[r, k] != last[r, k] { moved = true }
+            }
+        }
+        #expect(moved)
+        c.threads = 2
+        let serial = try SkipGram.train(corpus, c, progress: nil, serial: true)
+        #expect(serial.vectors.elements == w.elements)
+        c.averageEpochs = 2
+        #expect(try SkipGram.train(corpus, c).averagedSnapshots == 6)
+        c.averageEpochs = 3
+        #expect(throws: WordEmbeddingsError.self) { try SkipGram.train(corpus, c) }
+    }
+
     @Test func hogwildThreadsLearnTheSameStructure() throws {
         let corpus = try plantedTopicCorpus(topics: 4, wordsPerTopic: 12, sentences: 1_500, length: 12, seed: 11)
         let result = try SkipGram.train(corpus, .init(dimension: 16, window: 3, sample: 0, epochs: 5, threads: 2, seed: 5, vectors: .sum))
