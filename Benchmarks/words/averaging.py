@@ -8,19 +8,15 @@ OUT_DIR holds, per run NAME: NAME/ (the published table), NAME.context/ (`--cont
 for an averaged run, NAME.last/ (`--last-iterate-output`: the last iterate). Prints a Markdown
 table (per run, then medians [min-max]) and writes OUT_DIR/averaging.json.
 """
-import glob, json, os, sys
+import json, os, sys
 
-from output_vectors import judge_words, read, scores, table
+from output_vectors import judge_words, read, runs, scores, table
 
 out = sys.argv[1]
 lambdas = [float(x) for x in sys.argv[2:]] or [0.1, 0.2, 0.3, 0.5]
 words = judge_words()
 results = {}
-for context in sorted(glob.glob(os.path.join(out, "*.context"))):
-    name = os.path.basename(context)[: -len(".context")]
-    published, ids = read(os.path.join(out, name))
-    c, cids = read(context)
-    assert ids == cids, f"{name}: the tables' rows differ"
+for name, published, c, ids in runs(out):
     tables = {}
     last = os.path.join(out, name + ".last")
     if os.path.isdir(last):

@@ -82,14 +82,20 @@ def table(results):
     return "\n".join(lines)
 
 
-def main(out):
-    words = judge_words()
-    results = {}
+def runs(out):
+    """Each run under `out` with a context table: (name, published w, c, ids), rows checked equal."""
     for context in sorted(glob.glob(os.path.join(out, "*.context"))):
         name = os.path.basename(context)[: -len(".context")]
         w, ids = read(os.path.join(out, name))
         c, cids = read(context)
         assert ids == cids, f"{name}: the tables' rows differ"
+        yield name, w, c, ids
+
+
+def main(out):
+    words = judge_words()
+    results = {}
+    for name, w, c, ids in runs(out):
         tables = {"input": w, "sum": w + c, "normalized-sum": unit(w) + unit(c)}
         results[name] = {}
         for variant, m in tables.items():
