@@ -118,7 +118,7 @@ extension BLASScalar {
         routines.gemm(CblasColMajor, transA.cblas, transB.cblas, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
     /// `C = alpha op(A) op(A)' + beta C` for the `n x n` `C` (`op(A)` is `n x k`: `A` itself for
-    /// `.none`, else `A'`), computing only the lower triangle (column-major, as ``blasGemm``).
+    /// `.none`, else `A'`), computing only the lower triangle (column-major, as `blasGemm`).
     @inlinable public static func blasSyrkLower(_ trans: Transpose, _ n: Int32, _ k: Int32, _ alpha: Self,
                                                 _ a: UnsafePointer<Self>, _ lda: Int32, _ beta: Self,
                                                 _ c: UnsafeMutablePointer<Self>, _ ldc: Int32) {
