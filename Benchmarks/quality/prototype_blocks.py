@@ -11,6 +11,8 @@ align_table.py). S = (D+I)^-1/2 (A+I) (D+I)^-1/2. Variants (blocks' rows scaled 
   netsmf:T,L0,L1,L2[,Ln] [E | S E | S^2 E | N]: N is a NetSMF-like block: top-128 eigenpairs of
                         D^-1/2 A D^-1/2 filtered by (1/T) sum_{r<=T} lambda^r, NetMF's matrix
                         evaluated on the edges only, log max(., 1), rank-64 U S^1/2 (Ln, default 1)
+  nhops:T,L0,L1,L2      [N | S N | S^2 N] (N in place of E; NETSMF_RANK eigenpairs, default 128;
+                        NETSMF_EIG=randomized: by randomized_svd of N, as the Swift solvers would)
   e0:L0,L1,L2,L3[,L4]   [E | S E | S^2 E | E0 [| S E0]], E0 the proximity SVD's U S^1/2 (--base prone)
   deg:L0,L1,L2          hops plus a log(1 + degree) column scaled to unit RMS
 """
@@ -72,17 +74,26 @@ def prone_block(dim=64, q=5):
     return unit((Q @ uu) * np.sqrt(ss)), E0
 
 
-def netsmf(T, h=128, dim=64):
+Q = int(os.environ.get("NETSMF_Q", 5))  # power iterations of N's randomized eigen-decomposition and of the log matrix's SVD
+
+
+def netsmf(T, h=int(os.environ.get("NETSMF_RANK", 128)), dim=64):
     """NetMF's matrix vol/T D^-1 (sum_{r<=T} P^r) evaluated from h eigenpairs, on A's support only."""
     dinv = np.where(d > 0, 1 / np.sqrt(np.maximum(d, 1e-300)), 0)
     N = (sp.diags(dinv) @ A @ sp.diags(dinv)).tocsr()
-    lam, U = eigsh(N, k=h, which="LM", tol=1e-4, v0=np.random.default_rng(args.seed).standard_normal(n))
+    if os.environ.get("NETSMF_EIG") == "randomized":
+        # as the Swift solver would: randomized SVD of the symmetric N (5 power iterations), the
+        # eigenvalue's sign from u'v
+        U, sv, Vt = randomized_svd(N, h, n_oversamples=10, n_iter=Q, random_state=args.seed)
+        lam = sv * np.sign(np.einsum("ij,ji->i", U.T, Vt.T))
+    else:
+        lam, U = eigsh(N, k=h, which="LM", tol=1e-4, v0=np.random.default_rng(args.seed).standard_normal(n))
     f = np.array([sum(l ** r for r in range(1, T + 1)) / T for l in lam])
     C = A.tocoo()
     X = dinv[:, None] * U
     vals = np.einsum("ij,ij->i", X[C.row] * f, X[C.col]) * d.sum()
     M = sp.csr_matrix((np.log(np.maximum(vals, 1)), (C.row, C.col)), shape=(n, n))
-    u, s, _ = randomized_svd(M, dim, n_oversamples=10, n_iter=5, random_state=args.seed)
+    u, s, _ = randomized_svd(M, dim, n_oversamples=10, n_iter=Q, random_state=args.seed)
     return u * np.sqrt(s)
 
 
@@ -102,6 +113,10 @@ for v in args.variants:
     elif kind == "netsmf":
         T, ls = int(ps[0]), ps[1:]
         X = np.hstack([unit(b) * L for b, L in zip(P + [netsmf(T)], ls + [1.0] * (4 - len(ls)))])
+    elif kind == "nhops":
+        T, ls = int(ps[0]), ps[1:]
+        N0 = unit(netsmf(T)); N1 = S @ N0
+        X = np.hstack([unit(b) * L for b, L in zip([N0, N1, S @ N1], ls)])
     elif kind == "e0":
         X = np.hstack([unit(b) * L for b, L in zip(P + [E0, S @ E0], ps)])
     elif kind == "deg":
