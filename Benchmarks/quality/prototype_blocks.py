@@ -8,11 +8,13 @@ usage: prototype_blocks.py EDGES LABELS --base prone|E.npy [--seed S] VARIANT [V
 --base E.npy: follow-graph-svd's E (`--neighbourhood-hops 0 --row-norm 1`, aligned with
 align_table.py). S = (D+I)^-1/2 (A+I) (D+I)^-1/2. Variants (blocks' rows scaled to the lengths given):
   hops:L0,L1,L2         [E | S E | S^2 E], block k's rows of length Lk (the default: 2,2,2)
-  netsmf:T,L0,L1,L2[,Ln] [E | S E | S^2 E | N]: N is a NetSMF-like block: top-128 eigenpairs of
+  netsmf:T,L0,L1,L2[,Ln] [E | S E | S^2 E | N]: N is a NetSMF-like block: the top eigenpairs of
                         D^-1/2 A D^-1/2 filtered by (1/T) sum_{r<=T} lambda^r, NetMF's matrix
                         evaluated on the edges only, log max(., 1), rank-64 U S^1/2 (Ln, default 1)
-  nhops:T,L0,L1,L2      [N | S N | S^2 N] (N in place of E; NETSMF_RANK eigenpairs, default 128;
-                        NETSMF_EIG=randomized: by randomized_svd of N, as the Swift solvers would)
+  nhops:T,L0,L1,L2      [N | S N | S^2 N] (N in place of E)
+Environment for N: NETSMF_RANK eigenpairs (default 128); NETSMF_EIG=randomized takes them from
+scikit-learn's randomized_svd of the symmetric matrix (sign from u'v, as the toolkit's solvers
+would) instead of ARPACK; NETSMF_Q power iterations of that and of the log matrix's SVD (5).
   e0:L0,L1,L2,L3[,L4]   [E | S E | S^2 E | E0 [| S E0]], E0 the proximity SVD's U S^1/2 (--base prone)
   deg:L0,L1,L2          hops plus a log(1 + degree) column scaled to unit RMS
 """
