@@ -51,9 +51,19 @@ enum BlockLanczos {
         -> BlockLanczosOutput<S>
     {
         precondition(k >= 1 && b >= 1 && k + b <= keep && keep + b <= m && m + b <= n, "BlockLanczos: bad sizes")
+        // Per-step phases, summed by name into the caller's clock when the run ends.
+        var steps = PhaseClock()
+        defer {
+            var order = [String](), total = [String: Double]()
+            for phase in steps.phases {
+                if total[phase.name] == nil { order.append(phase.name) }
+                total[phase.name, default: 0] += phase.seconds
+            }
+            clock.phases += order.map { SolverPhase(name: $0, seconds: total[$0]!) }
+        }
         var v = Matrix<S>(rows: m, columns: n)               // the basis, wide, leading dimension m
         var h = [Double](repeating: 0, count: m * m)                                  // H = V'AV, column-major m x m
-        var q: Matrix<S> = clock.measure("start block") { ChebyshevEigensolver.gaussianRows(b, n, seed: seed) }
+        var q: Matrix<S> = steps.measure("start block") { ChebyshevEigensolver.gaussianRows(b, n, seed: seed) }
         try choleskyOrthonormalizeRows(&q, passes: 2, finiteCheck: "BlockLanczos: the start block")
         var w = Matrix<S>(rows: b, columns: n)
         var coupling = [Double](repeating: 0, count: b * b)   // R = Q_next (A Q_last)', b x b
@@ -83,12 +93,12 @@ enum BlockLanczos {
 
         while true {
             // 1. The product of the new block, appended to the basis with its image.
-            clock.measure("products") {
+            steps.measure("products") {
                 q.withUnsafeBufferPointer { qp in w.withUnsafeMutableBufferPointer { wp in apply(qp, b, wp) } }
             }
             products += b
-            try checkFinite(w, "BlockLanczos: the operator's product")
-            clock.measure("orthogonalise") {
+            // (NaN or infinity in the product reaches W's Gram matrix below: a clear error there.)
+            steps.measure("orthogonalise") {
                 copyRows(q, into: &v, at: j)
                 j += b
                 // 2. H(:, new) = V' (A Q). In exact arithmetic A Q couples only with the last two
@@ -121,7 +131,7 @@ enum BlockLanczos {
             // 3. The next block: W orthonormalised. A (nearly) rank-deficient W means an invariant
             // subspace was found: continue with seeded Gaussian vectors orthogonal to the basis.
             let before = w
-            try clock.measure("orthogonalise") {
+            try steps.measure("orthogonalise") {
                 if !(try orthonormalizeChecked(&w)) {
                     draws += 1
                     w = ChebyshevEigensolver.gaussianRows(b, n, seed: seed &+ 1000 &+ draws)
@@ -138,16 +148,16 @@ enum BlockLanczos {
             swap(&q, &w)
             // 4. Rayleigh-Ritz, convergence, restart.
             if j < k + b && j + b <= m { continue }
-            let bounds = try clock.measure("Rayleigh-Ritz") { try ritz() }
+            let bounds = try steps.measure("Rayleigh-Ritz") { try ritz() }
             let top = theta.map { abs($0) }.max() ?? 0
             let converged = bounds.indices.prefix { bounds[$0] <= threshold(theta[$0], top) }.count
             let full = j + b > m
             if converged >= k || (full && restarts >= maxRestarts) {
                 let found = Swift.min(k, j)
                 var x = Matrix<S>(rows: found, columns: n), ax = Matrix<S>(rows: found, columns: n)
-                clock.measure("Ritz vectors") { rotate(v, rows: j, y, columns: found, into: &x) }
+                steps.measure("Ritz vectors") { rotate(v, rows: j, y, columns: found, into: &x) }
                 if images {
-                    clock.measure("products") {
+                    steps.measure("products") {
                         x.withUnsafeBufferPointer { xp in ax.withUnsafeMutableBufferPointer { ap in apply(xp, found, ap) } }
                     }
                     products += found
@@ -159,7 +169,7 @@ enum BlockLanczos {
             // Restart on the `keep` leading Ritz vectors: V <- V Y_p, H <- diag(θ_p).
             restarts += 1
             fresh = true
-            clock.measure("restart") {
+            steps.measure("restart") {
                 var nv = Matrix<S>(rows: keep, columns: n)
                 rotate(v, rows: j, y, columns: keep, into: &nv)
                 copyRows(nv, into: &v, at: 0)

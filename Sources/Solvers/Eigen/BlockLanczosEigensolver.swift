@@ -8,7 +8,7 @@ import LinearAlgebra
 /// one-vector product.
 ///
 /// Convergence is ARPACK's test on the Lanczos residual estimate, `||A x - θ x|| <= tolerance *
-/// max |θ|` (default `tolerance` the scalar's `ulpOfOne`, as ARPACK's `tol = 0`); the explicit
+/// max |θ|` (default `tolerance` 4 `ulpOfOne`, near ARPACK's `tol = 0`); the explicit
 /// residuals of the returned pairs are in ``SolverDiagnostics/relativeResiduals`` (float32
 /// products leave a floor of a few tens of ulp there). Problems too small for the basis
 /// (`n < basisSize + blockSize`) are solved densely by LAPACK `?syevd`.
@@ -19,6 +19,11 @@ import LinearAlgebra
 /// top.values                                         // ascending, the 64 largest
 /// ```
 public enum BlockLanczosEigensolver {
+    /// The default tolerance in units of the scalar's `ulpOfOne`: 4 (4.8e-7 in `Float`, 8.9e-16
+    /// in `Double`; at 1 ulp the Lanczos estimate of a 24-fold eigenvalue stalled above the
+    /// tolerance in `Double`).
+    public static let defaultUlps = 4.0
+
     /// The parameters of a run.
     public struct Configuration: Sendable, Equatable {
         /// Eigenpairs wanted (the largest algebraic).
@@ -31,7 +36,8 @@ public enum BlockLanczosEigensolver {
         /// Ritz vectors kept at a restart (default `count + (basisSize - count) / 3`, at least
         /// `count + blockSize`).
         public var keep: Int?
-        /// Relative residual bound of the Lanczos estimate, against `max |θ|` (default `ulpOfOne`).
+        /// Relative residual bound of the Lanczos estimate, against `max |θ|` (default
+        /// ``defaultUlps`` times the scalar's `ulpOfOne`).
         public var tolerance: Double?
         /// Restarts at most; the pairs converged by then are returned and
         /// ``SolverDiagnostics/allConverged`` is `false`.
@@ -47,7 +53,7 @@ public enum BlockLanczosEigensolver {
         }
 
         /// Checks the settings for an `n x n` problem and returns basis size, kept vectors and tolerance.
-        func resolved(n: Int, solver: String) throws -> (basis: Int, keep: Int, tolerance: Double) {
+        func resolved(n: Int, solver: String) throws -> (basis: Int, keep: Int, tolerance: Double?) {
             guard count >= 1, count <= n else {
                 throw SolverError.invalidConfiguration("\(solver): count must be in 1...\(n) (got \(count))")
             }
@@ -58,9 +64,10 @@ public enum BlockLanczosEigensolver {
                 throw SolverError.invalidConfiguration("\(solver): need count + blockSize <= keep and keep + blockSize <= basisSize (count \(count), blockSize \(blockSize), keep \(p), basisSize \(m))")
             }
             guard maxRestarts >= 0 else { throw SolverError.invalidConfiguration("\(solver): maxRestarts must be >= 0 (got \(maxRestarts))") }
-            let tol = tolerance ?? 1
-            guard tol > 0, tol.isFinite else { throw SolverError.invalidConfiguration("\(solver): tolerance must be positive and finite (got \(tol))") }
-            return (m, p, tol)
+            if let tol = tolerance, !(tol > 0 && tol.isFinite) {
+                throw SolverError.invalidConfiguration("\(solver): tolerance must be positive and finite (got \(tol))")
+            }
+            return (m, p, tolerance)
         }
     }
 
@@ -81,9 +88,9 @@ public enum BlockLanczosEigensolver {
         guard a.columns == n else {
             throw SolverError.invalidConfiguration("BlockLanczosEigensolver: the operator is \(a.rows) x \(a.columns), not square")
         }
-        let (m, keep, tolScale) = try c.resolved(n: n, solver: "BlockLanczosEigensolver")
+        let (m, keep, chosen) = try c.resolved(n: n, solver: "BlockLanczosEigensolver")
         guard a.values.allSatisfy({ $0.isFinite }) else { throw SolverError.nonFinite("BlockLanczosEigensolver: the matrix holds NaN or infinity") }
-        let tolerance = c.tolerance ?? Double(S.ulpOfOne) * tolScale
+        let tolerance = chosen ?? defaultUlps * Double(S.ulpOfOne)
         let k = c.count
         var clock = PhaseClock()
         if m + c.blockSize > n {

@@ -7,7 +7,7 @@ import LinearAlgebra
 /// one block pass) gives the singular values and the left vectors, as ``ARPACKSVD`` does.
 ///
 /// Convergence is ARPACK's test on `A'A`: the Lanczos residual estimate of each wanted pair at
-/// most `tolerance * θ_i` (default `tolerance` the scalar's `ulpOfOne`, ARPACK's `tol = 0`).
+/// most `tolerance * θ_i` (default 4 `ulpOfOne`, near ARPACK's `tol = 0`).
 ///
 /// ```swift
 /// let svd = try BlockLanczosSVD.compute(a, .init(rank: 64))
@@ -52,11 +52,11 @@ public enum BlockLanczosSVD {
         try TruncatedSVD<S>.validate(op, c, solver: "BlockLanczosSVD")
         let m = op.rows, n = op.columns
         let dimension = min(m, n), rightSide = n <= m
-        let (basis, keep, tolScale) = try c.lanczos.resolved(n: dimension, solver: "BlockLanczosSVD")
+        let (basis, keep, chosen) = try c.lanczos.resolved(n: dimension, solver: "BlockLanczosSVD")
         var clock = PhaseClock()
         // Too small for the basis: the dense SVD.
         if let dense = try TruncatedSVD<S>.denseAnswer(op, c, width: basis + c.lanczos.blockSize, clock: &clock) { return dense }
-        let tolerance = c.lanczos.tolerance ?? Double(S.ulpOfOne) * tolScale
+        let tolerance = chosen ?? BlockLanczosEigensolver.defaultUlps * Double(S.ulpOfOne)
         let sparse = (op as? any CSRRepresentable<S>).map { $0.csrMatrix() }
         sparse?.buildTransposeIndex()
         let inner = rightSide ? m : n
@@ -81,7 +81,24 @@ public enum BlockLanczosSVD {
         let found = out.converged                     // the converged leading pairs only
         let (u, s, vt): (Matrix<S>, [S], Matrix<S>) = try clock.measure("Rayleigh-Ritz") {
             if found == 0 { return (Matrix(rows: m, columns: 0), [], Matrix(rows: 0, columns: n)) }
-            let b = ChebyshevEigensolver.rows(out.vectors, 0..<found).transposed()   // dimension x found, largest first
+            let xw = ChebyshevEigensolver.rows(out.vectors, 0..<found)   // wide found x dimension, largest first
+            if let a = sparse {
+                // The product on the row-major block as it is (no layout conversion): P' = (A V)'
+                // (or (A'U)'), wide found x other; P' = W S Z' by CholeskyQR2 and a small SVD.
+                let other = rightSide ? m : n
+                var pw = Matrix<S>(rows: found, columns: other)
+                xw.withUnsafeBufferPointer { x in pw.withUnsafeMutableBufferPointer { p in
+                    if rightSide { a.multiply(rowMajor: x, columns: found, into: p) } else { a.multiplyTranspose(rowMajor: x, columns: found, into: p) }
+                } }
+                try checkFinite(pw, rightSide ? "A V" : "A' U")
+                let small = try thinSVD(pw, vectors: .rows, rank: found)    // u: W (found x k), vt: Z' (k x other)
+                let rotated = Matrix.product(small.u, .transpose, xw, .none) // (V W)' or (U W)', k x dimension
+                let k = small.vt.rows
+                // A V = Z S W': U = Z, V <- V W.  U'A = W S Z': U <- U W, V = Z.
+                if rightSide { return (small.vt.transposed(), Array(small.s[0..<k]), rotated) }
+                return (rotated.transposed(), Array(small.s[0..<k]), small.vt)
+            }
+            let b = xw.transposed()                        // dimension x found
             if !rightSide { return try rayleighRitz(op, basis: b, rank: found) }
             let t = try rayleighRitz(op.transposedOperator, basis: b, rank: found)
             return (t.vt.transposed(), t.s, t.u.transposed())
