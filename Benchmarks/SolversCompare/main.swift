@@ -22,7 +22,7 @@ func argument(_ name: String, _ fallback: String? = nil) -> String? {
 func flag(_ name: String) -> Bool { CommandLine.arguments.contains(name) }
 
 guard let edges = argument("--edges") else {
-    FileHandle.standardError.write(Data("usage: solvers-compare --edges FILE [--rank 64] [--oversamples 10] [--power-iterations 4] [--tol 0] [--repeats 1] [--skip-randomized] [--skip-svds] [--skip-eigsh] [--skip-arpack-eigsh] [--svds-eigsh-max-nodes N] [--krylov-iterations Q] [--krylov-block B] [--cheb-block B] [--cheb-degree M] [--cheb-max-iterations I] [--skip-block-lanczos] [--eigsh-block-lanczos] [--bl-block B] [--bl-basis M] [--bl-keep P] [--bl-tol T] [--threads 2]\n".utf8))
+    FileHandle.standardError.write(Data("usage: solvers-compare --edges FILE [--rank 64] [--oversamples 10] [--power-iterations 4] [--tol 0] [--repeats 1] [--skip-randomized] [--skip-svds] [--skip-eigsh] [--skip-arpack-eigsh] [--skip-arpack-svds] [--svds-eigsh-max-nodes N] [--krylov-iterations Q] [--krylov-block B] [--cheb-block B] [--cheb-degree M] [--cheb-max-iterations I] [--skip-block-lanczos] [--eigsh-block-lanczos] [--bl-block B] [--bl-basis M] [--bl-keep P] [--bl-tol T] [--threads 2]\n".utf8))
     exit(2)
 }
 let rank = Int(argument("--rank", "64")!)!
@@ -69,7 +69,7 @@ if !flag("--skip-randomized") {
           "phases": Dictionary(svd.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)])
 }
 
-if !flag("--skip-svds") && !large {
+if !flag("--skip-svds") && !large && !flag("--skip-arpack-svds") {
     let (seconds, runs, svd) = try timed {
         try ARPACKSVD.compute(a, .init(rank: rank, tolerance: tolerance, seed: 0, computeResiduals: false))
     }
