@@ -75,7 +75,8 @@ if !flag("--skip-svds") && !large && !flag("--skip-arpack-svds") {
     }
     let r = svd.relativeResiduals(a)
     emit(["tool": "swift", "method": "swift-arpack-svds", "seconds": seconds, "runs": runs,
-          "max_residual": max(r.left.max() ?? 0, r.right.max() ?? 0), "k": rank, "tol": tolerance,
+          "max_residual": max(r.left.max() ?? 0, r.right.max() ?? 0), "k": rank, "tol": tolerance, "s_last": Double(svd.s.last ?? 0),
+          "s_sum": svd.s.reduce(0.0) { $0 + Double($1) },
           "operator_applications": svd.diagnostics.operatorApplications - 1,   // one-vector products (the final block pass excluded)
           "phases": Dictionary(svd.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)])
 }
@@ -90,6 +91,7 @@ if !flag("--skip-svds") && !large && !flag("--skip-block-lanczos") {
     let r = svd.relativeResiduals(a)
     emit(["tool": "swift", "method": "swift-block-lanczos-svds", "seconds": seconds, "runs": runs,
           "max_residual": max(r.left.max() ?? 0, r.right.max() ?? 0), "k": rank, "method_detail": svd.diagnostics.method,
+          "s_last": Double(svd.s.last ?? 0), "s_sum": svd.s.reduce(0.0) { $0 + Double($1) },
           "operator_applications": svd.diagnostics.operatorApplications / 2, "restarts": svd.diagnostics.iterations,   // products with A'A
           "phases": Dictionary(svd.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)])
 }
