@@ -62,6 +62,8 @@ enum BlockLanczos {
             clock.phases += order.map { SolverPhase(name: $0, seconds: total[$0]!) }
         }
         var v = Matrix<S>(rows: m, columns: n)               // the basis, wide, leading dimension m
+        var spare = Matrix<S>(rows: 0, columns: 0)           // the restart's rotated basis (then swapped in)
+        var before = Matrix<S>(rows: b, columns: n)          // the next block before its normalisation
         var h = [Double](repeating: 0, count: m * m)                                  // H = V'AV, column-major m x m
         var q: Matrix<S> = steps.measure("start block") { ChebyshevEigensolver.gaussianRows(b, n, seed: seed) }
         try choleskyOrthonormalizeRows(&q, passes: 2, finiteCheck: "BlockLanczos: the start block")
@@ -130,7 +132,7 @@ enum BlockLanczos {
             }
             // 3. The next block: W orthonormalised. A (nearly) rank-deficient W means an invariant
             // subspace was found: continue with seeded Gaussian vectors orthogonal to the basis.
-            let before = w
+            before.withUnsafeMutableBufferPointer { d in w.withUnsafeBufferPointer { d.baseAddress!.update(from: $0.baseAddress!, count: b * n) } }
             try steps.measure("orthogonalise") {
                 if !(try orthonormalizeChecked(&w)) {
                     draws += 1
@@ -170,9 +172,9 @@ enum BlockLanczos {
             restarts += 1
             fresh = true
             steps.measure("restart") {
-                var nv = Matrix<S>(rows: keep, columns: n)
-                rotate(v, rows: j, y, columns: keep, into: &nv)
-                copyRows(nv, into: &v, at: 0)
+                if spare.rows != m { spare = Matrix<S>(rows: m, columns: n) }
+                rotate(v, rows: j, y, columns: keep, into: &spare)   // rows 0..<keep, leading dimension m
+                swap(&v, &spare)
                 for i in 0..<(m * m) { h[i] = 0 }
                 for i in 0..<keep { h[i + i * m] = theta[i] }
                 // The next block (orthogonal to the old basis, so to the new one) stays; its
