@@ -270,7 +270,8 @@ def main():
         print(f"{r['input']:<40} {r['tool']:<7} {r['method']:<24} {r['seconds']:>9.2f} {r['max_residual']:>18.3g} {apps:>12}")
     peers = {"swift-randomized": "sklearn-randomized_svd", "swift-arpack-svds": "scipy-svds",
              "swift-block-krylov-svds": "scipy-svds", "swift-eigsh": "scipy-eigsh",
-             "swift-eigsh-chebyshev": "scipy-eigsh"}
+             "swift-eigsh-chebyshev": "scipy-eigsh", "swift-block-lanczos-svds": "scipy-svds",
+             "swift-eigsh-block-lanczos": "scipy-eigsh"}
     print(f"\n{'input':<40} {'solver':<20} {'swift s':>8} {'peer s':>8} {'ratio':>6} {'swift resid.':>12} {'peer resid.':>12}")
     for r in all_results:
         if r.get("tool") != "swift" or r["method"] not in peers:

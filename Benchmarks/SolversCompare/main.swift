@@ -22,7 +22,7 @@ func argument(_ name: String, _ fallback: String? = nil) -> String? {
 func flag(_ name: String) -> Bool { CommandLine.arguments.contains(name) }
 
 guard let edges = argument("--edges") else {
-    FileHandle.standardError.write(Data("usage: solvers-compare --edges FILE [--rank 64] [--oversamples 10] [--power-iterations 4] [--tol 0] [--repeats 1] [--skip-randomized] [--skip-svds] [--skip-eigsh] [--skip-arpack-eigsh] [--svds-eigsh-max-nodes N] [--krylov-iterations Q] [--krylov-block B] [--cheb-block B] [--cheb-degree M] [--cheb-max-iterations I] [--threads 2]\n".utf8))
+    FileHandle.standardError.write(Data("usage: solvers-compare --edges FILE [--rank 64] [--oversamples 10] [--power-iterations 4] [--tol 0] [--repeats 1] [--skip-randomized] [--skip-svds] [--skip-eigsh] [--skip-arpack-eigsh] [--skip-arpack-svds] [--svds-eigsh-max-nodes N] [--krylov-iterations Q] [--krylov-block B] [--cheb-block B] [--cheb-degree M] [--cheb-max-iterations I] [--skip-block-lanczos] [--eigsh-block-lanczos] [--bl-block B] [--bl-basis M] [--bl-keep P] [--bl-tol T] [--threads 2]\n".utf8))
     exit(2)
 }
 let rank = Int(argument("--rank", "64")!)!
@@ -69,14 +69,30 @@ if !flag("--skip-randomized") {
           "phases": Dictionary(svd.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)])
 }
 
-if !flag("--skip-svds") && !large {
+if !flag("--skip-svds") && !large && !flag("--skip-arpack-svds") {
     let (seconds, runs, svd) = try timed {
         try ARPACKSVD.compute(a, .init(rank: rank, tolerance: tolerance, seed: 0, computeResiduals: false))
     }
     let r = svd.relativeResiduals(a)
     emit(["tool": "swift", "method": "swift-arpack-svds", "seconds": seconds, "runs": runs,
-          "max_residual": max(r.left.max() ?? 0, r.right.max() ?? 0), "k": rank, "tol": tolerance,
+          "max_residual": max(r.left.max() ?? 0, r.right.max() ?? 0), "k": rank, "tol": tolerance, "s_last": Double(svd.s.last ?? 0),
+          "s_sum": svd.s.reduce(0.0) { $0 + Double($1) },
           "operator_applications": svd.diagnostics.operatorApplications - 1,   // one-vector products (the final block pass excluded)
+          "phases": Dictionary(svd.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)])
+}
+
+// svds by thick-restart block Lanczos on A'A (ARPACKSVD's eigenproblem, a block per step).
+let blBlock = Int(argument("--bl-block", "16")!)!, blBasis = argument("--bl-basis").flatMap { Int($0) }, blKeep = argument("--bl-keep").flatMap { Int($0) }
+let blTol = argument("--bl-tol").flatMap { Double($0) }
+if !flag("--skip-svds") && !large && !flag("--skip-block-lanczos") {
+    let (seconds, runs, svd) = try timed {
+        try BlockLanczosSVD.compute(a, .init(rank: rank, blockSize: blBlock, basisSize: blBasis, keep: blKeep, tolerance: blTol, seed: 0, computeResiduals: false))
+    }
+    let r = svd.relativeResiduals(a)
+    emit(["tool": "swift", "method": "swift-block-lanczos-svds", "seconds": seconds, "runs": runs,
+          "max_residual": max(r.left.max() ?? 0, r.right.max() ?? 0), "k": rank, "method_detail": svd.diagnostics.method,
+          "s_last": Double(svd.s.last ?? 0), "s_sum": svd.s.reduce(0.0) { $0 + Double($1) },
+          "operator_applications": svd.diagnostics.operatorApplications / 2, "restarts": svd.diagnostics.iterations,   // products with A'A
           "phases": Dictionary(svd.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)])
 }
 
@@ -125,6 +141,18 @@ if !flag("--skip-eigsh") && !large {
           "k": rank, "tol": tolerance, "operator_applications": eig.diagnostics.operatorApplications,
           "phases": Dictionary(eig.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +),
           "operator_seconds": eig.diagnostics.operatorSeconds ?? 0])
+    }
+
+    // The same problem by thick-restart block Lanczos (ARPACK's method, a block per step); opt-in:
+    // on slashdot it takes 2,000-5,000 products and more time than the Chebyshev row.
+    if flag("--eigsh-block-lanczos") {
+    let (blSeconds, blRuns, bl) = try timed {
+        try BlockLanczosEigensolver.largest(normalized, .init(count: rank, blockSize: blBlock, basisSize: blBasis, keep: blKeep, tolerance: blTol, seed: 0))
+    }
+    emit(["tool": "swift", "method": "swift-eigsh-block-lanczos", "seconds": blSeconds, "runs": blRuns, "max_residual": maxResidual(bl),
+          "k": rank, "operator_applications": bl.diagnostics.operatorApplications, "restarts": bl.diagnostics.iterations,
+          "converged": bl.diagnostics.converged, "method_detail": bl.diagnostics.method,
+          "phases": Dictionary(bl.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)])
     }
 
     // The same problem by Chebyshev-filtered subspace iteration (block products instead of
