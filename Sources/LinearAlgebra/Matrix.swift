@@ -186,25 +186,23 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
         elements.replaceSubrange((start * rows)..<((start + source.columns) * rows), with: source.elements)
     }
 
-    /// The transpose, as a new matrix. Cost: O(rows * columns), blocked for cache locality.
+    /// The transpose, as a new matrix. Cost: O(rows * columns), blocked for cache locality;
+    /// a large matrix (at least 2^20 elements) is split over ``Parallel/threads`` by output
+    /// columns. The elements are copied as bits (4- or 8-byte words), so the loops are concrete
+    /// even where this generic method runs unspecialised.
     public func transposed() -> Matrix {
         var t = Matrix(rows: columns, columns: rows)
         let m = rows, n = columns
-        let block = 32
-        elements.withUnsafeBufferPointer { src in
-            t.elements.withUnsafeMutableBufferPointer { dst in
-                var jb = 0
-                while jb < n {
-                    let je = Swift.min(jb + block, n)
-                    var ib = 0
-                    while ib < m {
-                        let ie = Swift.min(ib + block, m)
-                        for j in jb..<je {
-                            for i in ib..<ie { dst[j + i * n] = src[i + j * m] }
-                        }
-                        ib = ie
-                    }
-                    jb = je
+        if m == 0 || n == 0 { return t }
+        let threads = m * n >= 1 << 20 ? Parallel.threads : 1
+        elements.withUnsafeBytes { src in
+            t.elements.withUnsafeMutableBytes { dst in
+                switch MemoryLayout<Scalar>.stride {
+                case 4: transposeWords(src.bindMemory(to: UInt32.self).baseAddress!, dst.bindMemory(to: UInt32.self).baseAddress!,
+                                       rows: m, columns: n, threads: threads)
+                case 8: transposeWords(src.bindMemory(to: UInt64.self).baseAddress!, dst.bindMemory(to: UInt64.self).baseAddress!,
+                                       rows: m, columns: n, threads: threads)
+                default: preconditionFailure("Matrix.transposed: \(Scalar.self) is neither 4 nor 8 bytes")
                 }
             }
         }
@@ -293,5 +291,32 @@ extension Matrix: CustomStringConvertible {
         }
         if rows > maxShown { lines.append("  …") }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// `dst` (`columns x rows`, column-major) = the transpose of `src` (`rows x columns`,
+/// column-major), in 32 x 32 tiles; `threads` workers take contiguous ranges of `src`'s rows
+/// (of `dst`'s columns), so each writes a contiguous part of `dst`.
+@_specialize(where W == UInt32)
+@_specialize(where W == UInt64)
+func transposeWords<W: FixedWidthInteger & SendableMetatype>(_ src: UnsafePointer<W>, _ dst: UnsafeMutablePointer<W>,
+                                          rows m: Int, columns n: Int, threads: Int) {
+    let box = UnsafeSendableBox((src, dst))
+    Parallel.forEachChunk(count: m, threads: threads, minimumChunk: 32) { range in
+        let (src, dst) = box.value
+        let block = 32
+        var ib = range.lowerBound
+        while ib < range.upperBound {
+            let ie = Swift.min(ib + block, range.upperBound)
+            var jb = 0
+            while jb < n {
+                let je = Swift.min(jb + block, n)
+                for i in ib..<ie {
+                    for j in jb..<je { dst[j + i * n] = src[i + j * m] }
+                }
+                jb = je
+            }
+            ib = ie
+        }
     }
 }

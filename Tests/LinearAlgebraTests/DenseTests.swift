@@ -80,6 +80,26 @@ func spd<S: BLASScalar>(_: S.Type, n: Int, seed: UInt64) -> Matrix<S> {
         for i in 0..<67 { for j in 0..<45 { #expect(a[i, j] == t[j, i]) } }
         #expect(t.transposed() == a)
     }
+
+    /// Above 2^20 elements the transpose is split over threads by tiles: every element lands
+    /// in its place as the same bits (negative zero and a negative NaN included), for ragged
+    /// shapes in both precisions and for a wide and a tall block (the sparse SVD's test matrix).
+    @Test func parallelTransposeMovesEveryElementsBits() {
+        func check<S: BLASScalar>(_: S.Type, rows m: Int, columns n: Int, bits: (S) -> UInt64) {
+            var a = Matrix<Double>.gaussian(rows: m, columns: n, seed: UInt64(m + n)).converted(to: S.self)
+            a[0, 0] = -S.zero
+            a[m - 1, n - 1] = -S.nan
+            let t = a.transposed()
+            #expect(t.rows == n && t.columns == m)
+            var mismatches = 0
+            for j in 0..<n { for i in 0..<m where bits(a[i, j]) != bits(t[j, i]) { mismatches += 1 } }
+            #expect(mismatches == 0, "\(S.self) \(m) x \(n)")
+        }
+        for (m, n) in [(1031, 1029), (74, 20_011), (20_011, 74)] {
+            check(Float.self, rows: m, columns: n) { UInt64($0.bitPattern) }
+            check(Double.self, rows: m, columns: n) { $0.bitPattern }
+        }
+    }
 }
 
 @Suite struct DenseBLASTests {

@@ -133,6 +133,28 @@ import Testing
         #expect(dup?.message.contains("column 4 is selected twice") == true)
     }
 
+    /// Columns selected in increasing order take the direct two-pass copy (split over threads
+    /// above 2^14 selected rows): the same arrays as the triplet build of the same entries, with
+    /// repeated, unordered rows.
+    @Test func subMatrixWithIncreasingColumnsEqualsTheTripletBuild() throws {
+        let a = try CSRMatrix<Float>.randomUniform(rows: 50_000, columns: 3_000, nonzeros: 400_000, seed: 21)
+        var rng = Xoshiro256(seed: 4)
+        let rowSel = (0..<45_000).map { _ in Int(rng.next() % 50_000) }
+        let colSel = (0..<3_000).filter { _ in rng.next() % 3 != 0 }
+        let s = try a.subMatrix(rows: rowSel, columns: colSel)
+        var map = [Int](repeating: -1, count: 3_000)
+        for (c, j) in colSel.enumerated() { map[j] = c }
+        var coo = COOMatrix<Float>(rows: rowSel.count, columns: colSel.count)
+        for (r, i) in rowSel.enumerated() {
+            for p in Int(a.rowOffsets[i])..<Int(a.rowOffsets[i + 1]) where map[Int(a.columnIndices[p])] >= 0 {
+                coo.append(row: r, column: map[Int(a.columnIndices[p])], value: a.values[p])
+            }
+        }
+        let expected = try coo.toCSR()
+        #expect(s.nonzeroCount > 100_000)
+        #expect(s == expected)
+    }
+
     @Test func builderErrors() throws {
         var coo = COOMatrix<Float>(rows: 3, columns: 4)
         coo.append(row: 0, column: 0, value: 1)

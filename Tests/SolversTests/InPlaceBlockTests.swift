@@ -77,7 +77,8 @@ import LinearAlgebra
     @Test(arguments: ScalarKind.allCases)
     func residualRowNormsMatchTheExplicitDifference(scalar: ScalarKind) {
         func check<S: BLASScalar>(_: S.Type) {
-            for (k, n) in [(1, 1), (5, 17), (64, 10_003)] {
+            // The last spans three of the parallel sum's column chunks (residualChunk), the last ragged.
+            for (k, n) in [(1, 1), (5, 17), (64, 10_003), (7, 2 * residualChunk + 1_001)] {
                 let image = Matrix<Double>.gaussian(rows: k, columns: n, seed: UInt64(k + n)).converted(to: S.self)
                 let wide = Matrix<Double>.gaussian(rows: k, columns: n, seed: UInt64(3 * k + n)).converted(to: S.self)
                 let s = (0..<k).map { S(1) / S($0 + 1) }

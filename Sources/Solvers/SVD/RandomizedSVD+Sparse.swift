@@ -17,9 +17,9 @@ extension RandomizedSVD {
         // normalised in place, and Z's block becomes B = Q'A in Rayleigh-Ritz (no block is
         // allocated, zero-filled and page-faulted per pass).
         var zt: Matrix<S> = clock.measure("random test matrix") {
-            // Transposed by a GEMM with the identity (exact, and specialised BLAS work even when
-            // this generic code runs unspecialised, where an element loop would not be).
-            Matrix.product(Matrix<S>.identity(l), .none, parallelGaussian(rows: n, columns: l, seed: c.seed), .transpose)
+            // Transposed by `Matrix.transposed()` (a parallel, tiled copy of the bits; it was a
+            // GEMM with the identity, 2 n l^2 flops for the same values).
+            parallelGaussian(rows: n, columns: l, seed: c.seed).transposed()
         }
         var passes = 0
         let qt: Matrix<S> = try clock.measure("range finder") {
@@ -139,43 +139,61 @@ func sparseResiduals<S: BLASScalar>(_ a: CSRMatrix<S>, u: Matrix<S>, s: [S], vt:
 /// `image` (`k x n`, column-major) and `X'` given as `vectors`: the wide `k x n` `X'` itself
 /// (`vectorsAreRows`), or the tall `n x k` `X` (read in 16-column tiles, so that each of its
 /// `k` columns is read as a stream). Each difference is rounded to `S` first, as the elementwise
-/// subtraction it replaces. Cost: O(k n), one read of each operand.
+/// subtraction it replaces. The columns are summed in fixed chunks of `residualChunk` (each
+/// chunk's sums in column order, then the chunks' in chunk order), the chunks spread over
+/// ``Parallel/threads``: the same sums for every thread count. Cost: O(k n), one read of each operand.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 func residualRowNorms<S: BLASScalar>(_ image: Matrix<S>, _ s: [S], _ vectors: Matrix<S>, vectorsAreRows: Bool) -> [Double] {
     let k = image.rows, n = image.columns
     precondition(s.count == k && (vectorsAreRows ? (vectors.rows == k && vectors.columns == n) : (vectors.rows == n && vectors.columns == k)),
                  "residualRowNorms: shapes do not match")
-    var sums = [Double](repeating: 0, count: k)
+    let chunks = (n + residualChunk - 1) / residualChunk
+    var partial = [Double](repeating: 0, count: k * chunks)      // chunk c's sums at c * k
     image.withUnsafeBufferPointer { img in
         vectors.withUnsafeBufferPointer { vec in
-            sums.withUnsafeMutableBufferPointer { acc in
-                if vectorsAreRows {
-                    for j in 0..<n {
-                        for i in 0..<k {
-                            let d = Double(img[i + j * k] - s[i] * vec[i + j * k])
-                            acc[i] += d * d
-                        }
-                    }
-                } else {
-                    let tile = 16
-                    var j0 = 0
-                    while j0 < n {
-                        let j1 = min(n, j0 + tile)
-                        for i in 0..<k {
-                            let si = s[i]
-                            var sum = 0.0
-                            for j in j0..<j1 {
-                                let d = Double(img[i + j * k] - si * vec[j + i * n])
-                                sum += d * d
+            partial.withUnsafeMutableBufferPointer { part in
+                let box = UnsafeSendableBox((img.baseAddress!, vec.baseAddress!, part.baseAddress!))
+                Parallel.forEachDynamicChunk(count: chunks) { _, ranges in
+                    let (img, vec, part) = box.value
+                    for range in ranges {
+                        for chunk in range {
+                            let acc = part + chunk * k
+                            let lo = chunk * residualChunk, hi = min(n, lo + residualChunk)
+                            if vectorsAreRows {
+                                for j in lo..<hi {
+                                    for i in 0..<k {
+                                        let d = Double(img[i + j * k] - s[i] * vec[i + j * k])
+                                        acc[i] += d * d
+                                    }
+                                }
+                            } else {
+                                let tile = 16
+                                var j0 = lo
+                                while j0 < hi {
+                                    let j1 = min(hi, j0 + tile)
+                                    for i in 0..<k {
+                                        let si = s[i]
+                                        var sum = 0.0
+                                        for j in j0..<j1 {
+                                            let d = Double(img[i + j * k] - si * vec[j + i * n])
+                                            sum += d * d
+                                        }
+                                        acc[i] += sum
+                                    }
+                                    j0 = j1
+                                }
                             }
-                            acc[i] += sum
                         }
-                        j0 = j1
                     }
                 }
             }
         }
     }
+    var sums = [Double](repeating: 0, count: k)
+    for c in 0..<chunks { for i in 0..<k { sums[i] += partial[c * k + i] } }
     return sums
 }
+
+/// Columns per chunk of ``residualRowNorms(_:_:_:vectorsAreRows:)`` (a multiple of its 16-column tile).
+let residualChunk = 1 << 14
