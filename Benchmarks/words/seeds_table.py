@@ -43,6 +43,14 @@ def load(files, variants):
             for k in KEYS:
                 gensim[k].append(s[k])
             sources.append(f"{f}: gensim seed {d['params']['seed']}")
+        elif "comparisons" in d:  # this script's own --json: its score lists, read back
+            for v, scores in d["ours"].items():
+                if not variants or v in variants:
+                    for k in KEYS:
+                        ours.setdefault(v, {q: [] for q in KEYS})[k].extend(scores[k])
+            for k in KEYS:
+                gensim[k].extend(d["gensim"][k])
+            sources.extend(d["sources"])
         elif "runs_by_score" in d:
             for k in KEYS:
                 gensim[k].extend(x for x in d["runs_by_score"].get(k, []) if x is not None)
