@@ -112,7 +112,7 @@ def main():
     print("\nmedian [min-max] (n runs); the difference is ours minus gensim's (analogies in points); "
           "p two-sided.")
     if args.json:
-        json.dump(out, open(args.json, "w"), indent=1)
+        json.dump(out, open(args.json, "w"), separators=(",", ":"))
 
 
 if __name__ == "__main__":
