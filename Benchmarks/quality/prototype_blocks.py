@@ -32,6 +32,8 @@ judge = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../share
 sys.path.insert(0, os.environ.get("JUDGE_DIR", judge))
 import _peers  # noqa: E402
 from peer_eval import classify  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from prone_numpy import prone_block as prone_numpy_block, unit  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("edges"); ap.add_argument("labels"); ap.add_argument("variants", nargs="+")
@@ -47,33 +49,8 @@ dl = 1 / np.sqrt(d + 1)
 S = (sp.diags(dl) @ (A + sp.eye(n)) @ sp.diags(dl)).tocsr()
 
 
-def unit(X):
-    r = np.linalg.norm(X, axis=1, keepdims=True)
-    return X / np.where(r > 0, r, 1)
 
 
-def prone_block(dim=64, q=5):
-    """numpy copy of SpectralEmbedding.propagated's E (hops 0), as prototype_window.py's."""
-    from scipy.special import iv
-    inv = np.where(d > 0, 1 / np.maximum(d, 1e-300), 0)
-    W = sp.diags(inv) @ A
-    neg = np.asarray(W.sum(0)).ravel() ** 0.75; neg /= neg.sum()
-    M = W.tocoo(); data = np.log(M.data) - np.log(neg[M.col])
-    M = sp.csr_matrix((data, (M.row, M.col)), shape=(n, n))
-    u, s, _ = randomized_svd(M, dim, n_oversamples=10, n_iter=q, random_state=args.seed)
-    E0 = unit(u * np.sqrt(s))
-    Al = (A + sp.eye(n)).tocsr(); dinv = 1 / np.asarray(Al.sum(1)).ravel()
-    P = lambda X: dinv[:, None] * (Al @ X)
-    mu, th = 0.2, 0.5
-    sh = lambda X: (1 - mu) * X - P(X)
-    step = lambda X: 0.5 * sh(sh(X)) - X
-    c = [iv(0, th)] + [2 * iv(k, th) * (-1) ** k for k in range(1, 10) if iv(k, th) >= 1e-6 * iv(0, th)]
-    prev, cur = E0, step(E0); Y = c[0] * E0 + c[1] * cur
-    for k in range(2, len(c)):
-        nxt = 2 * step(cur) - prev; Y += c[k] * nxt; prev, cur = cur, nxt
-    E1 = Al @ (E0 - Y)
-    Q, R = np.linalg.qr(E1); uu, ss, _ = np.linalg.svd(R)
-    return unit((Q @ uu) * np.sqrt(ss)), E0
 
 
 Q = int(os.environ.get("NETSMF_Q", 5))  # power iterations of N's randomized eigen-decomposition and of the log matrix's SVD
@@ -101,7 +78,7 @@ def netsmf(T, h=int(os.environ.get("NETSMF_RANK", 128)), dim=64):
 
 E0 = None
 if args.base == "prone":
-    E, E0 = prone_block()
+    E, E0 = prone_numpy_block(A, args.seed)
 else:
     E = np.load(args.base).astype(np.float64)
 E = unit(E)
