@@ -37,3 +37,16 @@ def prone_block(A, seed, dim=64, q=5):
     E1 = Al @ (E0 - Y)
     Q, R = np.linalg.qr(E1); uu, ss, _ = np.linalg.svd(R)
     return unit((Q @ uu) * np.sqrt(ss)), E0
+
+
+def load_undirected(load_graph_csr, load_labels, edges, labels):
+    """The judge's graph and labels (its own loaders passed in), symmetrised: (A, n, nodes, labs,
+    classes, d, S) with d the degrees and S = (D+I)^-1/2 (A+I) (D+I)^-1/2."""
+    A, index, _ = load_graph_csr(edges)
+    A = ((A + A.T) > 0).astype(np.float64).tocsr()
+    n = A.shape[0]
+    nodes, labs, classes, _ = load_labels(labels, index)
+    d = np.asarray(A.sum(1)).ravel()
+    dl = 1 / np.sqrt(d + 1)
+    S = (sp.diags(dl) @ (A + sp.eye(n)) @ sp.diags(dl)).tocsr()
+    return A, n, nodes, labs, classes, d, S

@@ -33,7 +33,7 @@ sys.path.insert(0, os.environ.get("JUDGE_DIR", judge))
 import _peers  # noqa: E402
 from peer_eval import classify  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from prone_numpy import prone_block as prone_numpy_block, unit  # noqa: E402
+from prone_numpy import load_undirected, prone_block as prone_numpy_block, unit  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("edges"); ap.add_argument("labels"); ap.add_argument("variants", nargs="+")
@@ -47,10 +47,6 @@ nodes, labs, classes, _ = _peers.load_labels(args.labels, index)
 d = np.asarray(A.sum(1)).ravel()
 dl = 1 / np.sqrt(d + 1)
 S = (sp.diags(dl) @ (A + sp.eye(n)) @ sp.diags(dl)).tocsr()
-
-
-
-
 
 
 Q = int(os.environ.get("NETSMF_Q", 5))  # power iterations of N's randomized eigen-decomposition and of the log matrix's SVD

@@ -30,28 +30,17 @@ sys.path.insert(0, os.environ.get("JUDGE_DIR", judge))
 import _peers  # noqa: E402
 from peer_eval import classify  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from prone_numpy import prone_block as prone_numpy_block, unit  # noqa: E402
+from prone_numpy import load_undirected, prone_block as prone_numpy_block, unit  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("edges"); ap.add_argument("labels"); ap.add_argument("variants", nargs="+")
 ap.add_argument("--base"); ap.add_argument("--row-norm", type=float, default=2.0)
 ap.add_argument("--seed", type=int, default=0)
 args = ap.parse_args()
-A, index, _ = _peers.load_graph_csr(args.edges)
-A = ((A + A.T) > 0).astype(np.float64).tocsr()
-n = A.shape[0]
-nodes, labs, classes, _ = _peers.load_labels(args.labels, index)
-d = np.asarray(A.sum(1)).ravel()
-dl = 1 / np.sqrt(d + 1)
-S = sp.diags(dl) @ (A + sp.eye(n)) @ sp.diags(dl)
-S = S.tocsr()
-
-
+A, n, nodes, labs, classes, d, S = load_undirected(_peers.load_graph_csr, _peers.load_labels, args.edges, args.labels)
 
 
 E = None
-
-
 
 
 def table(blocks):
