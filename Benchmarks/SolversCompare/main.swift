@@ -146,13 +146,13 @@ if !flag("--skip-eigsh") && !large {
     // The same problem by thick-restart block Lanczos (ARPACK's method, a block per step); opt-in:
     // on slashdot it takes 2,000-5,000 products and more time than the Chebyshev row.
     if flag("--eigsh-block-lanczos") {
-    let (blSeconds, blRuns, bl) = try timed {
-        try BlockLanczosEigensolver.largest(normalized, .init(count: rank, blockSize: blBlock, basisSize: blBasis, keep: blKeep, tolerance: blTol, seed: 0))
-    }
-    emit(["tool": "swift", "method": "swift-eigsh-block-lanczos", "seconds": blSeconds, "runs": blRuns, "max_residual": maxResidual(bl),
-          "k": rank, "operator_applications": bl.diagnostics.operatorApplications, "restarts": bl.diagnostics.iterations,
-          "converged": bl.diagnostics.converged, "method_detail": bl.diagnostics.method,
-          "phases": Dictionary(bl.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)])
+        let (blSeconds, blRuns, bl) = try timed {
+            try BlockLanczosEigensolver.largest(normalized, .init(count: rank, blockSize: blBlock, basisSize: blBasis, keep: blKeep, tolerance: blTol, seed: 0))
+        }
+        emit(["tool": "swift", "method": "swift-eigsh-block-lanczos", "seconds": blSeconds, "runs": blRuns, "max_residual": maxResidual(bl),
+              "k": rank, "operator_applications": bl.diagnostics.operatorApplications, "restarts": bl.diagnostics.iterations,
+              "converged": bl.diagnostics.converged, "method_detail": bl.diagnostics.method,
+              "phases": Dictionary(bl.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)])
     }
 
     // The same problem by Chebyshev-filtered subspace iteration (block products instead of
