@@ -56,6 +56,11 @@ public enum SkipGram {
         /// the average is Hogwild-safe and, with one thread, the same bits every run). 0 (the
         /// default): the last iterate, as word2vec and gensim publish it.
         public var averageEpochs: Int = 0
+        /// The weight `L` of the context vectors in ``SkipGram/OutputVectors/sum``: the table is
+        /// `w + L c` (each element `w + Float(L) * c`, rounded once for the product and once for
+        /// the sum). Finite and at least 0; default 1, `w + c` bit for bit; a value other than 1
+        /// needs ``vectors`` `sum`.
+        public var contextWeight: Double = 1
 
         /// A configuration with the documented defaults.
         public init(dimension: Int = 100, window: Int = 5, negative: Int = 5, negativeExponent: Double = 0.75,
@@ -81,6 +86,10 @@ public enum SkipGram {
             if !(initialWidth > 0) || !initialWidth.isFinite { throw bad("initial width must be positive and finite, got \(initialWidth)") }
             if !(updateBound > 0) { throw bad("update bound must be positive, got \(updateBound)") }
             if averageEpochs < 0 || averageEpochs > epochs { throw bad("averageEpochs must be in 0...epochs (\(epochs)), got \(averageEpochs)") }
+            if !contextWeight.isFinite || !(contextWeight >= 0) { throw bad("context weight must be finite and at least 0, got \(contextWeight)") }
+            if contextWeight != 1 && vectors != .sum {
+                throw bad("a context weight (\(contextWeight)) applies to the sum table w + L c only: use vectors sum, got \(vectors.rawValue)")
+            }
             if vocabulary < dimension {
                 throw bad("the vocabulary has \(vocabulary) words, fewer than the dimension \(dimension): lower the dimension or the min count, or give more text")
             }
@@ -249,7 +258,7 @@ public enum SkipGram {
             if c.keepContextVectors { last = model.vectors(dimension: d, .input) }
             model.average(sums: sums, threads: threads, count: averaged)
         }
-        let vectors = model.vectors(dimension: d, c.vectors)
+        let vectors = model.vectors(dimension: d, c.vectors, contextWeight: Float(c.contextWeight))
         let context = c.keepContextVectors ? model.vectors(dimension: d, nil) : nil
         return Result(vectors: vectors, contextVectors: context, lastInputVectors: last, averagedSnapshots: averaged,
                       epochLoss: loss, epochProbeLoss: probeLoss, epochEffectiveWords: effective,
@@ -414,10 +423,11 @@ struct SGNSModel {
         }
     }
 
-    /// The `rows x d` column-major output table: the input rows `w`, `w + c`, or `w/|w| + c/|c|`
-    /// (norms in `Double`; a zero row counts as zero), `c` the output (context) rows; `nil`: the
-    /// context rows `c` alone.
-    func vectors(dimension d: Int, _ choice: SkipGram.OutputVectors?) -> Matrix<Float> {
+    /// The `rows x d` column-major output table: the input rows `w`, `w + L c` (`L` the context
+    /// weight, 1 by default: `L * c` is then `c` exactly, so the table is `w + c` bit for bit), or
+    /// `w/|w| + c/|c|` (norms in `Double`; a zero row counts as zero), `c` the output (context)
+    /// rows; `nil`: the context rows `c` alone.
+    func vectors(dimension d: Int, _ choice: SkipGram.OutputVectors?, contextWeight: Float = 1) -> Matrix<Float> {
         var m = Matrix<Float>(rows: rows, columns: d)
         m.elements.withUnsafeMutableBufferPointer { e in
             for r in 0..<rows {
@@ -429,7 +439,7 @@ struct SGNSModel {
                 case .input:
                     for k in 0..<d { e[r + k * rows] = a[k] }
                 case .sum:
-                    for k in 0..<d { e[r + k * rows] = a[k] + b[k] }
+                    for k in 0..<d { e[r + k * rows] = a[k] + contextWeight * b[k] }
                 case .normalizedSum:
                     func scale(_ x: UnsafePointer<Float>) -> Double {
                         var s = 0.0

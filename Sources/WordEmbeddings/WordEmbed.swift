@@ -130,6 +130,7 @@ public enum WordEmbed {
             ]) { $1 }
             if c.updateBound.isFinite { parameters["update_bound"] = .double(c.updateBound) }
             if c.averageEpochs > 0 { parameters["average_epochs"] = .int(Int64(c.averageEpochs)) }
+            if c.vectors == .sum { parameters["context_weight"] = .double(c.contextWeight) }
         case .ppmiSVD:
             let c = job.ppmi
             let result = try PPMISVD.train(corpus, c) { phase in log("ppmi-svd: \(phase)...") }

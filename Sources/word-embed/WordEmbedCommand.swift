@@ -46,6 +46,7 @@ struct WordEmbedCommand: EmbeddingsCommand {
     @Option(help: "sgns: learning rate at the end of the linear decay (gensim: 1e-4).") var minAlpha: Double = 1e-4
     @Option(help: "sgns: the table written: input (w, gensim's wv), sum (w + c) or normalized-sum (w/|w| + c/|c|).")
     var vectors: String = SkipGram.OutputVectors.input.rawValue
+    @Option(help: "sgns with --vectors sum: the weight L of the table w + L c (finite, >= 0).") var contextWeight: Double = 1
     @Option(help: "sgns: also write the context vectors c as a table in this directory.") var contextOutput: String?
     @Option(help: "sgns: publish the mean of w over every job's end in the last N epochs (iterate averaging; 0: the last iterate).")
     var averageEpochs: Int = 0
@@ -73,6 +74,10 @@ struct WordEmbedCommand: EmbeddingsCommand {
         guard sentences == "chunks" || sentences == "lines" else { throw ValidationError("--sentences must be chunks or lines") }
         guard SkipGram.OutputVectors(rawValue: vectors) != nil else { throw ValidationError("--vectors must be input, sum or normalized-sum, got \(vectors)") }
         if contextOutput != nil && method != WordEmbed.Method.sgns.rawValue { throw ValidationError("--context-output needs --method sgns") }
+        if !contextWeight.isFinite || !(contextWeight >= 0) { throw ValidationError("--context-weight must be finite and at least 0, got \(contextWeight)") }
+        if contextWeight != 1 && (method != WordEmbed.Method.sgns.rawValue || vectors != SkipGram.OutputVectors.sum.rawValue) {
+            throw ValidationError("--context-weight applies to --method sgns --vectors sum only (the table w + L c), got --method \(method) --vectors \(vectors)")
+        }
     }
 
     func run() throws {
@@ -88,6 +93,7 @@ struct WordEmbedCommand: EmbeddingsCommand {
                                           vectors: SkipGram.OutputVectors(rawValue: vectors)!, initialWidth: initWidth)
         if let updateBound { job.sgns.updateBound = updateBound }
         job.sgns.averageEpochs = averageEpochs
+        job.sgns.contextWeight = contextWeight
         job.ppmi = PPMISVD.Configuration(dimension: dim, window: window, weighting: PPMISVD.WindowWeighting(rawValue: weighting)!,
                                          contextSmoothing: cds, shift: shift, eigenvalueWeight: eig,
                                          powerIterations: powerIterations, seed: seed, threads: t)

@@ -174,6 +174,9 @@ func topicSeparation(_ corpus: Corpus, _ v: Matrix<Float>) -> (within: Double, a
                 }
             }
         }
+        let half = model.vectors(dimension: 3, .sum, contextWeight: 0.5)   // w + 0.5 c: exact in Float
+        #expect(half.elements == [3, 1, 0.5, 4, 1, 1, 0, 0, 1])
+        #expect(model.vectors(dimension: 3, .sum, contextWeight: 0).elements == model.vectors(dimension: 3, .input).elements)
     }
 
     /// One run's tables agree: with one thread (same bits every run), `sum` is the input table
@@ -224,6 +227,71 @@ func topicSeparation(_ corpus: Corpus, _ v: Matrix<Float>) -> (within: Double, a
         #expect(context.metadata.parameters["vectors"] == "context" && outcome.report["context_output"] as? String == job.contextOutput)
         job.method = .ppmiSVD
         #expect(throws: WordEmbeddingsError.self) { try WordEmbed.run(job) { _ in } }
+    }
+
+    /// `contextWeight` L: the sum table `WordEmbed` writes is `w + L c` from the `--context-output`
+    /// table `c` and the input table `w` of the same run (one thread: the same bits every run), to
+    /// the two roundings of `w + Float(L) * c` (`eps (|w| + L |c|)` against the sum in `Double`);
+    /// L = 1, given or not, is today's `sum` bit for bit (`w + c` exactly); L = 0 gives `w`
+    /// exactly; the weight is recorded in meta.json.
+    @Test func contextWeightGivesWPlusLTimesC() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("word-weight-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let text = (0..<600).map { "the cat sat on the mat number \($0 % 7) while a dog ran to the park \($0 % 5)" }.joined(separator: "\n")
+        let corpus = directory.appendingPathComponent("corpus.txt")
+        try text.write(to: corpus, atomically: true, encoding: .utf8)
+        func run(_ vectors: SkipGram.OutputVectors, _ weight: Double?, _ name: String) throws -> (EmbeddingTable, EmbeddingTable) {
+            var job = WordEmbed.Job(inputs: [corpus.path], output: directory.appendingPathComponent(name).path, method: .sgns,
+                                    sgns: .init(dimension: 10, window: 3, sample: 0, epochs: 2, threads: 1, seed: 3, vectors: vectors))
+            if let weight { job.sgns.contextWeight = weight }
+            job.corpus.minCount = 1
+            job.contextOutput = directory.appendingPathComponent(name + ".context").path
+            _ = try WordEmbed.run(job) { _ in }
+            return (try EmbeddingTable.read(from: URL(fileURLWithPath: job.output)),
+                    try EmbeddingTable.read(from: URL(fileURLWithPath: job.contextOutput!)))
+        }
+        let (w, c) = try run(.input, nil, "w")
+        #expect(c.vectors.elements.contains { $0 != 0 } && w.metadata.parameters["context_weight"] == nil)
+        let L = 0.05
+        let (weighted, c2) = try run(.sum, L, "weighted")
+        #expect(c2.vectors.elements == c.vectors.elements && weighted.ids == w.ids)
+        #expect(weighted.metadata.parameters["context_weight"] == .double(L) && weighted.metadata.parameters["vectors"] == "sum")
+        var worst = 0.0
+        for (i, t) in weighted.vectors.elements.enumerated() {
+            let a = Double(w.vectors.elements[i]), b = Double(c.vectors.elements[i])
+            let exact = a + Double(Float(L)) * b
+            let bound = Double(Float.ulpOfOne) * (abs(a) + Double(Float(L)) * abs(b))
+            worst = max(worst, abs(Double(t) - exact) / max(bound, Double(Float.leastNormalMagnitude)))
+        }
+        #expect(worst <= 1, "w + L c off by \(worst) of its rounding bound")
+        #expect(weighted.vectors.elements != w.vectors.elements)
+        let (plainSum, _) = try run(.sum, nil, "sum")
+        let (one, _) = try run(.sum, 1, "one")
+        #expect(plainSum.vectors.elements == zip(w.vectors.elements, c.vectors.elements).map { $0 + $1 })
+        #expect(one.vectors.elements.map(\.bitPattern) == plainSum.vectors.elements.map(\.bitPattern))
+        #expect([.double(1), .int(1)].contains(one.metadata.parameters["context_weight"]))   // JSON reads 1.0 back as an integer
+        let (zero, _) = try run(.sum, 0, "zero")
+        #expect(zero.vectors.elements == w.vectors.elements)
+    }
+
+    /// The context weight is checked before training: finite, at least 0, and other than 1 only
+    /// with the sum table.
+    @Test func contextWeightIsValidated() throws {
+        for bad in [-0.1, .nan, .infinity, -.infinity] {
+            var c = SkipGram.Configuration(vectors: .sum)
+            c.contextWeight = bad
+            #expect(throws: WordEmbeddingsError.self) { try c.validate(vocabulary: 1_000) }
+        }
+        for other in [SkipGram.OutputVectors.input, .normalizedSum] {
+            var c = SkipGram.Configuration(vectors: other)
+            c.contextWeight = 0.05
+            #expect(throws: WordEmbeddingsError.self) { try c.validate(vocabulary: 1_000) }
+            c.contextWeight = 1
+            try c.validate(vocabulary: 1_000)
+        }
+        var c = SkipGram.Configuration(vectors: .sum)
+        for good in [0, 0.05, 1, 3] { c.contextWeight = good; try c.validate(vocabulary: 1_000) }
     }
 
     /// Iterate averaging: the published w is the mean of w at the end of each job of the last
