@@ -167,13 +167,16 @@ public enum Steps {
 
     static func fit(_ c: StepContext, _ p: inout Parameters) throws -> [String: JSONValue] {
         let method = try p.choice("method", ["follow-graph-svd", "temporal-windows", "ppmi-svd", "sgns"])
-        let dim = try p.int("dim", default: method == "follow-graph-svd" ? 64 : method == "temporal-windows" ? 32 : 100)
+        // follow-graph-svd: the tool's default dimension (128 for an undirected graph's spectral table, else 64).
+        let undirected = method == "follow-graph-svd" ? try p.bool("undirected", default: false) : false
+        let dim = try p.int("dim", default: method == "follow-graph-svd" ? FollowGraphMethod.spectral.defaultDimension(directed: !undirected)
+                                : method == "temporal-windows" ? 32 : 100)
         let seed = UInt64(try p.int("seed", default: 0))
         if method == "ppmi-svd" || method == "sgns" { return try fitWords(c, &p, method: method, dimension: dim, seed: seed) }
         if method == "follow-graph-svd" {
             var config = FollowGraphSVDConfiguration()
             config.dimension = dim; config.seed = seed
-            config.directed = !(try p.bool("undirected", default: false))
+            config.directed = !undirected
             config.weighting = EdgeWeighting(rawValue: try p.choice("weighting", EdgeWeighting.allCases.map(\.rawValue), default: "binary"))!
             try p.finish()
             let input = try c.upstreamFile("edges.tsv")

@@ -17,10 +17,11 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
         separated; `#` and `%` comments; ids are any text), selects and weights the accounts, \
         normalises the matrix, computes a rank-`--dim` truncated SVD A ≈ U S V' and writes embedding tables:
 
-          directed:   DIR/consumers  (followers, U S^1/2)
+          directed:   DIR/consumers  (followers: U S of D_out^-1/2 A D_in^-1/4 by default, U S^1/2 with --method svd)
                       DIR/producers  (accounts followed, V S^1/2)
-                      DIR/nodes      (every account, both sides: [U S^1/2 | V S^1/2], 2 x dim)
-          undirected: DIR/nodes      (U S^1/2)
+                      DIR/nodes      (every account, both sides: [U S^1/2 | V S^1/2], 2 x dim; dim 64 by default)
+          undirected: DIR/nodes      (spectral, the default: [E | S E | S^2 E], 3 x dim, dim 128 by default;
+                                      --method svd: U S^1/2, dim 64)
 
         Each table holds vectors.npy (float32, one row per account), ids.tsv (row i's account id) and \
         meta.json (algorithm, parameters, input checksum, singular values, residual). Tables are \
@@ -39,12 +40,12 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
     @Option(name: .shortAndLong, help: "Directory that receives the embedding tables.") var output: String?
     @Option(help: "Convert the edge list to a binary CSR file (64-bit offsets, ids, checksum) at this path and stop; embed it later by giving it as the input.") var writeCsr: String?
     @Option(help: "spectral (default): undirected, ProNE-style spectral propagation of a log-proximity SVD (--neighbourhood-hops 2 appends its neighbourhood averages, 3 x dim columns); directed, U S of D_out^-1/2 A D_in^-e (e: --consumer-column-exponent) for DIR/consumers (follow-Jaccard; unit RMS), DIR/producers and DIR/nodes as svd. svd: U S^1/2 of the --normalization'd adjacency.") var method: FollowGraphMethod = .spectral
-    @Option(help: "Embedding dimension (SVD rank).") var dim: Int = 64
+    @Option(help: "Embedding dimension (SVD rank; default 64, and 128 for --undirected with the spectral method, whose table is then 3 x 128: README Quality).") var dim: Int?
     @Option(help: "Undirected spectral: extra products with (D+I)^-1/2 (A+I) (D+I)^-1/2 (neighbour averaging) before the final orthogonalisation (default 0, ProNE's pipeline).") var smoothingSteps: Int = 0
     @Option(help: "Undirected spectral: append N neighbourhood blocks S^k E (S = (D+I)^-1/2 (A+I) (D+I)^-1/2, unit rows) to the embedding E, a table of (1 + N) x --dim columns; one sparse product each (default 2; 0: E alone, ProNE's table; README Quality).") var neighbourhoodHops: Int = SpectralPropagationConfiguration().neighbourhoodHops
     @Option(help: "Directed spectral: DIR/consumers is U S of D_out^-1/2 A D_in^-e with this e (default 0.25: popular accounts weighted down by the fourth root of their follower count; 0: the row-normalised adjacency).") var consumerColumnExponent: Float = 0.25
     @Option(help: "Directed spectral: power iterations of the consumers table's randomized SVD (default 2: a less converged basis keeps unrelated follow sets apart; the judge's follow-Jaccard was best at 2 on all four directed graphs, README Quality).") var consumerPowerIterations: Int = 2
-    @Option(help: "Undirected spectral: length of every row of every block of DIR/nodes (default 2; 1: ProNE's unit rows; the square root of --dim: unit RMS entries, the default before session 8). Raw vectors' scale is the regularisation a default logistic regression sees.") var rowNorm: Float = SpectralPropagationConfiguration().rowNorm ?? 2
+    @Option(help: "Undirected spectral: length of every row of every block of DIR/nodes (default 1, ProNE's unit rows; 2 was the default in sessions 8-10; the square root of --dim: unit RMS entries, the default before session 8). Raw vectors' scale is the regularisation a default logistic regression sees.") var rowNorm: Float = SpectralPropagationConfiguration().rowNorm ?? 1
     @Flag(help: "Drop self-loops (follow-graph-svd keeps them by default, so that the consumers table embeds the follow sets as given; other tools drop them unless --keep-self-loops).") var dropSelfLoops = false
     @Option(help: "SVD back-end: randomized (Halko et al.; fast) or arpack (Lanczos; residuals near machine precision).") var solver: FollowGraphSolver = .randomized
     @Option(help: "Randomized SVD: extra random vectors beyond --dim.") var oversamples: Int = 10
@@ -67,7 +68,7 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
         if demo && edges != nil { throw ValidationError("give either an edge list or --demo, not both") }
         if !demo && edges == nil { throw ValidationError("missing the edge list (or --demo to run on a generated graph)") }
         if output == nil && writeCsr == nil { throw ValidationError("missing --output DIR (or --write-csr FILE to convert the edge list)") }
-        if dim < 1 { throw ValidationError("--dim must be at least 1") }
+        if let dim, dim < 1 { throw ValidationError("--dim must be at least 1") }
         if publishing.publish != nil && (distributed || writeCsr != nil) {
             throw ValidationError("--publish goes with an embedding run, not --distributed or --write-csr; publish the tables afterwards with embedding-store publish")
         }
@@ -86,7 +87,7 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
         // Progress is shown unless --quiet, also in batch logs (not only on a terminal).
         let log = { (line: String) in if !progress.quiet { ToolOutput.standardError("follow-graph-svd: " + line) } }
         var c = FollowGraphSVDConfiguration()
-        c.method = method; c.dimension = dim; c.solver = solver; c.oversamples = oversamples; c.powerIterations = powerIterations
+        c.method = method; c.dimension = dim ?? (distributed ? 64 : method.defaultDimension(directed: edgeList.directed)); c.solver = solver; c.oversamples = oversamples; c.powerIterations = powerIterations
         c.seed = seedOption.seed; c.directed = edgeList.directed; c.weighting = weighting; c.normalization = normalization
         c.selection = selection.selection; c.spectral.smoothingSteps = smoothingSteps
         c.spectral.neighbourhoodHops = neighbourhoodHops

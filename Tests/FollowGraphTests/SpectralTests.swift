@@ -77,6 +77,54 @@ func centroidAccuracy(_ e: Matrix<Float>, groups: Int, size: Int) -> Double {
         #expect(w2.withLoops.nonzeroCount == walk.withLoops.nonzeroCount)
     }
 
+    @Test func randomWalkFilterRowMajorPathMatchesTheGenericPathAndTheDenseFilter() throws {
+        // ChebyshevBandPass on a RandomWalkOperator takes the row-major path; wrapped in
+        // AnyLinearOperator it takes the generic one. Both are the same operations per element
+        // (up to how OpenBLAS's saxpy rounds its tail), and both equal the dense filter of
+        // L = I - P = D^-1/2 (I - S) D^1/2, i.e. D^-1/2 V g(1 - lambda) V' D^1/2 (LAPACK's eigen).
+        let n = dense.rows
+        let walk = RandomWalkOperator(adjacency: sparse)
+        let fast = ChebyshevBandPass(walk, mu: 0.2, theta: 0.5)
+        let generic = ChebyshevBandPass(AnyLinearOperator(walk), mu: 0.2, theta: 0.5)
+        let roots = walk.inverseDegrees.map { Double($0).squareRoot() }
+        let s = walk.withLoops.diagonallyScaled(left: walk.inverseDegrees.map { $0.squareRoot() },
+                                                right: walk.inverseDegrees.map { $0.squareRoot() }).densified().converted(to: Double.self)
+        let eigen = try s.symmetricEigen()
+        let g = eigen.values.map { lambda in Foundation.exp(-0.5 * ((1 - lambda - 0.2) * (1 - lambda - 0.2) / 2 - 1)) }
+        var left = eigen.vectors, right = eigen.vectors
+        left.scaleRows(by: roots)                 // D^-1/2 V
+        right.scaleRows(by: roots.map { 1 / $0 }) // D^1/2 V
+        let reference = left.scaledColumnsCopy(g) * right.transposed()
+        for columns in [1, 3, 7, 16] { // n * columns not a multiple of the SIMD width for most
+            let x = Matrix<Float>.gaussian(rows: n, columns: columns, seed: UInt64(columns))
+            let a = fast.apply(x), b = generic.apply(x)
+            let expected = reference * x.converted(to: Double.self)
+            let scale = Float(expected.maxAbs)
+            #expect(maxDifference(a, b) <= 8 * Float.ulpOfOne * scale, "\(columns) columns: the two paths differ by \(maxDifference(a, b))")
+            let error = zip(a.elements, expected.elements).reduce(0.0) { Swift.max($0, abs(Double($1.0) - $1.1)) }
+            #expect(error < 1e-5 * Double(scale), "\(columns) columns: \(error) from the dense filter")
+        }
+        // Cut at maxTerms 4 (the tool's setting), the filter is off by the dropped terms alone:
+        // P is self-adjoint in <u, v> = u' (D+I) v, so every |T_k(X)| <= 1 in that norm and each
+        // column's error is at most 2 sum_(k>=4) I_k(theta) times the column's norm.
+        let short = ChebyshevBandPass(walk, mu: 0.2, theta: 0.5, maxTerms: 4)
+        #expect(short.coefficients.count == 4)
+        let dropped = 2 * (4...12).reduce(0.0) { $0 + ChebyshevBandPass<RandomWalkOperator>.besselI($1, 0.5) }
+        let weights = walk.inverseDegrees.map { 1 / Double($0) }
+        let x = Matrix<Float>.gaussian(rows: n, columns: 5, seed: 9)
+        let expected = reference * x.converted(to: Double.self)
+        let got = short.apply(x)
+        for j in 0..<x.columns {
+            var error = 0.0, norm = 0.0
+            for i in 0..<n {
+                error += weights[i] * (Double(got[i, j]) - expected[i, j]) * (Double(got[i, j]) - expected[i, j])
+                norm += weights[i] * Double(x[i, j]) * Double(x[i, j])
+            }
+            #expect(error.squareRoot() <= (dropped + 1e-5) * norm.squareRoot(), "column \(j): \(error.squareRoot()) > \(dropped) x \(norm.squareRoot())")
+            #expect(error.squareRoot() >= 1e-3 * dropped * norm.squareRoot(), "column \(j): the cut made no difference")
+        }
+    }
+
     @Test func proximityMatrixMatchesItsFormula() throws {
         let n = dense.rows
         let m = ProximityMatrix.prone(adjacency: sparse).toDense()
@@ -175,7 +223,9 @@ func centroidAccuracy(_ e: Matrix<Float>, groups: Int, size: Int) -> Double {
         let a = plantedCommunities(groups: groups, size: size, pIn: 0.06, pOut: 0.015, seed: 11)
         let sparse = CSRMatrix(dense: a)
         var settings = SpectralPropagationConfiguration()
-        #expect(settings.neighbourhoodHops == 2 && settings.rowNorm == 2) // the defaults (session 8)
+        #expect(settings.neighbourhoodHops == 2 && settings.rowNorm == 1 && settings.maxTerms == 4) // the defaults (session 11)
+        #expect(FollowGraphMethod.spectral.defaultDimension(directed: false) == 128)
+        #expect(FollowGraphMethod.spectral.defaultDimension(directed: true) == 64 && FollowGraphMethod.svd.defaultDimension(directed: false) == 64)
         settings.neighbourhoodHops = 0
         let base = try SpectralEmbedding.propagated(adjacency: sparse, dimension: d, powerIterations: nil, seed: 1, settings: settings).embedding
         settings.neighbourhoodHops = 2
@@ -197,8 +247,8 @@ func centroidAccuracy(_ e: Matrix<Float>, groups: Int, size: Int) -> Double {
             }
             return out
         }
-        // Every block's rows have length rowNorm (2).
-        let blockNorm = 2.0
+        // Every block's rows have length rowNorm (1).
+        let blockNorm = 1.0
         var expectedBlocks = [unitRows(e)]
         for _ in 0..<2 { e = sd * e; expectedBlocks.append(unitRows(e)) }
         var worst = 0.0
