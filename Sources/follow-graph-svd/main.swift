@@ -17,11 +17,14 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
         separated; `#` and `%` comments; ids are any text), selects and weights the accounts, \
         normalises the matrix, computes a rank-`--dim` truncated SVD A ≈ U S V' and writes embedding tables:
 
-          directed:   DIR/consumers  (followers: U S of D_out^-1/2 A D_in^-1/4 by default, U S^1/2 with --method svd)
-                      DIR/producers  (accounts followed, V S^1/2)
-                      DIR/nodes      (every account, both sides: [U S^1/2 | V S^1/2], 2 x dim; dim 64 by default)
-          undirected: DIR/nodes      (spectral, the default: [E | S E | S^2 E], 3 x dim, dim 128 by default;
-                                      --method svd: U S^1/2, dim 64)
+          directed (dim 64 by default):
+            DIR/consumers  followers: U S of D_out^-1/2 A D_in^-1/4
+                           (--method svd: U S^1/2)
+            DIR/producers  accounts followed, V S^1/2
+            DIR/nodes      every account, both sides: [U S^1/2 | V S^1/2], 2 x dim
+          undirected:
+            DIR/nodes      spectral (the default): [E | S E | S^2 E], 3 x dim,
+                           dim 128 by default; --method svd: U S^1/2, dim 64
 
         Each table holds vectors.npy (float32, one row per account), ids.tsv (row i's account id) and \
         meta.json (algorithm, parameters, input checksum, singular values, residual). Tables are \
