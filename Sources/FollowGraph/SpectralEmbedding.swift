@@ -133,12 +133,9 @@ public enum SpectralEmbedding {
         EmbeddingScaling.normalizeRows(&embedding)
         if settings.neighbourhoodHops > 0 {
             let averaging = SymmetricNormalizedAdjacency(walk)
-            var elements = embedding.elements, hop = embedding
+            var elements = embedding.elements
             elements.reserveCapacity(embedding.elements.count * (1 + settings.neighbourhoodHops))
-            for _ in 0..<settings.neighbourhoodHops {
-                hop = averaging.apply(hop)
-                var unit = hop
-                EmbeddingScaling.normalizeRows(&unit)
+            for unit in averaging.unitRowPowers(of: embedding, count: settings.neighbourhoodHops) {
                 elements.append(contentsOf: unit.elements)
             }
             embedding = Matrix(rows: embedding.rows, columns: embedding.columns * (1 + settings.neighbourhoodHops), elements: elements)

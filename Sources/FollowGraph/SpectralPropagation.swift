@@ -80,6 +80,64 @@ public struct SymmetricNormalizedAdjacency: LinearOperator {
     }
 }
 
+extension SymmetricNormalizedAdjacency {
+    /// `S x, S^2 x, ..., S^count x`, each returned with its rows scaled to unit length (a zero row
+    /// stays zero), as ``EmbeddingScaling/normalizeRows(_:)`` would. The powers are taken on
+    /// row-major blocks (one transposition in, one back per returned block, the scalings in one
+    /// pass each, the gathers into preallocated blocks) instead of ``apply(_:into:)``'s scaled copy
+    /// and layout conversions per product; every element sees the same operations in the same
+    /// order, so the blocks are the same to the bit.
+    public func unitRowPowers(of x: Matrix<Float>, count: Int) -> [Matrix<Float>] {
+        precondition(x.rows == columns && count >= 0, "SymmetricNormalizedAdjacency.unitRowPowers: shape mismatch")
+        let n = x.rows, k = x.columns, size = n * k
+        guard count > 0 else { return [] }
+        guard size > 0 else { return Array(repeating: x, count: count) }
+        var current = x.transposed().elements          // row-major: (i, c) at i * k + c
+        var scaled = [Float](repeating: 0, count: size), product = [Float](repeating: 0, count: size)
+        var blocks: [Matrix<Float>] = []
+        let rowsPerChunk = Swift.max(1, 16_384 / k)
+        for _ in 0..<count {
+            inverseRootDegrees.withUnsafeBufferPointer { r in
+                current.withUnsafeBufferPointer { v in
+                    scaled.withUnsafeMutableBufferPointer { w in
+                        let box = UnsafeSendableBox((v.baseAddress!, w.baseAddress!, r.baseAddress!))
+                        Parallel.forEachChunk(count: n, minimumChunk: rowsPerChunk) { range in
+                            let (v, w, r) = box.value
+                            for i in range { let ri = r[i]; for e in (i * k)..<(i * k + k) { w[e] = v[e] * ri } }
+                        }
+                    }
+                }
+                scaled.withUnsafeBufferPointer { w in
+                    product.withUnsafeMutableBufferPointer { y in withLoops.multiply(rowMajor: w, columns: k, into: y) }
+                }
+                product.withUnsafeMutableBufferPointer { y in
+                    let box = UnsafeSendableBox((y.baseAddress!, r.baseAddress!))
+                    Parallel.forEachChunk(count: n, minimumChunk: rowsPerChunk) { range in
+                        let (y, r) = box.value
+                        for i in range { let ri = r[i]; for e in (i * k)..<(i * k + k) { y[e] *= ri } }
+                    }
+                }
+            }
+            swap(&current, &product)
+            var unit = current
+            unit.withUnsafeMutableBufferPointer { u in
+                let box = UnsafeSendableBox(u.baseAddress!)
+                Parallel.forEachChunk(count: n, minimumChunk: rowsPerChunk) { range in
+                    let u = box.value
+                    for i in range {
+                        var norm: Float = 0
+                        for e in (i * k)..<(i * k + k) { norm += u[e] * u[e] }
+                        let factor: Float = norm > 0 ? 1 / norm.squareRoot() : 0
+                        for e in (i * k)..<(i * k + k) { u[e] *= factor }
+                    }
+                }
+            }
+            blocks.append(Matrix(rows: k, columns: n, elements: unit).transposed())
+        }
+        return blocks
+    }
+}
+
 /// ProNE's band-pass filter of the graph Laplacian `L = I - P`,
 /// `g(L) = exp(-theta ((L - mu I)^2 / 2 - I))`, a Gaussian in the eigenvalues of `L` centred at
 /// `mu`, as an operator. It is applied by the Chebyshev expansion of `exp(-theta x)` in
