@@ -67,6 +67,24 @@ import LinearAlgebra
         #expect(r.diagnostics.operatorApplications > 0 && r.diagnostics.seed == 2 && r.diagnostics.subspaceSize == 20)
     }
 
+    /// 40 pairs: the default block is `5 count / 4` (50) once that exceeds `count + 8`, the
+    /// regime of slashdot's top 64 (block 80), where the block's guard vectors are fewest.
+    @Test(arguments: ScalarKind.allCases)
+    func manyPairsDefaultBlockMatchLAPACK(scalar: ScalarKind) throws {
+        func run<S: BLASScalar>(_: S.Type) throws {
+            let n = 500, count = 40
+            let dense = Self.normalisedAdjacency(n: n, seed: 4)
+            let exact = Array(try dense.symmetricEigen(vectors: false).values.suffix(count))
+            let r = try ChebyshevEigensolver.largest(CSRMatrix(dense: dense.converted(to: S.self)), .init(count: count, seed: 3))
+            Self.expectMatchesLAPACK(r, dense: dense, exact: exact, scalar)
+            #expect(r.diagnostics.subspaceSize == 50)
+        }
+        switch scalar {
+        case .float: try run(Float.self)
+        case .double: try run(Double.self)
+        }
+    }
+
     /// The checks every run must pass against LAPACK's dense answer (`exact`: the `count` largest
     /// eigenvalues of `dense`, ascending): converged, ascending, each value within rounding of
     /// LAPACK's, the reported and the true residuals within 48 and 64 ulp, orthonormal vectors.

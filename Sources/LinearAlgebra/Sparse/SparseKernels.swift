@@ -89,7 +89,7 @@ func finishScalar<T: BinaryFloatingPoint>(_ acc: T, row r: Int, column c: Int, x
     return v
 }
 
-// MARK: - Inner loops, generic over the SIMD vector type (specialised for SIMD16<Float> and SIMD8<Double>)
+// MARK: - Inner loops, generic over the SIMD vector type (specialised for the Float and Double vectors `gatherWidest` picks)
 
 @inline(__always)
 func loadVector<V: SIMD>(_ p: UnsafePointer<V.Scalar>, _: V.Type) -> V {
@@ -280,15 +280,44 @@ func scatterKernelScalar<S: BLASScalar>(_ a: CompressedView<S>, minorLo: Int, mi
 
 // MARK: - Type dispatch
 
+/// The gather for `Float` or `Double` on the widest SIMD vector of at most `k` lanes (16 / 8 / 4 /
+/// 2 `Float`, 8 / 4 / 2 `Double`). A vector wider than the block would leave every column to the
+/// kernel's lane-by-lane tail (`t[l] += ...` on a variable lane: a load and store through memory
+/// per element), which made 8-wide `Float` blocks about 17x slower per vector than 16-wide ones.
+/// Every width adds the same products in the same order, so the result does not depend on it.
+@inline(__always)
+func gatherWidest<T: BinaryFloatingPoint & SIMDScalar>(_: T.Type, _ a: CompressedView<T>, _ range: Range<Int>,
+                                                      x: UnsafePointer<T>, k: Int, y: DenseView<T>,
+                                                      epilogue: GatherEpilogue<T>?) {
+    let lanes = 64 / MemoryLayout<T>.stride        // 16 Float, 8 Double: one 512-bit vector
+    if k >= lanes {
+        if T.self == Float.self {
+            gatherKernel(SIMD16<Float>.self, a.rebound(to: Float.self), range,
+                         x: UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), k: k, y: y.rebound(to: Float.self),
+                         epilogue: epilogue?.rebound(to: Float.self))
+        } else {
+            gatherKernel(SIMD8<Double>.self, a.rebound(to: Double.self), range,
+                         x: UnsafeRawPointer(x).assumingMemoryBound(to: Double.self), k: k, y: y.rebound(to: Double.self),
+                         epilogue: epilogue?.rebound(to: Double.self))
+        }
+    } else if k >= 8 {
+        gatherKernel(SIMD8<T>.self, a, range, x: x, k: k, y: y, epilogue: epilogue)
+    } else if k >= 4 {
+        gatherKernel(SIMD4<T>.self, a, range, x: x, k: k, y: y, epilogue: epilogue)
+    } else {
+        gatherKernel(SIMD2<T>.self, a, range, x: x, k: k, y: y, epilogue: epilogue)
+    }
+}
+
 @inline(__always)
 func runGather<S: BLASScalar>(_ a: CompressedView<S>, _ range: Range<Int>,
                               x: UnsafePointer<S>, k: Int, y: DenseView<S>, epilogue: GatherEpilogue<S>? = nil) {
     if S.self == Float.self {
-        gatherKernel(SIMD16<Float>.self, a.rebound(to: Float.self), range,
+        gatherWidest(Float.self, a.rebound(to: Float.self), range,
                      x: UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), k: k, y: y.rebound(to: Float.self),
                      epilogue: epilogue?.rebound(to: Float.self))
     } else if S.self == Double.self {
-        gatherKernel(SIMD8<Double>.self, a.rebound(to: Double.self), range,
+        gatherWidest(Double.self, a.rebound(to: Double.self), range,
                      x: UnsafeRawPointer(x).assumingMemoryBound(to: Double.self), k: k, y: y.rebound(to: Double.self),
                      epilogue: epilogue?.rebound(to: Double.self))
     } else {
