@@ -45,6 +45,10 @@ public struct FollowGraphSVDConfiguration: Sendable, Equatable {
     /// ARPACK: the most restarts before it returns what converged (`nil`: `ARPACKOptions`'s
     /// default). A run that stops short returns fewer values and says so in its warnings.
     public var arpackMaxIterations: Int? = nil
+    /// How the selected matrix's rows and columns are numbered for the products (default
+    /// ``FollowGraphNodeOrder/auto``: grouped by label propagation when the graph is large enough
+    /// for the gathers' cache misses to cost; the tables are in the input order either way).
+    public var nodeOrder: FollowGraphNodeOrder = .auto
 
     public init() {}
 }
@@ -168,8 +172,38 @@ public enum FollowGraphSVD {
         guard c.dimension <= min(m, k) else {
             throw FollowGraphError(message: "\(parameter: .dimension) \(c.dimension) is larger than the selected graph allows: the matrix is \(m) x \(k), so at most \(min(m, k)) dimensions")
         }
+        var notes: [String] = []
+        if let csr = matrix as? CSRMatrix<Float>, FollowGraphLocality.applies(c, rows: m, columns: k, inMemory: true) {
+            // The node order for the gathers' locality: the SVDs run on the renumbered matrix
+            // (with its transposed index), their test matrix's rows renumbered with its columns
+            // (the seed's draw), and the factors go back to the input order before any table.
+            let orderStart = Date()
+            let order = FollowGraphLocality.labelPropagationOrder(csr, consumers: consumers, producers: producers, nodeCount: n)
+            let orderSeconds = Date().timeIntervalSince(orderStart)
+            let permuteStart = Date()
+            let renumbered = csr.permuted(rowOrder: order.rows, columnOrder: order.columns)
+            log("node order: \(FollowGraphLocality.rounds) rounds of label propagation in \(format(orderSeconds)) s, matrix renumbered in \(format(Date().timeIntervalSince(permuteStart))) s")
+            return try factorizeOrdered(renumbered, order: order, consumers: consumers, producers: producers, nodeCount: n,
+                                        configuration: c, inputFile: inputFile, buildStart: buildStart, log: log, table: emit)
+        }
+        if c.nodeOrder == .locality {
+            notes.append("the locality node order applies to the randomized solver on a matrix in memory (method svd or a directed graph): this run kept the input order")
+        }
+        return try factorizeOrdered(matrix, order: nil, consumers: consumers, producers: producers, nodeCount: n, configuration: c,
+                                    inputFile: inputFile, buildStart: buildStart, log: log, notes: notes, table: emit)
+    }
+
+    /// ``factorizeSelected(_:consumers:producers:nodeCount:configuration:inputFile:buildStart:log:table:)``
+    /// on `matrix`, whose rows and columns are renumbered by `order` when it is given (row `r`
+    /// is the selected matrix's row `order.rows[r]`): the factors go back to the selection's
+    /// order before they are handed over.
+    static func factorizeOrdered<M: FollowGraphMatrix>(
+        _ matrix: M, order: (rows: [Int32], columns: [Int32])?, consumers: [Int32], producers: [Int32], nodeCount n: Int,
+        configuration c: FollowGraphSVDConfiguration, inputFile: URL?, buildStart: Date, log: (String) -> Void,
+        notes: [String] = [], table emit: (FollowGraphFactorTable) throws -> Void) throws -> FollowGraphFactorization {
+        let m = matrix.rows, k = matrix.columns
         let buildSeconds = Date().timeIntervalSince(buildStart)
-        log("built \(m) x \(k) matrix with \(matrix.nonzeroCount) nonzeros in \(format(buildSeconds)) s (weighting \(c.weighting.rawValue), normalization \(c.normalization.rawValue))")
+        log("built \(m) x \(k) matrix with \(matrix.nonzeroCount) nonzeros in \(format(buildSeconds)) s (weighting \(c.weighting.rawValue), normalization \(c.normalization.rawValue)\(order == nil ? "" : ", nodes in the locality order"))")
 
         // The input's SHA-256, computed once for all tables.
         var inputRecord = EmbeddingMetadata(entityType: "", algorithm: "")
@@ -184,6 +218,7 @@ public enum FollowGraphSVD {
             "degree_regularization": c.degreeRegularization.map { .double(Double($0)) } ?? .string("mean degree"),
             "min_followers": .int(Int64(c.selection.minFollowers)),
             "min_following": .int(Int64(c.selection.minFollowing)),
+            "node_order": .string(order == nil ? FollowGraphNodeOrder.input.rawValue : FollowGraphNodeOrder.locality.rawValue),
         ]
         if c.solver == .randomized {
             parameters["oversamples"] = .int(Int64(c.oversamples))
@@ -200,15 +235,17 @@ public enum FollowGraphSVD {
         }
 
         let solveStart = Date()
-        var warnings: [String] = []
+        var warnings = notes
         /// The SVD of `op`; a partial convergence is kept as a warning for the result.
         func solve<Op: LinearOperator>(_ op: Op, powerIterations: Int? = c.powerIterations) throws -> TruncatedSVD<Float> where Op.Scalar == Float {
             let svd: TruncatedSVD<Float>
             switch c.solver {
             case .randomized:
-                svd = try RandomizedSVD.compute(op, .init(rank: c.dimension, oversamples: c.oversamples,
-                                                          powerIterations: powerIterations, seed: c.seed,
-                                                          computeResiduals: c.computeResiduals))
+                var settings = RandomizedSVD.Configuration(rank: c.dimension, oversamples: c.oversamples,
+                                                           powerIterations: powerIterations, seed: c.seed,
+                                                           computeResiduals: c.computeResiduals)
+                settings.testMatrixRowOrder = order?.columns
+                svd = try RandomizedSVD.compute(op, settings)
             case .arpack:
                 // ARPACK near full rank runs for minutes: a progress line every few seconds.
                 svd = try ARPACKSVD.compute(op, .init(rank: c.dimension, maxIterations: c.arpackMaxIterations, seed: c.seed)) {
@@ -228,6 +265,9 @@ public enum FollowGraphSVD {
             let weights = svd.s.map { power == 1 ? Swift.max($0, 0) : Swift.max($0, 0).squareRoot() }
             var u = svd.u, vt = svd.vt
             svd.u = Matrix(rows: 0, columns: 0); svd.vt = Matrix(rows: 0, columns: 0)
+            if let order {   // back to the selection's order
+                u = u.scatteringRows(order.rows); vt = vt.scatteringColumns(order.columns)
+            }
             u.scaleColumns(by: weights); vt.scaleRows(by: weights)
             return (.init(vectors: u, transposed: false, blockRow: nil), .init(vectors: vt, transposed: true, blockRow: nil))
         }
