@@ -156,7 +156,10 @@ public enum FollowGraphSVD {
             adjacency: adjacency, directed: c.directed, selection: c.selection,
             weighting: c.weighting, normalization: .none, degreeRegularization: c.degreeRegularization)
         _ = consume adjacency
-        return try factorizeSelected(prepared.matrix, consumers: prepared.consumers, producers: prepared.producers,
+        // The selected matrix is handed over (not kept here), so that a renumbered run frees it.
+        let matrix = prepared.matrix, consumers = prepared.consumers, producers = prepared.producers
+        _ = consume prepared
+        return try factorizeSelected(consume matrix, consumers: consumers, producers: producers,
                                      nodeCount: n, configuration: c, inputFile: inputFile, buildStart: buildStart,
                                      log: log, table: emit)
     }
@@ -165,7 +168,7 @@ public enum FollowGraphSVD {
     /// weighting, on a matrix in memory or mapped (``MappedFollowGraph``). The undirected
     /// `.spectral` method needs the matrix in memory (a ``LinearAlgebra/CSRMatrix``).
     public static func factorizeSelected<M: FollowGraphMatrix>(
-        _ matrix: M, consumers: [Int32], producers: [Int32], nodeCount n: Int, configuration c: FollowGraphSVDConfiguration,
+        _ matrix: consuming M, consumers: [Int32], producers: [Int32], nodeCount n: Int, configuration c: FollowGraphSVDConfiguration,
         inputFile: URL? = nil, buildStart: Date = Date(), log: (String) -> Void = { _ in },
         table emit: (FollowGraphFactorTable) throws -> Void) throws -> FollowGraphFactorization {
         let m = matrix.rows, k = matrix.columns
@@ -173,16 +176,12 @@ public enum FollowGraphSVD {
             throw FollowGraphError(message: "\(parameter: .dimension) \(c.dimension) is larger than the selected graph allows: the matrix is \(m) x \(k), so at most \(min(m, k)) dimensions")
         }
         var notes: [String] = []
-        if let csr = matrix as? CSRMatrix<Float>, FollowGraphLocality.applies(c, rows: m, columns: k, inMemory: true) {
+        if M.self == CSRMatrix<Float>.self, FollowGraphLocality.applies(c, rows: m, columns: k, inMemory: true) {
             // The node order for the gathers' locality: the SVDs run on the renumbered matrix
             // (with its transposed index), their test matrix's rows renumbered with its columns
             // (the seed's draw), and the factors go back to the input order before any table.
-            let orderStart = Date()
-            let order = FollowGraphLocality.labelPropagationOrder(csr, consumers: consumers, producers: producers, nodeCount: n)
-            let orderSeconds = Date().timeIntervalSince(orderStart)
-            let permuteStart = Date()
-            let renumbered = csr.permuted(rowOrder: order.rows, columnOrder: order.columns)
-            log("node order: \(FollowGraphLocality.rounds) rounds of label propagation in \(format(orderSeconds)) s, matrix renumbered in \(format(Date().timeIntervalSince(permuteStart))) s")
+            // The matrix in the input order is released once renumbered (when the caller handed it over).
+            let (renumbered, order) = renumber(consume matrix, consumers: consumers, producers: producers, nodeCount: n, log: log)
             return try factorizeOrdered(renumbered, order: order, consumers: consumers, producers: producers, nodeCount: n,
                                         configuration: c, inputFile: inputFile, buildStart: buildStart, log: log, table: emit)
         }
@@ -191,6 +190,27 @@ public enum FollowGraphSVD {
         }
         return try factorizeOrdered(matrix, order: nil, consumers: consumers, producers: producers, nodeCount: n, configuration: c,
                                     inputFile: inputFile, buildStart: buildStart, log: log, notes: notes, table: emit)
+    }
+
+    /// The label propagation order of a selected matrix in memory and the matrix renumbered by it
+    /// (``FollowGraphLocality``); `matrix` (a `CSRMatrix<Float>`) and its transposed index are
+    /// released on return unless the caller keeps a copy.
+    static func renumber<M: FollowGraphMatrix>(_ matrix: consuming M, consumers: [Int32], producers: [Int32], nodeCount n: Int,
+                                               log: (String) -> Void) -> (CSRMatrix<Float>, (rows: [Int32], columns: [Int32])) {
+        let csr = (consume matrix) as! CSRMatrix<Float>
+        let orderStart = Date(), orderCPU = processCPUSeconds()
+        let order = FollowGraphLocality.labelPropagationOrder(csr, consumers: consumers, producers: producers, nodeCount: n)
+        let orderSeconds = Date().timeIntervalSince(orderStart), permuteStart = Date(), permuteCPU = processCPUSeconds()
+        let renumbered = csr.permuted(rowOrder: order.rows, columnOrder: order.columns)
+        log("node order: \(FollowGraphLocality.rounds) rounds of label propagation in \(format(orderSeconds)) s (CPU \(format(permuteCPU - orderCPU)) s), matrix renumbered in \(format(Date().timeIntervalSince(permuteStart))) s (CPU \(format(processCPUSeconds() - permuteCPU)) s)")
+        return (renumbered, order)
+    }
+
+    /// The CPU seconds of the process so far (user + system, every thread).
+    static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + 1e-9 * Double(t.tv_nsec)
     }
 
     /// ``factorizeSelected(_:consumers:producers:nodeCount:configuration:inputFile:buildStart:log:table:)``

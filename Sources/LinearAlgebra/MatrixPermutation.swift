@@ -31,14 +31,52 @@ extension Matrix {
         return moveColumns(count: columns) { j in (from: j, to: Int(order[j])) }
     }
 
-    /// The matrix whose row `i` is row `order[i]` of this one (two tiled transposes around
-    /// ``gatheringColumns(_:)``). Cost: O(columns * order.count).
+    /// The matrix whose row `i` is row `order[i]` of this one (rows may repeat), column by
+    /// column (split over ``Parallel/threads`` above 2^20 elements). Cost: O(columns * order.count).
     /// - Precondition: every entry of `order` is in `0..<rows`.
-    public func gatheringRows(_ order: [Int32]) -> Matrix { transposed().gatheringColumns(order).transposed() }
+    public func gatheringRows(_ order: [Int32]) -> Matrix {
+        precondition(order.allSatisfy { $0 >= 0 && Int($0) < rows }, "Matrix.gatheringRows: an entry is outside 0..<\(rows)")
+        return moveRows(count: order.count, order, gather: true)
+    }
 
     /// The matrix whose row `order[i]` is row `i` of this one: the inverse of ``gatheringRows(_:)``.
     /// - Precondition: `order` is a permutation of `0..<rows`.
-    public func scatteringRows(_ order: [Int32]) -> Matrix { transposed().scatteringColumns(order).transposed() }
+    public func scatteringRows(_ order: [Int32]) -> Matrix {
+        precondition(isPermutation(order, of: rows), "Matrix.scatteringRows: the order must be a permutation of 0..<\(rows)")
+        return moveRows(count: rows, order, gather: false)
+    }
+
+    /// A `count x columns` matrix: row `i` = this row `order[i]` (`gather`), or row `order[i]` =
+    /// this row `i`. The elements move as 4- or 8-byte words (concrete loops in generic code).
+    private func moveRows(count: Int, _ order: [Int32], gather: Bool) -> Matrix {
+        var result = Matrix(rows: count, columns: columns)
+        let m = rows, n = columns
+        if count == 0 || n == 0 { return result }
+        let threads = count * n >= 1 << 20 ? Parallel.threads : 1
+        func move<W>(_ src: UnsafePointer<W>, _ dst: UnsafeMutablePointer<W>, _ ord: UnsafePointer<Int32>) {
+            let box = UnsafeSendableBox((src, dst, ord))
+            Parallel.forEachChunk(count: n, threads: threads) { range in
+                let (src, dst, ord) = box.value
+                for c in range {
+                    let from = src + c * m, to = dst + c * count
+                    if gather { for i in 0..<count { to[i] = from[Int(ord[i])] } }
+                    else { for i in 0..<count { to[Int(ord[i])] = from[i] } }
+                }
+            }
+        }
+        elements.withUnsafeBytes { src in
+            result.elements.withUnsafeMutableBytes { dst in
+                order.withUnsafeBufferPointer { ord in
+                    switch MemoryLayout<Scalar>.stride {
+                    case 4: move(src.bindMemory(to: UInt32.self).baseAddress!, dst.bindMemory(to: UInt32.self).baseAddress!, ord.baseAddress!)
+                    case 8: move(src.bindMemory(to: UInt64.self).baseAddress!, dst.bindMemory(to: UInt64.self).baseAddress!, ord.baseAddress!)
+                    default: move(src.bindMemory(to: Scalar.self).baseAddress!, dst.bindMemory(to: Scalar.self).baseAddress!, ord.baseAddress!)
+                    }
+                }
+            }
+        }
+        return result
+    }
 
     /// A `rows x count` matrix with column `to` = this matrix's column `from`, for the `count`
     /// pairs `move(j)`, which must write every result column once.
