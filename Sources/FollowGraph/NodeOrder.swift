@@ -55,14 +55,17 @@ public enum FollowGraphLocality {
         for (i, v) in consumers.enumerated() { rowOf[Int(v)] = Int32(i) }
         for (j, v) in producers.enumerated() { columnOf[Int(v)] = Int32(j) }
         var label = (0..<Int32(n)).map { $0 }
+        // Each row's and column's node label, kept equal to `label` as it changes: a vote reads
+        // one array at the neighbour's position instead of its node id and then its label.
+        var rowLabel = consumers, columnLabel = producers
         var count = [Int32](repeating: 0, count: n), seen = [Int32](repeating: 0, count: n)
         let offsets = a.rowOffsets, indices = a.columnIndices, tOffsets = t.rowOffsets, tIndices = t.columnIndices
         offsets.withUnsafeBufferPointer { off in
         indices.withUnsafeBufferPointer { idx in
         tOffsets.withUnsafeBufferPointer { toff in
         tIndices.withUnsafeBufferPointer { tidx in
-        consumers.withUnsafeBufferPointer { cons in
-        producers.withUnsafeBufferPointer { prod in
+        rowLabel.withUnsafeMutableBufferPointer { rowLabel in
+        columnLabel.withUnsafeMutableBufferPointer { columnLabel in
         label.withUnsafeMutableBufferPointer { label in
         count.withUnsafeMutableBufferPointer { count in
         seen.withUnsafeMutableBufferPointer { seen in
@@ -71,21 +74,28 @@ public enum FollowGraphLocality {
                     let r = Int(rowOf[v]), c = Int(columnOf[v])
                     if r < 0 && c < 0 { continue }
                     var distinct = 0, best = label[v], bestCount: Int32 = 0
-                    // Out-neighbours (the row's columns), then in-neighbours (the column's rows).
-                    for side in 0..<2 {
-                        let (lo, hi) = side == 0 ? (r < 0 ? (0, 0) : (Int(off[r]), Int(off[r + 1])))
-                                                 : (c < 0 ? (0, 0) : (Int(toff[c]), Int(toff[c + 1])))
-                        for p in lo..<hi {
-                            let u = side == 0 ? prod[Int(idx[p])] : cons[Int(tidx[p])]
-                            let l = label[Int(u)]
-                            let k = count[Int(l)] + 1
+                    if r >= 0 {   // out-neighbours: the row's columns
+                        for p in Int(off[r])..<Int(off[r + 1]) {
+                            let l = columnLabel[Int(idx[p])]
+                            let k = count[Int(l)] &+ 1
                             count[Int(l)] = k
-                            if k == 1 { seen[distinct] = l; distinct += 1 }
+                            if k == 1 { seen[distinct] = l; distinct &+= 1 }
+                            if k > bestCount || (k == bestCount && l < best) { bestCount = k; best = l }
+                        }
+                    }
+                    if c >= 0 {   // in-neighbours: the column's rows
+                        for p in Int(toff[c])..<Int(toff[c + 1]) {
+                            let l = rowLabel[Int(tidx[p])]
+                            let k = count[Int(l)] &+ 1
+                            count[Int(l)] = k
+                            if k == 1 { seen[distinct] = l; distinct &+= 1 }
                             if k > bestCount || (k == bestCount && l < best) { bestCount = k; best = l }
                         }
                     }
                     for q in 0..<distinct { count[Int(seen[q])] = 0 }
                     label[v] = best
+                    if r >= 0 { rowLabel[r] = best }
+                    if c >= 0 { columnLabel[c] = best }
                 }
             }
         }}}}}}}}}
