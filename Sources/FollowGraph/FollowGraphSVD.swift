@@ -46,9 +46,11 @@ public struct FollowGraphSVDConfiguration: Sendable, Equatable {
     /// default). A run that stops short returns fewer values and says so in its warnings.
     public var arpackMaxIterations: Int? = nil
     /// How the selected matrix's rows and columns are numbered for the products (default
-    /// ``FollowGraphNodeOrder/auto``: grouped by label propagation when the graph is large enough
-    /// for the gathers' cache misses to cost; the tables are in the input order either way).
-    public var nodeOrder: FollowGraphNodeOrder = .auto
+    /// ``FollowGraphNodeOrder/input``; ``FollowGraphNodeOrder/auto`` groups them by label
+    /// propagation when the graph is large enough for the gathers' cache misses to cost; the
+    /// tables are in the input order either way). The default stays `input` until a quiet
+    /// measurement shows the order paying for itself (README Performance, session 11).
+    public var nodeOrder: FollowGraphNodeOrder = .input
 
     public init() {}
 }
