@@ -220,8 +220,11 @@ public enum FollowGraphRun {
         _ = phases.end("build")
         var writer = StreamedTables(output: output, id: { ids[$0] })
         phases.start()
+        // The selected matrix is handed over, so that a renumbered run (node order) frees it.
+        let matrix = prepared.matrix, consumers = prepared.consumers, producers = prepared.producers
+        _ = consume prepared
         let result = try FollowGraphSVD.factorizeSelected(
-            prepared.matrix, consumers: prepared.consumers, producers: prepared.producers, nodeCount: nodeCount,
+            consume matrix, consumers: consumers, producers: producers, nodeCount: nodeCount,
             configuration: c, inputFile: edgeURL, buildStart: buildStart, log: log) { try writer.write($0, log: log) }
         _ = phases.end("solve")
         return try finish(result, writer: &writer, output: output, options, c, nodes: nodeCount, edges: edgeCount,

@@ -45,6 +45,12 @@ public struct FollowGraphSVDConfiguration: Sendable, Equatable {
     /// ARPACK: the most restarts before it returns what converged (`nil`: `ARPACKOptions`'s
     /// default). A run that stops short returns fewer values and says so in its warnings.
     public var arpackMaxIterations: Int? = nil
+    /// How the selected matrix's rows and columns are numbered for the products (default
+    /// ``FollowGraphNodeOrder/input``; ``FollowGraphNodeOrder/auto`` groups them by label
+    /// propagation when the graph is large enough for the gathers' cache misses to cost; the
+    /// tables are in the input order either way). The default stays `input` until a quiet
+    /// measurement shows the order paying for itself (README Performance, session 11).
+    public var nodeOrder: FollowGraphNodeOrder = .input
 
     public init() {}
 }
@@ -152,7 +158,10 @@ public enum FollowGraphSVD {
             adjacency: adjacency, directed: c.directed, selection: c.selection,
             weighting: c.weighting, normalization: .none, degreeRegularization: c.degreeRegularization)
         _ = consume adjacency
-        return try factorizeSelected(prepared.matrix, consumers: prepared.consumers, producers: prepared.producers,
+        // The selected matrix is handed over (not kept here), so that a renumbered run frees it.
+        let matrix = prepared.matrix, consumers = prepared.consumers, producers = prepared.producers
+        _ = consume prepared
+        return try factorizeSelected(consume matrix, consumers: consumers, producers: producers,
                                      nodeCount: n, configuration: c, inputFile: inputFile, buildStart: buildStart,
                                      log: log, table: emit)
     }
@@ -161,15 +170,62 @@ public enum FollowGraphSVD {
     /// weighting, on a matrix in memory or mapped (``MappedFollowGraph``). The undirected
     /// `.spectral` method needs the matrix in memory (a ``LinearAlgebra/CSRMatrix``).
     public static func factorizeSelected<M: FollowGraphMatrix>(
-        _ matrix: M, consumers: [Int32], producers: [Int32], nodeCount n: Int, configuration c: FollowGraphSVDConfiguration,
+        _ matrix: consuming M, consumers: [Int32], producers: [Int32], nodeCount n: Int, configuration c: FollowGraphSVDConfiguration,
         inputFile: URL? = nil, buildStart: Date = Date(), log: (String) -> Void = { _ in },
         table emit: (FollowGraphFactorTable) throws -> Void) throws -> FollowGraphFactorization {
         let m = matrix.rows, k = matrix.columns
         guard c.dimension <= min(m, k) else {
             throw FollowGraphError(message: "\(parameter: .dimension) \(c.dimension) is larger than the selected graph allows: the matrix is \(m) x \(k), so at most \(min(m, k)) dimensions")
         }
+        var notes: [String] = []
+        if M.self == CSRMatrix<Float>.self, FollowGraphLocality.applies(c, rows: m, columns: k, inMemory: true) {
+            // The node order for the gathers' locality: the SVDs run on the renumbered matrix
+            // (with its transposed index), their test matrix's rows renumbered with its columns
+            // (the seed's draw), and the factors go back to the input order before any table.
+            // The matrix in the input order is released once renumbered (when the caller handed it over).
+            let (renumbered, order) = renumber(consume matrix, consumers: consumers, producers: producers, nodeCount: n, log: log)
+            return try factorizeOrdered(renumbered, order: order, consumers: consumers, producers: producers, nodeCount: n,
+                                        configuration: c, inputFile: inputFile, buildStart: buildStart, log: log, table: emit)
+        }
+        if c.nodeOrder == .locality {
+            notes.append("the locality node order applies to the randomized solver on a matrix in memory (method svd or a directed graph): this run kept the input order")
+        }
+        return try factorizeOrdered(matrix, order: nil, consumers: consumers, producers: producers, nodeCount: n, configuration: c,
+                                    inputFile: inputFile, buildStart: buildStart, log: log, notes: notes, table: emit)
+    }
+
+    /// The label propagation order of a selected matrix in memory and the matrix renumbered by it
+    /// (``FollowGraphLocality``); `matrix` (a `CSRMatrix<Float>`) and its transposed index are
+    /// released on return unless the caller keeps a copy.
+    static func renumber<M: FollowGraphMatrix>(_ matrix: consuming M, consumers: [Int32], producers: [Int32], nodeCount n: Int,
+                                               log: (String) -> Void) -> (CSRMatrix<Float>, (rows: [Int32], columns: [Int32])) {
+        let csr = (consume matrix) as! CSRMatrix<Float>
+        let orderStart = Date(), orderCPU = processCPUSeconds()
+        let order = FollowGraphLocality.labelPropagationOrder(csr, consumers: consumers, producers: producers, nodeCount: n)
+        let orderSeconds = Date().timeIntervalSince(orderStart), permuteStart = Date(), permuteCPU = processCPUSeconds()
+        let renumbered = csr.permuted(rowOrder: order.rows, columnOrder: order.columns)
+        log("node order: \(FollowGraphLocality.rounds) rounds of label propagation in \(format(orderSeconds)) s (CPU \(format(permuteCPU - orderCPU)) s), matrix renumbered in \(format(Date().timeIntervalSince(permuteStart))) s (CPU \(format(processCPUSeconds() - permuteCPU)) s)")
+        return (renumbered, order)
+    }
+
+    /// The CPU seconds of the process so far (user + system, every thread).
+    static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + 1e-9 * Double(t.tv_nsec)
+    }
+
+    /// ``factorizeSelected(_:consumers:producers:nodeCount:configuration:inputFile:buildStart:log:table:)``
+    /// on `matrix`, whose rows and columns are renumbered by `order` when it is given (row `r`
+    /// is the selected matrix's row `order.rows[r]`): the factors go back to the selection's
+    /// order before they are handed over.
+    static func factorizeOrdered<M: FollowGraphMatrix>(
+        _ matrix: M, order: (rows: [Int32], columns: [Int32])?, consumers: [Int32], producers: [Int32], nodeCount n: Int,
+        configuration c: FollowGraphSVDConfiguration, inputFile: URL?, buildStart: Date, log: (String) -> Void,
+        notes: [String] = [], table emit: (FollowGraphFactorTable) throws -> Void) throws -> FollowGraphFactorization {
+        let m = matrix.rows, k = matrix.columns
         let buildSeconds = Date().timeIntervalSince(buildStart)
-        log("built \(m) x \(k) matrix with \(matrix.nonzeroCount) nonzeros in \(format(buildSeconds)) s (weighting \(c.weighting.rawValue), normalization \(c.normalization.rawValue))")
+        log("built \(m) x \(k) matrix with \(matrix.nonzeroCount) nonzeros in \(format(buildSeconds)) s (weighting \(c.weighting.rawValue), normalization \(c.normalization.rawValue)\(order == nil ? "" : ", nodes in the locality order"))")
 
         // The input's SHA-256, computed once for all tables.
         var inputRecord = EmbeddingMetadata(entityType: "", algorithm: "")
@@ -184,6 +240,7 @@ public enum FollowGraphSVD {
             "degree_regularization": c.degreeRegularization.map { .double(Double($0)) } ?? .string("mean degree"),
             "min_followers": .int(Int64(c.selection.minFollowers)),
             "min_following": .int(Int64(c.selection.minFollowing)),
+            "node_order": .string(order == nil ? FollowGraphNodeOrder.input.rawValue : FollowGraphNodeOrder.locality.rawValue),
         ]
         if c.solver == .randomized {
             parameters["oversamples"] = .int(Int64(c.oversamples))
@@ -200,15 +257,17 @@ public enum FollowGraphSVD {
         }
 
         let solveStart = Date()
-        var warnings: [String] = []
+        var warnings = notes
         /// The SVD of `op`; a partial convergence is kept as a warning for the result.
         func solve<Op: LinearOperator>(_ op: Op, powerIterations: Int? = c.powerIterations) throws -> TruncatedSVD<Float> where Op.Scalar == Float {
             let svd: TruncatedSVD<Float>
             switch c.solver {
             case .randomized:
-                svd = try RandomizedSVD.compute(op, .init(rank: c.dimension, oversamples: c.oversamples,
-                                                          powerIterations: powerIterations, seed: c.seed,
-                                                          computeResiduals: c.computeResiduals))
+                var settings = RandomizedSVD.Configuration(rank: c.dimension, oversamples: c.oversamples,
+                                                           powerIterations: powerIterations, seed: c.seed,
+                                                           computeResiduals: c.computeResiduals)
+                settings.testMatrixRowOrder = order?.columns
+                svd = try RandomizedSVD.compute(op, settings)
             case .arpack:
                 // ARPACK near full rank runs for minutes: a progress line every few seconds.
                 svd = try ARPACKSVD.compute(op, .init(rank: c.dimension, maxIterations: c.arpackMaxIterations, seed: c.seed)) {
@@ -228,6 +287,9 @@ public enum FollowGraphSVD {
             let weights = svd.s.map { power == 1 ? Swift.max($0, 0) : Swift.max($0, 0).squareRoot() }
             var u = svd.u, vt = svd.vt
             svd.u = Matrix(rows: 0, columns: 0); svd.vt = Matrix(rows: 0, columns: 0)
+            if let order {   // back to the selection's order
+                u = u.scatteringRows(order.rows); vt = vt.scatteringColumns(order.columns)
+            }
             u.scaleColumns(by: weights); vt.scaleRows(by: weights)
             return (.init(vectors: u, transposed: false, blockRow: nil), .init(vectors: vt, transposed: true, blockRow: nil))
         }

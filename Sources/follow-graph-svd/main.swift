@@ -53,6 +53,7 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
     @Option(help: "SVD back-end: randomized (Halko et al.; fast) or arpack (Lanczos; residuals near machine precision).") var solver: FollowGraphSolver = .randomized
     @Option(help: "Randomized SVD: extra random vectors beyond --dim.") var oversamples: Int = 10
     @Option(help: "Randomized SVD: power iterations (default: 7 when dim < 0.1 min(m, n), else 4, as scikit-learn).") var powerIterations: Int?
+    @Option(help: "Randomized SVD: node numbering for the sparse products: input (default), auto (locality when the dense block, max(rows, columns) x (dim + oversamples) floats, passes 128 MiB), or locality (nodes grouped by 3 rounds of label propagation; the tables keep the input order).") var nodeOrder: FollowGraphNodeOrder = .input
     @OptionGroup var seedOption: SeedOptions
     @OptionGroup var threads: ThreadOptions
     @OptionGroup var edgeList: EdgeListOptions
@@ -96,7 +97,7 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
         c.spectral.neighbourhoodHops = neighbourhoodHops
         c.spectral.consumerColumnExponent = consumerColumnExponent
         c.spectral.consumerPowerIterations = consumerPowerIterations; c.spectral.rowNorm = rowNorm
-        c.degreeRegularization = degreeRegularization
+        c.degreeRegularization = degreeRegularization; c.nodeOrder = nodeOrder
         var options = FollowGraphRunOptions(edges: edges.map { URL(fileURLWithPath: $0) }, demo: demo,
                                             output: URL(fileURLWithPath: output ?? "."), configuration: c,
                                             keepSelfLoops: !dropSelfLoops, labels: labels.map { URL(fileURLWithPath: $0) })
@@ -130,6 +131,7 @@ struct NodeSelectionOptions: ParsableArguments {
 }
 
 extension FollowGraphSolver: ExpressibleByArgument {}
+extension FollowGraphNodeOrder: ExpressibleByArgument {}
 extension FollowGraphMethod: ExpressibleByArgument {}
 extension EdgeWeighting: ExpressibleByArgument {}
 extension GraphNormalization: ExpressibleByArgument {}

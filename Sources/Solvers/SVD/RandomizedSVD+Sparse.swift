@@ -19,7 +19,9 @@ extension RandomizedSVD {
         var zt: Matrix<S> = clock.measure("random test matrix") {
             // Transposed by `Matrix.transposed()` (a parallel, tiled copy of the bits; it was a
             // GEMM with the identity, 2 n l^2 flops for the same values).
-            parallelGaussian(rows: n, columns: l, seed: c.seed).transposed()
+            // A renumbered operator's Ω is the draw with its rows (the columns here) in the same order.
+            let draw: Matrix<S> = parallelGaussian(rows: n, columns: l, seed: c.seed).transposed()
+            return c.testMatrixRowOrder.map { draw.gatheringColumns($0) } ?? draw
         }
         var passes = 0
         let qt: Matrix<S> = try clock.measure("range finder") {

@@ -58,6 +58,12 @@ public enum RandomizedSVD {
         public var computeResiduals: Bool
         /// Power iterations for the a-posteriori estimate of `||A - U S V'||`; 0 (default) skips it.
         public var residualNormEstimateIterations: Int
+        /// For an operator whose columns are renumbered (`CSRMatrix/permuted(rowOrder:columnOrder:)`):
+        /// row `j` of the Gaussian test matrix is row `testMatrixRowOrder[j]` of the `seed`'s
+        /// draw, so the permuted operator gets the same `Ω` as the original, permuted with it,
+        /// and the same answer up to rounding. `nil` (default): the draw as it is.
+        /// Must be a permutation of `0..<n` for an `m x n` operator.
+        public var testMatrixRowOrder: [Int32]?
 
         /// A configuration; every parameter but the first has the documented default.
         public init(rank: Int, oversamples: Int = 10, powerIterations: Int? = nil,
@@ -94,6 +100,9 @@ public enum RandomizedSVD {
         if c.oversamples < 0 { throw SolverError.invalidConfiguration("RandomizedSVD: oversamples must be >= 0, got \(c.oversamples)") }
         if let q = c.powerIterations, q < 0 { throw SolverError.invalidConfiguration("RandomizedSVD: powerIterations must be >= 0, got \(q)") }
         let m = op.rows, n = op.columns
+        if let order = c.testMatrixRowOrder, !isPermutation(order, of: n) {
+            throw SolverError.invalidConfiguration("RandomizedSVD: testMatrixRowOrder must be a permutation of 0..<\(n) (the operator's columns), got \(order.count) entries")
+        }
         let l = c.rank + c.oversamples
         let q = c.resolvedPowerIterations(rows: m, columns: n)
         var clock = PhaseClock()
@@ -105,7 +114,10 @@ public enum RandomizedSVD {
             let a = clock.measure("sparse form") { sparse.csrMatrix() }
             return try computeSparse(a, c, powerIterations: q, clock: &clock)
         }
-        let omega: Matrix<S> = clock.measure("random test matrix") { parallelGaussian(rows: n, columns: l, seed: c.seed) }
+        let omega: Matrix<S> = clock.measure("random test matrix") {
+            let draw: Matrix<S> = parallelGaussian(rows: n, columns: l, seed: c.seed)
+            return c.testMatrixRowOrder.map { draw.gatheringRows($0) } ?? draw
+        }
         var passes = 0
         let basis: Matrix<S> = try clock.measure("range finder") {
             var y = op.apply(omega); passes += 1
