@@ -74,24 +74,18 @@ public enum FollowGraphLocality {
                     let r = Int(rowOf[v]), c = Int(columnOf[v])
                     if r < 0 && c < 0 { continue }
                     var distinct = 0, best = label[v], bestCount: Int32 = 0
-                    if r >= 0 {   // out-neighbours: the row's columns
-                        for p in Int(off[r])..<Int(off[r + 1]) {
-                            let l = columnLabel[Int(idx[p])]
+                    // One vote per neighbour: `neighbours[lo..<hi]` are positions in `labels`.
+                    func vote(_ lo: Int64, _ hi: Int64, _ neighbours: UnsafeBufferPointer<Int32>, _ labels: UnsafeMutableBufferPointer<Int32>) {
+                        for p in Int(lo)..<Int(hi) {
+                            let l = labels[Int(neighbours[p])]
                             let k = count[Int(l)] &+ 1
                             count[Int(l)] = k
                             if k == 1 { seen[distinct] = l; distinct &+= 1 }
                             if k > bestCount || (k == bestCount && l < best) { bestCount = k; best = l }
                         }
                     }
-                    if c >= 0 {   // in-neighbours: the column's rows
-                        for p in Int(toff[c])..<Int(toff[c + 1]) {
-                            let l = rowLabel[Int(tidx[p])]
-                            let k = count[Int(l)] &+ 1
-                            count[Int(l)] = k
-                            if k == 1 { seen[distinct] = l; distinct &+= 1 }
-                            if k > bestCount || (k == bestCount && l < best) { bestCount = k; best = l }
-                        }
-                    }
+                    if r >= 0 { vote(off[r], off[r + 1], idx, columnLabel) }   // out-neighbours: the row's columns
+                    if c >= 0 { vote(toff[c], toff[c + 1], tidx, rowLabel) }   // in-neighbours: the column's rows
                     for q in 0..<distinct { count[Int(seen[q])] = 0 }
                     label[v] = best
                     if r >= 0 { rowLabel[r] = best }

@@ -1,6 +1,17 @@
 // Renumbering the rows or columns of a dense block: the test matrix of a renumbered sparse
 // operator and the factors that go back to the original numbering.
 
+/// A uniformly random permutation of `0..<count` (Fisher-Yates on ``Xoshiro256`` seeded with
+/// `seed`: the same seed gives the same order), in the form `CSRMatrix.permuted(rowOrder:columnOrder:)`
+/// and the gathers below take. Cost: O(count).
+public func randomPermutation(_ count: Int, seed: UInt64) -> [Int32] {
+    precondition(count >= 0 && count <= Int(Int32.max), "randomPermutation: count \(count) out of range")
+    var rng = Xoshiro256(seed: seed)
+    var order = (0..<Int32(count)).map { $0 }
+    order.shuffle(using: &rng)
+    return order
+}
+
 /// Whether `order` holds every value of `0..<count` exactly once (a permutation, as
 /// `CSRMatrix.permuted(rowOrder:columnOrder:)` and the gathers below take). Cost: O(count).
 public func isPermutation(_ order: [Int32], of count: Int) -> Bool {

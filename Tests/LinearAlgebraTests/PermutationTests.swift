@@ -3,12 +3,13 @@ import Testing
 
 /// Renumbered sparse matrices (the node order for the gathers' locality) and dense blocks.
 @Suite struct PermutationTests {
-    /// A random permutation of `0..<n` (seeded Fisher-Yates).
-    func shuffled(_ n: Int, seed: UInt64) -> [Int32] {
-        var rng = Xoshiro256(seed: seed)
-        var order = (0..<Int32(n)).map { $0 }
-        order.shuffle(using: &rng)
-        return order
+    func shuffled(_ n: Int, seed: UInt64) -> [Int32] { randomPermutation(n, seed: seed) }
+
+    @Test func randomPermutationIsASeededPermutation() {
+        let a = randomPermutation(1_000, seed: 1)
+        #expect(isPermutation(a, of: 1_000) && a != (0..<Int32(1_000)).map { $0 })
+        #expect(a == randomPermutation(1_000, seed: 1) && a != randomPermutation(1_000, seed: 2))
+        #expect(randomPermutation(0, seed: 1).isEmpty && randomPermutation(1, seed: 1) == [0])
     }
 
     /// `permuted` equals the sorted triplet build of `subMatrix` with the same selections, its

@@ -7,12 +7,7 @@ import LinearAlgebra
 /// the gathers' locality) with its test matrix renumbered alike (`testMatrixRowOrder`): the
 /// same answer as the input order up to rounding, and LAPACK's dense answer.
 @Suite struct RenumberedSVDTests {
-    func shuffled(_ n: Int, seed: UInt64) -> [Int32] {
-        var rng = Xoshiro256(seed: seed)
-        var order = (0..<Int32(n)).map { $0 }
-        order.shuffle(using: &rng)
-        return order
-    }
+    func shuffled(_ n: Int, seed: UInt64) -> [Int32] { randomPermutation(n, seed: seed) }
 
     func renumberedEqualsInputOrder<S: BLASScalar>(_: S.Type) throws {
         let m = 300, n = 120, k = 6
