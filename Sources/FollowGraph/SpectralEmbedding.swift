@@ -22,17 +22,18 @@ public enum FollowGraphMethod: String, CaseIterable, Sendable, Codable {
     /// 64 otherwise. The undirected table's blocks are `dimension` wide, so its default is
     /// `3 x 128` columns. Rank 128 was chosen on the three labelled undirected graphs of
     /// `../shared/data` with rows of length 1 (``SpectralPropagationConfiguration/rowNorm``): the judge's
-    /// label AUC at seeds 0 / 1 / 2 moved blogcatalog 0.7712 -> 0.7837, musae-facebook
-    /// 0.9554 -> 0.9683 and deezer-europe 0.5613 -> 0.5719 (means), every seed above
-    /// max(SVD, ProNE) + 0.01 (README, Quality).
+    /// label AUC at seeds 0 / 1 / 2 moved blogcatalog 0.7712 -> 0.7834, musae-facebook
+    /// 0.9554 -> 0.9661 and deezer-europe 0.5613 -> 0.5695 (means, with this configuration's
+    /// other defaults), every seed above max(SVD, ProNE) + 0.01 (README, Quality).
     public func defaultDimension(directed: Bool) -> Int {
         self == .spectral && !directed ? 128 : 64
     }
 }
 
-/// The settings of ``FollowGraphMethod/spectral`` (ProNE's published values, unchanged: they were
-/// not tuned on our graphs), plus the neighbourhood blocks and scale of the undirected table and
-/// the directed consumers table's settings.
+/// The settings of ``FollowGraphMethod/spectral``: ProNE's published filter (`mu`, `theta`, not
+/// tuned on our graphs), evaluated with fewer Chebyshev terms and a proximity SVD with fewer power
+/// iterations than ProNE's where the scores did not move (session 11), plus the neighbourhood
+/// blocks and scale of the undirected table and the directed consumers table's settings.
 public struct SpectralPropagationConfiguration: Sendable, Equatable {
     /// Centre of the band-pass filter in the Laplacian's spectrum.
     public var mu: Float = 0.2
@@ -86,9 +87,9 @@ public struct SpectralPropagationConfiguration: Sendable, Equatable {
     /// rows of length `sqrt(dimension)` per block, the default before session 8). A
     /// default-regularised logistic regression on the raw vectors (the judge's, `C = 1`) sees the
     /// scale as its regularisation: smaller is stronger. Session 8 chose 2 from 1, 2, 4 and 8 at
-    /// rank 64; at the rank-128 default (``FollowGraphMethod/defaultDimension(directed:)``) 1 scores
-    /// blogcatalog 0.7837 against 0.7764 at 2 and keeps musae-facebook and deezer-europe above their
-    /// goals (README, Quality).
+    /// rank 64; at the rank-128 default (``FollowGraphMethod/defaultDimension(directed:)``, 5 power
+    /// iterations, 6 filter terms) 1 scored blogcatalog 0.7837 against 0.7764 at 2 (3-seed means)
+    /// and kept musae-facebook and deezer-europe above their goals (README, Quality).
     public var rowNorm: Float? = 1
     public init() {}
 }
