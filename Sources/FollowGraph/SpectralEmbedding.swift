@@ -116,33 +116,101 @@ public enum SpectralEmbedding {
         let svd = try RandomizedSVD.compute(proximity, .init(rank: dimension, oversamples: oversamples,
                                                              powerIterations: powerIterations ?? settings.proximityPowerIterations,
                                                              seed: seed, computeResiduals: false))
-        var initial = svd.u
-        initial.scaleColumns(by: svd.s.map { Swift.max($0, 0).squareRoot() })
-        EmbeddingScaling.normalizeRows(&initial)
+        // From here on every n x k block is held row-major, as the k x n matrix that is its
+        // transpose (element (i, c) at i * k + c), which the sparse gathers read and write
+        // directly: one transposition in, one per table block out, no zero-filled temporaries.
+        var initial = svd.u.transposed()
+        unitColumns(&initial, scales: svd.s.map { Swift.max($0, 0).squareRoot() })
         let walk = RandomWalkOperator(adjacency: a)
         let filter = ChebyshevBandPass(walk, mu: settings.mu, theta: settings.theta, maxTerms: settings.maxTerms)
-        var difference = initial
-        difference.axpy(-1, filter.apply(initial))
-        var propagated = walk.withLoops.apply(difference)
+        var difference = filter.filter(walk, rowMajor: initial)
+        difference.withUnsafeMutableBufferPointer { f in   // initial - g(L) initial, in place
+            initial.withUnsafeBufferPointer { e in for i in f.indices { f[i] = e[i] - f[i] } }
+        }
+        var propagated = rowMajorProduct(walk.withLoops, difference)
         if settings.smoothingSteps > 0 {
             let smoothing = SymmetricNormalizedAdjacency(walk)
-            for _ in 0..<settings.smoothingSteps { propagated = smoothing.apply(propagated) }
+            for _ in 0..<settings.smoothingSteps { propagated = smoothing.apply(propagated.transposed()).transposed() }
         }
-        let thin = try propagated.svd()
-        var embedding = thin.u
-        embedding.scaleColumns(by: thin.s.map { Swift.max($0, 0).squareRoot() })
-        EmbeddingScaling.normalizeRows(&embedding)
+        var embedding = try rootScaledLeftSingularVectors(transposed: propagated).vectors
+        unitColumns(&embedding, scales: nil)
+        var blocks = [embedding]
         if settings.neighbourhoodHops > 0 {
-            let averaging = SymmetricNormalizedAdjacency(walk)
-            var elements = embedding.elements
-            elements.reserveCapacity(embedding.elements.count * (1 + settings.neighbourhoodHops))
-            for unit in averaging.unitRowPowers(of: embedding, count: settings.neighbourhoodHops) {
-                elements.append(contentsOf: unit.elements)
-            }
-            embedding = Matrix(rows: embedding.rows, columns: embedding.columns * (1 + settings.neighbourhoodHops), elements: elements)
+            blocks += SymmetricNormalizedAdjacency(walk).unitRowPowers(ofRowMajor: embedding, count: settings.neighbourhoodHops)
         }
-        if let rowNorm = settings.rowNorm { embedding.scale(by: rowNorm) } else { EmbeddingScaling.unitRMS(&embedding) }
-        return (embedding, svd)
+        var table = Matrix(joiningTransposesOf: blocks)
+        if let rowNorm = settings.rowNorm { if rowNorm != 1 { table.scale(by: rowNorm) } } else { EmbeddingScaling.unitRMS(&table) }
+        return (table, svd)
+    }
+
+    /// Scales element `(c, i)` of the `k x n` block `t` (a row-major `n x k` block held
+    /// transposed) by `scales[c]`, then every column of `t` (row of the block) to unit length (a
+    /// zero column stays zero): the same operations, in the same order per element, as
+    /// `scaleColumns(by:)` then ``EmbeddingScaling/normalizeRows(_:)`` on the block itself.
+    static func unitColumns(_ t: inout Matrix<Float>, scales: [Float]?) {
+        let k = t.rows, n = t.columns
+        precondition((scales?.count ?? k) >= k, "SpectralEmbedding.unitColumns: \(scales?.count ?? 0) scales for \(k) rows")
+        guard k > 0 && n > 0 else { return }
+        (scales ?? [Float](repeating: 1, count: k)).withUnsafeBufferPointer { f in
+            t.withUnsafeMutableBufferPointer { v in
+                let box = UnsafeSendableBox((v.baseAddress!, f.baseAddress!))
+                Parallel.forEachChunk(count: n, minimumChunk: Swift.max(1, 16_384 / k)) { range in
+                    let (v, f) = box.value
+                    for i in range {
+                        var norm: Float = 0
+                        for c in 0..<k { v[i * k + c] *= f[c]; norm += v[i * k + c] * v[i * k + c] }
+                        let factor: Float = norm > 0 ? 1 / norm.squareRoot() : 0
+                        for c in 0..<k { v[i * k + c] *= factor }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `U S^1/2` of the thin SVD `P = U S W'` of a tall `n x k` block `P`, both held transposed
+    /// (`pt` is `k x n`, and so is the result), by Cholesky QR twice (CholQR2, Yamamoto et al.
+    /// 2015): `P' = L1 Q1'` with `L1 L1'` the Cholesky factorisation of the Gram matrix `P'P`, the
+    /// same again on `Q1 = Q R2`, so `P = Q R` with `R = (L1 L2)'`; then the SVD of the small
+    /// `R = Ur S Vr'` and `U S^1/2 = Q1 L2^-T Ur S^1/2`, one `k x k` by `k x n` product. That is two
+    /// SYRKs and two GEMMs on the tall block (6 n k^2 flops, all level 3), in place of LAPACK's
+    /// Householder QR with its memory-bound panels (`?gesdd` of the tall block). When a Gram
+    /// matrix is not safely positive definite (`P` has a condition number near `1 / sqrt(eps)`
+    /// or worse, where Cholesky QR loses orthogonality), it falls back to `?gesdd` of `P`.
+    /// Columns may differ in sign from `?gesdd`'s; `U S U'` agrees to rounding. `byCholesky`
+    /// says which way it went.
+    static func rootScaledLeftSingularVectors(transposed pt: Matrix<Float>) throws -> (vectors: Matrix<Float>, byCholesky: Bool) {
+        let k = pt.rows, n = pt.columns
+        func householder() throws -> (vectors: Matrix<Float>, byCholesky: Bool) {
+            let thin = try pt.transposed().svd()
+            var e = thin.u.transposed()
+            e.scaleRows(by: thin.s.map { Swift.max($0, 0).squareRoot() })
+            return (e, false)
+        }
+        // The Cholesky factor of a Gram matrix whose condition leaves Cholesky QR accurate, as
+        // the randomized SVD's range finder requires (squared diagonal ratio >= 20 eps).
+        func factor(_ gram: Matrix<Float>) -> Matrix<Float>? {
+            guard let lower = try? gram.cholesky().lower else { return nil }
+            let diagonal = (0..<k).map { lower[$0, $0] }
+            guard let smallest = diagonal.min(), let largest = diagonal.max(), largest > 0,
+                  (smallest / largest) * (smallest / largest) >= 20 * Float.ulpOfOne else { return nil }
+            return lower
+        }
+        guard k > 0, n >= 2 * k, let l1 = factor(pt.gramOfRows()) else { return try householder() }
+        let q1t = Matrix.product(try l1.solve(Matrix.identity(k)), .none, pt, .none)   // Q1' = L1^-1 P'
+        guard let l2 = factor(q1t.gramOfRows()) else { return try householder() }
+        let l2Inverse = try l2.solve(Matrix.identity(k))
+        let small = try Matrix.product(l1, .none, l2, .none).transposed().svd()        // R = (L1 L2)'
+        var map = Matrix.product(small.u, .transpose, l2Inverse, .none)                // Ur' L2^-1
+        map.scaleRows(by: small.s.map { Swift.max($0, 0).squareRoot() })
+        return (Matrix.product(map, .none, q1t, .none), true)                           // S^1/2 Ur' Q'
+    }
+
+    /// `A X` for a row-major block held transposed (`xt` is `k x A.columns`), into a fresh one.
+    static func rowMajorProduct(_ a: CSRMatrix<Float>, _ xt: Matrix<Float>) -> Matrix<Float> {
+        let k = xt.rows
+        return Matrix(rows: k, columns: a.rows) { y in
+            xt.withUnsafeBufferPointer { x in a.multiply(rowMajor: x, columns: k, into: y) }
+        }
     }
 
     /// `1 / sqrt(row sum)` of each row (0 for an empty row): the row scaling of the directed

@@ -89,10 +89,19 @@ extension SymmetricNormalizedAdjacency {
     /// order, so the blocks are the same to the bit.
     public func unitRowPowers(of x: Matrix<Float>, count: Int) -> [Matrix<Float>] {
         precondition(x.rows == columns && count >= 0, "SymmetricNormalizedAdjacency.unitRowPowers: shape mismatch")
-        let n = x.rows, k = x.columns, size = n * k
         guard count > 0 else { return [] }
-        guard size > 0 else { return Array(repeating: x, count: count) }
-        var current = x.transposed().elements          // row-major: (i, c) at i * k + c
+        guard x.rows > 0 && x.columns > 0 else { return Array(repeating: x, count: count) }
+        return unitRowPowers(ofRowMajor: x.transposed(), count: count).map { $0.transposed() }
+    }
+
+    /// ``unitRowPowers(of:count:)`` on and into row-major blocks: `xt` is the `k x n` transpose of
+    /// the `n x k` block, and so is each returned block (no layout conversion on either side).
+    func unitRowPowers(ofRowMajor xt: Matrix<Float>, count: Int) -> [Matrix<Float>] {
+        let n = xt.columns, k = xt.rows, size = n * k
+        precondition(n == columns && count >= 0, "SymmetricNormalizedAdjacency.unitRowPowers: shape mismatch")
+        guard count > 0 else { return [] }
+        guard size > 0 else { return Array(repeating: xt, count: count) }
+        var current = xt.elements                      // row-major: (i, c) at i * k + c
         var scaled = [Float](repeating: 0, count: size), product = [Float](repeating: 0, count: size)
         var blocks: [Matrix<Float>] = []
         let rowsPerChunk = Swift.max(1, 16_384 / k)
@@ -132,7 +141,7 @@ extension SymmetricNormalizedAdjacency {
                     }
                 }
             }
-            blocks.append(Matrix(rows: k, columns: n, elements: unit).transposed())
+            blocks.append(Matrix(rows: k, columns: n, elements: unit))
         }
         return blocks
     }
@@ -251,58 +260,75 @@ extension ChebyshevBandPass {
     /// OpenBLAS's `saxpy` computes it), so the two agree to rounding (a test checks them).
     func evaluateRowMajor(_ walk: RandomWalkOperator, _ x: Matrix<Float>, into y: inout Matrix<Float>) {
         precondition(x.rows == columns && y.rows == rows && y.columns == x.columns, "ChebyshevBandPass: shape mismatch")
-        let n = x.rows, k = x.columns, count = n * k
+        y = filter(walk, rowMajor: x.transposed()).transposed()
+    }
+
+    /// The filter on a row-major block and into one: `xt` is the `k x n` transpose of the `n x k`
+    /// block `x` (element (i, c) at `i * k + c` of its elements), and so is the result, `g(L) x`
+    /// held transposed. The arithmetic of ``evaluateRowMajor(_:_:into:)`` without its two
+    /// transpositions.
+    func filter(_ walk: RandomWalkOperator, rowMajor xt: Matrix<Float>) -> Matrix<Float> {
+        let n = xt.columns, k = xt.rows, count = n * k
+        precondition(n == columns, "ChebyshevBandPass: shape mismatch")
+        guard count > 0 else { return xt }
         let shift = 1 - mu
         let c = coefficients.map { Float($0) }
-        let buffers = (0..<6).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: count) }
+        let buffers = (0..<5).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: count) }
         defer { buffers.forEach { $0.deallocate() } }
-        let sum = buffers[0], gathered = buffers[1], shifted = buffers[2]
-        var previous = buffers[3], current = buffers[4], spare = buffers[5]
-        x.transposed().elements.withUnsafeBufferPointer { previous.update(from: $0.baseAddress!, count: count) }
+        let gathered = buffers[0], shifted = buffers[1]
+        var previous = buffers[2], current = buffers[3], spare = buffers[4]
         let rowsPerChunk = Swift.max(1, 16_384 / k)
-        walk.inverseDegrees.withUnsafeBufferPointer { degrees in
-            let d = degrees.baseAddress!
-            func gather(_ v: UnsafeMutablePointer<Float>) {
-                walk.withLoops.multiply(rowMajor: UnsafeBufferPointer(start: v, count: count), columns: k,
-                                        into: UnsafeMutableBufferPointer(start: gathered, count: count))
-            }
-            // out = X v (or 2 X v - p), sum += coefficient * out.
-            func step(_ v: UnsafeMutablePointer<Float>, minus p: UnsafeMutablePointer<Float>?, into out: UnsafeMutablePointer<Float>,
-                      coefficient: Float) {
-                gather(v)
-                let first = UnsafeSendableBox((v, gathered, shifted, d))
-                Parallel.forEachChunk(count: n, minimumChunk: rowsPerChunk) { range in
-                    let (v, t, w, d) = first.value
-                    for i in range {
-                        let di = d[i]
-                        for e in (i * k)..<(i * k + k) { w[e] = v[e] * shift - t[e] * di }
+        func gather(_ v: UnsafeMutablePointer<Float>) {
+            walk.withLoops.multiply(rowMajor: UnsafeBufferPointer(start: v, count: count), columns: k,
+                                    into: UnsafeMutableBufferPointer(start: gathered, count: count))
+        }
+        // The sum, written whole: its first term, then one update per step.
+        return Matrix(rows: k, columns: n) { sumBuffer in
+            let sum = sumBuffer.baseAddress!
+            walk.inverseDegrees.withUnsafeBufferPointer { degrees in
+                let d = degrees.baseAddress!
+                // out = X v (or 2 X v - p), sum += coefficient * out.
+                func step(_ v: UnsafeMutablePointer<Float>, minus p: UnsafeMutablePointer<Float>?, into out: UnsafeMutablePointer<Float>,
+                          coefficient: Float) {
+                    gather(v)
+                    let first = UnsafeSendableBox((v, gathered, shifted, d))
+                    Parallel.forEachChunk(count: n, minimumChunk: rowsPerChunk) { range in
+                        let (v, t, w, d) = first.value
+                        for i in range {
+                            let di = d[i]
+                            for e in (i * k)..<(i * k + k) { w[e] = v[e] * shift - t[e] * di }
+                        }
                     }
-                }
-                gather(shifted)
-                let second = UnsafeSendableBox((v, gathered, shifted, d, p, out, sum))
-                Parallel.forEachChunk(count: n, minimumChunk: rowsPerChunk) { range in
-                    let (v, t, w, d, p, out, sum) = second.value
-                    for i in range {
-                        let di = d[i]
-                        for e in (i * k)..<(i * k + k) {
-                            var o = (w[e] * shift - t[e] * di) * 0.5 - v[e]
-                            if let p { o = o * 2 - p[e] }
-                            out[e] = o
-                            sum[e] = sum[e].addingProduct(coefficient, o)
+                    gather(shifted)
+                    let second = UnsafeSendableBox((v, gathered, shifted, d, p, out, sum))
+                    Parallel.forEachChunk(count: n, minimumChunk: rowsPerChunk) { range in
+                        let (v, t, w, d, p, out, sum) = second.value
+                        for i in range {
+                            let di = d[i]
+                            for e in (i * k)..<(i * k + k) {
+                                var o = (w[e] * shift - t[e] * di) * 0.5 - v[e]
+                                if let p { o = o * 2 - p[e] }
+                                out[e] = o
+                                sum[e] = sum[e].addingProduct(coefficient, o)
+                            }
                         }
                     }
                 }
-            }
-            for e in 0..<count { sum[e] = previous[e] * c[0] }
-            guard c.count > 1 else { return }
-            step(previous, minus: nil, into: current, coefficient: c[1])
-            for term in 2..<c.count {
-                step(current, minus: previous, into: spare, coefficient: c[term])
-                (previous, current, spare) = (current, spare, previous)
+                xt.elements.withUnsafeBufferPointer { x in
+                    let initial = UnsafeSendableBox((x.baseAddress!, previous, sum, c[0]))
+                    Parallel.forEachChunk(count: n, minimumChunk: rowsPerChunk) { range in
+                        let (x, v, sum, c0) = initial.value
+                        for e in (range.lowerBound * k)..<(range.upperBound * k) { v[e] = x[e]; sum[e] = x[e] * c0 }
+                    }
+                }
+                guard c.count > 1 else { return }
+                step(previous, minus: nil, into: current, coefficient: c[1])
+                for term in 2..<c.count {
+                    step(current, minus: previous, into: spare, coefficient: c[term])
+                    (previous, current, spare) = (current, spare, previous)
+                }
             }
         }
-        let rowMajor = Matrix<Float>(rows: k, columns: n, elements: Array(UnsafeBufferPointer(start: sum, count: count)))
-        y = rowMajor.transposed()
     }
 }
 

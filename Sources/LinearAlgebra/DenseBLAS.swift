@@ -144,6 +144,23 @@ extension Matrix {
         return result
     }
 
+    /// The Gram matrix of the rows, `X X'` (`rows x rows`, symmetric), by one SYRK: half the
+    /// flops of the GEMM `X X'`, the upper triangle mirrored from the lower. For a row-major
+    /// `n x k` block held as its `k x n` transpose this is the block's `k x k` Gram matrix.
+    /// Cost: rows^2 * columns flops.
+    public func gramOfRows() -> Matrix {
+        let l = rows, m = columns
+        var gram = Matrix(rows: l, columns: l)
+        if l == 0 { return gram }
+        withUnsafeBufferPointer { px in
+            gram.withUnsafeMutableBufferPointer { pg in
+                Scalar.blasSyrkLower(.none, blasInt(l), blasInt(m), 1, px.baseAddress!, blasInt(l), 0, pg.baseAddress!, blasInt(l))
+                for j in 1..<Swift.max(l, 1) { for i in 0..<j { pg[i + j * l] = pg[j + i * l] } }
+            }
+        }
+        return gram
+    }
+
     /// The Frobenius inner product `sum_ij self_ij * other_ij` (BLAS `?dot`), accumulated in chunks.
     public func dot(_ other: Matrix) -> Scalar {
         precondition(other.rows == rows && other.columns == columns, "dot: shapes differ")

@@ -73,6 +73,25 @@ func spd<S: BLASScalar>(_: S.Type, n: Int, seed: UInt64) -> Matrix<S> {
         #expect(b.column(1) == a.column(2) && b.column(3) == a.column(4) && b.column(0) == a.column(0))
     }
 
+    /// Row-major blocks held as their transposes, joined into one column-major table: each
+    /// block's transpose lands in its columns, bit for bit, serial and parallel sizes alike.
+    @Test func joiningTransposesPlacesEveryBlock() {
+        for (k, n) in [(3, 5), (16, 70_000)] {   // 70,000 x 48 passes the parallel threshold
+            let blocks = (0..<3).map { Matrix<Float>.gaussian(rows: k, columns: n, seed: UInt64(10 + $0)) }
+            let joined = Matrix(joiningTransposesOf: blocks)
+            #expect(joined.rows == n && joined.columns == 3 * k)
+            var mismatches = 0
+            for (b, block) in blocks.enumerated() {
+                for c in 0..<k { for i in 0..<n where joined[i, b * k + c].bitPattern != block[c, i].bitPattern { mismatches += 1 } }
+            }
+            #expect(mismatches == 0, "\(k) x \(n)")
+        }
+        let none = Matrix<Double>(joiningTransposesOf: [])
+        #expect(none.rows == 0 && none.columns == 0)
+        let filled = Matrix<Double>(rows: 2, columns: 3) { buffer in for i in buffer.indices { buffer[i] = Double(i) } }
+        #expect(filled == Matrix(rows: [[0, 2, 4], [1, 3, 5]]))
+    }
+
     @Test func transposeOfLargeRectangle() {
         let a = Matrix<Float>.gaussian(rows: 67, columns: 45, seed: 5)
         let t = a.transposed()
@@ -103,6 +122,14 @@ func spd<S: BLASScalar>(_: S.Type, n: Int, seed: UInt64) -> Matrix<S> {
 }
 
 @Suite struct DenseBLASTests {
+    @Test func gramOfRowsIsXXTranspose() {
+        // Integer entries: every product and sum is exact in Double, so SYRK and GEMM agree exactly.
+        var x = Matrix<Double>(rows: 5, columns: 37)
+        for j in 0..<37 { for i in 0..<5 { x[i, j] = Double((i * 7 + j * 3) % 11) - 5 } }
+        #expect(x.gramOfRows() == Matrix.product(x, .none, x, .transpose))
+        #expect(Matrix<Float>(rows: 0, columns: 4).gramOfRows().rows == 0)
+    }
+
     func naiveProduct<S: BLASScalar>(_ a: Matrix<S>, _ b: Matrix<S>) -> Matrix<S> {
         var c = Matrix<S>(rows: a.rows, columns: b.columns)
         for i in 0..<a.rows { for j in 0..<b.columns {
