@@ -24,10 +24,11 @@ venv="${JUDGE_VENV:-$HOME/.cache/judge-venv}"
 PY="${JUDGE_PY:-$venv/bin/python}"
 # SKIP_PEERS=1: score our rows only (a peer whose JSON is not cached yet shows as "pending").
 [ -n "${SKIP_PEERS:-}" ] || "$here/judge_peers.sh" "$data" >&2
-# NO_BUILD=1: use the release binaries as they are; ONLY="graph:task" (e.g. deezer-europe:labels) scores one row
+# NO_BUILD=1: use the release binaries as they are (BIN=DIR: those in DIR, e.g. .build-NAME/release);
+# ONLY="graph:task" (e.g. deezer-europe:labels) scores one row
 # (rows in parallel, then one plain run assembles the table from the outputs).
 [ -n "${NO_BUILD:-}" ] || (cd "$root" && swift build -c release --product follow-graph-svd >&2 && swift build -c release --product embedding-benchmark >&2)
-bin="$root/.build/release"
+bin="${BIN:-$root/.build/release}"
 
 field() { "$PY" -c "import json,sys; r=json.load(open(sys.argv[1])); print('%.4f' % eval(sys.argv[2], {}, {'r': r}))" "$@"; }
 

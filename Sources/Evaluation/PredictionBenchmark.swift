@@ -56,16 +56,37 @@ public struct PredictionProtocol: Sendable, Codable, Equatable {
     /// Labels with fewer positives are left out (named in the result); `nil`: the number of folds,
     /// so that every fold can hold a positive.
     public var minimumPositives: Int? = nil
+    /// `true`: the folds are scikit-learn's `StratifiedKFold(shuffle=True, random_state=seed)`
+    /// (``StratifiedKFold/scikitLearnSplit(classes:)``) on each node's first label, with the
+    /// samples in table-row order and labels numbered by first appearance in the labels (a node's
+    /// first label is its earliest-appearing one), as the judge orders them: the judge's exact
+    /// folds when the table's rows are in the edge list's first-appearance order (as
+    /// follow-graph-svd writes them) and every labelled node is in the table. Implies
+    /// stratification on the first label. `false`: the toolkit's own fold assignment.
+    public var scikitLearnFolds: Bool = false
 
-    public init(standardize: Bool = true, stratifyOnFirstLabel: Bool = false, minimumPositives: Int? = nil) {
+    public init(standardize: Bool = true, stratifyOnFirstLabel: Bool = false, minimumPositives: Int? = nil,
+                scikitLearnFolds: Bool = false) {
         self.standardize = standardize; self.stratifyOnFirstLabel = stratifyOnFirstLabel
-        self.minimumPositives = minimumPositives
+        self.minimumPositives = minimumPositives; self.scikitLearnFolds = scikitLearnFolds
+    }
+
+    enum CodingKeys: String, CodingKey { case standardize, stratifyOnFirstLabel, minimumPositives, scikitLearnFolds }
+
+    /// Decodes a protocol; `scikitLearnFolds` may be absent (reports written before it existed).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        standardize = try c.decode(Bool.self, forKey: .standardize)
+        stratifyOnFirstLabel = try c.decode(Bool.self, forKey: .stratifyOnFirstLabel)
+        minimumPositives = try c.decodeIfPresent(Int.self, forKey: .minimumPositives)
+        scikitLearnFolds = try c.decodeIfPresent(Bool.self, forKey: .scikitLearnFolds) ?? false
     }
 
     /// The toolkit's protocol: standardised features, iterative stratification.
     public static let standard = PredictionProtocol()
-    /// The judge's protocol: raw features, stratified on the first label.
-    public static let judge = PredictionProtocol(standardize: false, stratifyOnFirstLabel: true)
+    /// The judge's protocol: raw features, scikit-learn's folds stratified on the first label,
+    /// samples and labels in the judge's order.
+    public static let judge = PredictionProtocol(standardize: false, stratifyOnFirstLabel: true, scikitLearnFolds: true)
 }
 
 /// Node-label prediction from embeddings: one-vs-rest L2 logistic regression under stratified
@@ -98,9 +119,12 @@ public enum PredictionBenchmark {
                            seed: UInt64 = 0, C: Double = 1, tolerance: Double = 1e-6,
                            maxIterations: Int = 1000,
                            evaluationProtocol: PredictionProtocol = .standard) throws -> PredictionResult {
-        try run(embeddings: embeddings, labelPairs: labels.flatMap { node, names in names.map { (node: node, label: $0) } },
-                folds: folds, seed: seed, C: C, tolerance: tolerance, maxIterations: maxIterations,
-                evaluationProtocol: evaluationProtocol)
+        // A dictionary has no order: under scikit-learn's folds the labels are numbered by name.
+        let names = Set(labels.values.joined()).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        return try run(embeddings: embeddings, labelPairs: labels.flatMap { node, names in names.map { (node: node, label: $0) } },
+                       labelRank: Dictionary(uniqueKeysWithValues: names.enumerated().map { (Array($1.utf8), $0) }),
+                       folds: folds, seed: seed, C: C, tolerance: tolerance, maxIterations: maxIterations,
+                       evaluationProtocol: evaluationProtocol)
     }
 
     /// Runs the benchmark with labels given as `(node, label)` pairs, e.g. the lines of a
@@ -109,17 +133,29 @@ public enum PredictionBenchmark {
     ///
     /// Node ids and label names are bytes: they are matched by their UTF-8 bytes, as the table's
     /// ids are, so `Zürich` in NFC and in NFD are two nodes (or two labels), never merged by
-    /// Swift's canonical-equivalence `String` comparison.
+    /// Swift's canonical-equivalence `String` comparison. Under
+    /// ``PredictionProtocol/scikitLearnFolds`` labels are numbered by first appearance in `labelPairs`.
     /// - Throws: as the dictionary form.
     public static func run(embeddings: EmbeddingTable, labelPairs: [(node: String, label: String)], folds: Int = 5,
                            seed: UInt64 = 0, C: Double = 1, tolerance: Double = 1e-6,
                            maxIterations: Int = 1000,
                            evaluationProtocol: PredictionProtocol = .standard) throws -> PredictionResult {
+        try run(embeddings: embeddings, labelPairs: labelPairs, labelRank: nil, folds: folds, seed: seed, C: C,
+                tolerance: tolerance, maxIterations: maxIterations, evaluationProtocol: evaluationProtocol)
+    }
+
+    /// The benchmark; `labelRank` numbers the labels (by their UTF-8 bytes) for scikit-learn's
+    /// folds, `nil`: by first appearance in `labelPairs`.
+    static func run(embeddings: EmbeddingTable, labelPairs: [(node: String, label: String)], labelRank: [[UInt8]: Int]?,
+                    folds: Int, seed: UInt64, C: Double, tolerance: Double, maxIterations: Int,
+                    evaluationProtocol: PredictionProtocol) throws -> PredictionResult {
         typealias Key = [UInt8]
+        var rank = labelRank ?? [:]
         var nodeText = [Key: String](), labelText = [Key: String](), given = [Key: [Key]]()
         for pair in labelPairs {
             let node = Array(pair.node.utf8), label = Array(pair.label.utf8)
             nodeText[node] = pair.node; labelText[label] = pair.label
+            if labelRank == nil, rank[label] == nil { rank[label] = rank.count }
             given[node, default: []].append(label)
         }
         // Positives per label among the nodes in the table; labels with too few are left out.
@@ -148,6 +184,8 @@ public enum PredictionBenchmark {
         for node in labelled.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
             if let row = embeddings.row(of: nodeText[node]!) { present.append((node, row)) } else { missing.append(nodeText[node]!) }
         }
+        // scikit-learn's folds depend on the sample order: the judge's is the table's row order.
+        if evaluationProtocol.scikitLearnFolds { present.sort { $0.row < $1.row } }
         guard !present.isEmpty else {
             throw EvaluationError("PredictionBenchmark: none of the \(labelled.count) labelled nodes is in the embedding table (e.g. \(missing.prefix(3).joined(separator: ", ")))")
         }
@@ -164,8 +202,18 @@ public enum PredictionBenchmark {
         for (i, s) in sets.enumerated() { for l in s { truth[l][i] = true } }
         let singleLabel = sets.allSatisfy { $0.count == 1 }
         let splitter = StratifiedKFold(folds: folds, seed: seed)
-        let splits = singleLabel || evaluationProtocol.stratifyOnFirstLabel
-            ? try splitter.split(classes: sets.map { $0[0] }) : try splitter.split(labelSets: sets)
+        let splits: [Fold]
+        if evaluationProtocol.scikitLearnFolds {
+            // Each node's first label: its earliest-appearing (lowest-ranked) one.
+            guard labelKeys.allSatisfy({ rank[$0] != nil }) else {
+                throw EvaluationError("PredictionBenchmark: the label numbering for scikit-learn's folds lacks some labels")
+            }
+            splits = try splitter.scikitLearnSplit(classes: sets.map { s in s.map { rank[labelKeys[$0]]! }.min()! })
+        } else if singleLabel || evaluationProtocol.stratifyOnFirstLabel {
+            splits = try splitter.split(classes: sets.map { $0[0] })
+        } else {
+            splits = try splitter.split(labelSets: sets)
+        }
         let model = LogisticRegression(C: C, tolerance: tolerance, maxIterations: maxIterations)
 
         var foldMacro = [Double](), foldMicro = [Double]()
@@ -251,7 +299,13 @@ extension PredictionBenchmark {
             let id = labelTable.nodeIDs[node]
             for label in labelTable.labels(of: node) { pairs.append((id, labelTable.labelNames[Int(label)])) }
         }
-        return try run(embeddings: embeddings, labelPairs: pairs, folds: folds, seed: seed, C: C, tolerance: tolerance,
-                       maxIterations: maxIterations, evaluationProtocol: evaluationProtocol)
+        // Labels numbered as the table numbers them: by first appearance in the file.
+        var rank = [[UInt8]: Int]()
+        for j in 0..<labelTable.labelCount {
+            let key = Array(labelTable.labelNames[j].utf8)
+            if rank[key] == nil { rank[key] = j }
+        }
+        return try run(embeddings: embeddings, labelPairs: pairs, labelRank: rank, folds: folds, seed: seed, C: C,
+                       tolerance: tolerance, maxIterations: maxIterations, evaluationProtocol: evaluationProtocol)
     }
 }

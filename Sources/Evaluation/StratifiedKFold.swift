@@ -63,6 +63,63 @@ public struct StratifiedKFold: Sendable {
         return makeFolds(assignment)
     }
 
+    /// scikit-learn 1.9's `StratifiedKFold(n_splits: folds, shuffle: True, random_state: seed)`
+    /// test-fold number of every sample (`classes[i]` is sample `i`'s class, any integers), with
+    /// numpy's `RandomState(seed)` (``MersenneTwister``) as its random source, so that the same
+    /// samples in the same order get scikit-learn's folds exactly.
+    ///
+    /// Classes are numbered by first appearance in `classes`; fold `f` gets, of class `k`, as many
+    /// samples as the sorted class numbers hold at positions `f, f + folds, f + 2 folds, ...`; then
+    /// for each class in that numbering, the fold numbers `0, ..., 0, 1, ..., folds-1` (each
+    /// repeated by its count) are shuffled and handed to the class's samples in sample order.
+    /// Cost: O(n + classes * folds).
+    /// - Throws: ``EvaluationError`` if `folds < 2`, there are fewer samples than folds, every
+    ///   class has fewer samples than folds (scikit-learn refuses too), or `seed >= 2^32`
+    ///   (numpy's limit).
+    public func scikitLearnTestFolds(classes: [Int]) throws -> [Int] {
+        try check(count: classes.count)
+        guard let seed32 = UInt32(exactly: seed) else {
+            throw EvaluationError("StratifiedKFold: scikit-learn's folds need a seed below 2^32 (numpy's RandomState), got \(seed)")
+        }
+        var code = [Int: Int](), encoded = [Int]()
+        encoded.reserveCapacity(classes.count)
+        for c in classes {
+            if code[c] == nil { code[c] = code.count }
+            encoded.append(code[c]!)
+        }
+        var counts = [Int](repeating: 0, count: code.count)
+        for k in encoded { counts[k] += 1 }
+        guard counts.contains(where: { $0 >= folds }) else {
+            throw EvaluationError("StratifiedKFold: \(folds) folds is more than the samples of every class (largest \(counts.max() ?? 0))")
+        }
+        var members = [[Int]](repeating: [], count: counts.count)
+        for (i, k) in encoded.enumerated() { members[k].append(i) }
+        var rng = MersenneTwister(seed: seed32)
+        var testFold = [Int](repeating: 0, count: classes.count)
+        var offset = 0   // position of the class's first sample in the sorted class numbers
+        for k in 0..<counts.count {
+            // allocation[f] = positions p in offset ..< offset + counts[k] with p % folds == f.
+            var foldsForClass = [Int]()
+            foldsForClass.reserveCapacity(counts[k])
+            for f in 0..<folds {
+                let first = offset + (f - offset % folds + folds) % folds
+                let allocated = first < offset + counts[k] ? (offset + counts[k] - 1 - first) / folds + 1 : 0
+                foldsForClass.append(contentsOf: repeatElement(f, count: allocated))
+            }
+            rng.shuffle(&foldsForClass)
+            for (i, f) in zip(members[k], foldsForClass) { testFold[i] = f }
+            offset += counts[k]
+        }
+        return testFold
+    }
+
+    /// The folds of ``scikitLearnTestFolds(classes:)`` (scikit-learn's `StratifiedKFold.split`
+    /// with `shuffle=True`: fold `f` tests the samples numbered `f`).
+    /// - Throws: as ``scikitLearnTestFolds(classes:)``.
+    public func scikitLearnSplit(classes: [Int]) throws -> [Fold] {
+        makeFolds(try scikitLearnTestFolds(classes: classes))
+    }
+
     /// Folds for multi-label samples (`labelSets[i]` lists sample `i`'s labels, any integers;
     /// may be empty), by iterative stratification.
     /// Cost: O(total labels * folds + L^2 + n * folds).

@@ -22,7 +22,9 @@ func warnLeftOut(_ leftOut: [String: Int], folds: Int) {
 extension BenchmarkProtocol {
     static let help: ArgumentHelp = """
         standard (per-fold standardised features, iterative stratification; jaccard: pairs among users \
-        who follow someone) or judge (../shared/judge/peer_eval.py's: raw features, folds stratified on \
-        the first label; jaccard: its edge-weighted pair sampling over every node, self-loops kept).
+        who follow someone) or judge (../shared/judge/peer_eval.py's: raw features, scikit-learn's \
+        StratifiedKFold(shuffle=True, random_state=--seed) folds on each node's first label, drawn with \
+        numpy's RandomState, samples in table-row order; jaccard: its edge-weighted pair sampling over \
+        every node, self-loops kept).
         """
 }
