@@ -171,6 +171,9 @@ public enum FollowGraphRun {
         // Before any work: OpenBLAS's buffers against the address-space limit, the output
         // directory (staged whole, committed at the end), the read phase's memory.
         MemoryLimits.adaptAllocatorToLimits()
+        // The solvers' n x (dim + oversamples) blocks reuse freed pages instead of faulting in
+        // fresh zeroed ones (not under a memory limit).
+        MemoryLimits.keepFreedBlocksForReuse()
         try BLAS.reserveWorkBuffers()
         let output = try FollowGraphEmbedding.startOutput(options.output)
         if options.demo {

@@ -37,6 +37,43 @@ func parallelGaussian<Scalar: BLASScalar>(rows: Int, columns: Int, seed: UInt64)
     return g
 }
 
+/// `parallelGaussian(rows: rows, columns: columns, seed: seed).transposed()`, bit for bit, drawn
+/// straight into the wide `columns x rows` layout (the sparse kernels' row-major block): no
+/// `rows x columns` intermediate, no transposing pass. Each thread draws its columns' streams
+/// (`Xoshiro256.stream(seed:index: j)`, each continued tile after tile, so the same values in
+/// the same order) for a tile of rows into a small buffer and writes the tile's rows.
+/// Cost: O(rows * columns), one write of the block.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
+func parallelGaussianTransposed<Scalar: BLASScalar>(rows: Int, columns: Int, seed: UInt64) -> Matrix<Scalar> {
+    var g = Matrix<Scalar>(rows: columns, columns: rows)
+    if rows == 0 || columns == 0 { return g }
+    let tile = 2048
+    g.elements.withUnsafeMutableBufferPointer { p in
+        let box = UnsafeSendableBox(p.baseAddress!)
+        Parallel.forEachChunk(count: columns) { range in
+            var streams = range.map { Xoshiro256.stream(seed: seed, index: UInt64($0)) }
+            let width = range.count
+            let buffer = UnsafeMutablePointer<Scalar>.allocate(capacity: width * tile)
+            defer { buffer.deallocate() }
+            var r0 = 0
+            while r0 < rows {
+                let h = min(tile, rows - r0)
+                for c in 0..<width {
+                    streams[c].fillGaussian(UnsafeMutableBufferPointer(start: buffer + c * tile, count: h))
+                }
+                let out = box.value + r0 * columns + range.lowerBound
+                for r in 0..<h {
+                    let row = out + r * columns
+                    for c in 0..<width { row[c] = buffer[c * tile + r] }
+                }
+                r0 += h
+            }
+        }
+    }
+    return g
+}
+
 /// Where a block keeps its vectors: the columns of a tall `m x l` matrix (the dense blocks), or
 /// the rows of a wide `l x m` one (the sparse randomized SVD keeps its row-major blocks as their
 /// transposes). The Cholesky QR and the thin SVD below work on either without a transpose.
@@ -220,4 +257,64 @@ func thinSVD<S: BLASScalar>(_ x: Matrix<S>, vectors: BlockVectors, rank: Int) th
         return (q * small.u.columns(0..<k).copy(), small.s, leadingRows(small.vt))
     }
     return (small.u.columns(0..<k).copy(), small.s, Matrix.product(leadingRows(small.vt), .none, q, .none))
+}
+
+/// The leading `rank` singular values and left vectors of the wide `b` (`l x n`, its `l` rows
+/// the vectors, `b = W S Z'`) from its Gram matrix `B B'`, accumulated in `Double` (the block's
+/// columns are widened one cache-sized slab at a time, then one `dsyrk` per slab) and
+/// decomposed by `dsyevd`: one read of the block, against CholeskyQR2's copy and four block
+/// passes, a GEMM for `R` and one for the rotated basis (``thinSVD(_:vectors:rank:)``).
+/// The caller forms `Z' = S^-1 W' B` with one GEMM.
+///
+/// Accuracy: the Gram matrix of the block's own values is exact to `Double` rounding, so the
+/// eigenvalues are `s_i^2` to `eps_Double s_1^2` and the kept `s_i` to `eps_Double (s_1/s_i)^2`
+/// relative; the product `S^-1 W' B` in the block's precision gives `Z'` rows orthonormal to
+/// about `eps_S (s_1/s_k)`. So the function declines (returns `nil`) when `s_1 / s_k` exceeds
+/// `maxCondition` (default 8, i.e. `Z'` orthonormal to a few `eps_S`): the caller then takes
+/// ``thinSVD(_:vectors:rank:)``, which is exact to rounding for any conditioning. It also
+/// declines small blocks (`n < 4 l`) and `s_1 = 0`.
+///
+/// - Returns: `w` (`l x k`, the leading `k = min(rank, l)` eigenvectors in the block's precision)
+///   and `s` (`k` values, descending); `nil` as said above.
+/// - Throws: ``SolverError/nonFinite(_:)`` (with `what`) when the block holds NaN or infinity
+///   (seen on the Gram matrix's diagonal: no separate scan).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func gramRowSVD<S: BLASScalar>(_ b: Matrix<S>, rank: Int, maxCondition: Double = 8, finiteCheck what: String)
+    throws -> (w: Matrix<S>, s: [S])? {
+    let l = b.rows, n = b.columns
+    let k = min(rank, l)
+    guard l > 0, k > 0, n >= 4 * l else { return nil }
+    var gram = Matrix<Double>(rows: l, columns: l)
+    let slab = max(1, min(n, (1 << 19) / l))                      // about 4 MiB of Double
+    let scratch = UnsafeMutablePointer<Double>.allocate(capacity: l * slab)
+    defer { scratch.deallocate() }
+    b.withUnsafeBufferPointer { pb in
+        gram.withUnsafeMutableBufferPointer { pg in
+            var c0 = 0
+            while c0 < n {
+                let c = min(slab, n - c0)
+                let source = pb.baseAddress! + c0 * l
+                for i in 0..<(l * c) { scratch[i] = Double(source[i]) }
+                Double.blasSyrkLower(.none, Int32(l), Int32(c), 1, scratch, Int32(l), c0 == 0 ? 0 : 1, pg.baseAddress!, Int32(l))
+                c0 += c
+            }
+        }
+    }
+    if !(0..<l).allSatisfy({ gram[$0, $0].isFinite }) {
+        // A Double sum of squares of finite S values cannot overflow: the block holds NaN or infinity.
+        throw SolverError.nonFinite("\(what) contains NaN or infinity; check the operator's input")
+    }
+    let eigen = try gram.symmetricEigen()                        // ascending
+    let s1 = Swift.max(eigen.values[l - 1], 0).squareRoot()
+    let sk = Swift.max(eigen.values[l - k], 0).squareRoot()
+    guard s1 > 0, sk * maxCondition >= s1 else { return nil }
+    var w = Matrix<S>(rows: l, columns: k)
+    var s = [S](repeating: 0, count: k)
+    for j in 0..<k {
+        let source = l - 1 - j
+        s[j] = S(eigen.values[source].squareRoot())
+        for i in 0..<l { w[i, j] = S(eigen.vectors[i, source]) }
+    }
+    return (w, s)
 }

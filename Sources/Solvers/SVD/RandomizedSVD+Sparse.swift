@@ -17,10 +17,10 @@ extension RandomizedSVD {
         // normalised in place, and Z's block becomes B = Q'A in Rayleigh-Ritz (no block is
         // allocated, zero-filled and page-faulted per pass).
         var zt: Matrix<S> = clock.measure("random test matrix") {
-            // Transposed by `Matrix.transposed()` (a parallel, tiled copy of the bits; it was a
-            // GEMM with the identity, 2 n l^2 flops for the same values).
+            // Drawn straight into the transposed layout (the same bits as `parallelGaussian`
+            // then `Matrix.transposed()`, without the n x l intermediate and its copy).
             // A renumbered operator's Ω is the draw with its rows (the columns here) in the same order.
-            let draw: Matrix<S> = parallelGaussian(rows: n, columns: l, seed: c.seed).transposed()
+            let draw: Matrix<S> = parallelGaussianTransposed(rows: n, columns: l, seed: c.seed)
             return c.testMatrixRowOrder.map { draw.gatheringColumns($0) } ?? draw
         }
         var passes = 0
@@ -44,21 +44,34 @@ extension RandomizedSVD {
         // Rayleigh-Ritz: B = Q'A (l x n) is the transpose of the row-major A'Q.
         var b = zt
         zt = Matrix<S>(rows: 0, columns: 0)   // b is now the only owner of the block: no copy on write
-        let (u, s, vt, w) = try clock.measure("Rayleigh-Ritz") { () throws -> (Matrix<S>, [S], Matrix<S>, Matrix<S>) in
+        // With `W` the left singular vectors of B (l x k): U = Q W, and B's right vectors Z' =
+        // S^-1 W' B, where W' B is also the residuals' A'U = B' W (transposed). Well-conditioned
+        // B (s_1 / s_k <= 8, ``gramRowSVD``): W and S from B's Gram matrix in Double and
+        // one GEMM for W' B, shared by V' and the right residuals; otherwise CholeskyQR2's SVD.
+        let (u, s, vt, rightImage) = try clock.measure("Rayleigh-Ritz") { () throws -> (Matrix<S>, [S], Matrix<S>, Matrix<S>?) in
             sparseTransposeProduct(a, qt, into: &b)
+            if let (w, s) = try gramRowSVD(b, rank: c.rank, finiteCheck: "A' Q") {
+                let image = Matrix.product(w, .transpose, b, .none)         // W' B, k x n
+                let u = Matrix.product(qt, .transpose, w, .none)           // U = Q W, m x k
+                let inverse = s.map { 1 / $0 }
+                if c.computeResiduals { return (u, s, image.scaledRows(by: inverse), image) }
+                var vt = image
+                vt.scaleRows(by: inverse)
+                return (u, s, vt, nil)
+            }
             try checkFinite(b, "A' Q")
             let small = try thinSVD(b, vectors: .rows, rank: c.rank)  // B = W S X' (first k of W, X')
             let k = min(c.rank, small.s.count)
             let w = small.u                              // l x k
             let u = Matrix.product(qt, .transpose, w, .none)   // U = Q W, m x k
-            return (u, Array(small.s[0..<k]), small.vt, w)
+            return (u, Array(small.s[0..<k]), small.vt, c.computeResiduals ? Matrix.product(w, .transpose, b, .none) : nil)
         }
         passes += 1
         var d = SolverDiagnostics(method: "randomized (\(c.normalizer.rawValue), q = \(q), p = \(c.oversamples))",
                                   requested: c.rank, converged: s.count, iterations: q, operatorApplications: passes, seed: c.seed)
-        if c.computeResiduals && !s.isEmpty {
+        if c.computeResiduals && !s.isEmpty, let rightImage {
             let (left, right) = clock.measure("residuals") {
-                sparseResiduals(a, u: u, s: s, vt: vt, rightImage: Matrix.product(w, .transpose, b, .none))
+                sparseResiduals(a, u: u, s: s, vt: vt, rightImage: rightImage)
             }
             d.leftResiduals = left
             d.rightResiduals = right
