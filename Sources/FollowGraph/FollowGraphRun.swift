@@ -98,11 +98,17 @@ public struct FollowGraphReport: Codable, Sendable, Equatable {
     public var inputFormat: String? = nil
     /// The run's warnings (``FollowGraphRunOptions/warn``), in order; absent when there were none.
     public var warnings: [String]? = nil
+    /// The directed spectral method's second SVD (the consumers table's): its phases' seconds
+    /// (`second_solver_phases`); absent for one-SVD runs.
+    public var secondSolverPhases: [String: Double]? = nil
+    /// The second SVD's full diagnostics (`second_diagnostics`: passes, residuals, phases with
+    /// their bytes); absent for one-SVD runs.
+    public var secondDiagnostics: SolverDiagnostics? = nil
 
     enum CodingKeys: String, CodingKey {
         case nodes, edges, matrix, seconds, solver, passes, seed, dimension, directed, weighting, normalization, tables, scores, diagnostics
         case singularValues = "singular_values", maxRelativeResidual = "max_relative_residual"
-        case solverPhases = "solver_phases", peakMemoryBytes = "peak_memory_bytes", phases, inputFormat = "input_format", warnings
+        case solverPhases = "solver_phases", secondSolverPhases = "second_solver_phases", secondDiagnostics = "second_diagnostics", peakMemoryBytes = "peak_memory_bytes", phases, inputFormat = "input_format", warnings
     }
 
     /// The lines the tool prints: sizes, solver, seconds, memory, tables and a score table.
@@ -118,6 +124,10 @@ public struct FollowGraphReport: Codable, Sendable, Equatable {
             lines.append("  phases: " + phases.map { p in
                 String(format: "%@ %.2f s", p.name, p.seconds) + (p.peakMemoryBytes >= 0 ? " peak " + MemoryBudget.format(p.peakMemoryBytes) : "")
             }.joined(separator: ", "))
+        }
+        if let second = secondDiagnostics {
+            lines.append("  second SVD (consumers): \(second.method), \(second.operatorApplications) passes, max relative residual \(String(format: "%.3g", second.maxRelativeResidual)); phases: "
+                         + second.phases.map { String(format: "%@ %.2f s", $0.name, $0.seconds) }.joined(separator: ", "))
         }
         lines.append("  wrote " + tables.map { "\($0.name) (\($0.rows) x \($0.columns))" }.joined(separator: ", "))
         let rows = (scores ?? [:]).sorted { $0.key < $1.key }
@@ -321,7 +331,9 @@ public enum FollowGraphRun {
             normalization: c.normalization.rawValue, peakMemoryBytes: phases.peak,
             tables: writer.written.map { .init(name: options.output.appendingPathComponent($0.name).path, rows: $0.rows, columns: $0.columns) },
             scores: nil, diagnostics: svd.diagnostics, phases: phases.phases, inputFormat: inputFormat,
-            warnings: warnings.isEmpty ? nil : warnings)
+            warnings: warnings.isEmpty ? nil : warnings,
+            secondSolverPhases: result.secondSVD.map { Dictionary($0.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +) },
+            secondDiagnostics: result.secondSVD)
     }
 
     /// The solver's warnings and the rank warning, handed to ``FollowGraphRunOptions/warn``.

@@ -92,6 +92,9 @@ public struct FollowGraphFactorization: Sendable {
     public var buildSeconds: Double, solveSeconds: Double
     /// The solvers' warnings (`SolverDiagnostics/convergenceWarning`), in order.
     public var warnings: [String] = []
+    /// The directed spectral method's second SVD (the consumers table's, `D_out^-1/2 A D_in^-e`):
+    /// its diagnostics and phases; `nil` for one-SVD runs.
+    public var secondSVD: SolverDiagnostics? = nil
 }
 
 /// Follow-graph SVD: selection, weighting, normalisation, truncated SVD, embedding tables.
@@ -295,6 +298,7 @@ public enum FollowGraphSVD {
         }
         let entity = (consumer: c.directed ? "consumer" : "node", producer: c.directed ? "producer" : "node")
         var svd: TruncatedSVD<Float>
+        var secondDiagnostics: SolverDiagnostics? = nil
         switch (c.method, c.directed) {
         case (.svd, _):
             let scales: (rows: [Float], columns: [Float])? = c.normalization == .degree
@@ -331,6 +335,7 @@ public enum FollowGraphSVD {
             let columnScale = exponent == 0 ? nil : matrix.columnSums().map { $0 > 0 ? Float(pow(Double($0), -exponent)) : 0 }
             var second = try solve(matrix.scaled(rows: rowScale, columns: columnScale),
                                    powerIterations: c.spectral.consumerPowerIterations ?? c.powerIterations)
+            secondDiagnostics = second.diagnostics
             var (left, _) = factors(&second, power: 1)
             EmbeddingScaling.unitRMS(&left.vectors)
             var consumerMetadata = metadata(entity.consumer, "U S of D_out^-1/2 A D_in^-\(exponent)", second)
@@ -354,7 +359,8 @@ public enum FollowGraphSVD {
         let solveSeconds = Date().timeIntervalSince(solveStart)
         log("\(c.method.rawValue): \(svd.diagnostics.method) SVD of rank \(svd.rank)\(c.method == .spectral ? " and propagation" : "") in \(format(solveSeconds)) s, \(svd.diagnostics.operatorApplications) SVD passes")
         return FollowGraphFactorization(svd: svd, rows: m, columns: k, nonzeros: matrix.nonzeroCount,
-                                        buildSeconds: buildSeconds, solveSeconds: solveSeconds, warnings: warnings)
+                                        buildSeconds: buildSeconds, solveSeconds: solveSeconds, warnings: warnings,
+                                        secondSVD: secondDiagnostics)
     }
 
     static func format(_ seconds: Double) -> String { String(format: "%.2f", seconds) }

@@ -105,6 +105,26 @@ import LinearAlgebra
         }
     }
 
+    /// The directed spectral method's second SVD (the consumers table) is in the report: its
+    /// passes, phases and residual; one-SVD runs have none.
+    @Test func theSecondSVDIsReported() throws {
+        try withEdges(plantedEdgeList()) { edges, dir in
+            var c = FollowGraphSVDConfiguration()
+            c.dimension = 4; c.seed = 3; c.spectral.consumerPowerIterations = 2
+            let report = try FollowGraphRun.run(FollowGraphRunOptions(edges: edges, output: dir.appendingPathComponent("spectral"), configuration: c))
+            let second = try #require(report.secondDiagnostics)
+            #expect(second.operatorApplications == 6 && report.passes == 10)   // 2q + 2 each (q = 2; q = 4 for the first)
+            #expect(second.maxRelativeResidual.isFinite && second.maxRelativeResidual > 0)
+            #expect(report.secondSolverPhases?["range finder"] != nil)
+            #expect(report.summary.contains { $0.contains("second SVD (consumers)") && $0.contains("6 passes") }, "\(report.summary)")
+            let encoded = String(decoding: try JSONEncoder().encode(report), as: UTF8.self)
+            #expect(encoded.contains("\"second_diagnostics\"") && encoded.contains("\"second_solver_phases\""))
+            c.method = .svd
+            let plain = try FollowGraphRun.run(FollowGraphRunOptions(edges: edges, output: dir.appendingPathComponent("svd"), configuration: c))
+            #expect(plain.secondDiagnostics == nil && plain.secondSolverPhases == nil)
+        }
+    }
+
     /// The undirected spectral method takes its proximity SVD with the randomized solver: a
     /// solver asked for it is not silently dropped but named in a warning of the run.
     @Test func aSolverTheSpectralMethodDoesNotUseIsAWarning() throws {
