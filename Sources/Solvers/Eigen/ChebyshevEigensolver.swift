@@ -174,7 +174,8 @@ public enum ChebyshevEigensolver {
                                         lower: lower, cut: cut, maximum: c.degree)
             let order = degrees.indices.sorted { (degrees[$0], $0) < (degrees[$1], $1) }
             try clock.measure("filter") {
-                applications += chebyshevFilter(a, &xt, degrees: degrees, order: order, lower: lower, cut: cut, t0: &t0, t1: &t1, out: &wt)
+                applications += chebyshevFilter(a, &xt, degrees: degrees, order: order, lower: lower, cut: cut, t0: &t0, t1: &t1, out: &wt,
+                                                outHoldsImages: true)
                 try checkFinite(xt, "ChebyshevEigensolver: the filtered block")
             }
             // 5. Orthonormalise in place (no new block per iteration), Rayleigh-Ritz, residuals, lock.
@@ -299,10 +300,13 @@ public enum ChebyshevEigensolver {
     /// result holds them in that order. A vector leaves the block when its degree is reached
     /// (its column is copied out, the others compacted), so a vector that needs a low degree
     /// costs no products after it. `t0`, `t1` and `out` are work blocks of `xt`'s shape; `xt`'s
-    /// storage is overwritten. Returns the one-vector products made.
+    /// storage is overwritten. With `outHoldsImages`, `out` holds `A X` on entry (the Rayleigh-Ritz
+    /// step's images of the Ritz vectors): the first step `T_1 = B T_0` is then taken from them
+    /// element-wise, without a product. Returns the one-vector products made.
     static func chebyshevFilter<S: BLASScalar>(_ a: CSRMatrix<S>, _ xt: inout Matrix<S>, degrees: [Int], order: [Int],
                                                lower: Double, cut: Double,
-                                               t0: inout Matrix<S>, t1: inout Matrix<S>, out: inout Matrix<S>) -> Int {
+                                               t0: inout Matrix<S>, t1: inout Matrix<S>, out: inout Matrix<S>,
+                                               outHoldsImages: Bool = false) -> Int {
         let b = xt.rows, n = xt.columns
         let e = (cut - lower) / 2, centre = (cut + lower) / 2
         var products = 0
@@ -315,10 +319,18 @@ public enum ChebyshevEigensolver {
                         var p0 = pt0.baseAddress!, p1 = pt1.baseAddress!, p2 = x
                         var s = 0
                         while s < b && degrees[order[s]] == 0 { s += 1 }
-                        copyColumns(from: x, width: b, columns: order[0..<s].map { $0 }, to: o, outWidth: b, at: 0, rows: n)
                         var w = b - s
+                        if w > 0 {
+                            copyColumns(from: x, width: b, columns: Array(order[s..<b]), to: p0, outWidth: w, at: 0, rows: n)
+                            // T1 = B T0 = (A X - c X) / e from the images `out` holds (read before the
+                            // degree-0 vectors are written over them).
+                            if outHoldsImages {
+                                firstStep(images: o, width: b, columns: Array(order[s..<b]), x: p0, into: p1, alpha: S(1 / e),
+                                          beta: S(-centre / e), rows: n)
+                            }
+                        }
+                        copyColumns(from: x, width: b, columns: order[0..<s].map { $0 }, to: o, outWidth: b, at: 0, rows: n)
                         if w == 0 { return }
-                        copyColumns(from: x, width: b, columns: Array(order[s..<b]), to: p0, outWidth: w, at: 0, rows: n)
                         // `to = alpha A from + beta from - previous` in one pass over the block (the
                         // sparse gather with the recurrence step fused into its stores).
                         func step(_ from: UnsafeMutablePointer<S>, _ to: UnsafeMutablePointer<S>, _ alpha: Double, _ beta: Double,
@@ -329,7 +341,7 @@ public enum ChebyshevEigensolver {
                             products += w
                         }
                         // T1 = B T0
-                        step(p0, p1, 1 / e, -centre / e, nil)
+                        if !outHoldsImages { step(p0, p1, 1 / e, -centre / e, nil) }
                         var j = 1
                         while true {
                             // Vectors whose degree is j are done: copy them out, compact the rest.
@@ -356,6 +368,24 @@ public enum ChebyshevEigensolver {
         }
         swap(&xt, &out)
         return products
+    }
+
+    /// `to = alpha images(:, columns) + beta x` for the row-major `rows x width` block `images`
+    /// and the row-major `rows x columns.count` blocks `x` and `to` (in parallel over rows).
+    static func firstStep<S: BLASScalar>(images: UnsafeMutablePointer<S>, width: Int, columns: [Int], x: UnsafeMutablePointer<S>,
+                                         into to: UnsafeMutablePointer<S>, alpha: S, beta: S, rows: Int) {
+        let w = columns.count
+        if w == 0 { return }
+        let im = UnsafeSendableBox(images), xb = UnsafeSendableBox(x), tb = UnsafeSendableBox(to)
+        columns.withUnsafeBufferPointer { cp in
+            let c = UnsafeSendableBox(UnsafeMutablePointer(mutating: cp.baseAddress!))
+            Parallel.forEachChunk(count: rows, minimumChunk: 4096) { range in
+                for r in range {
+                    let src = im.value + r * width, xr = xb.value + r * w, dst = tb.value + r * w
+                    for i in 0..<w { dst[i] = alpha * src[c.value[i]] + beta * xr[i] }
+                }
+            }
+        }
     }
 
     /// Columns `columns` of the row-major `rows x width` block at `from`, written to columns
