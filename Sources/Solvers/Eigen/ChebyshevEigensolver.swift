@@ -32,14 +32,14 @@ import LinearAlgebra
 ///
 /// Convergence of the `i`-th pair goes with `θ_i` against `θ_(b+1)`, but every guard vector
 /// (the block's vectors past the count) is filtered at the largest wanted degree: on slashdot's
-/// normalised adjacency (top 64) blocks of 72 / 76 / 80 / 84 / 88 / 96 / 112 took 10,154 /
-/// 9,988 / 9,830 / 10,498 / 10,621 / 10,941 / 11,884 one-vector products in 14 / 12 / 10 / 10 /
-/// 9 / 8 / 7 iterations, so the default is a quarter more than the count (80 there; 18 % less
-/// CPU than 96). Each iteration costs at most `m + 1` block products and two
-/// orthonormalisations of the active block; with ARPACK the same work is single-vector
-/// products and O(n ncv^2) of level-2 Lanczos work. On slashdot (top 64, block 96) the
-/// per-vector degrees and locking took 10,941 one-vector products where one degree for all
-/// took 13,192, in the same 8 iterations.
+/// normalised adjacency (top 64) blocks of 72 / 76 / 80 / 84 / 88 took 9,636 / 9,404 / 9,368 /
+/// 10,049 / 10,000 one-vector products in 14 / 12 / 10 / 10 / 9 iterations, so the default is a
+/// quarter more than the count (80 there). Each iteration costs at most `m` block products (the
+/// Rayleigh-Ritz step's product `A X` of the Ritz vectors doubles as the filter's first step,
+/// `T_1 = (A X - c X) / e`) and two orthonormalisations of the active block; with ARPACK the
+/// same work is single-vector products and O(n ncv^2) of level-2 Lanczos work. On slashdot (top
+/// 64, block 96) the per-vector degrees and locking took 10,941 one-vector products where one
+/// degree for all took 13,192, in the same 8 iterations.
 ///
 /// ```swift
 /// let n: CSRMatrix<Float> = ...                      // symmetric, e.g. a normalised adjacency
