@@ -270,10 +270,47 @@ public enum ChebyshevEigensolver {
         return degrees
     }
 
-    /// `rows` seeded Gaussian vectors of length `n`, as the rows of a wide block (a transposed
-    /// copy: the product with the identity this was did `2 rows^2 n` flops for the same bits).
+    /// `rows` seeded Gaussian vectors of length `n`, as the rows of a wide block: the transpose of
+    /// `parallelGaussian(rows: n, columns: rows, seed:)` to the bit (vector `v` from
+    /// `Xoshiro256.stream(seed:index: v)`), drawn straight into the wide block's storage: each
+    /// thread takes whole groups of 16 vectors, draws 2,048 values of each into a small buffer
+    /// and writes them row by row, so there is no `n x rows` block and no transposed copy.
     static func gaussianRows<S: BLASScalar>(_ rows: Int, _ n: Int, seed: UInt64) -> Matrix<S> {
-        parallelGaussian(rows: n, columns: rows, seed: seed).transposed()
+        var out = Matrix<S>(rows: rows, columns: n)
+        if rows == 0 || n == 0 { return out }
+        let group = 16, chunk = 2048
+        out.elements.withUnsafeMutableBufferPointer { o in
+            let box = UnsafeSendableBox(o.baseAddress!)
+            Parallel.forEachChunk(count: (rows + group - 1) / group) { groups in
+                let vectors = (groups.lowerBound * group)..<Swift.min(rows, groups.upperBound * group)
+                var streams = vectors.map { Xoshiro256.stream(seed: seed, index: UInt64($0)) }
+                let buffer = UnsafeMutableBufferPointer<S>.allocate(capacity: vectors.count * chunk)
+                defer { buffer.deallocate() }
+                var j0 = 0
+                while j0 < n {
+                    let c = Swift.min(chunk, n - j0)
+                    for k in streams.indices {
+                        let part = UnsafeMutableBufferPointer(rebasing: buffer[(k * chunk)..<(k * chunk + c)])
+                        // Concrete calls, as parallelGaussian makes them (the same values).
+                        if S.self == Float.self {
+                            streams[k].fillGaussian(UnsafeMutableBufferPointer(start: UnsafeMutableRawPointer(part.baseAddress!)
+                                .assumingMemoryBound(to: Float.self), count: c))
+                        } else if S.self == Double.self {
+                            streams[k].fillGaussian(UnsafeMutableBufferPointer(start: UnsafeMutableRawPointer(part.baseAddress!)
+                                .assumingMemoryBound(to: Double.self), count: c))
+                        } else {
+                            streams[k].fillGaussian(part)
+                        }
+                    }
+                    for j in 0..<c {
+                        let row = box.value + (j0 + j) * rows + vectors.lowerBound
+                        for k in streams.indices { row[k] = buffer[k * chunk + j] }
+                    }
+                    j0 += c
+                }
+            }
+        }
+        return out
     }
 
     /// The rows of `top` followed by those of `bottom` (wide blocks of the same width).
