@@ -32,14 +32,14 @@ import LinearAlgebra
 ///
 /// Convergence of the `i`-th pair goes with `θ_i` against `θ_(b+1)`, but every guard vector
 /// (the block's vectors past the count) is filtered at the largest wanted degree: on slashdot's
-/// normalised adjacency (top 64) blocks of 72 / 76 / 80 / 84 / 88 / 96 / 112 took 10,154 /
-/// 9,988 / 9,830 / 10,498 / 10,621 / 10,941 / 11,884 one-vector products in 14 / 12 / 10 / 10 /
-/// 9 / 8 / 7 iterations, so the default is a quarter more than the count (80 there; 18 % less
-/// CPU than 96). Each iteration costs at most `m + 1` block products and two
-/// orthonormalisations of the active block; with ARPACK the same work is single-vector
-/// products and O(n ncv^2) of level-2 Lanczos work. On slashdot (top 64, block 96) the
-/// per-vector degrees and locking took 10,941 one-vector products where one degree for all
-/// took 13,192, in the same 8 iterations.
+/// normalised adjacency (top 64) blocks of 72 / 76 / 80 / 84 / 88 took 9,636 / 9,404 / 9,368 /
+/// 10,049 / 10,000 one-vector products in 14 / 12 / 10 / 10 / 9 iterations, so the default is a
+/// quarter more than the count (80 there). Each iteration costs at most `m` block products (the
+/// Rayleigh-Ritz step's product `A X` of the Ritz vectors doubles as the filter's first step,
+/// `T_1 = (A X - c X) / e`) and two orthonormalisations of the active block; with ARPACK the
+/// same work is single-vector products and O(n ncv^2) of level-2 Lanczos work. On slashdot (top
+/// 64, block 96) the per-vector degrees and locking took 10,941 one-vector products where one
+/// degree for all took 13,192, in the same 8 iterations.
 ///
 /// ```swift
 /// let n: CSRMatrix<Float> = ...                      // symmetric, e.g. a normalised adjacency
@@ -174,7 +174,8 @@ public enum ChebyshevEigensolver {
                                         lower: lower, cut: cut, maximum: c.degree)
             let order = degrees.indices.sorted { (degrees[$0], $0) < (degrees[$1], $1) }
             try clock.measure("filter") {
-                applications += chebyshevFilter(a, &xt, degrees: degrees, order: order, lower: lower, cut: cut, t0: &t0, t1: &t1, out: &wt)
+                applications += chebyshevFilter(a, &xt, degrees: degrees, order: order, lower: lower, cut: cut, t0: &t0, t1: &t1, out: &wt,
+                                                outHoldsImages: true)
                 try checkFinite(xt, "ChebyshevEigensolver: the filtered block")
             }
             // 5. Orthonormalise in place (no new block per iteration), Rayleigh-Ritz, residuals, lock.
@@ -269,10 +270,47 @@ public enum ChebyshevEigensolver {
         return degrees
     }
 
-    /// `rows` seeded Gaussian vectors of length `n`, as the rows of a wide block (a transposed
-    /// copy: the product with the identity this was did `2 rows^2 n` flops for the same bits).
+    /// `rows` seeded Gaussian vectors of length `n`, as the rows of a wide block: the transpose of
+    /// `parallelGaussian(rows: n, columns: rows, seed:)` to the bit (vector `v` from
+    /// `Xoshiro256.stream(seed:index: v)`), drawn straight into the wide block's storage: each
+    /// thread takes whole groups of 16 vectors, draws 2,048 values of each into a small buffer
+    /// and writes them row by row, so there is no `n x rows` block and no transposed copy.
     static func gaussianRows<S: BLASScalar>(_ rows: Int, _ n: Int, seed: UInt64) -> Matrix<S> {
-        parallelGaussian(rows: n, columns: rows, seed: seed).transposed()
+        var out = Matrix<S>(rows: rows, columns: n)
+        if rows == 0 || n == 0 { return out }
+        let group = 16, chunk = 2048
+        out.elements.withUnsafeMutableBufferPointer { o in
+            let box = UnsafeSendableBox(o.baseAddress!)
+            Parallel.forEachChunk(count: (rows + group - 1) / group) { groups in
+                let vectors = (groups.lowerBound * group)..<Swift.min(rows, groups.upperBound * group)
+                var streams = vectors.map { Xoshiro256.stream(seed: seed, index: UInt64($0)) }
+                let buffer = UnsafeMutableBufferPointer<S>.allocate(capacity: vectors.count * chunk)
+                defer { buffer.deallocate() }
+                var j0 = 0
+                while j0 < n {
+                    let c = Swift.min(chunk, n - j0)
+                    for k in streams.indices {
+                        let part = UnsafeMutableBufferPointer(rebasing: buffer[(k * chunk)..<(k * chunk + c)])
+                        // Concrete calls, as parallelGaussian makes them (the same values).
+                        if S.self == Float.self {
+                            streams[k].fillGaussian(UnsafeMutableBufferPointer(start: UnsafeMutableRawPointer(part.baseAddress!)
+                                .assumingMemoryBound(to: Float.self), count: c))
+                        } else if S.self == Double.self {
+                            streams[k].fillGaussian(UnsafeMutableBufferPointer(start: UnsafeMutableRawPointer(part.baseAddress!)
+                                .assumingMemoryBound(to: Double.self), count: c))
+                        } else {
+                            streams[k].fillGaussian(part)
+                        }
+                    }
+                    for j in 0..<c {
+                        let row = box.value + (j0 + j) * rows + vectors.lowerBound
+                        for k in streams.indices { row[k] = buffer[k * chunk + j] }
+                    }
+                    j0 += c
+                }
+            }
+        }
+        return out
     }
 
     /// The rows of `top` followed by those of `bottom` (wide blocks of the same width).
@@ -299,10 +337,13 @@ public enum ChebyshevEigensolver {
     /// result holds them in that order. A vector leaves the block when its degree is reached
     /// (its column is copied out, the others compacted), so a vector that needs a low degree
     /// costs no products after it. `t0`, `t1` and `out` are work blocks of `xt`'s shape; `xt`'s
-    /// storage is overwritten. Returns the one-vector products made.
+    /// storage is overwritten. With `outHoldsImages`, `out` holds `A X` on entry (the Rayleigh-Ritz
+    /// step's images of the Ritz vectors): the first step `T_1 = B T_0` is then taken from them
+    /// element-wise, without a product. Returns the one-vector products made.
     static func chebyshevFilter<S: BLASScalar>(_ a: CSRMatrix<S>, _ xt: inout Matrix<S>, degrees: [Int], order: [Int],
                                                lower: Double, cut: Double,
-                                               t0: inout Matrix<S>, t1: inout Matrix<S>, out: inout Matrix<S>) -> Int {
+                                               t0: inout Matrix<S>, t1: inout Matrix<S>, out: inout Matrix<S>,
+                                               outHoldsImages: Bool = false) -> Int {
         let b = xt.rows, n = xt.columns
         let e = (cut - lower) / 2, centre = (cut + lower) / 2
         var products = 0
@@ -315,10 +356,18 @@ public enum ChebyshevEigensolver {
                         var p0 = pt0.baseAddress!, p1 = pt1.baseAddress!, p2 = x
                         var s = 0
                         while s < b && degrees[order[s]] == 0 { s += 1 }
-                        copyColumns(from: x, width: b, columns: order[0..<s].map { $0 }, to: o, outWidth: b, at: 0, rows: n)
                         var w = b - s
+                        if w > 0 {
+                            copyColumns(from: x, width: b, columns: Array(order[s..<b]), to: p0, outWidth: w, at: 0, rows: n)
+                            // T1 = B T0 = (A X - c X) / e from the images `out` holds (read before the
+                            // degree-0 vectors are written over them).
+                            if outHoldsImages {
+                                firstStep(images: o, width: b, columns: Array(order[s..<b]), x: p0, into: p1, alpha: S(1 / e),
+                                          beta: S(-centre / e), rows: n)
+                            }
+                        }
+                        copyColumns(from: x, width: b, columns: order[0..<s].map { $0 }, to: o, outWidth: b, at: 0, rows: n)
                         if w == 0 { return }
-                        copyColumns(from: x, width: b, columns: Array(order[s..<b]), to: p0, outWidth: w, at: 0, rows: n)
                         // `to = alpha A from + beta from - previous` in one pass over the block (the
                         // sparse gather with the recurrence step fused into its stores).
                         func step(_ from: UnsafeMutablePointer<S>, _ to: UnsafeMutablePointer<S>, _ alpha: Double, _ beta: Double,
@@ -329,7 +378,7 @@ public enum ChebyshevEigensolver {
                             products += w
                         }
                         // T1 = B T0
-                        step(p0, p1, 1 / e, -centre / e, nil)
+                        if !outHoldsImages { step(p0, p1, 1 / e, -centre / e, nil) }
                         var j = 1
                         while true {
                             // Vectors whose degree is j are done: copy them out, compact the rest.
@@ -356,6 +405,24 @@ public enum ChebyshevEigensolver {
         }
         swap(&xt, &out)
         return products
+    }
+
+    /// `to = alpha images(:, columns) + beta x` for the row-major `rows x width` block `images`
+    /// and the row-major `rows x columns.count` blocks `x` and `to` (in parallel over rows).
+    static func firstStep<S: BLASScalar>(images: UnsafeMutablePointer<S>, width: Int, columns: [Int], x: UnsafeMutablePointer<S>,
+                                         into to: UnsafeMutablePointer<S>, alpha: S, beta: S, rows: Int) {
+        let w = columns.count
+        if w == 0 { return }
+        let im = UnsafeSendableBox(images), xb = UnsafeSendableBox(x), tb = UnsafeSendableBox(to)
+        columns.withUnsafeBufferPointer { cp in
+            let c = UnsafeSendableBox(UnsafeMutablePointer(mutating: cp.baseAddress!))
+            Parallel.forEachChunk(count: rows, minimumChunk: 4096) { range in
+                for r in range {
+                    let src = im.value + r * width, xr = xb.value + r * w, dst = tb.value + r * w
+                    for i in 0..<w { dst[i] = alpha * src[c.value[i]] + beta * xr[i] }
+                }
+            }
+        }
     }
 
     /// Columns `columns` of the row-major `rows x width` block at `from`, written to columns
@@ -447,35 +514,41 @@ public enum ChebyshevEigensolver {
     }
 
     /// A lower bound of the spectrum (smallest Ritz value less the residual norm) from `steps`
-    /// Lanczos steps in double precision with full reorthogonalisation (classical Gram-Schmidt
-    /// twice against the `n x steps` basis, by BLAS `gemv`s), from a seeded start.
+    /// steps of plain Lanczos in double precision from a seeded start: the three-term recurrence
+    /// with one local correction against the newest vector, no basis kept (Zhou and Li's bound
+    /// estimator, as ChASE runs it). Without reorthogonalisation a converged Ritz value
+    /// reappears as a copy, but the tridiagonal's Ritz values stay within the spectrum up to
+    /// rounding (Paige), so the bound serves the filter's interval as well; the full
+    /// reorthogonalisation this replaced (classical Gram-Schmidt twice against the `n x steps`
+    /// basis) read about `2 n steps^2` doubles for the same filter (slashdot, top 64: the same
+    /// 9,830 products in 10 iterations).
     static func lanczosBounds<S: BLASScalar>(_ a: CSRMatrix<S>, steps: Int, seed: UInt64) -> (lower: Double, upper: Double, steps: Int) {
         let n = a.rows
         var rng = Xoshiro256(seed: seed)
-        var basis = [Double](repeating: 0, count: n * steps)    // column-major, n x steps
         var w = (0..<n).map { _ in rng.nextUniform() - 0.5 }
-        var h = [Double](repeating: 0, count: steps)
+        var q = [Double](repeating: 0, count: n), previous = [Double](repeating: 0, count: n)
         var alphas = [Double](), betas = [Double]()
         var x = [S](repeating: 0, count: n), y = [S](repeating: 0, count: n)
         var beta = w.withUnsafeBufferPointer { Double.blasNrm2(Int32(n), $0.baseAddress!, 1) }
-        basis.withUnsafeMutableBufferPointer { v in
-            w.withUnsafeMutableBufferPointer { w in
-                h.withUnsafeMutableBufferPointer { h in
-                    let v = v.baseAddress!, w = w.baseAddress!, h = h.baseAddress!
+        w.withUnsafeMutableBufferPointer { w in
+            q.withUnsafeMutableBufferPointer { q in
+                previous.withUnsafeMutableBufferPointer { previous in
+                    let w = w.baseAddress!, q = q.baseAddress!, previous = previous.baseAddress!
+                    var lastBeta = 0.0
                     for step in 0..<steps {
-                        let q = v + step * n                       // q = w / beta
-                        for i in 0..<n { q[i] = w[i] / beta }
+                        for i in 0..<n { previous[i] = q[i]; q[i] = w[i] / beta }     // q_(j-1), q_j = w / beta
                         for i in 0..<n { x[i] = S(q[i]) }
                         x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in a.multiply(rowMajor: xp, columns: 1, into: yp) } }
-                        for i in 0..<n { w[i] = Double(y[i]) }
-                        alphas.append(Double.blasDot(Int32(n), w, 1, q, 1))
-                        for _ in 0..<2 {                          // w -= V (V' w), twice is enough
-                            Double.blasGemv(.transpose, Int32(n), Int32(step + 1), 1, v, Int32(n), w, 1, 0, h, 1)
-                            Double.blasGemv(.none, Int32(n), Int32(step + 1), -1, v, Int32(n), h, 1, 1, w, 1)
-                        }
+                        for i in 0..<n { w[i] = Double(y[i]) - lastBeta * previous[i] }
+                        let alpha = Double.blasDot(Int32(n), w, 1, q, 1)
+                        alphas.append(alpha)
+                        for i in 0..<n { w[i] -= alpha * q[i] }
+                        let c = Double.blasDot(Int32(n), w, 1, q, 1)           // the local correction
+                        for i in 0..<n { w[i] -= c * q[i] }
                         beta = Double.blasNrm2(Int32(n), w, 1)
                         if step == steps - 1 || beta < 1e-12 { break }
                         betas.append(beta)
+                        lastBeta = beta
                     }
                 }
             }
