@@ -79,6 +79,16 @@ import Solvers
         #expect(try !SpectralEmbedding.rootScaledLeftSingularVectors(transposed: Matrix<Float>.gaussian(rows: 8, columns: 10, seed: 1)).byCholesky)
     }
 
+    @Test func theProximitySVDIsRecomputedWithNormalisationOnlyForSteepSpectra() {
+        // q = 3: eps r^7 > 0.25 from r = 7.8 on.
+        #expect(!SpectralEmbedding.proximityNeedsNormalization([143.7, 100, 56.76], powerIterations: 3))   // deezer-europe, r = 2.5
+        #expect(!SpectralEmbedding.proximityNeedsNormalization([489.9, 70.64], powerIterations: 3))         // blogcatalog, r = 6.9
+        #expect(SpectralEmbedding.proximityNeedsNormalization([100, 12], powerIterations: 3))               // r = 8.3
+        #expect(SpectralEmbedding.proximityNeedsNormalization([100, 40], powerIterations: 9))               // r = 2.5, but 19 products
+        #expect(SpectralEmbedding.proximityNeedsNormalization([1, 0], powerIterations: 1))
+        #expect(!SpectralEmbedding.proximityNeedsNormalization([], powerIterations: 3))
+    }
+
     @Test func theRowMajorPipelineIsTheDocumentedOne() throws {
         // propagated() against the steps of its documentation on column-major blocks with
         // LAPACK's SVD: the same table up to column signs, so the same row Gram matrices.
@@ -86,6 +96,8 @@ import Solvers
         let a = CSRMatrix(dense: plantedCommunities(groups: groups, size: size, pIn: 0.1, pOut: 0.02, seed: 12))
         let settings = SpectralPropagationConfiguration()
         let table = try SpectralEmbedding.propagated(adjacency: a, dimension: d, powerIterations: nil, seed: 3, settings: settings).embedding
+        // The reference normalises after every product (the library default); the pipeline only
+        // its final basis: the same subspace to rounding on this flat spectrum.
         let svd = try RandomizedSVD.compute(ProximityMatrix.prone(adjacency: a),
                                             .init(rank: d, oversamples: 10, powerIterations: settings.proximityPowerIterations, seed: 3, computeResiduals: false))
         var initial = svd.u

@@ -33,7 +33,7 @@ extension RandomizedSVD {
             for _ in 0..<q {
                 try normalizeRows(&yt, c.normalizer, finiteCheck: check)
                 sparseTransposeProduct(a, yt, into: &zt); passes += 1
-                try normalizeRows(&zt, c.normalizer)
+                try normalizeRows(&zt, c.normalizer, afterTranspose: true)
                 sparseProduct(a, zt, into: &yt); passes += 1
                 check = "a power iteration"
             }
@@ -78,7 +78,7 @@ extension RandomizedSVD {
             d.relativeResiduals = zip(left, right).map { max($0, $1) }
         }
         var result = try TruncatedSVD.finish(a, u: u, s: s, vt: vt, diagnostics: d, clock: &clock, c, residualsDone: true)
-        annotateTraffic(&result.diagnostics.phases, a, l: l, k: s.count, rangeFinderPasses: passes - 1, normalizations: 2 * q + 2,
+        annotateTraffic(&result.diagnostics.phases, a, l: l, k: s.count, rangeFinderPasses: passes - 1, normalizations: c.normalizer == .none ? 2 : c.normalizer == .choleskyQRPerIteration ? q + 2 : 2 * q + 2,
                         residuals: c.computeResiduals)
         return result
     }
@@ -87,10 +87,15 @@ extension RandomizedSVD {
     /// Cholesky QR in place (``choleskyOrthonormalizeRows(_:passes:)``).
     /// With `finiteCheck`, first throws ``SolverError/nonFinite(_:)`` (with that description)
     /// when the block holds NaN or infinity.
-    static func normalizeRows<S: BLASScalar>(_ yt: inout Matrix<S>, _ normalizer: Normalizer, finiteCheck: String? = nil) throws {
-        if normalizer != .choleskyQR, let what = finiteCheck { try checkFinite(yt, what) }
+    /// `afterTranspose`: the block is an `A'` product (``Normalizer/choleskyQRPerIteration``
+    /// normalises those only).
+    static func normalizeRows<S: BLASScalar>(_ yt: inout Matrix<S>, _ normalizer: Normalizer, afterTranspose: Bool = false,
+                                             finiteCheck: String? = nil) throws {
+        let cholesky = normalizer == .choleskyQR || (normalizer == .choleskyQRPerIteration && afterTranspose)
+        if !cholesky, let what = finiteCheck { try checkFinite(yt, what) }
         switch normalizer {
         case .choleskyQR: try choleskyOrthonormalizeRows(&yt, passes: 1, finiteCheck: finiteCheck)
+        case .choleskyQRPerIteration: if cholesky { try choleskyOrthonormalizeRows(&yt, passes: 1, finiteCheck: finiteCheck) }
         case .qr: yt = try yt.transposed().orthonormalized().transposed()
         case .lu: yt = try yt.transposed().lu().permutedLower.transposed()
         case .none: break
