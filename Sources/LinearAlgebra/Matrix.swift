@@ -51,17 +51,7 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
 
     /// A `rows x columns` matrix with every element equal to `value`.
     public init(rows: Int, columns: Int, repeating value: Scalar) {
-        precondition(rows >= 0 && columns >= 0, "Matrix: negative shape \(rows) x \(columns)")
-        self.rows = rows
-        self.columns = columns
-        let count = rows * columns
-        self.elements = [Scalar](unsafeUninitializedCapacity: count) { buffer, initialized in
-            if count > 0 {
-                adviseHugePages(UnsafeMutableRawPointer(buffer.baseAddress!), byteCount: count * MemoryLayout<Scalar>.stride)
-                Scalar.kernelFill(buffer.baseAddress!, count: count, value: value)
-            }
-            initialized = count
-        }
+        self.init(rows: rows, columns: columns) { Scalar.kernelFill($0.baseAddress!, count: $0.count, value: value) }
     }
 
     /// A matrix over existing column-major `elements`.
