@@ -42,15 +42,4 @@ while read -r ds file mode task; do
         fi
         echo "| $ds | $task | $seed | $ours | $theirs | $("$PY" -c "print('%+.5f' % ($ours - $theirs))") |"
     done
-done <<'LIST'
-blogcatalog edges.tsv undirected labels
-musae-facebook edges.tsv undirected labels
-deezer-europe edges.tsv undirected labels
-twitter-follow-bofa edges.tsv directed labels
-twitter-follow-verizon edges.tsv directed labels
-twitter-follow-hershey edges.tsv directed labels
-twitter-follow-bofa edges.tsv directed jaccard
-twitter-follow-verizon edges.tsv directed jaccard
-twitter-follow-hershey edges.tsv directed jaccard
-slashdot edges.txt directed jaccard
-LIST
+done < "$here/rows.txt"   # graph, edge file, mode, task: the quality table's rows

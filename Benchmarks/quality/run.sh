@@ -74,15 +74,4 @@ while read -r ds file mode task; do
     goal=$("$PY" -c "print('%.4f' % (max($svd, $prone) + 0.01))")
     met=$("$PY" -c "d = $ours - $goal; print('yes (+%.3f)' % d if d >= 0 else 'no (%.3f)' % d)")
     echo "| $ds | $what | $ours | $svd | $prone | $goal | $met | $eb | $ratio | $cpu_ratio |"
-done <<'LIST'
-blogcatalog edges.tsv undirected labels
-musae-facebook edges.tsv undirected labels
-deezer-europe edges.tsv undirected labels
-twitter-follow-bofa edges.tsv directed labels
-twitter-follow-verizon edges.tsv directed labels
-twitter-follow-hershey edges.tsv directed labels
-twitter-follow-bofa edges.tsv directed jaccard
-twitter-follow-verizon edges.tsv directed jaccard
-twitter-follow-hershey edges.tsv directed jaccard
-slashdot edges.txt directed jaccard
-LIST
+done < "$here/rows.txt"   # graph, edge file, mode, task: the quality table's rows
