@@ -61,7 +61,7 @@ import LinearAlgebra
         func check<S: BLASScalar>(_: S.Type) {
             for (l, m) in [(1, 1), (3, 2), (12, 40_000), (74, 5_001)] {
                 let x = Matrix<Double>.gaussian(rows: l, columns: m, seed: UInt64(7 * l + m)).converted(to: S.self)
-                let gram = rowGram(x)
+                let gram = x.gramOfRows()
                 let expected = Matrix.product(x, .none, x, .transpose)
                 // Entries are sums of m products: error at most m eps max|x|^2 each (slack 4).
                 let bound = 4 * Double(m) * scalar.epsilon * Double(x.maxAbs) * Double(x.maxAbs)

@@ -136,7 +136,7 @@ func choleskyOrthonormalizeRows<S: BLASScalar>(_ yt: inout Matrix<S>, passes: In
         yt = try yt.transposed().orthonormalized().transposed(); return
     }
     for pass in 0..<passes {
-        var gram = rowGram(yt)
+        var gram = yt.gramOfRows()
         if !(0..<l).allSatisfy({ gram[$0, $0].isFinite }) {
             // NaN or infinity in the block (an error when checking), or finite elements whose
             // squares overflow: Cholesky cannot factor that Gram matrix, Householder QR can.
@@ -161,20 +161,6 @@ func choleskyOrthonormalizeRows<S: BLASScalar>(_ yt: inout Matrix<S>, passes: In
     }
 }
 
-/// The Gram matrix `X X'` of the rows of a wide `x` (`l x m`, `l x l`, symmetric) by one SYRK
-/// (half the flops of the GEMM `X X'`), the upper triangle mirrored from the lower.
-func rowGram<S: BLASScalar>(_ x: Matrix<S>) -> Matrix<S> {
-    let l = x.rows, m = x.columns
-    var gram = Matrix<S>(rows: l, columns: l)
-    if l == 0 { return gram }
-    x.withUnsafeBufferPointer { px in
-        gram.withUnsafeMutableBufferPointer { pg in
-            S.blasSyrkLower(.none, Int32(l), Int32(m), 1, px.baseAddress!, Int32(l), 0, pg.baseAddress!, Int32(l))
-            for j in 1..<max(l, 1) { for i in 0..<j { pg[i + j * l] = pg[j + i * l] } }
-        }
-    }
-    return gram
-}
 
 /// `x = a x` for a small square `a` (`l x l`) and a wide `x` (`l x m`), in slabs of columns
 /// that fit in the cache (BLAS on each slab, with all its threads).

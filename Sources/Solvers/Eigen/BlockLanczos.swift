@@ -237,7 +237,7 @@ enum BlockLanczos {
     /// `(64 eps)^2` of its largest, after the rows were scaled to unit length), `w` then unusable.
     static func orthonormalizeChecked<S: BLASScalar>(_ w: inout Matrix<S>) throws -> Bool {
         let b = w.rows
-        let gram = rowGram(w)
+        let gram = w.gramOfRows()
         var g = Matrix<Double>(rows: b, columns: b)
         let d = (0..<b).map { Double(gram[$0, $0]) }
         guard d.allSatisfy({ $0.isFinite }) else { throw SolverError.nonFinite("BlockLanczos: the operator's product contains NaN or infinity") }
