@@ -11,7 +11,7 @@ import LinearAlgebra
         #expect(c.resolvedPowerIterations(rows: 1000, columns: 100) == 7)   // 5 < 10
         #expect(c.resolvedPowerIterations(rows: 1000, columns: 50) == 4)    // 5 = 0.1 * 50, not below
         #expect(RandomizedSVD.Configuration(rank: 5, powerIterations: 2).resolvedPowerIterations(rows: 1000, columns: 100) == 2)
-        #expect(c.oversamples == 10 && c.normalizer == .choleskyQR && c.seed == 0)
+        #expect(c.oversamples == 10 && c.normalizer == .choleskyQRWhenNeeded && c.seed == 0)
     }
 
     @Test func randomizedCountsItsPasses() throws {

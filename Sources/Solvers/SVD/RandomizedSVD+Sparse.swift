@@ -20,20 +20,22 @@ extension RandomizedSVD {
             // Drawn straight into the transposed layout (the same bits as `parallelGaussian`
             // then `Matrix.transposed()`, without the n x l intermediate and its copy).
             // A renumbered operator's Ω is the draw with its rows (the columns here) in the same order.
-            let draw: Matrix<S> = parallelGaussianTransposed(rows: n, columns: l, seed: c.seed)
-            return c.testMatrixRowOrder.map { draw.gatheringColumns($0) } ?? draw
+            parallelGaussianTransposed(rows: n, columns: l, seed: c.seed, rowOrder: c.testMatrixRowOrder)
         }
         var passes = 0
-        let qt: Matrix<S> = try clock.measure("range finder") {
+        var schedule = NormalizationSchedule(S.self, testMatrixRows: n)
+        var qt: Matrix<S> = try clock.measure("range finder") {
             var yt = Matrix<S>(rows: l, columns: m)
             sparseProduct(a, zt, into: &yt); passes += 1
             // Each product of A is checked for NaN and infinity by the normalisation after it
-            // (through its Gram matrix's diagonal: no extra read of the block).
+            // (through its Gram matrix's diagonal: no extra read of the block); when
+            // `choleskyQRWhenNeeded` skips one, NaN and infinity carry through the products to
+            // the next normalisation (the final basis is always checked).
             var check = "A Ω"
             for _ in 0..<q {
-                try normalizeRows(&yt, c.normalizer, finiteCheck: check)
+                try normalizeRows(&yt, c.normalizer, finiteCheck: check, schedule: &schedule)
                 sparseTransposeProduct(a, yt, into: &zt); passes += 1
-                try normalizeRows(&zt, c.normalizer, afterTranspose: true)
+                try normalizeRows(&zt, c.normalizer, afterTranspose: true, schedule: &schedule)
                 sparseProduct(a, zt, into: &yt); passes += 1
                 check = "a power iteration"
             }
@@ -48,37 +50,41 @@ extension RandomizedSVD {
         // S^-1 W' B, where W' B is also the residuals' A'U = B' W (transposed). Well-conditioned
         // B (s_1 / s_k <= 8, ``gramRowSVD``): W and S from B's Gram matrix in Double and
         // one GEMM for W' B, shared by V' and the right residuals; otherwise CholeskyQR2's SVD.
-        let (u, s, vt, rightImage) = try clock.measure("Rayleigh-Ritz") { () throws -> (Matrix<S>, [S], Matrix<S>, Matrix<S>?) in
+        // The right residuals `||A'u_i - s_i v_i||^2` are taken from the image `W' B = (A'U)'`
+        // as V' is made from it (scaled in place: no second k x n block).
+        let (u, s, vt, rightSquares) = try clock.measure("Rayleigh-Ritz") { () throws -> (Matrix<S>, [S], Matrix<S>, [Double]?) in
             sparseTransposeProduct(a, qt, into: &b)
             if let (w, s) = try gramRowSVD(b, rank: c.rank, finiteCheck: "A' Q") {
-                let image = Matrix.product(w, .transpose, b, .none)         // W' B, k x n
+                var image = Matrix.product(w, .transpose, b, .none)         // W' B, k x n
+                b = Matrix<S>(rows: 0, columns: 0)                         // B's block is free for the next ones
                 let u = Matrix.product(qt, .transpose, w, .none)           // U = Q W, m x k
+                qt = Matrix<S>(rows: 0, columns: 0)                        // Q's block is free for the residuals'
                 let inverse = s.map { 1 / $0 }
-                if c.computeResiduals { return (u, s, image.scaledRows(by: inverse), image) }
-                var vt = image
-                vt.scaleRows(by: inverse)
-                return (u, s, vt, nil)
+                let right = scaleRowsMeasuringResiduals(&image, inverse: inverse, s: s, measure: c.computeResiduals)
+                return (u, s, image, right)
             }
             try checkFinite(b, "A' Q")
             let small = try thinSVD(b, vectors: .rows, rank: c.rank)  // B = W S X' (first k of W, X')
             let k = min(c.rank, small.s.count)
             let w = small.u                              // l x k
             let u = Matrix.product(qt, .transpose, w, .none)   // U = Q W, m x k
-            return (u, Array(small.s[0..<k]), small.vt, c.computeResiduals ? Matrix.product(w, .transpose, b, .none) : nil)
+            let s = Array(small.s[0..<k])
+            let right = c.computeResiduals ? residualRowNorms(Matrix.product(w, .transpose, b, .none), s, small.vt, vectorsAreRows: true) : nil
+            return (u, s, small.vt, right)
         }
         passes += 1
-        var d = SolverDiagnostics(method: "randomized (\(c.normalizer.rawValue), q = \(q), p = \(c.oversamples))",
+        var d = SolverDiagnostics(method: methodDescription(c, powerIterations: q, schedule: schedule),
                                   requested: c.rank, converged: s.count, iterations: q, operatorApplications: passes, seed: c.seed)
-        if c.computeResiduals && !s.isEmpty, let rightImage {
+        if c.computeResiduals && !s.isEmpty, let rightSquares {
             let (left, right) = clock.measure("residuals") {
-                sparseResiduals(a, u: u, s: s, vt: vt, rightImage: rightImage)
+                sparseResiduals(a, u: u, s: s, vt: vt, rightSquares: rightSquares)
             }
             d.leftResiduals = left
             d.rightResiduals = right
             d.relativeResiduals = zip(left, right).map { max($0, $1) }
         }
         var result = try TruncatedSVD.finish(a, u: u, s: s, vt: vt, diagnostics: d, clock: &clock, c, residualsDone: true)
-        annotateTraffic(&result.diagnostics.phases, a, l: l, k: s.count, rangeFinderPasses: passes - 1, normalizations: c.normalizer == .none ? 2 : c.normalizer == .choleskyQRPerIteration ? q + 2 : 2 * q + 2,
+        annotateTraffic(&result.diagnostics.phases, a, l: l, k: s.count, rangeFinderPasses: passes - 1, normalizations: schedule.normalizations + 2,
                         residuals: c.computeResiduals)
         return result
     }
@@ -89,17 +95,26 @@ extension RandomizedSVD {
     /// when the block holds NaN or infinity.
     /// `afterTranspose`: the block is an `A'` product (``Normalizer/choleskyQRPerIteration``
     /// normalises those only).
+    /// `schedule` counts the products and the normalisations (``Normalizer/choleskyQRWhenNeeded``
+    /// decides by it; a skipped block is not checked here).
     static func normalizeRows<S: BLASScalar>(_ yt: inout Matrix<S>, _ normalizer: Normalizer, afterTranspose: Bool = false,
-                                             finiteCheck: String? = nil) throws {
+                                             finiteCheck: String? = nil, schedule: inout NormalizationSchedule) throws {
+        schedule.recordProduct()
+        if normalizer == .choleskyQRWhenNeeded {
+            guard schedule.mustNormalize else { return }
+            schedule.recordNormalization(try choleskyOrthonormalizeRows(&yt, passes: 1, finiteCheck: finiteCheck, measure: true))
+            return
+        }
         let cholesky = normalizer == .choleskyQR || (normalizer == .choleskyQRPerIteration && afterTranspose)
         if !cholesky, let what = finiteCheck { try checkFinite(yt, what) }
         switch normalizer {
-        case .choleskyQR: try choleskyOrthonormalizeRows(&yt, passes: 1, finiteCheck: finiteCheck)
-        case .choleskyQRPerIteration: if cholesky { try choleskyOrthonormalizeRows(&yt, passes: 1, finiteCheck: finiteCheck) }
+        case .choleskyQR, .choleskyQRPerIteration, .choleskyQRWhenNeeded:
+            if cholesky { try choleskyOrthonormalizeRows(&yt, passes: 1, finiteCheck: finiteCheck) }
         case .qr: yt = try yt.transposed().orthonormalized().transposed()
         case .lu: yt = try yt.transposed().lu().permutedLower.transposed()
         case .none: break
         }
+        if normalizer != .none && (normalizer != .choleskyQRPerIteration || afterTranspose) { schedule.recordNormalization(nil) }
     }
 }
 
@@ -141,18 +156,58 @@ func sparseTransposeProduct<S: BLASScalar>(_ a: CSRMatrix<S>, _ xt: Matrix<S>, i
 }
 
 /// `||A v_i - s_i u_i|| / s_1` (one product of `A` with `V`, which `vt` holds row-major) and
-/// `||A' u_i - s_i v_i|| / s_1` from `rightImage = (A'U)'` (`k x n`) the caller already has.
-/// The differences are formed and their norms accumulated (in `Double`) in one specialised pass
-/// over each image: no `S U'` or `S V'` temporaries and no Gram matrices.
-func sparseResiduals<S: BLASScalar>(_ a: CSRMatrix<S>, u: Matrix<S>, s: [S], vt: Matrix<S>, rightImage: Matrix<S>)
+/// `||A' u_i - s_i v_i|| / s_1` from `rightSquares`, the squared norms the caller already has
+/// (``scaleRowsMeasuringResiduals(_:inverse:s:measure:)``). The differences are formed and
+/// their norms accumulated (in `Double`) in one specialised pass over the image: no `S U'`
+/// temporary and no Gram matrices.
+func sparseResiduals<S: BLASScalar>(_ a: CSRMatrix<S>, u: Matrix<S>, s: [S], vt: Matrix<S>, rightSquares: [Double])
     -> (left: [Double], right: [Double]) {
     let k = s.count, m = u.rows
     var leftImage = Matrix<S>(rows: k, columns: m)        // (A V)'
     sparseProduct(a, vt, into: &leftImage)
     let s1 = Double(s[0]) > 0 ? Double(s[0]) : 1
     let left = residualRowNorms(leftImage, s, u, vectorsAreRows: false)
-    let right = residualRowNorms(rightImage, s, vt, vectorsAreRows: true)
-    return (left.map { $0.squareRoot() / s1 }, right.map { $0.squareRoot() / s1 })
+    return (left.map { $0.squareRoot() / s1 }, rightSquares.map { $0.squareRoot() / s1 })
+}
+
+/// `image.scaleRows(by: inverse)` (V' from `W' B = S V'`), and with `measure` the squared norms
+/// `||image_i - s_i v_i||^2` that ``residualRowNorms(_:_:_:vectorsAreRows:)`` would give for the
+/// unscaled image and the scaled copy (each `v` the same rounded product, the sums in the same
+/// chunks and order: the same bits), taken in the same pass over the block, which is scaled in
+/// place. Cost: O(k n), one read and one write of the block.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func scaleRowsMeasuringResiduals<S: BLASScalar>(_ image: inout Matrix<S>, inverse: [S], s: [S], measure: Bool) -> [Double]? {
+    guard measure else { image.scaleRows(by: inverse); return nil }
+    let k = image.rows, n = image.columns
+    precondition(inverse.count == k && s.count == k, "scaleRowsMeasuringResiduals: \(k) rows, \(inverse.count) factors")
+    let chunks = (n + residualChunk - 1) / residualChunk
+    var partial = [Double](repeating: 0, count: k * chunks)      // chunk c's sums at c * k
+    image.withUnsafeMutableBufferPointer { img in
+        partial.withUnsafeMutableBufferPointer { part in
+            let box = UnsafeSendableBox((img.baseAddress!, part.baseAddress!))
+            Parallel.forEachDynamicChunk(count: chunks) { _, ranges in
+                let (img, part) = box.value
+                for range in ranges {
+                    for chunk in range {
+                        let acc = part + chunk * k
+                        let lo = chunk * residualChunk, hi = min(n, lo + residualChunk)
+                        for j in lo..<hi {
+                            for i in 0..<k {
+                                let x = img[i + j * k], v = x * inverse[i]
+                                let d = Double(x - s[i] * v)
+                                acc[i] += d * d
+                                img[i + j * k] = v
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    var sums = [Double](repeating: 0, count: k)
+    for c in 0..<chunks { for i in 0..<k { sums[i] += partial[c * k + i] } }
+    return sums
 }
 
 /// The squared norms, accumulated in `Double`, of the rows of `image - diag(s) X'` for the wide

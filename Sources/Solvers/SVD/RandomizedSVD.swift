@@ -4,7 +4,7 @@ import LinearAlgebra
 /// scikit-learn's `randomized_svd`.
 ///
 /// With `l = rank + oversamples`: draw a Gaussian `n x l` block `Ω`, form `Y = A Ω`, run `q`
-/// power iterations `Y = A (A' Y)` with a normaliser after every application, orthonormalise
+/// power iterations `Y = A (A' Y)` with a normaliser between applications where needed, orthonormalise
 /// `Q = qr(Y)`, and finish with the SVD of the small `B = Q'A` (computed as `(A'Q)'`).
 ///
 /// ```swift
@@ -28,7 +28,9 @@ public enum RandomizedSVD {
     public enum Normalizer: String, Sendable, CaseIterable {
         /// Orthonormalise with Cholesky QR (`Y'Y = LL'`, `Y L^-T`): two GEMMs, many times faster
         /// than Householder QR on tall blocks; falls back to Householder QR when the block is too
-        /// ill-conditioned for it. The final basis uses two passes (CholeskyQR2). The default.
+        /// ill-conditioned for it. The final basis uses two passes (CholeskyQR2). The default
+        /// until session 13 (now ``choleskyQRWhenNeeded``, which skips the normalisations this one
+        /// makes when the block's measured condition growth shows they change nothing but rounding).
         case choleskyQR
         /// Orthonormalise with Householder QR (most stable, but memory-bound on tall blocks).
         case qr
@@ -45,6 +47,15 @@ public enum RandomizedSVD {
         /// a factor of about 30 (Float) or 10^5 (Double) over the `l` columns. The undirected
         /// spectral embedding's proximity SVD uses it (its spectra fall by 2.5 to 7 over 138).
         case choleskyQRPerIteration
+        /// Cholesky QR only when the block needs it: each normalisation measures how fast the
+        /// block's condition number and norm grow per product, and the next ones are skipped
+        /// while the condition number stays at most 100 (`Float`; 10^6 in `Double`) and the norm
+        /// far from overflow and underflow; the first product is always normalised, and the final
+        /// basis gets CholeskyQR2 (see `NormalizationSchedule`). The same subspace as
+        /// ``choleskyQR`` up to rounding (direction `l` resolved to `eps` times at most that
+        /// condition number), with one normalisation instead of 16 on a flat spectrum
+        /// (`s_1 / s_l` about 1.3) and every one on a steep one (`s_1 / s_l >= 10`). The default.
+        case choleskyQRWhenNeeded
     }
 
     /// The parameters of a run.
@@ -56,7 +67,7 @@ public enum RandomizedSVD {
         /// Power iterations `q`; `nil` (default) chooses as scikit-learn does: 7 when
         /// `rank < 0.1 min(m, n)`, else 4.
         public var powerIterations: Int?
-        /// The normaliser between passes (default ``Normalizer/choleskyQR``).
+        /// The normaliser between passes (default ``Normalizer/choleskyQRWhenNeeded``).
         public var normalizer: Normalizer
         /// Seed of the Gaussian test matrix (default 0).
         public var seed: UInt64
@@ -74,7 +85,7 @@ public enum RandomizedSVD {
 
         /// A configuration; every parameter but the first has the documented default.
         public init(rank: Int, oversamples: Int = 10, powerIterations: Int? = nil,
-                    normalizer: Normalizer = .choleskyQR, seed: UInt64 = 0, computeResiduals: Bool = true,
+                    normalizer: Normalizer = .choleskyQRWhenNeeded, seed: UInt64 = 0, computeResiduals: Bool = true,
                     residualNormEstimateIterations: Int = 0) {
             self.rank = rank; self.oversamples = oversamples; self.powerIterations = powerIterations
             self.normalizer = normalizer; self.seed = seed; self.computeResiduals = computeResiduals
@@ -126,13 +137,14 @@ public enum RandomizedSVD {
             return c.testMatrixRowOrder.map { draw.gatheringRows($0) } ?? draw
         }
         var passes = 0
+        var schedule = NormalizationSchedule(S.self, testMatrixRows: n)
         let basis: Matrix<S> = try clock.measure("range finder") {
             var y = op.apply(omega); passes += 1
             try checkFinite(y, "A Ω")
             for _ in 0..<q {
-                y = try normalize(y, c.normalizer)
+                y = try normalize(y, c.normalizer, schedule: &schedule)
                 var z = op.applyTranspose(y); passes += 1
-                z = try normalize(z, c.normalizer, afterTranspose: true)
+                z = try normalize(z, c.normalizer, afterTranspose: true, schedule: &schedule)
                 y = op.apply(z); passes += 1
                 try checkFinite(y, "a power iteration")
             }
@@ -144,16 +156,32 @@ public enum RandomizedSVD {
             try rayleighRitz(op, basis: basis, rank: c.rank)
         }
         passes += 1
-        let d = SolverDiagnostics(method: "randomized (\(c.normalizer.rawValue), q = \(q), p = \(c.oversamples))",
+        let d = SolverDiagnostics(method: methodDescription(c, powerIterations: q, schedule: schedule),
                                   requested: c.rank, converged: s.count, iterations: q, operatorApplications: passes, seed: c.seed)
         return try TruncatedSVD.finish(op, u: u, s: s, vt: vt, diagnostics: d, clock: &clock, c)
+    }
+
+    /// The diagnostics' method, e.g. `randomized (choleskyQR, q = 7, p = 10)`; with
+    /// ``Normalizer/choleskyQRWhenNeeded`` also how many of the `2q` blocks between products were
+    /// normalised: `randomized (choleskyQRWhenNeeded, 2 of 14 normalised, q = 7, p = 10)`.
+    static func methodDescription(_ c: Configuration, powerIterations q: Int, schedule: NormalizationSchedule) -> String {
+        let counted = c.normalizer == .choleskyQRWhenNeeded ? ", \(schedule.normalizations) of \(2 * q) normalised" : ""
+        return "randomized (\(c.normalizer.rawValue)\(counted), q = \(q), p = \(c.oversamples))"
     }
 
     /// Applies a normaliser to a block.
     /// `afterTranspose`: the block is an `A'` product (``Normalizer/choleskyQRPerIteration``
     /// normalises those only).
-    static func normalize<S: BLASScalar>(_ y: Matrix<S>, _ normalizer: Normalizer, afterTranspose: Bool = false) throws -> Matrix<S> {
+    /// `schedule`: the products so far (``Normalizer/choleskyQRWhenNeeded`` decides by it).
+    static func normalize<S: BLASScalar>(_ y: Matrix<S>, _ normalizer: Normalizer, afterTranspose: Bool = false,
+                                         schedule: inout NormalizationSchedule) throws -> Matrix<S> {
+        schedule.recordProduct()
         switch normalizer {
+        case .choleskyQRWhenNeeded:
+            guard schedule.mustNormalize else { return y }
+            let (basis, measure) = try choleskyOrthonormalizedMeasuring(y, passes: 1, measure: true)
+            schedule.recordNormalization(measure)
+            return basis
         case .choleskyQR: return try choleskyOrthonormalized(y, passes: 1)
         case .choleskyQRPerIteration: return afterTranspose ? try choleskyOrthonormalized(y, passes: 1) : y
         case .qr: return try y.orthonormalized()
