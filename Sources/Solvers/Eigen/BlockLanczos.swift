@@ -62,7 +62,6 @@ enum BlockLanczos {
             clock.phases += order.map { SolverPhase(name: $0, seconds: total[$0]!) }
         }
         var v = Matrix<S>(rows: m, columns: n)               // the basis, wide, leading dimension m
-        var spare = Matrix<S>(rows: 0, columns: 0)           // the restart's rotated basis (then swapped in)
         var before = Matrix<S>(rows: b, columns: n)          // the next block before its normalisation
         var h = [Double](repeating: 0, count: m * m)                                  // H = V'AV, column-major m x m
         var q: Matrix<S> = steps.measure("start block") { ChebyshevEigensolver.gaussianRows(b, n, seed: seed) }
@@ -70,6 +69,7 @@ enum BlockLanczos {
         var w = Matrix<S>(rows: b, columns: n)
         var coupling = [Double](repeating: 0, count: b * b)   // R = Q_next (A Q_last)', b x b
         var j = 0, products = 0, restarts = 0, draws: UInt64 = 0
+        let parts = BasisGEMM.parts(n)                       // the basis GEMMs' coordinate ranges, one per thread
         var fresh = true                                     // the block follows a (re)start: couples with the whole basis
         var theta = [Double](), y = [Double]()               // the current Ritz values (descending) and vectors (j x j)
 
@@ -109,10 +109,10 @@ enum BlockLanczos {
                 // reorthogonalisation), whose coefficients are added to H too. After a (re)start
                 // the local pass is the whole basis (classical Gram-Schmidt twice).
                 let first = j - b, lo = fresh ? 0 : Swift.max(0, j - 2 * b)
-                let local = coefficients(v, rows: lo..<j, w)
-                subtract(v, rows: lo..<j, local, from: &w)
-                let full = coefficients(v, rows: 0..<j, w)
-                subtract(v, rows: 0..<j, full, from: &w)
+                let local = BasisGEMM.coefficients(v, rows: lo..<j, w, parts: parts)
+                BasisGEMM.subtract(v, rows: lo..<j, local, from: &w, parts: parts)
+                let full = BasisGEMM.coefficients(v, rows: 0..<j, w, parts: parts)
+                BasisGEMM.subtract(v, rows: 0..<j, full, from: &w, parts: parts)
                 for c in 0..<b {
                     let column = first + c
                     for r in 0..<j {
@@ -137,8 +137,9 @@ enum BlockLanczos {
                 if !(try orthonormalizeChecked(&w)) {
                     draws += 1
                     w = ChebyshevEigensolver.gaussianRows(b, n, seed: seed &+ 1000 &+ draws)
-                    subtract(v, rows: 0..<j, coefficients(v, rows: 0..<j, w), from: &w)
-                    subtract(v, rows: 0..<j, coefficients(v, rows: 0..<j, w), from: &w)
+                    for _ in 0..<2 {
+                        BasisGEMM.subtract(v, rows: 0..<j, BasisGEMM.coefficients(v, rows: 0..<j, w, parts: parts), from: &w, parts: parts)
+                    }
                     guard try orthonormalizeChecked(&w) else {
                         throw SolverError.invalidConfiguration("BlockLanczos: no direction left outside the basis (n = \(n) too small for basis \(m))")
                     }
@@ -157,7 +158,7 @@ enum BlockLanczos {
             if converged >= k || (full && restarts >= maxRestarts) {
                 let found = Swift.min(k, j)
                 var x = Matrix<S>(rows: found, columns: n), ax = Matrix<S>(rows: found, columns: n)
-                steps.measure("Ritz vectors") { rotate(v, rows: j, y, columns: found, into: &x) }
+                steps.measure("Ritz vectors") { BasisGEMM.rotate(v, rows: j, y, columns: found, into: &x, parts: parts) }
                 if images {
                     steps.measure("products") {
                         x.withUnsafeBufferPointer { xp in ax.withUnsafeMutableBufferPointer { ap in apply(xp, found, ap) } }
@@ -172,9 +173,7 @@ enum BlockLanczos {
             restarts += 1
             fresh = true
             steps.measure("restart") {
-                if spare.rows != m { spare = Matrix<S>(rows: m, columns: n) }
-                rotate(v, rows: j, y, columns: keep, into: &spare)   // rows 0..<keep, leading dimension m
-                swap(&v, &spare)
+                BasisGEMM.rotateInPlace(&v, rows: j, y, columns: keep, parts: parts)   // rows 0..<keep
                 for i in 0..<(m * m) { h[i] = 0 }
                 for i in 0..<keep { h[i + i * m] = theta[i] }
                 // The next block (orthogonal to the old basis, so to the new one) stays; its
@@ -183,42 +182,6 @@ enum BlockLanczos {
                 j = keep
             }
         }
-    }
-
-    /// `C = V(rows) W'` (`rows.count x b`) for rows of the wide basis `v` (leading dimension
-    /// `v.rows`) and the wide `w`.
-    static func coefficients<S: BLASScalar>(_ v: Matrix<S>, rows: Range<Int>, _ w: Matrix<S>) -> [S] {
-        let b = w.rows, n = w.columns, count = rows.count, ldv = v.rows
-        var c = [S](repeating: 0, count: count * b)
-        if count == 0 { return c }
-        v.withUnsafeBufferPointer { vp in w.withUnsafeBufferPointer { wp in c.withUnsafeMutableBufferPointer { cp in
-            S.blasGemm(.none, .transpose, Int32(count), Int32(b), Int32(n), 1, vp.baseAddress! + rows.lowerBound, Int32(ldv),
-                       wp.baseAddress!, Int32(b), 0, cp.baseAddress!, Int32(count))
-        } } }
-        return c
-    }
-
-    /// `W -= C' V(rows)` for `C` as returned by ``coefficients(_:rows:_:)``.
-    static func subtract<S: BLASScalar>(_ v: Matrix<S>, rows: Range<Int>, _ c: [S], from w: inout Matrix<S>) {
-        let b = w.rows, n = w.columns, count = rows.count, ldv = v.rows
-        if count == 0 { return }
-        v.withUnsafeBufferPointer { vp in w.withUnsafeMutableBufferPointer { wp in c.withUnsafeBufferPointer { cp in
-            S.blasGemm(.transpose, .none, Int32(b), Int32(n), Int32(count), -1, cp.baseAddress!, Int32(count),
-                       vp.baseAddress! + rows.lowerBound, Int32(ldv), 1, wp.baseAddress!, Int32(b))
-        } } }
-    }
-
-    /// `X = Y(:, 0..<columns)' V(0..<rows)`: the Ritz vectors (rows of the wide `x`) from the
-    /// double-precision `y` (`rows x rows`, column-major).
-    static func rotate<S: BLASScalar>(_ v: Matrix<S>, rows: Int, _ y: [Double], columns: Int, into x: inout Matrix<S>) {
-        let n = v.columns
-        var ys = [S](repeating: 0, count: rows * columns)
-        for i in 0..<(rows * columns) { ys[i] = S(y[i]) }
-        let ldx = x.rows
-        v.withUnsafeBufferPointer { vp in x.withUnsafeMutableBufferPointer { xp in ys.withUnsafeBufferPointer { yp in
-            S.blasGemm(.transpose, .none, Int32(columns), Int32(n), Int32(rows), 1, yp.baseAddress!, Int32(rows),
-                       vp.baseAddress!, Int32(v.rows), 0, xp.baseAddress!, Int32(ldx))
-        } } }
     }
 
     /// Rows `at..<at + block.rows` of the wide `target` set to the rows of the wide `block`.
