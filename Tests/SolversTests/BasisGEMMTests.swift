@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 import Testing
 import LinearAlgebra
 @testable import Solvers
@@ -42,6 +43,15 @@ import LinearAlgebra
             for i in exact.indices {
                 #expect(abs(Double(c[i]) - exact[i]) <= Double(n + parts) * eps * bound[i], "\(scalar) parts \(parts): C[\(i)]")
             }
+            // W W' (the next block's Gram matrix): symmetric, each entry within the same bound.
+            let g = BasisGEMM.gram(w0, parts: parts)
+            for r in 0..<b {
+                for k in 0..<b {
+                    var want = 0.0, size = 0.0
+                    for x in 0..<n { want += wd[r, x] * wd[k, x]; size += abs(wd[r, x] * wd[k, x]) }
+                    #expect(g[r, k] == g[k, r] && abs(Double(g[r, k]) - want) <= Double(n + parts) * eps * size, "\(scalar) parts \(parts): G[\(r), \(k)]")
+                }
+            }
             // W -= C' V(rows): per element a sum over rows.count terms.
             var w = w0
             BasisGEMM.subtract(v, rows: rows, c, from: &w, parts: parts)
@@ -78,7 +88,33 @@ import LinearAlgebra
                 for r in kept..<m { #expect(inPlace[r, col] == v[r, col], "rows past the kept ones stay") }
             }
         }
-        switch scalar { case .float: run(Float.self); case .double: run(Double.self) }
+        BasisGEMM.$switchesBLASThreads.withValue(false) {
+            switch scalar { case .float: run(Float.self); case .double: run(Double.self) }
+        }
+    }
+
+    /// The split CholeskyQR2 of a block: orthonormal rows spanning the same space (W = R' Q).
+    @Test(arguments: ScalarKind.allCases, [1, 3])
+    func nextBlockIsOrthonormal(scalar: ScalarKind, parts: Int) throws {
+        func run<S: BLASScalar>(_: S.Type) throws {
+            let n = 900, b = 6
+            let w0 = Self.block(S.self, rows: b, n, seed: 8)
+            var w = w0
+            #expect(try BlockLanczos.orthonormalizeChecked(&w, parts: parts))
+            let eps = Double(S.ulpOfOne)
+            #expect(TestMatrices.orthonormalityError(w.transposed()) <= 1e2 * eps * Double(b), "\(scalar) parts \(parts)")
+            // w0 lies in the span of the new rows: w0 - (w0 Q') Q is at rounding level.
+            let back = Matrix.product(Matrix.product(w0, .none, w, .transpose), .none, w, .none)
+            let scale = w0.elements.map { abs(Double($0)) }.max()!
+            for i in 0..<(b * n) { #expect(abs(Double(back.elements[i]) - Double(w0.elements[i])) <= 1e2 * eps * Double(b) * scale * Double(n).squareRoot()) }
+            // A vanished row (an invariant subspace reached) is refused.
+            var dependent = w0
+            for x in 0..<n { dependent[b - 1, x] = 0 }
+            #expect(try !BlockLanczos.orthonormalizeChecked(&dependent, parts: parts))
+        }
+        try BasisGEMM.$switchesBLASThreads.withValue(false) {
+            switch scalar { case .float: try run(Float.self); case .double: try run(Double.self) }
+        }
     }
 
     @Test func partsFollowThreadsAndSize() {
@@ -89,29 +125,33 @@ import LinearAlgebra
         BasisGEMM.$partsOverride.withValue(3) { #expect(BasisGEMM.parts(10, threads: 1) == 3 && BasisGEMM.parts(2) == 2) }
     }
 
-    /// Nested and concurrent scopes: OpenBLAS runs on one thread inside every scope, and the
-    /// count in force before the first scope is back after the last.
-    @Test func singleThreadedScopesRestoreTheCount() {
-        let before = BLAS.threads
-        SingleThreadedBLAS.run {
-            #expect(BLAS.threads == 1)
-            SingleThreadedBLAS.run { #expect(BLAS.threads == 1) }
-            #expect(BLAS.threads == 1)
+    /// Nested and concurrent scopes hold the value, and the value in force before the first
+    /// scope is back after the last (on a stand-in for OpenBLAS's thread count: switching the
+    /// real one would change concurrently running tests' threaded BLAS answers in the last bits).
+    @Test func scopedSettingRestoresTheValue() {
+        final class Value: Sendable { let m = Mutex(4) }
+        let box = Value()
+        let setting = ScopedSetting(get: { box.m.withLock { $0 } }, set: { v in box.m.withLock { $0 = v } })
+        setting.run(1) {
+            #expect(box.m.withLock { $0 } == 1)
+            setting.run(1) { #expect(box.m.withLock { $0 } == 1) }
+            #expect(box.m.withLock { $0 } == 1)
         }
+        #expect(box.m.withLock { $0 } == 4)
         DispatchQueue.concurrentPerform(iterations: 8) { i in
-            SingleThreadedBLAS.run {
-                #expect(BLAS.threads == 1)
-                if i % 2 == 0 { SingleThreadedBLAS.run { #expect(BLAS.threads == 1) } }
+            setting.run(1) {
+                #expect(box.m.withLock { $0 } == 1)
+                if i % 2 == 0 { setting.run(1) { #expect(box.m.withLock { $0 } == 1) } }
             }
         }
-        #expect(BLAS.threads == before)
+        #expect(box.m.withLock { $0 } == 4)
     }
 
     /// The whole solvers with the split (3 parts) on problems small enough for LAPACK's dense answer.
     @Test(arguments: ScalarKind.allCases)
     func solversWithTheSplitMatchLAPACK(scalar: ScalarKind) throws {
         func run<S: BLASScalar>(_: S.Type) throws {
-            try BasisGEMM.$partsOverride.withValue(3) {
+            try BasisGEMM.$partsOverride.withValue(3) { try BasisGEMM.$switchesBLASThreads.withValue(false) {
                 let n = 500, count = 12
                 let dense = ChebyshevEigensolverTests.normalisedAdjacency(n: n, seed: 4)
                 let exact = Array(try dense.symmetricEigen(vectors: false).values.suffix(count))
@@ -132,7 +172,7 @@ import LinearAlgebra
                 }
                 #expect(svd.diagnostics.maxRelativeResidual <= 64 * eps, "residual \(svd.diagnostics.maxRelativeResidual)")
                 #expect(TestMatrices.orthonormalityError(svd.u) <= 1e3 * eps && TestMatrices.orthonormalityError(svd.vt.transposed()) <= 1e3 * eps)
-            }
+            } }
         }
         switch scalar { case .float: try run(Float.self); case .double: try run(Double.self) }
     }

@@ -17,17 +17,28 @@ import Synchronization
 /// scope is open runs on one thread: slower, and its answer can differ in the last bits from a
 /// threaded run (OpenBLAS partitions the product differently); nothing else changes.
 enum SingleThreadedBLAS {
-    private static let state = Mutex<(depth: Int, saved: Int)>((0, 0))
+    private static let blas = ScopedSetting(get: { BLAS.threads }, set: { BLAS.threads = $0 })
 
-    static func run<R>(_ body: () throws -> R) rethrows -> R {
+    static func run<R>(_ body: () throws -> R) rethrows -> R { try blas.run(1, body) }
+}
+
+/// A process-wide setting held at one value while any scope is open: the first scope to enter
+/// saves the current value and sets it, the last to leave restores the saved one.
+final class ScopedSetting: Sendable {
+    private let state = Mutex<(depth: Int, saved: Int)>((0, 0))
+    private let get: @Sendable () -> Int, set: @Sendable (Int) -> Void
+
+    init(get: @escaping @Sendable () -> Int, set: @escaping @Sendable (Int) -> Void) { self.get = get; self.set = set }
+
+    func run<R>(_ value: Int, _ body: () throws -> R) rethrows -> R {
         state.withLock { s in
-            if s.depth == 0 { s.saved = BLAS.threads; BLAS.threads = 1 }
+            if s.depth == 0 { s.saved = get(); set(value) }
             s.depth += 1
         }
         defer {
             state.withLock { s in
                 s.depth -= 1
-                if s.depth == 0 { BLAS.threads = s.saved }
+                if s.depth == 0 { set(s.saved) }
             }
         }
         return try body()
@@ -51,13 +62,18 @@ enum BasisGEMM {
     /// The coordinate range of part `p` of `parts` over `n` (contiguous, near-equal).
     static func range(_ p: Int, of parts: Int, _ n: Int) -> Range<Int> { (n * p / parts)..<(n * (p + 1) / parts) }
 
+    /// Tests set it to `false`: their small GEMMs run on one thread anyway (OpenBLAS's size
+    /// threshold), and the switch would change other concurrent tests' threaded BLAS answers.
+    @TaskLocal static var switchesBLASThreads = true
+
     /// Runs `body(p, range)` for every part, one per thread, with OpenBLAS single-threaded inside.
     static func forEachPart(_ parts: Int, _ n: Int, _ body: @Sendable (Int, Range<Int>) -> Void) {
-        SingleThreadedBLAS.run {
+        func run() {
             Parallel.forEachChunk(count: parts, threads: parts) { chunk in
                 for p in chunk { body(p, range(p, of: parts, n)) }
             }
         }
+        if switchesBLASThreads { SingleThreadedBLAS.run { run() } } else { run() }
     }
 
     /// `C = V(rows) W'` (`rows.count x b`, column-major) for rows of the wide basis `v` (leading
@@ -111,10 +127,18 @@ enum BasisGEMM {
     /// from `y` (`rows x columns` at least, column-major, leading dimension `rows`), converted to
     /// `S`; with `parts > 1`, each thread computes its own range of `X`'s columns.
     static func rotate<S: BLASScalar>(_ v: Matrix<S>, rows: Int, _ y: [Double], columns: Int, into x: inout Matrix<S>, parts: Int) {
-        let n = v.columns, ldv = v.rows, ldx = x.rows
         if rows == 0 || columns == 0 { return }
         var ys = [S](repeating: 0, count: rows * columns)
         for i in 0..<(rows * columns) { ys[i] = S(y[i]) }
+        rotate(v, rows: rows, coefficients: ys, columns: columns, into: &x, parts: parts)
+    }
+
+    /// ``rotate(_:rows:_:columns:into:parts:)`` with the coefficients `ys` already in `S`
+    /// (`rows x columns` at least, column-major, leading dimension `rows`).
+    static func rotate<S: BLASScalar>(_ v: Matrix<S>, rows: Int, coefficients ys: [S], columns: Int, into x: inout Matrix<S>, parts: Int) {
+        let n = v.columns, ldv = v.rows, ldx = x.rows
+        precondition(ys.count >= rows * columns && x.rows >= columns && x.columns == n, "rotate: sizes")
+        if rows == 0 || columns == 0 { return }
         v.withUnsafeBufferPointer { vp in x.withUnsafeMutableBufferPointer { xp in ys.withUnsafeBufferPointer { yp in
             let vs = UnsafeSendableBox(vp.baseAddress!), xs = UnsafeSendableBox(xp.baseAddress!), y = UnsafeSendableBox(yp.baseAddress!)
             let product: @Sendable (Range<Int>) -> Void = { cols in
@@ -153,5 +177,29 @@ enum BasisGEMM {
             }
             if parts <= 1 { product(0..<n) } else { forEachPart(parts, n) { _, cols in product(cols) } }
         } }
+    }
+
+    /// `W W'` (`b x b`, both triangles) of the wide `w` (`b x n`): with `parts > 1`, one
+    /// single-threaded `syrk` per coordinate range, the partial sums added in part order.
+    static func gram<S: BLASScalar>(_ w: Matrix<S>, parts: Int) -> Matrix<S> {
+        let b = w.rows, n = w.columns, size = b * b
+        if parts <= 1 || b == 0 { return w.gramOfRows() }
+        var g = Matrix<S>(rows: b, columns: b)
+        var partial = [S](repeating: 0, count: size * parts)
+        w.withUnsafeBufferPointer { wp in partial.withUnsafeMutableBufferPointer { pp in
+            let ws = UnsafeSendableBox(wp.baseAddress!), ps = UnsafeSendableBox(pp.baseAddress!)
+            forEachPart(parts, n) { p, cols in
+                S.blasSyrkLower(.none, Int32(b), Int32(cols.count), 1, ws.value + cols.lowerBound * b, Int32(b), 0,
+                                ps.value + p * size, Int32(b))
+            }
+            for c in 0..<b {
+                for r in c..<b {
+                    var s = pp[r + c * b]
+                    for p in 1..<parts { s += pp[r + c * b + p * size] }
+                    g[r, c] = s; g[c, r] = s
+                }
+            }
+        } }
+        return g
     }
 }

@@ -134,19 +134,20 @@ enum BlockLanczos {
             // subspace was found: continue with seeded Gaussian vectors orthogonal to the basis.
             before.withUnsafeMutableBufferPointer { d in w.withUnsafeBufferPointer { d.baseAddress!.update(from: $0.baseAddress!, count: b * n) } }
             try steps.measure("orthogonalise") {
-                if !(try orthonormalizeChecked(&w)) {
+                if !(try orthonormalizeChecked(&w, parts: parts)) {
                     draws += 1
                     w = ChebyshevEigensolver.gaussianRows(b, n, seed: seed &+ 1000 &+ draws)
                     for _ in 0..<2 {
                         BasisGEMM.subtract(v, rows: 0..<j, BasisGEMM.coefficients(v, rows: 0..<j, w, parts: parts), from: &w, parts: parts)
                     }
-                    guard try orthonormalizeChecked(&w) else {
+                    guard try orthonormalizeChecked(&w, parts: parts) else {
                         throw SolverError.invalidConfiguration("BlockLanczos: no direction left outside the basis (n = \(n) too small for basis \(m))")
                     }
                 }
-                // R = W_next (W before)' (b x b): the coupling of the next block with the last.
-                let r = Matrix.product(w, .none, before, .transpose)
-                for c in 0..<b { for rr in 0..<b { coupling[rr + c * b] = Double(r[rr, c]) } }
+                // R = W_next (W before)' (b x b): the coupling of the next block with the last
+                // (`(W before) W_next'` transposed).
+                let r = BasisGEMM.coefficients(before, rows: 0..<b, w, parts: parts)
+                for c in 0..<b { for rr in 0..<b { coupling[rr + c * b] = Double(r[c + rr * b]) } }
             }
             swap(&q, &w)
             // 4. Rayleigh-Ritz, convergence, restart.
@@ -198,18 +199,41 @@ enum BlockLanczos {
     /// Orthonormalises the rows of the wide `w` (CholeskyQR2 on the equilibrated Gram matrix);
     /// `false` when they are numerically dependent (the Gram matrix's smallest eigenvalue below
     /// `(64 eps)^2` of its largest, after the rows were scaled to unit length), `w` then unusable.
-    static func orthonormalizeChecked<S: BLASScalar>(_ w: inout Matrix<S>) throws -> Bool {
+    /// The Gram matrices (in `parts` partial sums) and the updates `W <- L^-1 D W` (on `parts`
+    /// column ranges) run one single-threaded GEMM per thread (``BasisGEMM``); the first pass
+    /// factors the Gram matrix the check already formed. A Cholesky factor too ill-conditioned
+    /// for the scalar falls back to ``choleskyOrthonormalizeRows(_:passes:equilibrate:finiteCheck:)``.
+    static func orthonormalizeChecked<S: BLASScalar>(_ w: inout Matrix<S>, parts: Int) throws -> Bool {
         let b = w.rows
-        let gram = w.gramOfRows()
-        var g = Matrix<Double>(rows: b, columns: b)
-        let d = (0..<b).map { Double(gram[$0, $0]) }
+        var gram = BasisGEMM.gram(w, parts: parts)
+        var d = (0..<b).map { Double(gram[$0, $0]) }
         guard d.allSatisfy({ $0.isFinite }) else { throw SolverError.nonFinite("BlockLanczos: the operator's product contains NaN or infinity") }
         if d.contains(where: { !($0 > 0) }) { return false }
-        for c in 0..<b { for r in 0..<b { g[r, c] = Double(gram[r, c]) / (d[r] * d[c]).squareRoot() } }
-        let values = try g.symmetricEigen(vectors: false).values
         let eps = Double(S.ulpOfOne)
-        if !(values.first! > (64 * eps) * (64 * eps) * values.last!) { return false }
-        try choleskyOrthonormalizeRows(&w, passes: 2, equilibrate: true)
+        for pass in 0..<2 {
+            if pass > 0 {
+                gram = BasisGEMM.gram(w, parts: parts)
+                d = (0..<b).map { Double(gram[$0, $0]) }
+                if !d.allSatisfy({ $0 > 0 && $0.isFinite }) { try choleskyOrthonormalizeRows(&w, passes: 2, equilibrate: true); return true }
+            }
+            var g = Matrix<Double>(rows: b, columns: b)
+            for c in 0..<b { for r in 0..<b { g[r, c] = Double(gram[r, c]) / (d[r] * d[c]).squareRoot() } }
+            if pass == 0 {
+                let values = try g.symmetricEigen(vectors: false).values
+                if !(values.first! > (64 * eps) * (64 * eps) * values.last!) { return false }
+            }
+            guard let factor = try? g.cholesky() else { try choleskyOrthonormalizeRows(&w, passes: 2, equilibrate: true); return true }
+            let diagonal = (0..<b).map { factor.lower[$0, $0] }
+            let smallest = diagonal.min()!, largest = diagonal.max()!
+            if !(largest > 0) || !((smallest / largest) * (smallest / largest) >= 20 * eps) {
+                try choleskyOrthonormalizeRows(&w, passes: 2, equilibrate: true); return true
+            }
+            // W <- M W with M = L^-1 D^-1/2: rotateInPlace takes Y = M' (X = Y' W).
+            let inverse = try factor.lower.solve(Matrix<Double>.identity(b))
+            var y = [Double](repeating: 0, count: b * b)
+            for c in 0..<b { for r in 0..<b { y[r + c * b] = inverse[c, r] / d[r].squareRoot() } }
+            BasisGEMM.rotateInPlace(&w, rows: b, y, columns: b, parts: parts)
+        }
         return true
     }
 }
