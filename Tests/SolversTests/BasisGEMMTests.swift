@@ -176,4 +176,24 @@ import LinearAlgebra
         }
         switch scalar { case .float: try run(Float.self); case .double: try run(Double.self) }
     }
+
+    /// BlockLanczosSVD's closing Rayleigh-Ritz on a sparse matrix: from the Gram matrix of `A V`
+    /// when `s_1 / s_k <= 8` (slow decay: `sqrt(10)`), by CholeskyQR2 otherwise (fast decay:
+    /// `e^4.5`); tall and wide, against the known singular values.
+    @Test(arguments: ScalarKind.allCases, [false, true])
+    func svdRayleighRitzBothPaths(scalar: ScalarKind, wide: Bool) throws {
+        func run<S: BLASScalar>(_: S.Type) throws {
+            let rank = 10, (m, n) = wide ? (150, 230) : (230, 150)
+            let eps = Double(S.ulpOfOne)
+            for (name, want) in [("slow", TestMatrices.slowDecay(min(m, n))), ("fast", TestMatrices.fastDecay(min(m, n)))] {
+                let a = CSRMatrix(dense: TestMatrices.knownSpectrum(rows: m, columns: n, singularValues: want, seed: 6).converted(to: S.self))
+                let svd = try BlockLanczosSVD.compute(a, .init(rank: rank, blockSize: 4, seed: 1))
+                #expect(svd.diagnostics.allConverged && svd.s.count == rank, "\(name): \(svd.diagnostics)")
+                for i in 0..<rank { #expect(abs(Double(svd.s[i]) - want[i]) <= 64 * eps * want[0], "\(name) s[\(i)] \(svd.s[i]) vs \(want[i])") }
+                #expect(svd.diagnostics.maxRelativeResidual <= 64 * eps, "\(name): residual \(svd.diagnostics.maxRelativeResidual)")
+                #expect(TestMatrices.orthonormalityError(svd.u) <= 1e3 * eps && TestMatrices.orthonormalityError(svd.vt.transposed()) <= 1e3 * eps, "\(name)")
+            }
+        }
+        switch scalar { case .float: try run(Float.self); case .double: try run(Double.self) }
+    }
 }
