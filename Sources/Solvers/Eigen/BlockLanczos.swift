@@ -158,7 +158,7 @@ enum BlockLanczos {
             let full = j + b > m
             if converged >= k || (full && restarts >= maxRestarts) {
                 let found = Swift.min(k, j)
-                var x = Matrix<S>(rows: found, columns: n), ax = Matrix<S>(rows: found, columns: n)
+                var x = Matrix<S>(rows: found, columns: n), ax = Matrix<S>(rows: images ? found : 0, columns: images ? n : 0)
                 steps.measure("Ritz vectors") { BasisGEMM.rotate(v, rows: j, y, columns: found, into: &x, parts: parts) }
                 if images {
                     steps.measure("products") {
