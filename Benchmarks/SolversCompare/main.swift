@@ -22,12 +22,16 @@ func argument(_ name: String, _ fallback: String? = nil) -> String? {
 func flag(_ name: String) -> Bool { CommandLine.arguments.contains(name) }
 
 guard let edges = argument("--edges") else {
-    FileHandle.standardError.write(Data("usage: solvers-compare --edges FILE [--rank 64] [--oversamples 10] [--power-iterations 4] [--tol 0] [--repeats 1] [--skip-randomized] [--skip-svds] [--skip-eigsh] [--skip-arpack-eigsh] [--skip-arpack-svds] [--svds-eigsh-max-nodes N] [--krylov-iterations Q] [--krylov-block B] [--cheb-block B] [--cheb-degree M] [--cheb-max-iterations I] [--skip-block-lanczos] [--eigsh-block-lanczos] [--bl-block B] [--bl-basis M] [--bl-keep P] [--bl-tol T] [--threads 2]\n".utf8))
+    FileHandle.standardError.write(Data("usage: solvers-compare --edges FILE [--rank 64] [--oversamples 10] [--power-iterations 4] [--normalizer choleskyQRWhenNeeded|choleskyQR|choleskyQRPerIteration|lu|qr|none] [--tol 0] [--repeats 1] [--skip-randomized] [--skip-svds] [--skip-eigsh] [--skip-arpack-eigsh] [--skip-arpack-svds] [--svds-eigsh-max-nodes N] [--krylov-iterations Q] [--krylov-block B] [--cheb-block B] [--cheb-degree M] [--cheb-max-iterations I] [--skip-block-lanczos] [--eigsh-block-lanczos] [--bl-block B] [--bl-basis M] [--bl-keep P] [--bl-tol T] [--threads 2]\n".utf8))
     exit(2)
 }
 let rank = Int(argument("--rank", "64")!)!
 let oversamples = Int(argument("--oversamples", "10")!)!
 let powerIterations = Int(argument("--power-iterations", "4")!)!
+guard let normalizer = RandomizedSVD.Normalizer(rawValue: argument("--normalizer", "choleskyQRWhenNeeded")!) else {
+    FileHandle.standardError.write(Data("solvers-compare: --normalizer must be one of \(RandomizedSVD.Normalizer.allCases.map(\.rawValue).joined(separator: ", "))\n".utf8))
+    exit(2)
+}
 let tolerance = Double(argument("--tol", "0")!)!
 let repeats = Int(argument("--repeats", "1")!)!
 let threads = Int(argument("--threads", "2")!)!
@@ -61,10 +65,11 @@ if large { FileHandle.standardError.write(Data("solvers-compare: more nodes than
 
 if !flag("--skip-randomized") {
     let (seconds, runs, svd) = try timed {
-        try RandomizedSVD.compute(a, .init(rank: rank, oversamples: oversamples, powerIterations: powerIterations, seed: 0, computeResiduals: false))
+        try RandomizedSVD.compute(a, .init(rank: rank, oversamples: oversamples, powerIterations: powerIterations, normalizer: normalizer,
+                                           seed: 0, computeResiduals: false))
     }
     let r = svd.relativeResiduals(a)
-    emit(["tool": "swift", "method": "swift-randomized", "seconds": seconds, "runs": runs,
+    emit(["tool": "swift", "method": "swift-randomized", "solver": svd.diagnostics.method, "seconds": seconds, "runs": runs,
           "max_residual": max(r.left.max() ?? 0, r.right.max() ?? 0), "k": rank, "p": oversamples, "q": powerIterations,
           "phases": Dictionary(svd.diagnostics.phases.map { ($0.name, $0.seconds) }, uniquingKeysWith: +)])
 }

@@ -2,7 +2,8 @@ import Foundation
 import LinearAlgebra
 
 /// When ``RandomizedSVD/Normalizer/choleskyQRWhenNeeded`` orthonormalises the range finder's
-/// block.
+/// block after an `A` product (it always does after an `A'` product: so no more than two products
+/// pass between normalisations, and the growth rate is measured afresh every power iteration).
 ///
 /// Normalising does not change the subspace a power iteration converges to, only what rounding
 /// does to it: between two normalisations the block's condition number grows by about
@@ -17,9 +18,8 @@ import LinearAlgebra
 /// (nothing is measured yet); a Householder fallback (an ill-conditioned block) switches the
 /// schedule to normalising every product, as ``RandomizedSVD/Normalizer/choleskyQR`` does.
 ///
-/// On a spectrum as flat as the degree-normalised 1M / 20M generated graph's (`s_1 / s_74` about
-/// 1.3) that is one normalisation of the 16 a `q = 7` range finder makes; on a steep one
-/// (`s_1 / s_l >= 10`) it is every product, as before.
+/// With the forced `A'` normalisations that is `q + 1` of the `2q` a range finder makes while
+/// `s_1 / s_l` stays below about 10 (`Float`), and every one on steeper spectra.
 struct NormalizationSchedule {
     /// The largest condition number the block may reach before it is normalised.
     let conditionLimit: Double

@@ -101,7 +101,7 @@ extension RandomizedSVD {
                                              finiteCheck: String? = nil, schedule: inout NormalizationSchedule) throws {
         schedule.recordProduct()
         if normalizer == .choleskyQRWhenNeeded {
-            guard schedule.mustNormalize else { return }
+            guard afterTranspose || schedule.mustNormalize else { return }
             schedule.recordNormalization(try choleskyOrthonormalizeRows(&yt, passes: 1, finiteCheck: finiteCheck, measure: true))
             return
         }
