@@ -29,44 +29,12 @@ extension CSRMatrix {
 
     /// The transposed index of ``permuted(rowOrder:columnOrder:)``'s result (slice `c`: the
     /// entries of column `columnOrder[c]`, as new row numbers in increasing order), by one
-    /// counting sort of the entries into their new columns, the rows visited in the new order.
+    /// counting sort of the entries into their new columns, the rows visited in the new order
+    /// (parallel over blocks of rows, the same arrays for any thread count).
     func permutedTranspose(rowOrder: [Int32], columnOrder: [Int32]) -> (offsets: [Int64], indices: [Int32], values: [Scalar]) {
-        let nnz = nonzeroCount, offsets = storage.offsets, indices = storage.indices, values = storage.values
         var newColumn = [Int32](repeating: 0, count: columns)
         for (c, j) in columnOrder.enumerated() { newColumn[Int(j)] = Int32(c) }
-        var tOffsets = [Int64](repeating: 0, count: columns + 1)
-        var tIndices = [Int32](repeating: 0, count: nnz)
-        let tValues = [Scalar](unsafeUninitializedCapacity: nnz) { tv, initialized in
-            tOffsets.withUnsafeMutableBufferPointer { to in
-                indices.withUnsafeBufferPointer { idx in
-                    newColumn.withUnsafeBufferPointer { nc in
-                        for p in 0..<nnz { to[Int(nc[Int(idx[p])]) + 1] += 1 }
-                        for c in 0..<columns { to[c + 1] += to[c] }
-                        var next = [Int64](to[0..<columns])
-                        next.withUnsafeMutableBufferPointer { next in
-                            offsets.withUnsafeBufferPointer { off in
-                                values.withUnsafeBufferPointer { val in
-                                    rowOrder.withUnsafeBufferPointer { order in
-                                        tIndices.withUnsafeMutableBufferPointer { ti in
-                                            for r in 0..<rows {
-                                                let i = Int(order[r])
-                                                for p in Int(off[i])..<Int(off[i + 1]) {
-                                                    let c = Int(nc[Int(idx[p])])
-                                                    let q = Int(next[c]); next[c] = Int64(q + 1)
-                                                    ti[q] = Int32(truncatingIfNeeded: r)
-                                                    (tv.baseAddress! + q).initialize(to: val[p])
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            initialized = nnz
-        }
-        return (tOffsets, tIndices, tValues)
+        return countingSortTranspose(majorCount: rows, minorCount: columns, offsets: storage.offsets, indices: storage.indices,
+                                     values: storage.values, majorOrder: rowOrder, minorMap: newColumn)
     }
 }
