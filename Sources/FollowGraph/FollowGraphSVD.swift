@@ -212,7 +212,7 @@ public enum FollowGraphSVD {
         let order = FollowGraphLocality.labelPropagationOrder(csr, consumers: consumers, producers: producers, nodeCount: n, rounds: rounds)
         let orderSeconds = Date().timeIntervalSince(orderStart), permuteStart = Date(), permuteCPU = processCPUSeconds()
         let renumbered = csr.permuted(rowOrder: order.rows, columnOrder: order.columns)
-        log("node order: \(rounds) rounds of label propagation in \(format(orderSeconds)) s (CPU \(format(permuteCPU - orderCPU)) s), matrix renumbered in \(format(Date().timeIntervalSince(permuteStart))) s (CPU \(format(processCPUSeconds() - permuteCPU)) s)")
+        log("node order: \(rounds) round\(rounds == 1 ? "" : "s") of label propagation in \(format(orderSeconds)) s (CPU \(format(permuteCPU - orderCPU)) s), matrix renumbered in \(format(Date().timeIntervalSince(permuteStart))) s (CPU \(format(processCPUSeconds() - permuteCPU)) s)")
         return (renumbered, order)
     }
 
