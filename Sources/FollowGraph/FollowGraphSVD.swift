@@ -46,11 +46,11 @@ public struct FollowGraphSVDConfiguration: Sendable, Equatable {
     /// default). A run that stops short returns fewer values and says so in its warnings.
     public var arpackMaxIterations: Int? = nil
     /// How the selected matrix's rows and columns are numbered for the products (default
-    /// ``FollowGraphNodeOrder/auto``: grouped by label propagation when the graph is large enough
-    /// for the gathers' cache misses to cost, the 1M / 20M graph yes, slashdot no; the tables are
-    /// in the input order either way, equal up to float rounding). Session 13 made `auto` the
-    /// default (README Performance: the order's build cost cut, the products' gain kept).
-    public var nodeOrder: FollowGraphNodeOrder = .auto
+    /// ``FollowGraphNodeOrder/input``; ``FollowGraphNodeOrder/auto`` groups them by label
+    /// propagation when the graph is large enough for the gathers' cache misses to cost; the
+    /// tables are in the input order either way). The default stays `input` until a quiet
+    /// measurement shows the order paying for itself (README Performance, session 11).
+    public var nodeOrder: FollowGraphNodeOrder = .input
     /// Rounds of label propagation of the locality order (default ``FollowGraphLocality/rounds``;
     /// at least 1; only read when the run reorders).
     public var localityRounds: Int = FollowGraphLocality.rounds

@@ -53,7 +53,7 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
     @Option(help: "SVD back-end: randomized (Halko et al.; fast) or arpack (Lanczos; residuals near machine precision).") var solver: FollowGraphSolver = .randomized
     @Option(help: "Randomized SVD: extra random vectors beyond --dim.") var oversamples: Int = 10
     @Option(help: "Randomized SVD: power iterations (default: 7 when dim < 0.1 min(m, n), else 4, as scikit-learn).") var powerIterations: Int?
-    @Option(help: "Randomized SVD: node numbering for the sparse products: auto (default: locality when the dense block, max(rows, columns) x (dim + oversamples) floats, passes 128 MiB), input, or locality (nodes grouped by 3 rounds of label propagation; the tables keep the input order).") var nodeOrder: FollowGraphNodeOrder = .auto
+    @Option(help: "Randomized SVD: node numbering for the sparse products: input (default), auto (locality when the dense block, max(rows, columns) x (dim + oversamples) floats, passes 128 MiB), or locality (nodes grouped by 3 rounds of label propagation; the tables keep the input order).") var nodeOrder: FollowGraphNodeOrder = .input
     @Option(help: "Randomized SVD, locality node order: rounds of label propagation (default 3; 1 groups most of what 3 do, at a third of the cost).") var localityRounds: Int = FollowGraphLocality.rounds
     @OptionGroup var seedOption: SeedOptions
     @OptionGroup var threads: ThreadOptions
