@@ -51,6 +51,9 @@ public struct FollowGraphSVDConfiguration: Sendable, Equatable {
     /// tables are in the input order either way). The default stays `input` until a quiet
     /// measurement shows the order paying for itself (README Performance, session 11).
     public var nodeOrder: FollowGraphNodeOrder = .input
+    /// Rounds of label propagation of the locality order (default ``FollowGraphLocality/rounds``;
+    /// at least 1; only read when the run reorders).
+    public var localityRounds: Int = FollowGraphLocality.rounds
 
     public init() {}
 }
@@ -180,13 +183,15 @@ public enum FollowGraphSVD {
         guard c.dimension <= min(m, k) else {
             throw FollowGraphError(message: "\(parameter: .dimension) \(c.dimension) is larger than the selected graph allows: the matrix is \(m) x \(k), so at most \(min(m, k)) dimensions")
         }
+        guard c.localityRounds >= 1 else { throw FollowGraphError(message: "the locality order needs at least 1 round of label propagation (got \(c.localityRounds))") }
         var notes: [String] = []
         if M.self == CSRMatrix<Float>.self, FollowGraphLocality.applies(c, rows: m, columns: k, inMemory: true) {
             // The node order for the gathers' locality: the SVDs run on the renumbered matrix
             // (with its transposed index), their test matrix's rows renumbered with its columns
             // (the seed's draw), and the factors go back to the input order before any table.
             // The matrix in the input order is released once renumbered (when the caller handed it over).
-            let (renumbered, order) = renumber(consume matrix, consumers: consumers, producers: producers, nodeCount: n, log: log)
+            let (renumbered, order) = renumber(consume matrix, consumers: consumers, producers: producers, nodeCount: n,
+                                               rounds: c.localityRounds, log: log)
             return try factorizeOrdered(renumbered, order: order, consumers: consumers, producers: producers, nodeCount: n,
                                         configuration: c, inputFile: inputFile, buildStart: buildStart, log: log, table: emit)
         }
@@ -201,13 +206,13 @@ public enum FollowGraphSVD {
     /// (``FollowGraphLocality``); `matrix` (a `CSRMatrix<Float>`) and its transposed index are
     /// released on return unless the caller keeps a copy.
     static func renumber<M: FollowGraphMatrix>(_ matrix: consuming M, consumers: [Int32], producers: [Int32], nodeCount n: Int,
-                                               log: (String) -> Void) -> (CSRMatrix<Float>, (rows: [Int32], columns: [Int32])) {
+                                               rounds: Int, log: (String) -> Void) -> (CSRMatrix<Float>, (rows: [Int32], columns: [Int32])) {
         let csr = (consume matrix) as! CSRMatrix<Float>
         let orderStart = Date(), orderCPU = processCPUSeconds()
-        let order = FollowGraphLocality.labelPropagationOrder(csr, consumers: consumers, producers: producers, nodeCount: n)
+        let order = FollowGraphLocality.labelPropagationOrder(csr, consumers: consumers, producers: producers, nodeCount: n, rounds: rounds)
         let orderSeconds = Date().timeIntervalSince(orderStart), permuteStart = Date(), permuteCPU = processCPUSeconds()
         let renumbered = csr.permuted(rowOrder: order.rows, columnOrder: order.columns)
-        log("node order: \(FollowGraphLocality.rounds) rounds of label propagation in \(format(orderSeconds)) s (CPU \(format(permuteCPU - orderCPU)) s), matrix renumbered in \(format(Date().timeIntervalSince(permuteStart))) s (CPU \(format(processCPUSeconds() - permuteCPU)) s)")
+        log("node order: \(rounds) round\(rounds == 1 ? "" : "s") of label propagation in \(format(orderSeconds)) s (CPU \(format(permuteCPU - orderCPU)) s), matrix renumbered in \(format(Date().timeIntervalSince(permuteStart))) s (CPU \(format(processCPUSeconds() - permuteCPU)) s)")
         return (renumbered, order)
     }
 
@@ -249,6 +254,7 @@ public enum FollowGraphSVD {
             parameters["oversamples"] = .int(Int64(c.oversamples))
             parameters["power_iterations"] = .int(Int64(c.powerIterations ?? RandomizedSVD.Configuration(rank: c.dimension).resolvedPowerIterations(rows: m, columns: k)))
         }
+        if order != nil { parameters["locality_rounds"] = .int(Int64(c.localityRounds)) }
         if let cap = c.selection.maxNodes { parameters["max_nodes"] = .int(Int64(cap)) }
         func metadata(_ entity: String, _ factor: String, _ svd: TruncatedSVD<Float>) -> EmbeddingMetadata {
             var p = parameters

@@ -39,22 +39,39 @@ public struct FollowGraphFactorTable: Sendable {
     /// Rows.
     public var count: Int { nodes.count }
 
-    /// Fills `buffer` with rows `range` in C order.
+    /// Fills `buffer` with rows `range` in C order. A column-major block is read column by
+    /// column (contiguous reads, writes strided inside the buffer, which stays in cache), not
+    /// row by row (one cache line per element); the values are copied, never recomputed.
     func fill(_ range: Range<Int>, _ buffer: UnsafeMutableBufferPointer<Float>) {
-        let d = dimension
+        let d = dimension, out = buffer.baseAddress!
         var offset = 0
         for half in halves {
             let hd = half.dimension, rows = half.blockRows
             half.vectors.withUnsafeBufferPointer { v in
-                for i in range {
-                    let out = (i - range.lowerBound) * d + offset
-                    let r = half.blockRow.map { Int($0[i]) } ?? i
-                    if r < 0 {
-                        for j in 0..<hd { buffer[out + j] = 0 }
-                    } else if half.transposed {
-                        for j in 0..<hd { buffer[out + j] = v[r * hd + j] }
-                    } else {
-                        for j in 0..<hd { buffer[out + j] = v[r + j * rows] }
+                let v = v.baseAddress!
+                if half.transposed {
+                    for i in range {
+                        let o = out + (i - range.lowerBound) * d + offset
+                        let r = half.blockRow.map { Int($0[i]) } ?? i
+                        if r < 0 { o.update(repeating: 0, count: hd) } else { o.update(from: v + r * hd, count: hd) }
+                    }
+                } else if let blockRow = half.blockRow {
+                    blockRow.withUnsafeBufferPointer { blockRow in
+                        for j in 0..<hd {
+                            let column = v + j * rows
+                            var o = out + offset + j
+                            for i in range {
+                                let r = Int(blockRow[i])
+                                o.pointee = r < 0 ? 0 : column[r]
+                                o += d
+                            }
+                        }
+                    }
+                } else {
+                    for j in 0..<hd {
+                        let column = v + j * rows
+                        var o = out + offset + j
+                        for i in range { o.pointee = column[i]; o += d }
                     }
                 }
             }

@@ -45,12 +45,13 @@ public enum FollowGraphLocality {
     /// id order and gives each the label most frequent among its out- and in-neighbours (ties:
     /// the smallest label), starting from its own id; the rows and then the columns are sorted
     /// by their node's final label, stably. Deterministic; one thread. Cost: O(rounds nnz + n),
-    /// plus the transposed index of `a` (built here when absent, shared with its products).
+    /// plus the transposed arrays of `a`: its transposed index when built, else a counting sort
+    /// held only during the call (not cached on `a`, so that a renumbering after this one,
+    /// which does not need it, does not hold a fourth copy of the arrays).
     public static func labelPropagationOrder(_ a: CSRMatrix<Float>, consumers: [Int32], producers: [Int32], nodeCount n: Int,
                                              rounds: Int = rounds) -> (rows: [Int32], columns: [Int32]) {
         precondition(consumers.count == a.rows && producers.count == a.columns, "labelPropagationOrder: the node lists do not match the matrix")
-        a.buildTransposeIndex()
-        let t = a.transposed()       // O(1): the index's arrays
+        let t = a.transposed()       // the index's arrays (O(1)) when built, else a counting sort
         var rowOf = [Int32](repeating: -1, count: n), columnOf = [Int32](repeating: -1, count: n)
         for (i, v) in consumers.enumerated() { rowOf[Int(v)] = Int32(i) }
         for (j, v) in producers.enumerated() { columnOf[Int(v)] = Int32(j) }

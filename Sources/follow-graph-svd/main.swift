@@ -54,6 +54,7 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
     @Option(help: "Randomized SVD: extra random vectors beyond --dim.") var oversamples: Int = 10
     @Option(help: "Randomized SVD: power iterations (default: 7 when dim < 0.1 min(m, n), else 4, as scikit-learn).") var powerIterations: Int?
     @Option(help: "Randomized SVD: node numbering for the sparse products: input (default), auto (locality when the dense block, max(rows, columns) x (dim + oversamples) floats, passes 128 MiB), or locality (nodes grouped by 3 rounds of label propagation; the tables keep the input order).") var nodeOrder: FollowGraphNodeOrder = .input
+    @Option(help: "Randomized SVD, locality node order: rounds of label propagation (default 3; 1 groups most of what 3 do, at a third of the cost).") var localityRounds: Int = FollowGraphLocality.rounds
     @OptionGroup var seedOption: SeedOptions
     @OptionGroup var threads: ThreadOptions
     @OptionGroup var edgeList: EdgeListOptions
@@ -81,6 +82,7 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
         if dropSelfLoops && edgeList.keepSelfLoops { throw ValidationError("--drop-self-loops and --keep-self-loops exclude each other") }
         if !(rowNorm > 0 && rowNorm.isFinite) { throw ValidationError("--row-norm must be positive") }
         if consumerPowerIterations < 0 { throw ValidationError("--consumer-power-iterations must be non-negative") }
+        if localityRounds < 1 { throw ValidationError("--locality-rounds must be at least 1") }
         if oversamples < 0 { throw ValidationError("--oversamples must be non-negative") }
         if let q = powerIterations, q < 0 { throw ValidationError("--power-iterations must be non-negative") }
         if let t = degreeRegularization, !(t >= 0) { throw ValidationError("--degree-regularization must be non-negative") }
@@ -97,7 +99,7 @@ struct FollowGraphSVDCommand: EmbeddingsCommand {
         c.spectral.neighbourhoodHops = neighbourhoodHops
         c.spectral.consumerColumnExponent = consumerColumnExponent
         c.spectral.consumerPowerIterations = consumerPowerIterations; c.spectral.rowNorm = rowNorm
-        c.degreeRegularization = degreeRegularization; c.nodeOrder = nodeOrder
+        c.degreeRegularization = degreeRegularization; c.nodeOrder = nodeOrder; c.localityRounds = localityRounds
         var options = FollowGraphRunOptions(edges: edges.map { URL(fileURLWithPath: $0) }, demo: demo,
                                             output: URL(fileURLWithPath: output ?? "."), configuration: c,
                                             keepSelfLoops: !dropSelfLoops, labels: labels.map { URL(fileURLWithPath: $0) })

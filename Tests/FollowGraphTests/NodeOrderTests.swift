@@ -38,6 +38,38 @@ import Solvers
         #expect(again.rows == order.rows && again.columns == order.columns)
     }
 
+    /// One round already groups most of the planted communities (0.88 here), two as well as three; each
+    /// count of rounds gives its own deterministic order, and a run records its rounds.
+    @Test(arguments: [1, 2]) func fewerRoundsStillGroupTheCommunities(rounds: Int) throws {
+        let (a, labels) = try Self.graph()
+        let p = try FollowGraphPreprocessing.prepare(adjacency: a, directed: true, normalization: .none)
+        let order = FollowGraphLocality.labelPropagationOrder(p.matrix, consumers: p.consumers, producers: p.producers,
+                                                              nodeCount: a.rows, rounds: rounds)
+        #expect(isPermutation(order.rows, of: p.matrix.rows) && isPermutation(order.columns, of: p.matrix.columns))
+        let community = order.rows.map { labels[Int(p.consumers[Int($0)])] }
+        let same = Double(zip(community.dropFirst(), community).filter { $0 == $1 }.count) / Double(community.count - 1)
+        // Input order: under 0.3 (8 communities, ids interleaved); 3 rounds: over 0.9 (the test above).
+        #expect(same > (rounds == 1 ? 0.8 : 0.9), "\(rounds) rounds: \(same)")
+        let again = FollowGraphLocality.labelPropagationOrder(p.matrix, consumers: p.consumers, producers: p.producers,
+                                                              nodeCount: a.rows, rounds: rounds)
+        #expect(again.rows == order.rows && again.columns == order.columns)
+    }
+
+    @Test func localityRoundsAreCheckedAndRecorded() throws {
+        var c = FollowGraphSVDConfiguration()
+        #expect(c.localityRounds == FollowGraphLocality.rounds)
+        c.dimension = 4; c.nodeOrder = .locality; c.localityRounds = 0
+        #expect(throws: FollowGraphError.self) { try FollowGraphSVD.factorize(adjacency: try Self.graph().adjacency, configuration: c) { _ in } }
+        c.localityRounds = 1
+        var recorded: [String: JSONValue] = [:]
+        _ = try FollowGraphSVD.factorize(adjacency: try Self.graph().adjacency, configuration: c) { recorded[$0.name] = $0.metadata.parameters["locality_rounds"] }
+        #expect(recorded.count == 3 && recorded.values.allSatisfy { $0 == .int(1) })
+        c.nodeOrder = .input
+        recorded = [:]
+        _ = try FollowGraphSVD.factorize(adjacency: try Self.graph().adjacency, configuration: c) { recorded[$0.name] = $0.metadata.parameters["locality_rounds"] }
+        #expect(recorded.isEmpty)
+    }
+
     @Test func automaticOrderFollowsTheBlockSize() {
         var c = FollowGraphSVDConfiguration()
         #expect(c.nodeOrder == .input && !FollowGraphLocality.applies(c, rows: 1_000_000, columns: 990_000, inMemory: true))

@@ -76,3 +76,44 @@ import Testing
     @Test func denseMovesSmall() { denseMoves(Float.self, rows: 7, columns: 5); denseMoves(Double.self, rows: 5, columns: 9) }
     @Test func denseMovesParallel() { denseMoves(Float.self, rows: 74, columns: 20_000); denseMoves(Double.self, rows: 20_000, columns: 60) }
 }
+
+/// The counting-sort transpose behind `transposed()` and `permuted`, split over threads: the
+/// same arrays as one thread for every split (rows visited in order, each block's start in every
+/// slice from the counts of the blocks before it), with and without a row order and column map.
+@Suite struct CountingSortTransposeTests {
+    @Test(arguments: [2, 3, 7])
+    func threadsGiveTheSequentialArrays(threads: Int) throws {
+        let a = try CSRMatrix<Float>.randomUniform(rows: 5_003, columns: 811, nonzeros: 60_000, seed: 17)
+        let rows = randomPermutation(5_003, seed: 3), columns = randomPermutation(811, seed: 4)
+        var newColumn = [Int32](repeating: 0, count: 811)
+        for (c, j) in columns.enumerated() { newColumn[Int(j)] = Int32(c) }
+        for (order, map) in [(nil, nil), (rows, newColumn)] as [([Int32]?, [Int32]?)] {
+            let one = countingSortTranspose(majorCount: a.rows, minorCount: a.columns, offsets: a.rowOffsets, indices: a.columnIndices,
+                                            values: a.values, majorOrder: order, minorMap: map, threads: 1)
+            let many = countingSortTranspose(majorCount: a.rows, minorCount: a.columns, offsets: a.rowOffsets, indices: a.columnIndices,
+                                             values: a.values, majorOrder: order, minorMap: map, threads: threads, parallelMinimum: 0)
+            #expect(one.offsets == many.offsets && one.indices == many.indices)
+            #expect(one.values.map(\.bitPattern) == many.values.map(\.bitPattern))
+        }
+        // Against the definition: the transpose, and the renumbered matrix's transpose (a dense check).
+        let t = countingSortTranspose(majorCount: a.rows, minorCount: a.columns, offsets: a.rowOffsets, indices: a.columnIndices,
+                                      values: a.values, majorOrder: nil, minorMap: nil, threads: threads, parallelMinimum: 0)
+        #expect(try CSRMatrix(rows: a.columns, columns: a.rows, rowOffsets: t.offsets, columnIndices: t.indices, values: t.values).toDense()
+                == a.toDense().transposed())
+        let pt = countingSortTranspose(majorCount: a.rows, minorCount: a.columns, offsets: a.rowOffsets, indices: a.columnIndices,
+                                       values: a.values, majorOrder: rows, minorMap: newColumn, threads: threads, parallelMinimum: 0)
+        let expected = try a.subMatrix(rows: rows.map(Int.init), columns: columns.map(Int.init))
+        #expect(try CSRMatrix(rows: a.columns, columns: a.rows, rowOffsets: pt.offsets, columnIndices: pt.indices, values: pt.values).toDense()
+                == expected.toDense().transposed())
+    }
+
+    @Test func emptyAndTinyInputs() {
+        let t = countingSortTranspose(majorCount: 3, minorCount: 4, offsets: [0, 0, 0, 0], indices: [], values: [Float](),
+                                      majorOrder: nil, minorMap: nil, threads: 4, parallelMinimum: 0)
+        #expect(t.offsets == [0, 0, 0, 0, 0] && t.indices.isEmpty && t.values.isEmpty)
+        // One row, more threads than rows.
+        let u = countingSortTranspose(majorCount: 1, minorCount: 3, offsets: [0, 2], indices: [0, 2], values: [Float(1), 2],
+                                      majorOrder: nil, minorMap: nil, threads: 4, parallelMinimum: 0)
+        #expect(u.offsets == [0, 1, 1, 2] && u.indices == [0, 0] && u.values == [1, 2])
+    }
+}

@@ -1,6 +1,7 @@
 // Compressed sparse storage, written once for CSR and CSC: the arrays along the major dimension
 // (rows for CSR, columns for CSC), the cached arrays of the other orientation, and every
 // structure operation on them; `CompressedSparseMatrix` gives both matrix types one public API.
+import Dispatch
 
 /// The arrays of a compressed sparse matrix along its major dimension (the rows of a
 /// ``CSRMatrix``, the columns of a ``CSCMatrix``): slice `r` holds entries
@@ -331,37 +332,97 @@ func validateCompressed<S>(majorCount: Int, minorCount: Int, offsets: [Int64], i
 
 /// The same matrix compressed along the other dimension (a counting sort). Cost: O(nnz + minorCount).
 /// Indices in the result are sorted within each slice because major slices are visited in order.
+/// Parallel over blocks of major slices (``countingSortTranspose(majorCount:minorCount:offsets:indices:values:majorOrder:minorMap:threads:)``):
+/// the same arrays for any thread count.
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 func transposeCompressed<S>(majorCount: Int, minorCount: Int, offsets: [Int64], indices: [Int32], values: [S])
     -> (offsets: [Int64], indices: [Int32], values: [S]) {
+    countingSortTranspose(majorCount: majorCount, minorCount: minorCount, offsets: offsets, indices: indices, values: values,
+                          majorOrder: nil, minorMap: nil)
+}
+
+/// The counting sort behind ``transposeCompressed(majorCount:minorCount:offsets:indices:values:)``
+/// and `CSRMatrix.permuted`: the slices are visited as new major numbers `r = 0, 1, ...` (slice
+/// `majorOrder[r]` of the input, or `r`), and each entry goes to the new minor slice
+/// `minorMap[index]` (or `index`) with `r` as its index, so every result slice is sorted.
+///
+/// With `threads > 1` (and at least `parallelMinimum` entries), each thread takes a contiguous block of new
+/// major numbers: it counts its entries per minor slice, the counts give each thread its own
+/// start in every slice (the blocks in order), and the threads then place their entries
+/// concurrently. The placement is the sequential one whatever the split: bit-identical arrays.
+/// Extra memory: `threads x (minorCount + 1)` offsets.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func countingSortTranspose<S>(majorCount: Int, minorCount: Int, offsets: [Int64], indices: [Int32], values: [S],
+                              majorOrder: [Int32]?, minorMap: [Int32]?, threads: Int = Parallel.threads,
+                              parallelMinimum: Int = 1 << 20)
+    -> (offsets: [Int64], indices: [Int32], values: [S]) {
     let nnz = indices.count
+    guard nnz > 0 else { return ([Int64](repeating: 0, count: minorCount + 1), [], []) }
+    let blocks = nnz >= parallelMinimum ? max(1, min(threads, majorCount)) : 1
+    // next[b * minorCount + c]: where block b puts its next entry of new slice c (first its counts).
+    var next = [Int64](repeating: 0, count: blocks * minorCount)
     var tOffsets = [Int64](repeating: 0, count: minorCount + 1)
     var tIndices = [Int32](repeating: 0, count: nnz)
+    let hasOrder = majorOrder != nil, hasMap = minorMap != nil
+    let orderArray = majorOrder ?? [0], mapArray = minorMap ?? [0]
     let tValues = [S](unsafeUninitializedCapacity: nnz) { tv, initialized in
+        offsets.withUnsafeBufferPointer { off in
+        indices.withUnsafeBufferPointer { idx in
+        values.withUnsafeBufferPointer { val in
+        orderArray.withUnsafeBufferPointer { order in
+        mapArray.withUnsafeBufferPointer { map in
+        next.withUnsafeMutableBufferPointer { next in
         tOffsets.withUnsafeMutableBufferPointer { to in
-            indices.withUnsafeBufferPointer { idx in
-                for p in 0..<nnz { to[Int(idx[p]) + 1] += 1 }
-                for j in 0..<minorCount { to[j + 1] += to[j] }
-                var next = [Int64](to[0..<minorCount])
-                next.withUnsafeMutableBufferPointer { next in
-                    offsets.withUnsafeBufferPointer { off in
-                        values.withUnsafeBufferPointer { val in
-                            tIndices.withUnsafeMutableBufferPointer { ti in
-                                for r in 0..<majorCount {
-                                    for p in Int(off[r])..<Int(off[r + 1]) {
-                                        let j = Int(idx[p])
-                                        let q = Int(next[j]); next[j] += 1
-                                        ti[q] = Int32(truncatingIfNeeded: r)
-                                        (tv.baseAddress! + q).initialize(to: val[p])
-                                    }
-                                }
-                            }
-                        }
+        tIndices.withUnsafeMutableBufferPointer { ti in
+            let box = UnsafeSendableBox((off.baseAddress!, idx.baseAddress!, val.baseAddress!, next.baseAddress!,
+                                         ti.baseAddress!, tv.baseAddress!, order.baseAddress!, map.baseAddress!))
+            func run(_ body: @Sendable (Int, Range<Int>) -> Void) {
+                if blocks == 1 { body(0, 0..<majorCount); return }
+                DispatchQueue.concurrentPerform(iterations: blocks) { b in
+                    body(b, majorCount * b / blocks ..< majorCount * (b + 1) / blocks)
+                }
+            }
+            // Pass 1: each block's entries per new slice.
+            run { b, range in
+                let (off, idx, _, next, _, _, order, map) = box.value
+                let counts = next + b * minorCount
+                for r in range {
+                    let i = hasOrder ? Int(order[r]) : r
+                    for p in Int(off[i])..<Int(off[i + 1]) {
+                        let j = Int(idx[p])
+                        counts[hasMap ? Int(map[j]) : j] &+= 1
                     }
                 }
             }
-        }
+            // Slice starts, and each block's start within each slice (the blocks in order).
+            var total: Int64 = 0
+            for c in 0..<minorCount {
+                to[c] = total
+                for b in 0..<blocks {
+                    let k = next[b * minorCount + c]
+                    next[b * minorCount + c] = total
+                    total &+= k
+                }
+            }
+            to[minorCount] = total
+            // Pass 2: each block places its entries.
+            run { b, range in
+                let (off, idx, val, next, ti, tv, order, map) = box.value
+                let place = next + b * minorCount
+                for r in range {
+                    let i = hasOrder ? Int(order[r]) : r
+                    for p in Int(off[i])..<Int(off[i + 1]) {
+                        let j = Int(idx[p])
+                        let c = hasMap ? Int(map[j]) : j
+                        let q = Int(place[c]); place[c] = Int64(q &+ 1)
+                        ti[q] = Int32(truncatingIfNeeded: r)
+                        (tv + q).initialize(to: val[p])
+                    }
+                }
+            }
+        }}}}}}}}
         initialized = nnz
     }
     return (tOffsets, tIndices, tValues)
