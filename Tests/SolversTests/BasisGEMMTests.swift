@@ -147,34 +147,16 @@ import LinearAlgebra
         #expect(box.m.withLock { $0 } == 4)
     }
 
-    /// The whole solvers with the split (3 parts) on problems small enough for LAPACK's dense answer.
+    /// The whole solvers with the split (3 parts) on problems small enough for LAPACK's dense
+    /// answer: BlockLanczosTests' own checks of the eigensolver and the SVD (tall and wide), run
+    /// with every basis product split.
     @Test(arguments: ScalarKind.allCases)
     func solversWithTheSplitMatchLAPACK(scalar: ScalarKind) throws {
-        func run<S: BLASScalar>(_: S.Type) throws {
-            try BasisGEMM.$partsOverride.withValue(3) { try BasisGEMM.$switchesBLASThreads.withValue(false) {
-                let n = 500, count = 12
-                let dense = ChebyshevEigensolverTests.normalisedAdjacency(n: n, seed: 4)
-                let exact = Array(try dense.symmetricEigen(vectors: false).values.suffix(count))
-                let r = try BlockLanczosEigensolver.largest(CSRMatrix(dense: dense.converted(to: S.self)),
-                                                            .init(count: count, blockSize: 4, seed: 2))
-                ChebyshevEigensolverTests.expectMatchesLAPACK(r, dense: dense, exact: exact, scalar)
-                #expect(r.diagnostics.iterations >= 1, "restarts \(r.diagnostics.iterations)")
-
-                let rank = 10, (rows, columns) = (400, 260)
-                let edges = TestMatrices.chungLuEdges(rows: rows, columns: columns, averageDegree: 8, seed: 21)
-                let reference = TestMatrices.dense(rows: rows, columns: columns, edges: edges)
-                let want = try reference.svd().s
-                let eps = Double(S.ulpOfOne)
-                let svd = try BlockLanczosSVD.compute(CSRMatrix(dense: reference.converted(to: S.self)), .init(rank: rank, blockSize: 4, seed: 3))
-                #expect(svd.diagnostics.allConverged && svd.s.count == rank, "\(svd.diagnostics)")
-                for i in 0..<rank {
-                    #expect(abs(Double(svd.s[i]) - want[i]) <= 64 * eps * want[0], "s[\(i)] \(svd.s[i]) vs \(want[i])")
-                }
-                #expect(svd.diagnostics.maxRelativeResidual <= 64 * eps, "residual \(svd.diagnostics.maxRelativeResidual)")
-                #expect(TestMatrices.orthonormalityError(svd.u) <= 1e3 * eps && TestMatrices.orthonormalityError(svd.vt.transposed()) <= 1e3 * eps)
-            } }
-        }
-        switch scalar { case .float: try run(Float.self); case .double: try run(Double.self) }
+        try BasisGEMM.$partsOverride.withValue(3) { try BasisGEMM.$switchesBLASThreads.withValue(false) {
+            let checks = BlockLanczosTests()
+            try checks.largestEigenpairsMatchLAPACK(scalar: scalar)
+            for wide in [false, true] { try checks.singularTripletsMatchLAPACK(scalar: scalar, wide: wide) }
+        } }
     }
 
     /// BlockLanczosSVD's closing Rayleigh-Ritz on a sparse matrix: from the Gram matrix of `A V`
