@@ -62,7 +62,6 @@ enum BlockLanczos {
             clock.phases += order.map { SolverPhase(name: $0, seconds: total[$0]!) }
         }
         var v = Matrix<S>(rows: m, columns: n)               // the basis, wide, leading dimension m
-        var spare = Matrix<S>(rows: 0, columns: 0)           // the restart's rotated basis (then swapped in)
         var before = Matrix<S>(rows: b, columns: n)          // the next block before its normalisation
         var h = [Double](repeating: 0, count: m * m)                                  // H = V'AV, column-major m x m
         var q: Matrix<S> = steps.measure("start block") { ChebyshevEigensolver.gaussianRows(b, n, seed: seed) }
@@ -70,6 +69,7 @@ enum BlockLanczos {
         var w = Matrix<S>(rows: b, columns: n)
         var coupling = [Double](repeating: 0, count: b * b)   // R = Q_next (A Q_last)', b x b
         var j = 0, products = 0, restarts = 0, draws: UInt64 = 0
+        let parts = BasisGEMM.parts(n)                       // the basis GEMMs' coordinate ranges, one per thread
         var fresh = true                                     // the block follows a (re)start: couples with the whole basis
         var theta = [Double](), y = [Double]()               // the current Ritz values (descending) and vectors (j x j)
 
@@ -109,10 +109,10 @@ enum BlockLanczos {
                 // reorthogonalisation), whose coefficients are added to H too. After a (re)start
                 // the local pass is the whole basis (classical Gram-Schmidt twice).
                 let first = j - b, lo = fresh ? 0 : Swift.max(0, j - 2 * b)
-                let local = coefficients(v, rows: lo..<j, w)
-                subtract(v, rows: lo..<j, local, from: &w)
-                let full = coefficients(v, rows: 0..<j, w)
-                subtract(v, rows: 0..<j, full, from: &w)
+                let local = BasisGEMM.coefficients(v, rows: lo..<j, w, parts: parts)
+                BasisGEMM.subtract(v, rows: lo..<j, local, from: &w, parts: parts)
+                let full = BasisGEMM.coefficients(v, rows: 0..<j, w, parts: parts)
+                BasisGEMM.subtract(v, rows: 0..<j, full, from: &w, parts: parts)
                 for c in 0..<b {
                     let column = first + c
                     for r in 0..<j {
@@ -134,18 +134,20 @@ enum BlockLanczos {
             // subspace was found: continue with seeded Gaussian vectors orthogonal to the basis.
             before.withUnsafeMutableBufferPointer { d in w.withUnsafeBufferPointer { d.baseAddress!.update(from: $0.baseAddress!, count: b * n) } }
             try steps.measure("orthogonalise") {
-                if !(try orthonormalizeChecked(&w)) {
+                if !(try orthonormalizeChecked(&w, parts: parts)) {
                     draws += 1
                     w = ChebyshevEigensolver.gaussianRows(b, n, seed: seed &+ 1000 &+ draws)
-                    subtract(v, rows: 0..<j, coefficients(v, rows: 0..<j, w), from: &w)
-                    subtract(v, rows: 0..<j, coefficients(v, rows: 0..<j, w), from: &w)
-                    guard try orthonormalizeChecked(&w) else {
+                    for _ in 0..<2 {
+                        BasisGEMM.subtract(v, rows: 0..<j, BasisGEMM.coefficients(v, rows: 0..<j, w, parts: parts), from: &w, parts: parts)
+                    }
+                    guard try orthonormalizeChecked(&w, parts: parts) else {
                         throw SolverError.invalidConfiguration("BlockLanczos: no direction left outside the basis (n = \(n) too small for basis \(m))")
                     }
                 }
-                // R = W_next (W before)' (b x b): the coupling of the next block with the last.
-                let r = Matrix.product(w, .none, before, .transpose)
-                for c in 0..<b { for rr in 0..<b { coupling[rr + c * b] = Double(r[rr, c]) } }
+                // R = W_next (W before)' (b x b): the coupling of the next block with the last
+                // (`(W before) W_next'` transposed).
+                let r = BasisGEMM.coefficients(before, rows: 0..<b, w, parts: parts)
+                for c in 0..<b { for rr in 0..<b { coupling[rr + c * b] = Double(r[c + rr * b]) } }
             }
             swap(&q, &w)
             // 4. Rayleigh-Ritz, convergence, restart.
@@ -156,8 +158,8 @@ enum BlockLanczos {
             let full = j + b > m
             if converged >= k || (full && restarts >= maxRestarts) {
                 let found = Swift.min(k, j)
-                var x = Matrix<S>(rows: found, columns: n), ax = Matrix<S>(rows: found, columns: n)
-                steps.measure("Ritz vectors") { rotate(v, rows: j, y, columns: found, into: &x) }
+                var x = Matrix<S>(rows: found, columns: n), ax = Matrix<S>(rows: images ? found : 0, columns: images ? n : 0)
+                steps.measure("Ritz vectors") { BasisGEMM.rotate(v, rows: j, y, columns: found, into: &x, parts: parts) }
                 if images {
                     steps.measure("products") {
                         x.withUnsafeBufferPointer { xp in ax.withUnsafeMutableBufferPointer { ap in apply(xp, found, ap) } }
@@ -172,9 +174,7 @@ enum BlockLanczos {
             restarts += 1
             fresh = true
             steps.measure("restart") {
-                if spare.rows != m { spare = Matrix<S>(rows: m, columns: n) }
-                rotate(v, rows: j, y, columns: keep, into: &spare)   // rows 0..<keep, leading dimension m
-                swap(&v, &spare)
+                BasisGEMM.rotateInPlace(&v, rows: j, y, columns: keep, parts: parts)   // rows 0..<keep
                 for i in 0..<(m * m) { h[i] = 0 }
                 for i in 0..<keep { h[i + i * m] = theta[i] }
                 // The next block (orthogonal to the old basis, so to the new one) stays; its
@@ -183,42 +183,6 @@ enum BlockLanczos {
                 j = keep
             }
         }
-    }
-
-    /// `C = V(rows) W'` (`rows.count x b`) for rows of the wide basis `v` (leading dimension
-    /// `v.rows`) and the wide `w`.
-    static func coefficients<S: BLASScalar>(_ v: Matrix<S>, rows: Range<Int>, _ w: Matrix<S>) -> [S] {
-        let b = w.rows, n = w.columns, count = rows.count, ldv = v.rows
-        var c = [S](repeating: 0, count: count * b)
-        if count == 0 { return c }
-        v.withUnsafeBufferPointer { vp in w.withUnsafeBufferPointer { wp in c.withUnsafeMutableBufferPointer { cp in
-            S.blasGemm(.none, .transpose, Int32(count), Int32(b), Int32(n), 1, vp.baseAddress! + rows.lowerBound, Int32(ldv),
-                       wp.baseAddress!, Int32(b), 0, cp.baseAddress!, Int32(count))
-        } } }
-        return c
-    }
-
-    /// `W -= C' V(rows)` for `C` as returned by ``coefficients(_:rows:_:)``.
-    static func subtract<S: BLASScalar>(_ v: Matrix<S>, rows: Range<Int>, _ c: [S], from w: inout Matrix<S>) {
-        let b = w.rows, n = w.columns, count = rows.count, ldv = v.rows
-        if count == 0 { return }
-        v.withUnsafeBufferPointer { vp in w.withUnsafeMutableBufferPointer { wp in c.withUnsafeBufferPointer { cp in
-            S.blasGemm(.transpose, .none, Int32(b), Int32(n), Int32(count), -1, cp.baseAddress!, Int32(count),
-                       vp.baseAddress! + rows.lowerBound, Int32(ldv), 1, wp.baseAddress!, Int32(b))
-        } } }
-    }
-
-    /// `X = Y(:, 0..<columns)' V(0..<rows)`: the Ritz vectors (rows of the wide `x`) from the
-    /// double-precision `y` (`rows x rows`, column-major).
-    static func rotate<S: BLASScalar>(_ v: Matrix<S>, rows: Int, _ y: [Double], columns: Int, into x: inout Matrix<S>) {
-        let n = v.columns
-        var ys = [S](repeating: 0, count: rows * columns)
-        for i in 0..<(rows * columns) { ys[i] = S(y[i]) }
-        let ldx = x.rows
-        v.withUnsafeBufferPointer { vp in x.withUnsafeMutableBufferPointer { xp in ys.withUnsafeBufferPointer { yp in
-            S.blasGemm(.transpose, .none, Int32(columns), Int32(n), Int32(rows), 1, yp.baseAddress!, Int32(rows),
-                       vp.baseAddress!, Int32(v.rows), 0, xp.baseAddress!, Int32(ldx))
-        } } }
     }
 
     /// Rows `at..<at + block.rows` of the wide `target` set to the rows of the wide `block`.
@@ -235,18 +199,41 @@ enum BlockLanczos {
     /// Orthonormalises the rows of the wide `w` (CholeskyQR2 on the equilibrated Gram matrix);
     /// `false` when they are numerically dependent (the Gram matrix's smallest eigenvalue below
     /// `(64 eps)^2` of its largest, after the rows were scaled to unit length), `w` then unusable.
-    static func orthonormalizeChecked<S: BLASScalar>(_ w: inout Matrix<S>) throws -> Bool {
+    /// The Gram matrices (in `parts` partial sums) and the updates `W <- L^-1 D W` (on `parts`
+    /// column ranges) run one single-threaded GEMM per thread (``BasisGEMM``); the first pass
+    /// factors the Gram matrix the check already formed. A Cholesky factor too ill-conditioned
+    /// for the scalar falls back to ``choleskyOrthonormalizeRows(_:passes:equilibrate:finiteCheck:)``.
+    static func orthonormalizeChecked<S: BLASScalar>(_ w: inout Matrix<S>, parts: Int) throws -> Bool {
         let b = w.rows
-        let gram = w.gramOfRows()
-        var g = Matrix<Double>(rows: b, columns: b)
-        let d = (0..<b).map { Double(gram[$0, $0]) }
+        var gram = BasisGEMM.gram(w, parts: parts)
+        var d = (0..<b).map { Double(gram[$0, $0]) }
         guard d.allSatisfy({ $0.isFinite }) else { throw SolverError.nonFinite("BlockLanczos: the operator's product contains NaN or infinity") }
         if d.contains(where: { !($0 > 0) }) { return false }
-        for c in 0..<b { for r in 0..<b { g[r, c] = Double(gram[r, c]) / (d[r] * d[c]).squareRoot() } }
-        let values = try g.symmetricEigen(vectors: false).values
         let eps = Double(S.ulpOfOne)
-        if !(values.first! > (64 * eps) * (64 * eps) * values.last!) { return false }
-        try choleskyOrthonormalizeRows(&w, passes: 2, equilibrate: true)
+        for pass in 0..<2 {
+            if pass > 0 {
+                gram = BasisGEMM.gram(w, parts: parts)
+                d = (0..<b).map { Double(gram[$0, $0]) }
+                if !d.allSatisfy({ $0 > 0 && $0.isFinite }) { try choleskyOrthonormalizeRows(&w, passes: 2, equilibrate: true); return true }
+            }
+            var g = Matrix<Double>(rows: b, columns: b)
+            for c in 0..<b { for r in 0..<b { g[r, c] = Double(gram[r, c]) / (d[r] * d[c]).squareRoot() } }
+            if pass == 0 {
+                let values = try g.symmetricEigen(vectors: false).values
+                if !(values.first! > (64 * eps) * (64 * eps) * values.last!) { return false }
+            }
+            guard let factor = try? g.cholesky() else { try choleskyOrthonormalizeRows(&w, passes: 2, equilibrate: true); return true }
+            let diagonal = (0..<b).map { factor.lower[$0, $0] }
+            let smallest = diagonal.min()!, largest = diagonal.max()!
+            if !(largest > 0) || !((smallest / largest) * (smallest / largest) >= 20 * eps) {
+                try choleskyOrthonormalizeRows(&w, passes: 2, equilibrate: true); return true
+            }
+            // W <- M W with M = L^-1 D^-1/2: rotateInPlace takes Y = M' (X = Y' W).
+            let inverse = try factor.lower.solve(Matrix<Double>.identity(b))
+            var y = [Double](repeating: 0, count: b * b)
+            for c in 0..<b { for r in 0..<b { y[r + c * b] = inverse[c, r] / d[r].squareRoot() } }
+            BasisGEMM.rotateInPlace(&w, rows: b, y, columns: b, parts: parts)
+        }
         return true
     }
 }

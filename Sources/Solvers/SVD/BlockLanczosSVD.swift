@@ -90,10 +90,23 @@ public enum BlockLanczosSVD {
                 xw.withUnsafeBufferPointer { x in pw.withUnsafeMutableBufferPointer { p in
                     if rightSide { a.multiply(rowMajor: x, columns: found, into: p) } else { a.multiplyTranspose(rowMajor: x, columns: found, into: p) }
                 } }
-                try checkFinite(pw, rightSide ? "A V" : "A' U")
-                let small = try thinSVD(pw, vectors: .rows, rank: found)    // u: W (found x k), vt: Z' (k x other)
-                let rotated = Matrix.product(small.u, .transpose, xw, .none) // (V W)' or (U W)', k x dimension
+                let parts = BasisGEMM.parts(other)
+                let small: (u: Matrix<S>, s: [S], vt: Matrix<S>)
+                if let g = try gramRowSVD(pw, rank: found, finiteCheck: rightSide ? "A V" : "A' U") {
+                    // Well conditioned (s_1 / s_k <= 8): W from the Gram matrix P'P in double (one
+                    // read of P'), Z' = S^-1 W' P' by one GEMM.
+                    var zt = Matrix<S>(rows: g.s.count, columns: other)
+                    BasisGEMM.rotate(pw, rows: found, coefficients: g.w.elements, columns: g.s.count, into: &zt, parts: parts)
+                    zt.scaleRows(by: g.s.map { 1 / $0 })
+                    small = (g.w, g.s, zt)
+                } else {
+                    try checkFinite(pw, rightSide ? "A V" : "A' U")
+                    small = try thinSVD(pw, vectors: .rows, rank: found)    // u: W (found x k), vt: Z' (k x other)
+                }
                 let k = small.vt.rows
+                var rotated = Matrix<S>(rows: k, columns: dimension)       // (V W)' or (U W)', k x dimension
+                BasisGEMM.rotate(xw, rows: found, coefficients: small.u.elements, columns: k, into: &rotated,
+                                 parts: BasisGEMM.parts(dimension))
                 // A V = Z S W': U = Z, V <- V W.  U'A = W S Z': U <- U W, V = Z.
                 if rightSide { return (small.vt.transposed(), Array(small.s[0..<k]), rotated) }
                 return (rotated.transposed(), Array(small.s[0..<k]), small.vt)
