@@ -81,18 +81,26 @@ import LinearAlgebra
     @Test func scheduleFollowsTheMeasuredGrowth() {
         var s = NormalizationSchedule(Float.self, testMatrixRows: 10_000)
         s.recordProduct()
-        #expect(s.mustNormalize)                        // nothing measured yet
+        #expect(s.mustNormalize(afterTranspose: false))                        // nothing measured yet
         // A Ω measured with condition 2 and norm 100 (the test matrix's norm is 100 = sqrt(10^4)).
         s.recordNormalization(BlockMeasure(norm: 100, condition: 2))
         var skipped = 0
-        while true { s.recordProduct(); if s.mustNormalize { break }; skipped += 1 }
+        while true { s.recordProduct(); if s.mustNormalize(afterTranspose: false) { break }; skipped += 1 }
         #expect(skipped == 5)                           // normalised after 6 products: 2^6 = 64 <= 100 < 2^7
         s.recordNormalization(BlockMeasure(norm: 1, condition: 64))
         #expect(abs(s.conditionGrowth! - 2) <= 1e-12)
         s.recordNormalization(nil)                      // a Householder fallback
         s.recordProduct()
-        #expect(s.mustNormalize)
+        #expect(s.mustNormalize(afterTranspose: false))
         #expect(s.normalizations == 3)
+        // After an A' product the block is normalised whatever the growth allows.
+        var t = NormalizationSchedule(Float.self, testMatrixRows: 10_000)
+        t.recordProduct()
+        t.recordNormalization(BlockMeasure(norm: 100, condition: 2))
+        t.recordProduct()
+        #expect(!t.mustNormalize(afterTranspose: false) && t.mustNormalize(afterTranspose: true))
+        t.countNormalization()
+        #expect(t.normalizations == 2)
         // The norm guard: a norm growing by 1e5 per product (Float's limit 1e12) goes two
         // products between normalisations (1e10), not three (1e15); shrinking by 1e-4, two (its weakest
         // direction, 100 times smaller, at 1e-10), not three (1e-14 < 1e-12).
@@ -101,9 +109,9 @@ import LinearAlgebra
             g.recordProduct()
             g.recordNormalization(BlockMeasure(norm: growth, condition: 1))
             g.recordProduct()
-            #expect(!g.mustNormalize, "\(growth)")
+            #expect(!g.mustNormalize(afterTranspose: false), "\(growth)")
             g.recordProduct()
-            #expect(g.mustNormalize, "\(growth)")
+            #expect(g.mustNormalize(afterTranspose: false), "\(growth)")
         }
     }
 

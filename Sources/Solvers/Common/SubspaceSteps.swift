@@ -52,12 +52,16 @@ func parallelGaussian<Scalar: BLASScalar>(rows: Int, columns: Int, seed: UInt64)
 func parallelGaussianTransposed<Scalar: BLASScalar>(rows: Int, columns: Int, seed: UInt64, rowOrder: [Int32]? = nil) -> Matrix<Scalar> {
     var g = Matrix<Scalar>(rows: columns, columns: rows)
     if rows == 0 || columns == 0 { return g }
-    precondition(rowOrder.map { isPermutation($0, of: rows) } ?? true, "parallelGaussianTransposed: rowOrder must be a permutation of 0..<\(rows)")
-    // destination[i]: where the draw's row i goes.
+    // destination[i]: where the draw's row i goes (built and checked in one pass: every row
+    // once, none outside 0..<rows).
     var destination: [Int32] = []
     if let order = rowOrder {
-        destination = [Int32](repeating: 0, count: rows)
-        for (j, i) in order.enumerated() { destination[Int(i)] = Int32(j) }
+        precondition(order.count == rows, "parallelGaussianTransposed: rowOrder must be a permutation of 0..<\(rows)")
+        destination = [Int32](repeating: -1, count: rows)
+        for (j, i) in order.enumerated() {
+            precondition(i >= 0 && Int(i) < rows && destination[Int(i)] < 0, "parallelGaussianTransposed: rowOrder must be a permutation of 0..<\(rows)")
+            destination[Int(i)] = Int32(j)
+        }
     }
     let tile = 2048
     destination.withUnsafeBufferPointer { dest in

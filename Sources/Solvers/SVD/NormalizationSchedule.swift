@@ -47,14 +47,19 @@ struct NormalizationSchedule {
     /// Records a product of the operator (or its transpose) with the block.
     mutating func recordProduct() { products += 1 }
 
-    /// Whether the block must be normalised before it goes into the next product.
-    var mustNormalize: Bool {
+    /// Whether the block must be normalised before it goes into the next product: always after an
+    /// `A'` product (`afterTranspose`), else when the measured growth says so.
+    func mustNormalize(afterTranspose: Bool) -> Bool {
+        if afterTranspose { return true }
         guard let growth = conditionGrowth, growth.isFinite else { return true }
         let next = Double(products + 1)
         if pow(growth, next) > conditionLimit { return true }
         let norm = startNorm * pow(normGrowth, next)
         return !(norm <= normLimit && norm / conditionLimit >= 1 / normLimit)
     }
+
+    /// Counts a normalisation another normaliser made (the schedule does not decide for it).
+    mutating func countNormalization() { normalizations += 1 }
 
     /// Records a normalisation of the block and what it measured (`nil`: nothing, e.g. a
     /// Householder fallback; the schedule then normalises every product).

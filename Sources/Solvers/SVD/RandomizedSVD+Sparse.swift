@@ -101,7 +101,7 @@ extension RandomizedSVD {
                                              finiteCheck: String? = nil, schedule: inout NormalizationSchedule) throws {
         schedule.recordProduct()
         if normalizer == .choleskyQRWhenNeeded {
-            guard afterTranspose || schedule.mustNormalize else { return }
+            guard schedule.mustNormalize(afterTranspose: afterTranspose) else { return }
             schedule.recordNormalization(try choleskyOrthonormalizeRows(&yt, passes: 1, finiteCheck: finiteCheck, measure: true))
             return
         }
@@ -114,7 +114,7 @@ extension RandomizedSVD {
         case .lu: yt = try yt.transposed().lu().permutedLower.transposed()
         case .none: break
         }
-        if normalizer != .none && (normalizer != .choleskyQRPerIteration || afterTranspose) { schedule.recordNormalization(nil) }
+        if normalizer != .none && (normalizer != .choleskyQRPerIteration || afterTranspose) { schedule.countNormalization() }
     }
 }
 

@@ -184,7 +184,7 @@ public enum RandomizedSVD {
         schedule.recordProduct()
         switch normalizer {
         case .choleskyQRWhenNeeded:
-            guard afterTranspose || schedule.mustNormalize else { return y }
+            guard schedule.mustNormalize(afterTranspose: afterTranspose) else { return y }
             let (basis, measure) = try choleskyOrthonormalizedMeasuring(y, passes: 1, measure: true)
             schedule.recordNormalization(measure)
             return basis
