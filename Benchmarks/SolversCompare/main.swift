@@ -22,7 +22,7 @@ func argument(_ name: String, _ fallback: String? = nil) -> String? {
 func flag(_ name: String) -> Bool { CommandLine.arguments.contains(name) }
 
 guard let edges = argument("--edges") else {
-    FileHandle.standardError.write(Data("usage: solvers-compare --edges FILE [--rank 64] [--oversamples 10] [--power-iterations 4] [--normalizer choleskyQRWhenNeeded|choleskyQR|choleskyQRPerIteration|lu|qr|none] [--tol 0] [--repeats 1] [--skip-randomized] [--skip-svds] [--skip-eigsh] [--skip-arpack-eigsh] [--skip-arpack-svds] [--svds-eigsh-max-nodes N] [--krylov-iterations Q] [--krylov-block B] [--cheb-block B] [--cheb-degree M] [--cheb-max-iterations I] [--skip-block-lanczos] [--eigsh-block-lanczos] [--bl-block B] [--bl-basis M] [--bl-keep P] [--bl-tol T] [--threads 2]\n".utf8))
+    FileHandle.standardError.write(Data("usage: solvers-compare --edges FILE [--rank 64] [--oversamples 10] [--power-iterations 4] [--normalizer choleskyQRWhenNeeded|choleskyQR|choleskyQRPerIteration|lu|qr|none] [--tol 0] [--repeats 1] [--skip-randomized] [--skip-svds] [--skip-eigsh] [--skip-arpack-eigsh] [--skip-arpack-svds] [--svds-eigsh-max-nodes N] [--krylov-iterations Q] [--krylov-block B] [--cheb-block B] [--cheb-degree M] [--cheb-max-iterations I] [--skip-block-lanczos] [--eigsh-block-lanczos] [--bl-block B (default: each solver's, 8 for svds, 16 for eigsh)] [--bl-basis M] [--bl-keep P] [--bl-tol T] [--threads 2]\n".utf8))
     exit(2)
 }
 let rank = Int(argument("--rank", "64")!)!
@@ -87,11 +87,13 @@ if !flag("--skip-svds") && !large && !flag("--skip-arpack-svds") {
 }
 
 // svds by thick-restart block Lanczos on A'A (ARPACKSVD's eigenproblem, a block per step).
-let blBlock = Int(argument("--bl-block", "16")!)!, blBasis = argument("--bl-basis").flatMap { Int($0) }, blKeep = argument("--bl-keep").flatMap { Int($0) }
+let blBlock = argument("--bl-block").flatMap { Int($0) }, blBasis = argument("--bl-basis").flatMap { Int($0) }, blKeep = argument("--bl-keep").flatMap { Int($0) }
 let blTol = argument("--bl-tol").flatMap { Double($0) }
 if !flag("--skip-svds") && !large && !flag("--skip-block-lanczos") {
     let (seconds, runs, svd) = try timed {
-        try BlockLanczosSVD.compute(a, .init(rank: rank, blockSize: blBlock, basisSize: blBasis, keep: blKeep, tolerance: blTol, seed: 0, computeResiduals: false))
+        var configuration = BlockLanczosSVD.Configuration(rank: rank, basisSize: blBasis, keep: blKeep, tolerance: blTol, seed: 0, computeResiduals: false)
+        if let b = blBlock { configuration.lanczos.blockSize = b }   // else the solver's default
+        return try BlockLanczosSVD.compute(a, configuration)
     }
     let r = svd.relativeResiduals(a)
     emit(["tool": "swift", "method": "swift-block-lanczos-svds", "seconds": seconds, "runs": runs,
@@ -152,7 +154,9 @@ if !flag("--skip-eigsh") && !large {
     // on slashdot it takes 2,000-5,000 products and more time than the Chebyshev row.
     if flag("--eigsh-block-lanczos") {
         let (blSeconds, blRuns, bl) = try timed {
-            try BlockLanczosEigensolver.largest(normalized, .init(count: rank, blockSize: blBlock, basisSize: blBasis, keep: blKeep, tolerance: blTol, seed: 0))
+            var configuration = BlockLanczosEigensolver.Configuration(count: rank, basisSize: blBasis, keep: blKeep, tolerance: blTol, seed: 0)
+            if let b = blBlock { configuration.blockSize = b }   // else the solver's default
+            return try BlockLanczosEigensolver.largest(normalized, configuration)
         }
         emit(["tool": "swift", "method": "swift-eigsh-block-lanczos", "seconds": blSeconds, "runs": blRuns, "max_residual": maxResidual(bl),
               "k": rank, "operator_applications": bl.diagnostics.operatorApplications, "restarts": bl.diagnostics.iterations,

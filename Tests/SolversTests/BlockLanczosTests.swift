@@ -89,7 +89,11 @@ import LinearAlgebra
             let generic = AnyLinearOperator(TestMatrices.knownSpectrum(rows: m, columns: n, singularValues: TestMatrices.slowDecay(min(m, n)), seed: 5)
                 .converted(to: S.self))
             let exactGeneric = TestMatrices.slowDecay(min(m, n))
+            // The defaults: a block of 8 and a basis of 2 k + 4 b = 52 (keep 24).
+            let defaults = try BlockLanczosSVD.compute(sparse, .init(rank: rank, seed: 3))
+            #expect(defaults.diagnostics.method.contains("block 8, basis 52, keep 24"), "\(defaults.diagnostics.method)")
             for (name, svd, want) in [("sparse", try BlockLanczosSVD.compute(sparse, .init(rank: rank, blockSize: 4, seed: 3)), exact),
+                                      ("sparse, default sizes", defaults, exact),
                                       ("dense", try BlockLanczosSVD.compute(generic, .init(rank: rank, blockSize: 4, seed: 3)), exactGeneric)] {
                 #expect(svd.diagnostics.allConverged && svd.s.count == rank, "\(name): \(svd.diagnostics)")
                 for i in 0..<rank {

@@ -18,7 +18,12 @@ public enum BlockLanczosSVD {
         /// The number of singular triplets wanted, `k`, in `1...min(m, n)`.
         public var rank: Int
         /// Block size, basis size, kept vectors, restart budget and seed (its `count` is ignored:
-        /// `rank` is used; its `tolerance` is relative to each `θ_i = s_i^2`).
+        /// `rank` is used; its `tolerance` is relative to each `θ_i = s_i^2`). Defaults here: a
+        /// block of 8 and a basis of `2 k + 4 b` (160 for `k = 64`; the eigensolver's is
+        /// `2 k + 2 b`), which keeps the eigensolver's `keep` rule at `k + (m - k) / 3`. On
+        /// slashdot (`k = 64`) that is 352 one-vector products against 528 with a block of 16
+        /// (scipy's `svds` makes 458), with the basis products now cheap enough that the smaller
+        /// block wins: 1.13-1.20 s against 1.5-1.9 s, the same residual (1.14e-6).
         public var lanczos: BlockLanczosEigensolver.Configuration
         /// Whether to compute the per-triplet residuals (two extra passes; default `true`).
         public var computeResiduals: Bool
@@ -28,7 +33,7 @@ public enum BlockLanczosSVD {
         public var seed: UInt64 { lanczos.seed }
 
         /// A configuration; every parameter but the first has the documented default.
-        public init(rank: Int, blockSize: Int = 16, basisSize: Int? = nil, keep: Int? = nil, tolerance: Double? = nil,
+        public init(rank: Int, blockSize: Int = 8, basisSize: Int? = nil, keep: Int? = nil, tolerance: Double? = nil,
                     maxRestarts: Int = 1000, seed: UInt64 = 0, computeResiduals: Bool = true,
                     residualNormEstimateIterations: Int = 0) {
             self.rank = rank
@@ -49,6 +54,7 @@ public enum BlockLanczosSVD {
         typealias S = Op.Scalar
         var c = configuration
         c.lanczos.count = c.rank
+        if c.lanczos.basisSize == nil { c.lanczos.basisSize = 2 * c.rank + 4 * c.lanczos.blockSize }
         try TruncatedSVD<S>.validate(op, c, solver: "BlockLanczosSVD")
         let m = op.rows, n = op.columns
         let dimension = min(m, n), rightSide = n <= m
