@@ -74,7 +74,7 @@ public enum BlockLanczosEigensolver {
     /// The `count` largest eigenvalues of the symmetric `op` (ascending) and their orthonormal
     /// eigenvectors (`n x count`), with diagnostics (`operatorApplications` counts one-vector
     /// products, comparable with ARPACK's count; `relativeResiduals` are explicit,
-    /// `||A x - θ x|| / max |θ|`).
+    /// `||A x - θ x|| / max |θ|`). Each value `θ` is its vector's Rayleigh quotient `x'Ax / x'x`.
     /// - Throws: ``SolverError/invalidConfiguration(_:)`` for a non-square operator or settings
     ///   out of range, ``SolverError/nonFinite(_:)`` when the operator holds NaN or infinity.
     public static func largest<Op: CSRRepresentable>(_ op: Op, _ configuration: Configuration) throws
