@@ -55,11 +55,15 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev", "liblapacke-dev", "libarpack2-dev"])]
         ),
+        // The wide Float gather of the sparse products with an AVX version chosen at run time
+        // (Swift library targets compile for baseline x86-64).
+        .target(name: "CSparseKernels"),
         // Layer 2: dense and sparse matrices, BLAS/LAPACK dispatch, linear operators.
         .target(
             name: "LinearAlgebra",
             dependencies: [
                 "CLinearAlgebra",
+                "CSparseKernels",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
