@@ -44,6 +44,9 @@ public struct BLASRoutines<T>: Sendable {
                                 T, MutablePointer, Int32) -> Void
     /// `?syrk`: `C = alpha A A' + beta C` (or `A'A`), one triangle of `C`.
     public let syrk: @Sendable (CBLAS_ORDER, CBLAS_UPLO, CBLAS_TRANSPOSE, Int32, Int32, T, Pointer, Int32, T, MutablePointer, Int32) -> Void
+    /// `?trmm`: `B = alpha op(A) B` (or `B op(A)`) for a triangular `A`, in place.
+    public let trmm: @Sendable (CBLAS_ORDER, CBLAS_SIDE, CBLAS_UPLO, CBLAS_TRANSPOSE, CBLAS_DIAG, Int32, Int32, T, Pointer, Int32,
+                                MutablePointer, Int32) -> Void
     // LAPACKE (the first argument is the matrix layout).
     public let geqrf: @Sendable (Int32, Int32, Int32, MutablePointer, Int32, MutablePointer) -> Int32
     public let orgqr: @Sendable (Int32, Int32, Int32, Int32, MutablePointer, Int32, Pointer) -> Int32
@@ -73,7 +76,7 @@ public struct BLASRoutines<T>: Sendable {
 
 extension Float: BLASScalar {
     public static let routines = BLASRoutines<Float>(
-        axpy: cblas_saxpy, scal: cblas_sscal, dot: cblas_sdot, nrm2: cblas_snrm2, gemv: cblas_sgemv, gemm: cblas_sgemm, syrk: cblas_ssyrk,
+        axpy: cblas_saxpy, scal: cblas_sscal, dot: cblas_sdot, nrm2: cblas_snrm2, gemv: cblas_sgemv, gemm: cblas_sgemm, syrk: cblas_ssyrk, trmm: cblas_strmm,
         geqrf: LAPACKE_sgeqrf, orgqr: LAPACKE_sorgqr, getrf: LAPACKE_sgetrf, gesdd: LAPACKE_sgesdd, syevd: LAPACKE_ssyevd,
         potrf: LAPACKE_spotrf, potrs: LAPACKE_spotrs, gesv: LAPACKE_sgesv, gels: LAPACKE_sgels,
         saupd: ssaupd_c, seupd: sseupd_c, naupd: snaupd_c, neupd: sneupd_c)
@@ -81,7 +84,7 @@ extension Float: BLASScalar {
 
 extension Double: BLASScalar {
     public static let routines = BLASRoutines<Double>(
-        axpy: cblas_daxpy, scal: cblas_dscal, dot: cblas_ddot, nrm2: cblas_dnrm2, gemv: cblas_dgemv, gemm: cblas_dgemm, syrk: cblas_dsyrk,
+        axpy: cblas_daxpy, scal: cblas_dscal, dot: cblas_ddot, nrm2: cblas_dnrm2, gemv: cblas_dgemv, gemm: cblas_dgemm, syrk: cblas_dsyrk, trmm: cblas_dtrmm,
         geqrf: LAPACKE_dgeqrf, orgqr: LAPACKE_dorgqr, getrf: LAPACKE_dgetrf, gesdd: LAPACKE_dgesdd, syevd: LAPACKE_dsyevd,
         potrf: LAPACKE_dpotrf, potrs: LAPACKE_dpotrs, gesv: LAPACKE_dgesv, gels: LAPACKE_dgels,
         saupd: dsaupd_c, seupd: dseupd_c, naupd: dnaupd_c, neupd: dneupd_c)
@@ -123,6 +126,12 @@ extension BLASScalar {
                                                 _ a: UnsafePointer<Self>, _ lda: Int32, _ beta: Self,
                                                 _ c: UnsafeMutablePointer<Self>, _ ldc: Int32) {
         routines.syrk(CblasColMajor, CblasLower, trans.cblas, n, k, alpha, a, lda, beta, c, ldc)
+    }
+    /// `B = alpha L B` in place for the lower triangle `L` of the `m x m` `a` (its strict upper
+    /// triangle is not read) and the `m x n` `B` (column-major, as `blasGemm`).
+    @inlinable public static func blasTrmmLowerLeft(_ m: Int32, _ n: Int32, _ alpha: Self, _ a: UnsafePointer<Self>, _ lda: Int32,
+                                                    _ b: UnsafeMutablePointer<Self>, _ ldb: Int32) {
+        routines.trmm(CblasColMajor, CblasLeft, CblasLower, CblasNoTrans, CblasNonUnit, m, n, alpha, a, lda, b, ldb)
     }
 
     // MARK: LAPACK (column-major, LAPACKE high-level interface; returns info)

@@ -190,9 +190,9 @@ func choleskyOrthonormalizeRows<S: BLASScalar>(_ yt: inout Matrix<S>, passes: In
             yt = try yt.transposed().orthonormalized().transposed(); return nil
         }
         if pass == 0 && measure && !equilibrate { measured = BlockMeasure(choleskyFactor: factor.lower) }
-        var inverse = try factor.lower.solve(Matrix<S>.identity(l))   // L^-1
-        if equilibrate { inverse.scaleColumns(by: scales) }            // L^-1 D
-        multiplyInPlace(inverse, &yt)
+        var inverse = try factor.lower.solve(Matrix<S>.identity(l))   // L^-1 (lower triangular)
+        if equilibrate { inverse.scaleColumns(by: scales) }            // L^-1 D (still lower triangular)
+        multiplyInPlace(inverse, &yt, lowerTriangular: true)
     }
     return measured
 }
@@ -219,11 +219,29 @@ struct BlockMeasure: Equatable {
 
 /// `x = a x` for a small square `a` (`l x l`) and a wide `x` (`l x m`), in slabs of columns
 /// that fit in the cache (BLAS on each slab, with all its threads).
-func multiplyInPlace<S: BLASScalar>(_ a: Matrix<S>, _ x: inout Matrix<S>) {
+///
+/// `lowerTriangular`: `a` is lower triangular (its strict upper triangle is not read): each slab
+/// is multiplied in place by `?trmm`, half the flops of the GEMM and no scratch copy. On the 1M x
+/// 74 Float block of the range finder's Cholesky QR that is 0.08 s against 0.16-0.31 s for the
+/// GEMM and copy (OpenBLAS, 2 threads).
+func multiplyInPlace<S: BLASScalar>(_ a: Matrix<S>, _ x: inout Matrix<S>, lowerTriangular: Bool = false) {
     let l = x.rows, m = x.columns
     precondition(a.rows == l && a.columns == l, "multiplyInPlace: \(a.rows) x \(a.columns) times \(l) x \(m)")
     if l == 0 || m == 0 { return }
     let slab = max(1, min(m, (2 << 20) / (l * MemoryLayout<S>.stride)))   // about 2 MiB of output
+    if lowerTriangular {
+        a.withUnsafeBufferPointer { pa in
+            x.withUnsafeMutableBufferPointer { px in
+                var c0 = 0
+                while c0 < m {
+                    let c = min(slab, m - c0)
+                    S.blasTrmmLowerLeft(Int32(l), Int32(c), 1, pa.baseAddress!, Int32(l), px.baseAddress! + c0 * l, Int32(l))
+                    c0 += c
+                }
+            }
+        }
+        return
+    }
     let scratch = UnsafeMutablePointer<S>.allocate(capacity: l * slab)
     defer { scratch.deallocate() }
     a.withUnsafeBufferPointer { pa in
