@@ -5,6 +5,8 @@
 public protocol ElementKernels {
     /// `p[0..<count] = value`.
     static func kernelFill(_ p: UnsafeMutablePointer<Self>, count: Int, value: Self)
+    /// `p[i] *= alpha` for `i < count`.
+    static func kernelScale(_ p: UnsafeMutablePointer<Self>, count: Int, by alpha: Self)
     /// `y[i] *= x[i]` for `i < count`.
     static func kernelMultiply(_ x: UnsafePointer<Self>, into y: UnsafeMutablePointer<Self>, count: Int)
     /// `y[i] = x[i] * d[i]` for `i < count`.
@@ -26,6 +28,11 @@ extension ElementKernels where Self: BinaryFloatingPoint {
         } else {
             p.initialize(repeating: value, count: count)
         }
+    }
+
+    @inlinable
+    public static func kernelScale(_ p: UnsafeMutablePointer<Self>, count: Int, by alpha: Self) {
+        for i in 0..<count { p[i] *= alpha }
     }
 
     @inlinable

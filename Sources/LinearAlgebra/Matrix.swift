@@ -50,8 +50,22 @@ public struct Matrix<Scalar: BLASScalar>: Sendable, Equatable {
     }
 
     /// A `rows x columns` matrix with every element equal to `value`.
+    ///
+    /// A block of 16 MiB or more is filled on ``Parallel/threads`` threads: its pages are fresh
+    /// (the allocator maps large blocks anew), and the first write to each one is a page fault
+    /// whose zeroing, in a virtual machine, can cost more than the fill (1-3 s per GB measured on
+    /// the project's 2-core VM when the memory was freed seconds before): one thread would
+    /// take those faults alone.
     public init(rows: Int, columns: Int, repeating value: Scalar) {
-        self.init(rows: rows, columns: columns) { Scalar.kernelFill($0.baseAddress!, count: $0.count, value: value) }
+        self.init(rows: rows, columns: columns) { buffer in
+            let count = buffer.count
+            let threads = count * MemoryLayout<Scalar>.stride >= 1 << 24 ? Parallel.threads : 1
+            guard threads > 1 else { return Scalar.kernelFill(buffer.baseAddress!, count: count, value: value) }
+            let box = UnsafeSendableBox(buffer.baseAddress!)
+            Parallel.forEachChunk(count: count, threads: threads, minimumChunk: 1 << 18) { range in
+                Scalar.kernelFill(box.value + range.lowerBound, count: range.count, value: value)
+            }
+        }
     }
 
     /// A matrix over existing column-major `elements`.

@@ -136,11 +136,21 @@ public struct CompressedStorage<Scalar: BLASScalar>: Sendable, Equatable {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     private static func scale(_ values: inout [Scalar], offsets: [Int64], indices: [Int32], by d: [Scalar], major: Bool) {
+        // Each value is scaled on its own, so the slices split over threads (by nonzeros) give
+        // the same bits as one pass; a copied matrix's values are fresh pages, faulted on both.
+        if values.isEmpty { return }
+        let threads = values.count >= 1 << 20 ? Parallel.threads : 1
         values.withUnsafeMutableBufferPointer { val in
             offsets.withUnsafeBufferPointer { off in
                 indices.withUnsafeBufferPointer { idx in
-                    for r in 0..<(off.count - 1) {
-                        for p in Int(off[r])..<Int(off[r + 1]) { val[p] *= d[major ? r : Int(idx[p])] }
+                    d.withUnsafeBufferPointer { dp in
+                        let box = UnsafeSendableBox((val.baseAddress!, off.baseAddress!, idx.baseAddress, dp.baseAddress))
+                        Parallel.forEachWeightedChunk(prefix: off, chunks: threads) { _, range in
+                            let (val, off, idx, d) = box.value
+                            for r in range {
+                                for p in Int(off[r])..<Int(off[r + 1]) { val[p] *= d![major ? r : Int(idx![p])] }
+                            }
+                        }
                     }
                 }
             }

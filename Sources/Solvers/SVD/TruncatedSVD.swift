@@ -60,8 +60,11 @@ extension TruncatedSVD {
     public mutating func applySignConvention() {
         let m = u.rows, n = vt.columns, k = s.count
         // Concrete scans for Float and Double: this generic code runs unspecialised when called
-        // from another module, where an element loop costs a witness call per element. The sign
-        // flips are BLAS scal calls (a row of `vt` is a stride-k vector).
+        // from another module, where an element loop costs a witness call per element. The
+        // flips of `u` are BLAS scal calls on its columns; `vt` is flipped one column (k
+        // contiguous elements) at a time, times the signs, in one pass over the block split over
+        // the threads (a scal per flipped row, a stride-k vector, read the whole block once per
+        // row: 1 s for a 64 x 1M block).
         let flip: [Bool] = u.elements.withUnsafeBufferPointer { pu in
             (0..<k).map { j in largestMagnitudeIsNegative(pu.baseAddress! + j * m, count: m) }
         }
@@ -69,8 +72,17 @@ extension TruncatedSVD {
         u.elements.withUnsafeMutableBufferPointer { pu in
             for j in 0..<k where flip[j] { Scalar.blasScal(Int32(m), -1, pu.baseAddress! + j * m, 1) }
         }
+        if n == 0 { return }
+        let signs: [Scalar] = flip.map { $0 ? -1 : 1 }
+        let threads = n * k >= 1 << 22 ? Parallel.threads : 1
         vt.elements.withUnsafeMutableBufferPointer { pv in
-            for j in 0..<k where flip[j] && n > 0 { Scalar.blasScal(Int32(n), -1, pv.baseAddress! + j, Int32(k)) }
+            signs.withUnsafeBufferPointer { ps in
+                let box = UnsafeSendableBox((pv.baseAddress!, ps.baseAddress!))
+                Parallel.forEachChunk(count: n, threads: threads, minimumChunk: 4096) { range in
+                    let (v, signs) = box.value
+                    for c in range { Scalar.kernelMultiply(signs, into: v + c * k, count: k) }
+                }
+            }
         }
     }
 }
