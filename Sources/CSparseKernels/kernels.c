@@ -22,7 +22,7 @@
 CSK_AVX static CSK_INLINE void panel(const int NV, const int64_t *offsets, const int32_t *indices, const float *values,
                                      long lo, long hi, long end, const float *x, long k, long c0, long last, int skip,
                                      float *y, long yrs, long ycs, const csk_epilogue_f32 *e, long distance) {
-    const long lastByte = (last + 8) * 4 - 1;        // from the panel's first column
+    const long lastByte = (last + 8) * 4 - 1;        // the panel's last byte, from the row's start
     const long span = (last + 8 - c0) * 4;           // bytes of a row the panel reads
     for (long r = lo; r < hi; r++) {
         __m256 acc[12];
