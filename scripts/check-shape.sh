@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 declare -A layer=(
-    [CLinearAlgebra]=1 [CZlib]=1 [CNeighbors]=1 [CMPI]=1
+    [CLinearAlgebra]=1 [CSparseKernels]=1 [CZlib]=1 [CNeighbors]=1 [CMPI]=1
     [LinearAlgebra]=2
     [Solvers]=3 [Distributed]=3
     [GraphData]=4 [EmbeddingStore]=4 [Evaluation]=4 [FollowGraph]=4 [Compression]=4 [Neighbors]=4
