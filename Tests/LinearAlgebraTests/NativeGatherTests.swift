@@ -7,7 +7,9 @@ import Testing
 // before each add, in the order of the nonzeros) for every width that takes a different panel
 // split or tail window, with and without the fused epilogue, into row-major and strided outputs,
 // on one thread and two; and it must run wherever the CPU reports AVX.
-@Suite("Native AVX gather") struct NativeGatherTests {
+// Serialized: the cases switch a process-wide flag, so one case's Swift-only phase must not
+// overlap another's native phase (that case would then compare the Swift kernel with itself).
+@Suite("Native AVX gather", .serialized) struct NativeGatherTests {
     /// `body` with the native kernel allowed (`true`) or not.
     static func with<T>(native: Bool, _ body: () -> T) -> T {
         let saved = nativeGatherEnabled
