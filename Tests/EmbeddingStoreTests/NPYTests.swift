@@ -146,3 +146,50 @@ func makeScratchDirectory(_ label: String) throws -> URL {
         #expect(throws: EmbeddingStoreError.self) { try FileChecksum.sha256(of: dir.appendingPathComponent("missing")) }
     }
 }
+
+/// `StreamedFile`'s direct-I/O path (the large tables' `vectors.npy`): the same bytes as plain
+/// writes whatever the sizes of the appends and of the file (block boundaries, the unaligned
+/// tail), and every whole 4 KiB block written directly where the file system allows it.
+@Suite struct StreamedFileTests {
+    /// Whether the scratch directory's file system accepts `O_DIRECT` (ext4 does, so CI's does).
+    static func directSupported(in directory: URL) -> Bool {
+        guard StreamedFile.directFlag != 0 else { return false }
+        let path = directory.appendingPathComponent("probe").path
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | StreamedFile.directFlag, 0o644)
+        defer { unlink(path) }
+        guard fd >= 0 else { return false }
+        close(fd)
+        return true
+    }
+
+    @Test(arguments: [0, 1, 127, 4095, 4096, 4097, 4 << 20, (4 << 20) + 1, (9 << 20) + 4096 * 3 + 123])
+    func directWritesTheSameBytes(size: Int) throws {
+        let directory = try makeScratchDirectory("streamed-\(size)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var rng = Xoshiro256(seed: UInt64(size))
+        let bytes = (0..<size).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        // Appends of uneven sizes (1 byte to 3 MiB), as the table writer's blocks and header are.
+        var chunks: [Range<Int>] = []
+        var start = 0
+        while start < size {
+            let n = min(size - start, Int(rng.next() % 3_000_000) + 1)
+            chunks.append(start..<start + n)
+            start += n
+        }
+        let plainURL = directory.appendingPathComponent("plain"), directURL = directory.appendingPathComponent("direct")
+        let plainDirect = try StreamedFile.write(plainURL) { out in
+            for c in chunks { try bytes[c].withUnsafeBytes { try out.append($0) } }
+        }
+        let directBytes = try StreamedFile.write(directURL, direct: true) { out in
+            for c in chunks { try bytes[c].withUnsafeBytes { try out.append($0) } }
+        }
+        #expect(plainDirect == 0)
+        #expect(try Data(contentsOf: plainURL) == Data(bytes))
+        #expect(try Data(contentsOf: directURL) == Data(bytes))
+        if Self.directSupported(in: directory) {
+            #expect(directBytes == size / 4096 * 4096)
+        } else {
+            #expect(directBytes == 0)
+        }
+    }
+}
