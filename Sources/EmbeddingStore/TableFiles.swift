@@ -231,13 +231,16 @@ extension EmbeddingTable {
     /// The bytes are those ``writeFiles(into:)`` writes for the same table.
     ///
     /// `rows(range, buffer)` fills `buffer` with rows `range` in C order (`(i - range.lowerBound)
-    /// * dimension + j`); blocks hold about 64K elements.
+    /// * dimension + j`); blocks hold about 64K elements. A `vectors.npy` of 2^20 elements or
+    /// more is written by direct I/O where the file system allows it (no copy into the page
+    /// cache; still flushed with `fsync`).
     ///
     /// Checks as ``init(ids:vectors:metadata:)`` does, row by row (an empty id or one with a tab
     /// or line break, a non-finite element), except that ids are not checked for repeats: that
     /// would hold every id at once. Ids must be distinct (e.g. from one id map).
     ///
-    /// Cost: O(count * dimension) time; memory one block of rows and one block of ids.
+    /// Cost: O(count * dimension) time; memory one block of rows, one block of ids and a 4 MiB
+    /// direct-I/O buffer.
     /// - Throws: ``EmbeddingStoreError`` naming the file and row for a bad id or element, or a
     ///   failed write (the files are then incomplete: write into a staging directory).
     public static func writeStreamedFiles(into directory: URL, count: Int, dimension: Int, metadata: EmbeddingMetadata,
