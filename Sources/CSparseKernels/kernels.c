@@ -17,6 +17,26 @@
 #define CSK_AVX __attribute__((target("avx")))
 #define CSK_INLINE inline __attribute__((always_inline))
 
+// Nonzeros summed in float32 before a row's sum moves into double (see csparsekernels.h).
+#define CSK_SEGMENT 128
+
+// `acc[j] += values[p] * X[indices[p], panel columns]` for the nonzeros `p0 ..< p1` of one row.
+CSK_AVX static CSK_INLINE void accumulate(const int NV, __m256 *acc, const int32_t *indices, const float *values,
+                                          long p0, long p1, long end, const float *x, long k, long c0, long last,
+                                          long span, long lastByte, long distance) {
+    for (long p = p0; p < p1; p++) {
+        if (distance > 0 && p + distance < end) {
+            const char *f = (const char *)(x + (long)indices[p + distance] * k + c0);
+            for (long b = 0; b < span; b += 64) _mm_prefetch(f + b, _MM_HINT_T0);
+            _mm_prefetch(f + (lastByte - c0 * 4), _MM_HINT_T0);
+        }
+        const __m256 s = _mm256_set1_ps(values[p]);
+        const float *xr = x + (long)indices[p] * k;
+        for (int j = 0; j < NV - 1; j++) acc[j] = _mm256_add_ps(acc[j], _mm256_mul_ps(s, _mm256_loadu_ps(xr + c0 + 8 * j)));
+        acc[NV - 1] = _mm256_add_ps(acc[NV - 1], _mm256_mul_ps(s, _mm256_loadu_ps(xr + last)));
+    }
+}
+
 // One panel of `NV` vectors: columns c0, c0 + 8, ..., and the last vector at column `last`
 // (c0 + 8 (NV - 1), or k - 8 for a window whose first `skip` lanes were already stored).
 CSK_AVX static CSK_INLINE void panel(const int NV, const int64_t *offsets, const int32_t *indices, const float *values,
@@ -28,16 +48,23 @@ CSK_AVX static CSK_INLINE void panel(const int NV, const int64_t *offsets, const
         __m256 acc[12];
         for (int j = 0; j < NV; j++) acc[j] = _mm256_setzero_ps();
         const long p0 = (long)offsets[r], p1 = (long)offsets[r + 1];
-        for (long p = p0; p < p1; p++) {
-            if (distance > 0 && p + distance < end) {
-                const char *f = (const char *)(x + (long)indices[p + distance] * k + c0);
-                for (long b = 0; b < span; b += 64) _mm_prefetch(f + b, _MM_HINT_T0);
-                _mm_prefetch(f + (lastByte - c0 * 4), _MM_HINT_T0);
+        if (p1 - p0 <= CSK_SEGMENT) {
+            accumulate(NV, acc, indices, values, p0, p1, end, x, k, c0, last, span, lastByte, distance);
+        } else {
+            // A long row: float32 sums of CSK_SEGMENT nonzeros each, added up in double.
+            __m256d total[24];
+            for (int j = 0; j < 2 * NV; j++) total[j] = _mm256_setzero_pd();
+            for (long s0 = p0; s0 < p1; s0 += CSK_SEGMENT) {
+                const long s1 = s0 + CSK_SEGMENT < p1 ? s0 + CSK_SEGMENT : p1;
+                accumulate(NV, acc, indices, values, s0, s1, end, x, k, c0, last, span, lastByte, distance);
+                for (int j = 0; j < NV; j++) {
+                    total[2 * j] = _mm256_add_pd(total[2 * j], _mm256_cvtps_pd(_mm256_castps256_ps128(acc[j])));
+                    total[2 * j + 1] = _mm256_add_pd(total[2 * j + 1], _mm256_cvtps_pd(_mm256_extractf128_ps(acc[j], 1)));
+                    acc[j] = _mm256_setzero_ps();
+                }
             }
-            const __m256 s = _mm256_set1_ps(values[p]);
-            const float *xr = x + (long)indices[p] * k;
-            for (int j = 0; j < NV - 1; j++) acc[j] = _mm256_add_ps(acc[j], _mm256_mul_ps(s, _mm256_loadu_ps(xr + c0 + 8 * j)));
-            acc[NV - 1] = _mm256_add_ps(acc[NV - 1], _mm256_mul_ps(s, _mm256_loadu_ps(xr + last)));
+            for (int j = 0; j < NV; j++)
+                acc[j] = _mm256_insertf128_ps(_mm256_castps128_ps256(_mm256_cvtpd_ps(total[2 * j])), _mm256_cvtpd_ps(total[2 * j + 1]), 1);
         }
         for (int j = 0; j < NV; j++) {
             const long c = j == NV - 1 ? last : c0 + 8 * j;

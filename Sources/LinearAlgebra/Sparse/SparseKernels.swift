@@ -136,6 +136,11 @@ where V.Scalar: BinaryFloatingPoint {
     let lineScalars = 64 / MemoryLayout<V.Scalar>.stride
     for r in range {
         let lo = Int(offsets[r]), hi = Int(offsets[r + 1])
+        if V.Scalar.self == Float.self && hi - lo > longRowSegment {
+            gatherLongRow(a.rebound(to: Float.self), row: r, end: end, x: UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
+                          k: k, y: y.rebound(to: Float.self), epilogue: epilogue?.rebound(to: Float.self))
+            continue
+        }
         let yr = y.base + r * ys
         var c0 = 0
         while c0 + 4 * w <= k {
@@ -201,6 +206,68 @@ where V.Scalar: BinaryFloatingPoint {
                 for l in 0..<tail { t[l] += s * xr[l] }
             }
             for l in 0..<tail { yr[(c0 + l) * yc] = finishScalar(t[l], row: r, column: c0 + l, x: x, k: k, epilogue) }
+        }
+    }
+}
+
+/// Nonzeros a `Float` gather sums in float32 before the row's sum moves into double.
+let longRowSegment = 128
+
+/// Row `r` of a `Float` gather for a row of more than ``longRowSegment`` nonzeros: each column
+/// summed in float32 over segments of `longRowSegment` nonzeros (in their order, each product
+/// rounded before it is added), the segments' sums added in double, the total rounded to float
+/// once, then the epilogue. Summed straight in float32, a hub's row drifts: every add of a term
+/// to the growing sum rounds, and when the terms are alike (the top eigenvector of a normalised
+/// adjacency gives every term of a row the same value) the roundings do not cancel: a row of
+/// 100,000 alike terms came out 6e-4 to 1.2e-3 off (`aHubRowOfAlikeTermsStaysAccurate`), and the
+/// 200k test graph's largest row (73,861 terms) alone held its top eigenpair's float32 residual
+/// at 8.7e-5, 15x `ChebyshevEigensolver`'s tolerance. Segments bound the float32 part of the
+/// error to what 128 terms can gather (`128 u` of the sum of the terms' magnitudes). The C kernel (`csk_gather_f32`) does the same arithmetic
+/// in the same order, so the two give the same bits.
+@inline(never)
+func gatherLongRow(_ a: CompressedView<Float>, row r: Int, end: Int, x: UnsafePointer<Float>, k: Int,
+                   y: DenseView<Float>, epilogue: GatherEpilogue<Float>?) {
+    let lo = Int(a.offsets[r]), hi = Int(a.offsets[r + 1])
+    let yr = y.base + r * y.rowStride, yc = y.columnStride
+    let distance = gatherPrefetchDistance
+    if k >= 8 {
+        // Eight columns at a time; the last group a window over the last eight columns (its lanes
+        // already done are not stored).
+        var c0 = 0
+        while c0 < k {
+            let base = Swift.min(c0, k - 8), first = c0 - base
+            var total = SIMD8<Double>()
+            var s0 = lo
+            while s0 < hi {
+                let s1 = Swift.min(s0 + longRowSegment, hi)
+                var acc = SIMD8<Float>()
+                for p in s0..<s1 {
+                    if distance > 0 && p + distance < end {
+                        let xf = x + Int(a.indices[p + distance]) * k + base
+                        cla_prefetch_read(xf); cla_prefetch_read(xf + 7)
+                    }
+                    acc += SIMD8<Float>(repeating: a.values[p]) * loadVector(x + Int(a.indices[p]) * k + base, SIMD8<Float>.self)
+                }
+                for l in 0..<8 { total[l] += Double(acc[l]) }
+                s0 = s1
+            }
+            for l in first..<8 {
+                yr[(base + l) * yc] = finishScalar(Float(total[l]), row: r, column: base + l, x: x, k: k, epilogue)
+            }
+            c0 = base + 8
+        }
+    } else {
+        for c in 0..<k {
+            var total = 0.0
+            var s0 = lo
+            while s0 < hi {
+                let s1 = Swift.min(s0 + longRowSegment, hi)
+                var acc: Float = 0
+                for p in s0..<s1 { acc += a.values[p] * x[Int(a.indices[p]) * k + c] }
+                total += Double(acc)
+                s0 = s1
+            }
+            yr[c * yc] = finishScalar(Float(total), row: r, column: c, x: x, k: k, epilogue)
         }
     }
 }
