@@ -222,8 +222,9 @@ let longRowSegment = 128
 /// 100,000 alike terms came out 6e-4 to 1.2e-3 off (`aHubRowOfAlikeTermsStaysAccurate`), and the
 /// 200k test graph's largest row (73,861 terms) alone held its top eigenpair's float32 residual
 /// at 8.7e-5, 15x `ChebyshevEigensolver`'s tolerance. Segments bound the float32 part of the
-/// error to what 128 terms can gather (`128 u` of the sum of the terms' magnitudes). The C kernel (`csk_gather_f32`) does the same arithmetic
-/// in the same order, so the two give the same bits.
+/// error to what 128 terms can gather (`128 u` of the sum of the terms' magnitudes). The C
+/// kernel (`csk_gather_f32`) does the same arithmetic in the same order, so the two give the
+/// same bits.
 @inline(never)
 func gatherLongRow(_ a: CompressedView<Float>, row r: Int, end: Int, x: UnsafePointer<Float>, k: Int,
                    y: DenseView<Float>, epilogue: GatherEpilogue<Float>?) {
